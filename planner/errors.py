@@ -1,0 +1,43 @@
+"""The one exception hierarchy of the planner library.
+
+Every error the library raises on purpose is a :class:`PlannerError`; callers (the app, the command
+line) catch that one class and show its message. Input problems carry the list of
+:class:`planner.problems.Problem` found, each naming file, sheet, row and column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from planner.problems import Problem
+
+__all__ = ["PlannerError", "InputError", "ScenarioNotFound", "StoreError"]
+
+
+class PlannerError(Exception):
+    """Base class: something the user can act on, with a message that says what to do next."""
+
+
+class InputError(PlannerError):
+    """An input file cannot be used; ``problems`` lists every blocking problem found."""
+
+    def __init__(self, message: str, problems: Iterable["Problem"] = ()) -> None:
+        super().__init__(message)
+        self.problems: tuple["Problem", ...] = tuple(problems)
+
+    def __str__(self) -> str:
+        head = super().__str__()
+        if not self.problems:
+            return head
+        lines = [head] + [f"  - {problem}" for problem in self.problems]
+        return "\n".join(lines)
+
+
+class ScenarioNotFound(PlannerError):
+    """No scenario has the id asked for."""
+
+
+class StoreError(PlannerError):
+    """The scenario database could not be read or written; nothing was half-saved."""

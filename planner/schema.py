@@ -1,0 +1,174 @@
+"""Canonical table shapes shared by ingest, store, capacity and the model.
+
+Tables are pandas DataFrames with these columns in this order. Kinds:
+
+- ``text``: pandas ``string`` dtype, missing = ``<NA>``; ids stay exactly as written.
+- ``number``: ``float64``, missing = NaN.
+- ``date``: ``datetime64[ns]`` at midnight (timestamps keep their time), missing = NaT.
+- ``bool`` / ``int``: plain numpy dtypes, never missing.
+
+The backlog also has one ``effort:<skill>`` number column per skill (skill lower-cased) placed after
+``effort``, and keeps every column it did not recognise, as text, under its original header after the
+canonical ones. ``depends_on`` and ``labels`` hold their lists joined by ``", "``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+__all__ = [
+    "BACKLOG_COLUMNS",
+    "CAPACITY_SHEETS",
+    "CapacityTables",
+    "EFFORT_PREFIX",
+    "LIST_SEPARATOR",
+    "effort_skill_columns",
+    "empty_table",
+    "coerce_table",
+    "split_list",
+]
+
+EFFORT_PREFIX = "effort:"
+LIST_SEPARATOR = ", "
+
+BACKLOG_COLUMNS: dict[str, str] = {
+    "id": "text",
+    "title": "text",
+    "team": "text",
+    "effort": "number",
+    "skill": "text",
+    "value": "number",
+    "business_value": "number",
+    "time_criticality": "number",
+    "risk_reduction": "number",
+    "reach": "number",
+    "impact": "number",
+    "confidence": "number",
+    "priority": "text",
+    "moscow": "text",
+    "depends_on": "text",
+    "deadline": "date",
+    "status": "text",
+    "done": "bool",
+    "sprint": "text",
+    "type": "text",
+    "initiative": "text",
+    "milestone": "text",
+    "milestone_type": "text",
+    "assignee": "text",
+    "labels": "text",
+    "description": "text",
+    "acceptance_criteria": "text",
+    "created": "date",
+    "updated": "date",
+    "source_row": "int",
+}
+
+# Capacity workbook: sheet name -> columns. ``source_row`` is the row in the user's file.
+CAPACITY_SHEETS: dict[str, dict[str, str]] = {
+    "people": {
+        "name": "text",
+        "team": "text",
+        "skills": "text",
+        "allocation": "number",
+        "days_per_sprint": "number",
+        "source_row": "int",
+    },
+    "sprints": {"sprint": "text", "start": "date", "end": "date", "source_row": "int"},
+    "ooo": {"name": "text", "start": "date", "end": "date", "source_row": "int"},
+    "oncall": {"name": "text", "start": "date", "end": "date", "load": "number", "source_row": "int"},
+    "holidays": {"date": "date", "team": "text", "name": "text", "source_row": "int"},
+    "teams": {"team": "text", "velocity": "number", "focus_factor": "number", "source_row": "int"},
+}
+
+_DTYPES = {
+    "text": "string",
+    "number": "float64",
+    "date": "datetime64[ns]",
+    "bool": "bool",
+    "int": "int64",
+}
+
+
+def effort_skill_columns(columns: Iterable[str]) -> list[str]:
+    """The ``effort:<skill>`` columns among ``columns``, in their order."""
+    return [column for column in columns if column.startswith(EFFORT_PREFIX)]
+
+
+def empty_table(columns: Mapping[str, str]) -> pd.DataFrame:
+    """A table with no rows and the given ``{column: kind}`` shape."""
+    return pd.DataFrame({name: pd.Series([], dtype=_DTYPES[kind]) for name, kind in columns.items()})
+
+
+def coerce_table(frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
+    """Return ``frame`` with every listed column present and of its kind's dtype.
+
+    Missing columns are added empty; extra columns are kept after the listed ones as text,
+    except ``effort:<skill>`` columns, which are numbers.
+    """
+    result = {}
+    for name, kind in columns.items():
+        if name in frame.columns:
+            result[name] = _as_kind(frame[name], kind)
+        else:
+            result[name] = _as_kind(pd.Series([None] * len(frame), index=frame.index), kind)
+    for name in frame.columns:
+        if name not in columns:
+            kind = "number" if name.startswith(EFFORT_PREFIX) else "text"
+            result[name] = _as_kind(frame[name], kind)
+    return pd.DataFrame(result, index=frame.index).reset_index(drop=True)
+
+
+def _as_kind(series: pd.Series, kind: str) -> pd.Series:
+    if kind == "text":
+        return series.astype("object").where(series.notna(), None).astype("string")
+    if kind == "number":
+        return pd.to_numeric(series, errors="coerce").astype("float64")
+    if kind == "date":
+        return pd.to_datetime(series, errors="coerce").astype("datetime64[ns]")
+    if kind == "bool":
+        return series.fillna(False).astype("bool")
+    if kind == "int":
+        return pd.to_numeric(series, errors="coerce").fillna(0).astype("int64")
+    raise ValueError(f"unknown column kind {kind!r}")
+
+
+def split_list(text: object) -> list[str]:
+    """Split a stored list (``depends_on``, ``labels``, ``skills``) back into its items."""
+    if text is None or (isinstance(text, float) and pd.isna(text)) or text is pd.NA:
+        return []
+    return [part.strip() for part in str(text).split(",") if part.strip()]
+
+
+def _empty_sheet(sheet: str) -> "pd.DataFrame":
+    return empty_table(CAPACITY_SHEETS[sheet])
+
+
+@dataclass(frozen=True)
+class CapacityTables:
+    """The capacity workbook as typed tables, one per sheet of SPEC section 2.
+
+    Sheets a file did not have are empty tables of the right shape. Treat the frames as read-only.
+    """
+
+    people: pd.DataFrame = field(default_factory=lambda: _empty_sheet("people"))
+    sprints: pd.DataFrame = field(default_factory=lambda: _empty_sheet("sprints"))
+    ooo: pd.DataFrame = field(default_factory=lambda: _empty_sheet("ooo"))
+    oncall: pd.DataFrame = field(default_factory=lambda: _empty_sheet("oncall"))
+    holidays: pd.DataFrame = field(default_factory=lambda: _empty_sheet("holidays"))
+    teams: pd.DataFrame = field(default_factory=lambda: _empty_sheet("teams"))
+
+    def sheets(self) -> dict[str, pd.DataFrame]:
+        """``{sheet name: table}`` in SPEC order."""
+        return {name: getattr(self, name) for name in CAPACITY_SHEETS}
+
+    @classmethod
+    def from_frames(cls, frames: Mapping[str, pd.DataFrame]) -> "CapacityTables":
+        """Build from ``{sheet: frame}``, coercing each to its shape; absent sheets are empty."""
+        return cls(**{
+            name: coerce_table(frames[name], columns) if name in frames else empty_table(columns)
+            for name, columns in CAPACITY_SHEETS.items()
+        })
