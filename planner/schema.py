@@ -9,7 +9,8 @@ Tables are pandas DataFrames with these columns in this order. Kinds:
 
 The backlog also has one ``effort:<skill>`` number column per skill (skill lower-cased) placed after
 ``effort``, and keeps every column it did not recognise, as text, under its original header after the
-canonical ones. ``depends_on`` and ``labels`` hold their lists joined by ``", "``.
+canonical ones. ``depends_on`` and ``labels`` hold their lists joined by ``", "``. ``value`` is the value
+the planner uses (see :mod:`planner.value` for the rule); ``value_given`` is the file's own value column.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ BACKLOG_COLUMNS: dict[str, str] = {
     "effort": "number",
     "skill": "text",
     "value": "number",
+    "value_given": "number",
     "business_value": "number",
     "time_criticality": "number",
     "risk_reduction": "number",
@@ -106,19 +108,23 @@ def empty_table(columns: Mapping[str, str]) -> pd.DataFrame:
 def coerce_table(frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
     """Return ``frame`` with every listed column present and of its kind's dtype.
 
-    Missing columns are added empty; extra columns are kept after the listed ones as text,
-    except ``effort:<skill>`` columns, which are numbers.
+    Missing columns are added empty; ``effort:<skill>`` columns are numbers placed right after
+    ``effort`` (at the end when the shape has no ``effort``); other extra columns are kept after the
+    listed ones as text.
     """
+    skills = [name for name in effort_skill_columns(frame.columns) if name not in columns]
     result = {}
     for name, kind in columns.items():
         if name in frame.columns:
             result[name] = _as_kind(frame[name], kind)
         else:
             result[name] = _as_kind(pd.Series([None] * len(frame), index=frame.index), kind)
+        if name == "effort":
+            for skill in skills:
+                result[skill] = _as_kind(frame[skill], "number")
     for name in frame.columns:
-        if name not in columns:
-            kind = "number" if name.startswith(EFFORT_PREFIX) else "text"
-            result[name] = _as_kind(frame[name], kind)
+        if name not in result:
+            result[name] = _as_kind(frame[name], "number" if name in skills else "text")
     return pd.DataFrame(result, index=frame.index).reset_index(drop=True)
 
 

@@ -1,0 +1,46 @@
+"""Shared test helpers: write small real xlsx and CSV files."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+def write_xlsx(path: Path, sheets: dict[str, Sequence[Sequence[object]]], merges: dict[str, list[str]] | None = None) -> Path:
+    """Write ``{sheet: rows}`` to a real xlsx file; strings are stored as text, never formulas."""
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in sheets.items():
+        sheet = workbook.create_sheet(name)
+        for row_index, row in enumerate(rows, start=1):
+            for col_index, value in enumerate(row, start=1):
+                if value is None:
+                    continue
+                cell = sheet.cell(row=row_index, column=col_index, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"
+        for cell_range in (merges or {}).get(name, []):
+            sheet.merge_cells(cell_range)
+    workbook.save(path)
+    return path
+
+
+def csv_bytes(rows: Sequence[Sequence[object]], encoding: str = "utf-8", delimiter: str = ",") -> bytes:
+    """Rows as CSV bytes in the given encoding (``utf-8-sig`` adds a BOM)."""
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue().encode(encoding)
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return DATA
