@@ -68,11 +68,19 @@ def test_csv_round_trip_unicode(items, encoding, delimiter):
 
 
 def _cp1252(text: str) -> bool:
+    """Text that Windows-1252 can hold and whose bytes are not also valid UTF-8 with accents.
+
+    Bytes such as C2 A1 are 'Â¡' in Windows-1252 and '¡' in UTF-8: no reader can tell them apart,
+    and UTF-8 is the reading chosen (see test_bytes_valid_in_both_encodings_read_as_utf8).
+    """
     try:
-        text.encode("cp1252")
-        return True
+        encoded = text.encode("cp1252")
     except UnicodeEncodeError:
         return False
+    try:
+        return encoded.decode("utf-8") == text
+    except UnicodeDecodeError:
+        return True
 
 
 _CP1252_TEXT = _CELL_TEXT.filter(_cp1252)
@@ -89,3 +97,12 @@ def test_csv_round_trip_windows_1252(items, delimiter):
         path = Path(folder) / "backlog.csv"
         path.write_bytes(csv_bytes(rows, "cp1252", delimiter))
         _check(path, items)
+
+
+def test_bytes_valid_in_both_encodings_read_as_utf8_and_say_so(tmp_path):
+    path = tmp_path / "backlog.csv"
+    path.write_bytes(csv_bytes([["id", "title", "effort"], ["A", "Â¡", "1"]], "cp1252"))
+    result = read_backlog(path)
+    assert result.table.loc[0, "title"] == "¡"
+    assert result.source.encoding == "utf-8"
+    assert "utf-8" in result.source.describe()

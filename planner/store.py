@@ -1,0 +1,731 @@
+"""Saved scenarios: one embedded DuckDB file holding each scenario's backlog, capacity and settings.
+
+The tables are real DuckDB tables, so a scenario can be inspected or queried with plain SQL
+(schema version 1):
+
+- ``meta(key, value)``: ``schema_version`` lets a later planner migrate an older file.
+- ``scenarios(id, name, settings JSON, columns JSON, created_at, updated_at)``: ``columns`` holds
+  every saved table's column headers in their order (``{"backlog": [...], "people": [...], ...}``),
+  so headers come back exactly, even for tables with no rows. Timestamps are UTC.
+- ``backlog_items(scenario_id, position, <schema.BACKLOG_COLUMNS>, effort_by_skill, extra)``:
+  one row per backlog item in its order; ``effort_by_skill`` is a ``MAP(VARCHAR, DOUBLE)`` from
+  skill to effort (the ``effort:<skill>`` columns, missing efforts left out); ``extra`` is a JSON
+  object holding the columns the planner did not recognise, under their original headers.
+- ``capacity_<sheet>(scenario_id, position, <schema.CAPACITY_SHEETS[sheet]>, extra)``: one table per
+  capacity sheet, same idea.
+
+Every write is one transaction; a failed write leaves the file as it was. One ``Store`` serves all
+threads of a process: it keeps one connection and gives every operation its own cursor. DuckDB
+allows one writing process per file, so a second planner process on the same file gets a
+:class:`~planner.errors.StoreError` saying so.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import pandas as pd
+
+from planner.errors import ScenarioNotFound, StoreError
+from planner.schema import (
+    BACKLOG_COLUMNS,
+    CAPACITY_SHEETS,
+    EFFORT_PREFIX,
+    CapacityTables,
+    coerce_table,
+    effort_skill_columns,
+)
+
+__all__ = [
+    "DATABASE_ENV",
+    "SCHEMA_VERSION",
+    "Scenario",
+    "ScenarioSummary",
+    "Store",
+    "default_database_path",
+]
+
+DATABASE_ENV = "PLANNER_DB"
+SCHEMA_VERSION = 1
+BACKLOG = "backlog"
+
+# Conflicts are rare (two saves of one scenario at the same moment) and clear up on a retry.
+_ATTEMPTS = 3
+
+_T = TypeVar("_T")
+# DuckDB's API has no separate cursor class: ``connection.cursor()`` returns another connection.
+_Cursor = duckdb.DuckDBPyConnection
+
+
+# --- table layout -------------------------------------------------------------------------------
+
+_SQL_TYPES = {
+    "text": "VARCHAR",
+    "number": "DOUBLE",
+    # Nanoseconds, like the frames' datetime64[ns]: plain TIMESTAMP would drop sub-microseconds.
+    "date": "TIMESTAMP_NS",
+    "bool": "BOOLEAN NOT NULL",
+    "int": "BIGINT NOT NULL",
+}
+
+
+def _quote(identifier: str) -> str:
+    """Quote a column name taken from planner.schema (``end``, ``date`` are SQL keywords)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class _Table:
+    """Where one scenario table lives and what its canonical columns are."""
+
+    name: str                      # the DuckDB table; fixed here, never from user data
+    columns: Mapping[str, str]     # canonical {column: kind} from planner.schema
+    efforts: bool = False          # whether effort:<skill> columns go into effort_by_skill
+
+    def create_sql(self) -> str:
+        body = [
+            "scenario_id VARCHAR NOT NULL",
+            "position BIGINT NOT NULL",
+            *(f"{_quote(column)} {_SQL_TYPES[kind]}" for column, kind in self.columns.items()),
+        ]
+        if self.efforts:
+            body.append("effort_by_skill MAP(VARCHAR, DOUBLE) NOT NULL")
+        body += ["extra JSON NOT NULL", "PRIMARY KEY (scenario_id, position)"]
+        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n    " + ",\n    ".join(body) + "\n)"
+
+
+# Keyed by the name used in ``scenarios.columns``: "backlog" and the capacity sheet names.
+_TABLES: dict[str, _Table] = {
+    BACKLOG: _Table("backlog_items", BACKLOG_COLUMNS, efforts=True),
+    **{sheet: _Table(f"capacity_{sheet}", columns) for sheet, columns in CAPACITY_SHEETS.items()},
+}
+
+# No foreign keys to scenarios: DuckDB cannot cascade deletes, and every write below touches the
+# parent and its children in one transaction anyway.
+_CREATE_META = "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)"
+_CREATE_SCENARIOS = """
+CREATE TABLE IF NOT EXISTS scenarios (
+    id VARCHAR PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    settings JSON NOT NULL,
+    columns JSON NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+)"""
+_SCHEMA_SQL = (_CREATE_META, _CREATE_SCENARIOS, *(table.create_sql() for table in _TABLES.values()))
+_SELECT_VERSION = "SELECT value FROM meta WHERE key = 'schema_version'"
+_INSERT_VERSION = "INSERT INTO meta VALUES ('schema_version', ?)"
+# Steps that bring a file from version N to N + 1; later schema versions add theirs here.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {}
+
+# --- statements -----------------------------------------------------------------------------------
+
+_INSERT_SCENARIO = """
+INSERT INTO scenarios (id, name, settings, columns, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?)"""
+_SELECT_SCENARIO = """
+SELECT name, settings, columns, created_at, updated_at FROM scenarios WHERE id = ?"""
+# Every write to a scenario first sets its updated_at. DuckDB checks write conflicts per column, so
+# this makes any two writes to one scenario conflict (one retries) instead of interleaving: a delete
+# racing a replace_tables would otherwise leave orphan rows. The statements report their row count,
+# which tells whether the scenario exists. No "RETURNING": measured on DuckDB 2.0, an
+# UPDATE ... RETURNING skipped the conflict check and a concurrent committed update was lost.
+_UPDATE_COLUMNS = "UPDATE scenarios SET columns = ?, updated_at = ? WHERE id = ?"
+_UPDATE_SETTINGS = "UPDATE scenarios SET settings = ?, updated_at = ? WHERE id = ?"
+_UPDATE_NAME = "UPDATE scenarios SET name = ?, updated_at = ? WHERE id = ?"
+_TOUCH_SCENARIO = "UPDATE scenarios SET updated_at = ? WHERE id = ?"
+_DELETE_SCENARIO = "DELETE FROM scenarios WHERE id = ?"
+_COPY_SCENARIO = """
+INSERT INTO scenarios (id, name, settings, columns, created_at, updated_at)
+SELECT ?, COALESCE(?, name || ' (copy)'), settings, columns, ?, ? FROM scenarios WHERE id = ?"""
+_LIST_SCENARIOS = f"""
+SELECT s.id, s.name,
+       (SELECT count(*) FROM {_TABLES[BACKLOG].name} AS b WHERE b.scenario_id = s.id) AS items,
+       (SELECT count(*) FROM {_TABLES["people"].name} AS p WHERE p.scenario_id = s.id) AS people,
+       s.created_at, s.updated_at
+FROM scenarios AS s
+ORDER BY s.updated_at DESC, s.created_at DESC, s.id"""
+
+# Names the staged frames are registered under, per cursor.
+_STAGED_ROWS = "staged_rows"
+_STAGED_EFFORTS = "staged_efforts"
+_EFFORT_ROW_DTYPES = {"position": "int64", "ordinal": "int64", "skill": "string", "amount": "float64"}
+
+# Efforts arrive as a long frame (position, ordinal, skill, amount) so the SQL never has to name
+# a skill column: skills come from user files.
+_INSERT_BACKLOG = f"""
+INSERT INTO {_TABLES[BACKLOG].name} BY NAME
+SELECT ? AS scenario_id, staged.*, COALESCE(efforts.effort_by_skill, MAP()) AS effort_by_skill
+FROM {_STAGED_ROWS} AS staged
+LEFT JOIN (
+    SELECT position, map(list(skill ORDER BY ordinal), list(amount ORDER BY ordinal)) AS effort_by_skill
+    FROM {_STAGED_EFFORTS}
+    GROUP BY position
+) AS efforts USING (position)"""
+
+
+def _insert_sql(table: _Table) -> str:
+    if table.efforts:
+        return _INSERT_BACKLOG
+    return f"INSERT INTO {table.name} BY NAME SELECT ? AS scenario_id, * FROM {_STAGED_ROWS}"
+
+
+def _select_sql(table: _Table) -> str:
+    return f"SELECT * EXCLUDE (scenario_id) FROM {table.name} WHERE scenario_id = ? ORDER BY position"
+
+
+def _delete_sql(table: _Table) -> str:
+    return f"DELETE FROM {table.name} WHERE scenario_id = ?"
+
+
+def _copy_sql(table: _Table) -> str:
+    return (
+        f"INSERT INTO {table.name} BY NAME "
+        f"SELECT * REPLACE (? AS scenario_id) FROM {table.name} WHERE scenario_id = ?"
+    )
+
+
+# --- public records -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScenarioSummary:
+    """One line of the scenario list: enough to pick a scenario without loading its tables."""
+
+    id: str
+    name: str
+    items: int
+    people: int
+    created_at: datetime
+    updated_at: datetime
+
+
+# eq=False: comparing DataFrames with == is elementwise, so a generated __eq__ would raise.
+@dataclass(frozen=True, eq=False)
+class Scenario:
+    """A saved scenario with its tables, as ``planner.schema`` shapes them.
+
+    ``backlog`` and the ``capacity`` sheets come back with the columns, order, dtypes and values
+    they were saved with; treat them as read-only. Timestamps are timezone-aware UTC.
+    """
+
+    id: str
+    name: str
+    backlog: pd.DataFrame
+    capacity: CapacityTables
+    settings: dict
+    created_at: datetime
+    updated_at: datetime
+
+
+def default_database_path() -> Path:
+    """The scenario database file: ``$PLANNER_DB`` if set, else ``data/planner.duckdb`` in the repo."""
+    configured = os.environ.get(DATABASE_ENV, "").strip()
+    if configured:
+        return Path(configured).expanduser()
+    return Path(__file__).resolve().parent.parent / "data" / "planner.duckdb"
+
+
+# --- preparing tables for a save ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """One table ready to insert: typed canonical rows, efforts in long form, header order."""
+
+    rows: pd.DataFrame
+    efforts: pd.DataFrame | None
+    headers: list[str]
+
+
+def _stage_all(backlog: pd.DataFrame, capacity: CapacityTables) -> dict[str, _Staged]:
+    """Check and shape every table before the transaction starts, so it stays short."""
+    if not isinstance(backlog, pd.DataFrame):
+        raise StoreError(
+            f"Cannot save the backlog: expected a pandas DataFrame, got {type(backlog).__name__}."
+        )
+    if not isinstance(capacity, CapacityTables):
+        raise StoreError(
+            "Cannot save the capacity: expected planner.schema.CapacityTables, "
+            f"got {type(capacity).__name__}."
+        )
+    frames = {BACKLOG: backlog, **capacity.sheets()}
+    return {name: _stage(name, frames[name]) for name in _TABLES}
+
+
+def _stage(name: str, frame: pd.DataFrame) -> _Staged:
+    table = _TABLES[name]
+    typed = _typed(name, frame, table.columns)
+    extras = [column for column in typed.columns if column not in table.columns]
+    effort_columns = effort_skill_columns(extras) if table.efforts else []
+    others = [column for column in extras if column not in effort_columns]
+
+    rows = typed[list(table.columns)].copy()
+    rows.insert(0, "position", pd.RangeIndex(len(typed), dtype="int64"))
+    rows["extra"] = pd.Series(_extra_json(typed, others), dtype="string")
+    efforts = _efforts_long(typed, effort_columns) if table.efforts else None
+    return _Staged(rows=rows, efforts=efforts, headers=list(typed.columns))
+
+
+def _typed(name: str, frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
+    """``frame`` with schema dtypes; a frame that has every canonical column keeps its column order."""
+    headers = list(frame.columns)
+    odd = [header for header in headers if not isinstance(header, str)]
+    if odd:
+        raise StoreError(f"Cannot save the {name} table: column header {odd[0]!r} is not text.")
+    repeated = list(pd.Index(headers)[pd.Index(headers).duplicated()])
+    if repeated:
+        raise StoreError(
+            f"Cannot save the {name} table: column header {repeated[0]!r} appears more than once; "
+            "rename one of them."
+        )
+    typed = coerce_table(frame, columns)
+    if all(column in headers for column in columns):
+        typed = typed[headers]
+    return typed
+
+
+def _extra_json(frame: pd.DataFrame, columns: list[str]) -> list[str]:
+    """One JSON object per row with the unrecognised columns, in their order."""
+    if not columns:
+        return ["{}"] * len(frame)
+    values = [[_json_value(value) for value in frame[column].tolist()] for column in columns]
+    # ensure_ascii: the stored text stays plain ASCII whatever the file held; loads() undoes it.
+    return [json.dumps(dict(zip(columns, row)), ensure_ascii=True) for row in zip(*values)]
+
+
+def _json_value(value: Any) -> Any:
+    """A cell as JSON: missing becomes null; JSON has no infinity, so it is kept as text."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return str(value)  # "inf" / "-inf": schema.coerce_table reads these back as numbers
+    return value
+
+
+def _efforts_long(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``effort:<skill>`` columns as (position, ordinal, skill, amount) rows; missing efforts dropped."""
+    parts = [
+        pd.DataFrame({
+            "position": pd.RangeIndex(len(frame), dtype="int64"),
+            "ordinal": ordinal,
+            "skill": column[len(EFFORT_PREFIX):],
+            "amount": frame[column].to_numpy(dtype="float64"),
+        })
+        for ordinal, column in enumerate(columns)
+    ]
+    if not parts:  # still registered: the insert joins it, so it needs its columns and types
+        return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in _EFFORT_ROW_DTYPES.items()})
+    long = pd.concat(parts, ignore_index=True).astype(_EFFORT_ROW_DTYPES)
+    return long[long["amount"].notna()].reset_index(drop=True)
+
+
+def _columns_json(staged: Mapping[str, _Staged]) -> str:
+    return json.dumps({name: table.headers for name, table in staged.items()}, ensure_ascii=True)
+
+
+# --- rebuilding tables on load ----------------------------------------------------------------------
+
+
+def _rebuild(name: str, rows: pd.DataFrame, headers: list[str]) -> pd.DataFrame:
+    """The saved frame from its stored rows and header order."""
+    table = _TABLES[name]
+    extras = [header for header in headers if header not in table.columns]
+    effort_columns = effort_skill_columns(extras) if table.efforts else []
+    others = [header for header in extras if header not in effort_columns]
+
+    parts = [rows[list(table.columns)].reset_index(drop=True)]
+    if others:
+        records = [json.loads(text) for text in rows["extra"].tolist()]
+        parts.append(pd.DataFrame.from_records(records, columns=others))
+    if effort_columns:
+        maps = [mapping or {} for mapping in rows["effort_by_skill"].tolist()]
+        skills = [column[len(EFFORT_PREFIX):] for column in effort_columns]
+        efforts = pd.DataFrame.from_records(maps, columns=skills)
+        efforts.columns = effort_columns
+        parts.append(efforts)
+    frame = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
+    return coerce_table(frame, table.columns)[headers]
+
+
+def _utc(moment: datetime) -> datetime:
+    # Stored as naive TIMESTAMP in UTC: TIMESTAMPTZ would depend on the session's time zone.
+    return moment.replace(tzinfo=timezone.utc)
+
+
+def _clean_name(name: str) -> str:
+    cleaned = name.strip() if isinstance(name, str) else ""
+    if not cleaned:
+        raise StoreError("A scenario needs a name: type one (names may repeat).")
+    return cleaned
+
+
+def _settings_json(settings: Mapping[str, Any] | None) -> str:
+    if settings is None:
+        settings = {}
+    if not isinstance(settings, Mapping):
+        raise StoreError(f"Cannot save the settings: expected a dict, got {type(settings).__name__}.")
+    try:
+        return json.dumps(dict(settings), ensure_ascii=True, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise StoreError(
+            f"Cannot save the settings: they must be JSON data (dicts, lists, text, finite numbers, "
+            f"true/false/null): {error}."
+        ) from error
+
+
+def _not_found(scenario_id: str) -> ScenarioNotFound:
+    return ScenarioNotFound(
+        f"No saved scenario has the id {scenario_id!r} (it may have been deleted). The app's "
+        "scenario list, or Store.list(), shows the saved scenarios and their ids."
+    )
+
+
+def _is_conflict(error: duckdb.Error) -> bool:
+    return isinstance(error, duckdb.TransactionException)
+
+
+def _backoff(attempt: int) -> None:
+    """Wait a little before retrying; jitter keeps two conflicting threads from retrying in step."""
+    time.sleep(0.02 * attempt + random.uniform(0, 0.02))
+
+
+# --- cursor helpers ---------------------------------------------------------------------------
+
+def _require(cursor: _Cursor, scenario_id: str) -> None:
+    """Raise ScenarioNotFound unless the statement just run changed a row."""
+    # fetchall, not fetchone: DuckDB 2 refuses further work on a cursor with a half-read result.
+    (changed,) = cursor.fetchall()[0]
+    if not changed:
+        raise _not_found(scenario_id)
+
+
+def _write_tables(cursor: _Cursor, scenario_id: str, staged: Mapping[str, _Staged]) -> None:
+    for name, table in staged.items():
+        _insert_table(cursor, _TABLES[name], scenario_id, table)
+
+
+def _insert_table(cursor: _Cursor, table: _Table, scenario_id: str, staged: _Staged) -> None:
+    """Insert one staged table; the frames are registered explicitly and always unregistered."""
+    registered = [(_STAGED_ROWS, staged.rows)]
+    if staged.efforts is not None:
+        registered.append((_STAGED_EFFORTS, staged.efforts))
+    for view, frame in registered:
+        cursor.register(view, frame)
+    try:
+        cursor.execute(_insert_sql(table), [scenario_id])
+    finally:
+        for view, _ in registered:
+            _quietly(cursor.unregister, view)
+
+
+def _read_rows(cursor: _Cursor, table: _Table, scenario_id: str) -> pd.DataFrame:
+    return cursor.execute(_select_sql(table), [scenario_id]).df()
+
+
+def _rollback(cursor: _Cursor) -> None:
+    # The transaction may already be gone (failed COMMIT); closing the cursor then ends it anyway.
+    _quietly(cursor.execute, "ROLLBACK")
+
+
+def _quietly(call: Callable[..., object], *args: object) -> None:
+    try:
+        call(*args)
+    except duckdb.Error:
+        pass
+
+
+# --- the store ------------------------------------------------------------------------------------
+
+
+class Store:
+    """The scenario database: create, load, list, change and delete scenarios.
+
+    Open one per process and share it between threads (the app keeps it in ``st.cache_resource``).
+    Every method raises :class:`StoreError` when the file cannot be read or written and
+    :class:`ScenarioNotFound` for an unknown id; a failed write changes nothing.
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        """Open the database file (creating it, its folder and its tables when missing).
+
+        ``path`` wins over ``$PLANNER_DB``, which wins over ``data/planner.duckdb`` in the repo.
+        """
+        self._path = Path(path).expanduser() if path is not None else default_database_path()
+        self._lock = threading.Lock()
+        self._last_stamp = datetime.min
+        self._connection: duckdb.DuckDBPyConnection | None = self._connect()
+        try:
+            self._transaction("prepare the scenario tables", self._ensure_schema)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def path(self) -> Path:
+        """The database file this store reads and writes."""
+        return self._path
+
+    # -- lifecycle --
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(
+                f"Cannot create the folder for the scenario database {self._path}: {error}. "
+                f"Choose a writable location with {DATABASE_ENV}."
+            ) from error
+        with self._lock:
+            try:
+                return duckdb.connect(str(self._path))
+            except duckdb.IOException as error:
+                raise self._open_error(error) from error
+            except duckdb.Error as error:
+                raise StoreError(f"Cannot open the scenario database {self._path}: {error}") from error
+
+    def _open_error(self, error: duckdb.IOException) -> StoreError:
+        if "lock" in str(error).lower():
+            return StoreError(
+                f"The scenario database {self._path} is in use: another planner process (or another "
+                f"DuckDB program) holds it open. Close that process, or set {DATABASE_ENV} to a "
+                f"different file, and try again. (DuckDB: {error})"
+            )
+        return StoreError(
+            f"Cannot open the scenario database {self._path}: {error}. If this file is not a planner "
+            f"database, move it away or set {DATABASE_ENV} to a different file."
+        )
+
+    def _ensure_schema(self, cursor: _Cursor) -> None:
+        for statement in _SCHEMA_SQL:
+            cursor.execute(statement)
+        found = cursor.execute(_SELECT_VERSION).fetchall()
+        if not found:
+            cursor.execute(_INSERT_VERSION, [str(SCHEMA_VERSION)])
+            return
+        version = int(found[0][0])
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"The scenario database {self._path} was written by a newer planner (schema version "
+                f"{version}, this one knows {SCHEMA_VERSION}). Upgrade the planner, or set "
+                f"{DATABASE_ENV} to a different file."
+            )
+        for step in range(version, SCHEMA_VERSION):
+            for statement in _MIGRATIONS[step]:
+                cursor.execute(statement)
+        if version < SCHEMA_VERSION:
+            cursor.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
+
+    def close(self) -> None:
+        """Close the database file; the store cannot be used afterwards. Closing twice is fine."""
+        with self._lock:
+            connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- plumbing --
+
+    def _cursor(self) -> _Cursor:
+        # The connection itself is never queried: DuckDB refuses one connection used by two threads.
+        with self._lock:
+            if self._connection is None:
+                raise StoreError(f"The scenario store for {self._path} is closed; open a new Store.")
+            return self._connection.cursor()
+
+    def _now(self) -> datetime:
+        """Naive UTC now, strictly later than any stamp this store gave, so list order is stable."""
+        with self._lock:
+            now = datetime.now(timezone.utc).replace(tzinfo=None)
+            self._last_stamp = max(now, self._last_stamp + timedelta(microseconds=1))
+            return self._last_stamp
+
+    def _transaction(self, what: str, action: Callable[[_Cursor], _T]) -> _T:
+        """Run ``action`` in one transaction on a fresh cursor, retrying write conflicts.
+
+        Any failure rolls back explicitly: after a "Conflict on update!" DuckDB may accept a COMMIT
+        and silently drop the writes, so COMMIT is only ever reached after ``action`` succeeded.
+        """
+        for attempt in range(1, _ATTEMPTS + 1):
+            cursor = self._cursor()
+            try:
+                cursor.execute("BEGIN TRANSACTION")
+                result = action(cursor)
+                cursor.execute("COMMIT")
+                return result
+            except duckdb.Error as error:
+                _rollback(cursor)
+                if _is_conflict(error) and attempt < _ATTEMPTS:
+                    _backoff(attempt)
+                    continue
+                raise self._failure(what, error, attempt) from error
+            except BaseException:
+                _rollback(cursor)
+                raise
+            finally:
+                cursor.close()
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _failure(self, what: str, error: duckdb.Error, attempts: int) -> StoreError:
+        if _is_conflict(error):
+            return StoreError(
+                f"Could not {what}: the same scenario was being changed at the same time "
+                f"({attempts} tries). Nothing was changed; try again."
+            )
+        return StoreError(
+            f"Could not {what} in the scenario database {self._path}: {error}. Nothing was changed."
+        )
+
+    # -- scenarios --
+
+    def create(
+        self,
+        name: str,
+        backlog: pd.DataFrame,
+        capacity: CapacityTables,
+        settings: dict | None = None,
+    ) -> str:
+        """Save a new scenario and return its id (random, 22 URL-safe characters).
+
+        The tables are stored as ``planner.schema.coerce_table`` shapes them; a backlog with every
+        canonical column keeps its own column order.
+        """
+        cleaned = _clean_name(name)
+        staged = _stage_all(backlog, capacity)
+        settings_text = _settings_json(settings)
+        scenario_id = secrets.token_urlsafe(16)
+
+        def write(cursor: _Cursor) -> None:
+            now = self._now()
+            row = [scenario_id, cleaned, settings_text, _columns_json(staged), now, now]
+            cursor.execute(_INSERT_SCENARIO, row)
+            _write_tables(cursor, scenario_id, staged)
+
+        self._transaction(f"save the new scenario {cleaned!r}", write)
+        return scenario_id
+
+    def replace_tables(self, scenario_id: str, backlog: pd.DataFrame, capacity: CapacityTables) -> None:
+        """Replace a scenario's backlog and capacity; its name and settings stay."""
+        staged = _stage_all(backlog, capacity)
+
+        def write(cursor: _Cursor) -> None:
+            columns = _columns_json(staged)
+            _require(cursor.execute(_UPDATE_COLUMNS, [columns, self._now(), scenario_id]), scenario_id)
+            for table in _TABLES.values():
+                cursor.execute(_delete_sql(table), [scenario_id])
+            _write_tables(cursor, scenario_id, staged)
+
+        self._transaction("save the scenario's tables", write)
+
+    def save_settings(self, scenario_id: str, settings: dict) -> None:
+        """Replace a scenario's settings (any JSON data: tuples come back as lists)."""
+        settings_text = _settings_json(settings)
+
+        def write(cursor: _Cursor) -> None:
+            _require(cursor.execute(_UPDATE_SETTINGS, [settings_text, self._now(), scenario_id]), scenario_id)
+
+        self._transaction("save the scenario's settings", write)
+
+    def rename(self, scenario_id: str, name: str) -> None:
+        """Give a scenario a new name (surrounding spaces dropped; names may repeat)."""
+        cleaned = _clean_name(name)
+
+        def write(cursor: _Cursor) -> None:
+            _require(cursor.execute(_UPDATE_NAME, [cleaned, self._now(), scenario_id]), scenario_id)
+
+        self._transaction("rename the scenario", write)
+
+    def delete(self, scenario_id: str) -> None:
+        """Delete a scenario and all its tables."""
+
+        def write(cursor: _Cursor) -> None:
+            _require(cursor.execute(_TOUCH_SCENARIO, [self._now(), scenario_id]), scenario_id)
+            for table in _TABLES.values():
+                cursor.execute(_delete_sql(table), [scenario_id])
+            cursor.execute(_DELETE_SCENARIO, [scenario_id])
+
+        self._transaction("delete the scenario", write)
+
+    def duplicate(self, scenario_id: str, name: str | None = None) -> str:
+        """Copy a scenario with all its tables and settings; return the copy's id.
+
+        The copy is named ``name``, or ``"<original name> (copy)"``; it shares nothing with the
+        original afterwards.
+        """
+        cleaned = None if name is None else _clean_name(name)
+        copy_id = secrets.token_urlsafe(16)
+
+        def write(cursor: _Cursor) -> None:
+            now = self._now()
+            _require(cursor.execute(_COPY_SCENARIO, [copy_id, cleaned, now, now, scenario_id]), scenario_id)
+            for table in _TABLES.values():
+                cursor.execute(_copy_sql(table), [copy_id, scenario_id])
+
+        self._transaction("copy the scenario", write)
+        return copy_id
+
+    def load(self, scenario_id: str) -> Scenario:
+        """The scenario with this id, with its tables exactly as saved."""
+
+        # A transaction, so all eight reads see the same saved state even while another thread saves.
+        def read(cursor: _Cursor) -> Scenario:
+            found = cursor.execute(_SELECT_SCENARIO, [scenario_id]).fetchall()
+            if not found:
+                raise _not_found(scenario_id)
+            name, settings, columns, created_at, updated_at = found[0]
+            headers = json.loads(columns)
+            frames = {
+                table_name: _rebuild(table_name, _read_rows(cursor, table, scenario_id), headers[table_name])
+                for table_name, table in _TABLES.items()
+            }
+            return Scenario(
+                id=scenario_id,
+                name=name,
+                backlog=frames.pop(BACKLOG),
+                capacity=CapacityTables(**frames),
+                settings=json.loads(settings),
+                created_at=_utc(created_at),
+                updated_at=_utc(updated_at),
+            )
+
+        return self._transaction("load the scenario", read)
+
+    def list(self) -> list[ScenarioSummary]:
+        """Every saved scenario, most recently changed first."""
+
+        def read(cursor: _Cursor) -> list[ScenarioSummary]:
+            rows = cursor.execute(_LIST_SCENARIOS).fetchall()
+            return [
+                ScenarioSummary(
+                    id=row_id,
+                    name=name,
+                    items=int(items),
+                    people=int(people),
+                    created_at=_utc(created_at),
+                    updated_at=_utc(updated_at),
+                )
+                for row_id, name, items, people, created_at, updated_at in rows
+            ]
+
+        return self._transaction("list the scenarios", read)
+
