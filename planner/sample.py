@@ -1,0 +1,45 @@
+"""The bundled sample: a product org's backlog and capacity workbooks in ``data/``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from planner.ingest import BacklogImport, CapacityImport, read_backlog, read_capacity
+from planner.store import Store
+
+__all__ = ["SAMPLE_BACKLOG", "SAMPLE_CAPACITY", "SAMPLE_JIRA_CSV", "SAMPLE_NAME", "import_settings", "ensure_sample"]
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+SAMPLE_BACKLOG = DATA_DIR / "sample_backlog.xlsx"
+SAMPLE_CAPACITY = DATA_DIR / "sample_capacity.xlsx"
+SAMPLE_JIRA_CSV = DATA_DIR / "sample_backlog_jira.csv"
+SAMPLE_NAME = "Sample: care pods, sprints 27-29"
+
+
+def import_settings(backlog: BacklogImport, capacity: CapacityImport) -> dict[str, object]:
+    """What a scenario keeps about how its files were read: sources, mapping, value rule, problems."""
+    return {
+        "value_rule": backlog.value_rule,
+        "import": {
+            "backlog": {
+                "source": backlog.source.describe() if backlog.source else None,
+                "mapping": backlog.mapping.as_rows(),
+                "corrections": backlog.mapping.corrections(),
+                "problems": [problem.as_dict() for problem in backlog.problems],
+            },
+            "capacity": {
+                "sources": {sheet: info.describe() for sheet, info in capacity.sources.items()},
+                "problems": [problem.as_dict() for problem in capacity.problems],
+            },
+        },
+    }
+
+
+def ensure_sample(store: Store) -> str | None:
+    """Save the sample as a scenario when the store has none; return its id (None if not created)."""
+    if store.list():
+        return None
+    backlog = read_backlog(SAMPLE_BACKLOG)
+    capacity = read_capacity(SAMPLE_CAPACITY)
+    settings = {**import_settings(backlog, capacity), "sample": True}
+    return store.create(SAMPLE_NAME, backlog.table, capacity.tables, settings)
