@@ -1,0 +1,70 @@
+"""Ingest speed: our reader (calamine) against openpyxl on a large backlog, plus the real Jira exports.
+
+Run: ``python bench/bench_ingest.py``. Prints seconds per step; not part of the test run.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+
+from planner.ingest import read_backlog
+from planner.ingest.read import read_grids
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "real-backlogs"
+
+
+def timed(action, repeat: int = 3) -> float:
+    """Median seconds of ``repeat`` runs."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def write_backlog(path: Path, rows: int) -> None:
+    rng = random.Random(7)
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet("Backlog")
+    sheet.append(["id", "title", "team", "effort:backend", "effort:ios", "business_value", "time_criticality",
+                  "risk_reduction", "moscow", "depends_on", "deadline", "status", "description"])
+    for index in range(rows):
+        sheet.append([
+            f"A-{index}", f"Item {index} with some words ü", f"pod-{index % 20}", rng.choice([1, 2, 3, 5]),
+            rng.choice([None, 1, 2]), rng.choice([1, 2, 3, 5, 8]), rng.choice([1, 2, 3]), rng.choice([1, 2]),
+            rng.choice(["Must", "Should", "Could", None]), f"A-{index - 1}" if index and index % 15 == 0 else None,
+            None, "To Do", "A description " * 5,
+        ])
+    workbook.save(path)
+
+
+def main() -> None:
+    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "backlog.xlsx"
+        write_backlog(path, rows)
+        print(f"{rows:,}-row xlsx, 13 columns ({path.stat().st_size / 1e6:.1f} MB)")
+        print(f"  calamine grid read:            {timed(lambda: read_grids(path)):.2f} s")
+        print(f"  openpyxl read-only grid read:  "
+              f"{timed(lambda: list(openpyxl.load_workbook(path, read_only=True, data_only=True)['Backlog'].values), 1):.2f} s")
+        print(f"  pandas read_excel (openpyxl):  {timed(lambda: pd.read_excel(path, dtype=str, engine="openpyxl"), 1):.2f} s")
+        print(f"  read_backlog (whole ingest):   {timed(lambda: read_backlog(path)):.2f} s")
+    for name in ("jirasoftware.csv", "mesos.csv"):
+        path = SHARED / name
+        if path.exists():
+            result = read_backlog(path)
+            print(f"{name}: {len(result.table):,} items, {len(result.problems)} problems, "
+                  f"read_backlog {timed(lambda: read_backlog(path)):.3f} s")
+
+
+if __name__ == "__main__":
+    main()
