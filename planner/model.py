@@ -1,0 +1,311 @@
+"""The PuLP model of SPEC section 4: pick the items of highest value that fit, by team and sprint.
+
+data (:class:`~planner.problem.PlanProblem`) -> variables -> constraints -> objective -> solve ->
+read back. Variables are named by position (``x_<item row>_<team>_<sprint>``), never by user ids,
+so ids such as ``A-1``, ``A 1`` and ``A_1`` cannot collide.
+
+The objective is the planned value with two small bonuses that never lower it: earlier sprints
+weigh ``1 + earliness x (sprints left)``, and staying where the previous plan put an item earns
+``stability x value``. Both are >= 0, so the solver's bound on the objective is also a bound on
+the plain planned value, which is what is reported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pulp
+
+from planner.errors import PlannerError
+from planner.problem import PlanProblem, pool_serves
+
+__all__ = ["SolveOptions", "Solution", "PlanModel", "build_model", "solve", "quiet_stdout", "SOLVERS"]
+
+SOLVERS = ("cbc", "highs")
+_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """How to solve: solver, limits, and the small objective weights."""
+
+    solver: str = "cbc"
+    time_limit: float = 30.0
+    gap: float = 1e-4
+    threads: int | None = None
+    earliness: float = 1e-4
+    stability: float = 0.01
+    previous: Mapping[str, tuple[str, str]] | None = None  # id -> (team, sprint) of the last plan
+    warm_start: Mapping[int, tuple[str, int]] | None = None  # backlog index -> (team, sprint position)
+
+    def __post_init__(self) -> None:
+        if self.solver not in SOLVERS:
+            raise PlannerError(f"unknown solver {self.solver!r}: choose {' or '.join(SOLVERS)}")
+        if self.time_limit <= 0:
+            raise PlannerError(f"the time limit must be positive, not {self.time_limit}")
+        if not 0 <= self.gap < 1:
+            raise PlannerError(f"the gap must be between 0 and 1, not {self.gap}")
+
+
+@dataclass
+class PlanModel:
+    """The PuLP problem with its variables, keyed by positions."""
+
+    problem: PlanProblem
+    lp: pulp.LpProblem
+    x: dict[tuple[int, str, int], pulp.LpVariable]  # (backlog index, team, sprint) -> binary
+    h: dict[tuple[int, str, int], pulp.LpVariable]  # (pool position, skill, sprint) -> days
+    skill_rows: dict[tuple[str, str, int], str] = field(default_factory=dict)  # (team, skill, sprint) -> constraint
+    overflow: dict[tuple[str, str, int], pulp.LpVariable] = field(default_factory=dict)  # elastic models only
+    team_position: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Solution:
+    """What the solver found, read back and not yet checked."""
+
+    status: str  # "optimal" | "feasible" | "infeasible" | "error"
+    assignments: dict[int, tuple[str, int]]
+    objective: float
+    bound: float | None
+    gap: float | None
+    seconds: float
+    message: str = ""
+
+
+def build_model(problem: PlanProblem, options: SolveOptions, relax: bool = False, elastic: bool = False) -> PlanModel:
+    """Variables, constraints and objective for ``problem``.
+
+    ``relax`` makes x continuous (for prices); ``elastic`` lets each skill capacity overflow through
+    a variable in ``model.overflow`` (for explaining infeasible plans).
+    """
+    lp = pulp.LpProblem("sprint_plan", pulp.LpMaximize)
+    model = PlanModel(problem, lp, {}, {}, team_position={t: n for n, t in enumerate(problem.teams)})
+    _add_variables(model, relax)
+    add_each_item_at_most_once(model)
+    add_people_capacity(model)
+    add_skill_capacity(model, elastic)
+    add_dependencies(model)
+    _set_objective(model, options)
+    return model
+
+
+def _add_variables(model: PlanModel, relax: bool) -> None:
+    """x[i,t,s] only where allowed: the item's teams, its pinned sprint, sprints before its deadline."""
+    category = pulp.LpContinuous if relax else pulp.LpBinary
+    problem = model.problem
+    for item in problem.items:
+        for team in item.teams:
+            for sprint in item.sprints(problem.horizon):
+                name = f"x_{item.index}_{model.team_position[team]}_{sprint}"
+                model.x[(item.index, team, sprint)] = model.lp.add_variable(name, 0, 1, cat=category)
+    demanded = defaultdict(set)
+    for item in problem.items:
+        for team in item.teams:
+            demanded[team].update(item.effort)
+    for position, pool in enumerate(problem.pools):
+        for skill in sorted(demanded[pool.team]):
+            if pool_serves(pool, skill):
+                for sprint in range(problem.horizon):
+                    skill_position = sorted(demanded[pool.team]).index(skill)
+                    model.h[(position, skill, sprint)] = model.lp.add_variable(
+                        f"h_{position}_{skill_position}_{sprint}", 0, pool.capacity[sprint]
+                    )
+
+
+def _item_sprint_vars(model: PlanModel) -> dict[int, dict[int, list[pulp.LpVariable]]]:
+    by_item: dict[int, dict[int, list[pulp.LpVariable]]] = defaultdict(lambda: defaultdict(list))
+    for (index, _team, sprint), variable in model.x.items():
+        by_item[index][sprint].append(variable)
+    return by_item
+
+
+def add_each_item_at_most_once(model: PlanModel) -> None:
+    """Each item is planned at most once; exactly once when it is Must or pinned."""
+    by_item = _item_sprint_vars(model)
+    for item in model.problem.items:
+        chosen = pulp.lpSum(v for variables in by_item[item.index].values() for v in variables)
+        if item.must or item.pinned is not None:
+            model.lp += (chosen == 1, f"once_{item.index}")
+        else:
+            model.lp += (chosen <= 1, f"once_{item.index}")
+
+
+def add_people_capacity(model: PlanModel) -> None:
+    """People of a pool spend at most their net capacity in a sprint, over all the skills they have."""
+    by_pool: dict[tuple[int, int], list[pulp.LpVariable]] = defaultdict(list)
+    for (position, _skill, sprint), variable in model.h.items():
+        by_pool[(position, sprint)].append(variable)
+    for (position, sprint), variables in by_pool.items():
+        if len(variables) > 1:  # a single variable already has the capacity as its upper bound
+            capacity = model.problem.pools[position].capacity[sprint]
+            model.lp += (pulp.lpSum(variables) <= capacity, f"people_{position}_{sprint}")
+
+
+def add_skill_capacity(model: PlanModel, elastic: bool = False) -> None:
+    """A team's items need no more of a skill in a sprint than its people put on that skill.
+
+    Elastic: plus an overflow of that skill, which the caller penalises.
+    """
+    problem = model.problem
+    demand: dict[tuple[str, str, int], list[tuple[float, pulp.LpVariable]]] = defaultdict(list)
+    efforts = {item.index: item.effort for item in problem.items}
+    for (index, team, sprint), variable in model.x.items():
+        for skill, effort in efforts[index].items():
+            demand[(team, skill, sprint)].append((effort, variable))
+    supply: dict[tuple[str, str, int], list[pulp.LpVariable]] = defaultdict(list)
+    for (position, skill, sprint), variable in model.h.items():
+        supply[(problem.pools[position].team, skill, sprint)].append(variable)
+    skills = sorted({skill for (_team, skill, _sprint) in demand})
+    for key, terms in sorted(demand.items(), key=lambda kv: (model.team_position[kv[0][0]], kv[0][1], kv[0][2])):
+        team, skill, sprint = key
+        name = f"skill_{model.team_position[team]}_{skills.index(skill)}_{sprint}"
+        available = list(supply[key])
+        if elastic:
+            model.overflow[key] = model.lp.add_variable(f"over_{name}", 0)
+            available.append(model.overflow[key])
+        model.lp += (pulp.lpSum(effort * variable for effort, variable in terms) <= pulp.lpSum(available), name)
+        model.skill_rows[key] = name
+
+
+def add_dependencies(model: PlanModel) -> None:
+    """An item starts no earlier than each prerequisite: by every sprint, planned only if the prerequisite is.
+
+    As prefix sums: for each sprint s, (item planned in sprints <= s) <= (prerequisite planned in
+    sprints <= s). A prerequisite that is not planned at all keeps the item out.
+    """
+    by_item = _item_sprint_vars(model)
+    for item in model.problem.items:
+        item_sprints = by_item[item.index]
+        for prerequisite in item.prerequisites:
+            before = by_item[prerequisite]
+            # Checking at each sprint the item may take is enough: that sprint's prefix holds it.
+            for sprint in sorted(item_sprints):
+                mine = [v for s, variables in item_sprints.items() if s <= sprint for v in variables]
+                theirs = [v for s, variables in before.items() if s <= sprint for v in variables]
+                model.lp += (pulp.lpSum(mine) <= pulp.lpSum(theirs), f"after_{item.index}_{prerequisite}_{sprint}")
+
+
+def _set_objective(model: PlanModel, options: SolveOptions) -> None:
+    """Maximise value, slightly more for earlier sprints and for staying where the last plan put it."""
+    problem = model.problem
+    values = {item.index: item.value for item in problem.items}
+    previous = _previous_positions(problem, options)
+    terms = []
+    for (index, team, sprint), variable in model.x.items():
+        weight = 1 + options.earliness * (problem.horizon - 1 - sprint)
+        if previous.get(index) == (team, sprint):
+            weight += options.stability
+        terms.append(values[index] * weight * variable)
+    model.lp += pulp.lpSum(terms)
+
+
+def _previous_positions(problem: PlanProblem, options: SolveOptions) -> dict[int, tuple[str, int]]:
+    if not options.previous:
+        return {}
+    sprint_position = {name: position for position, name in enumerate(problem.sprints)}
+    index_of = {item.id: item.index for item in problem.items}
+    return {
+        index_of[item_id]: (team, sprint_position[sprint])
+        for item_id, (team, sprint) in options.previous.items()
+        if item_id in index_of and sprint in sprint_position
+    }
+
+
+# --- solving ---------------------------------------------------------------------------------------
+
+def solve(model: PlanModel, options: SolveOptions) -> Solution:
+    """Solve and read back the plan, the bound and an honest status.
+
+    PuLP reports "Optimal" after a time limit with an incumbent; only ``sol_status`` and the
+    solver's own log tell the truth, so both are read.
+    """
+    if options.warm_start:
+        _warm_start(model, options.warm_start)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "solver.log"
+        solver = _solver(options, log, warm=bool(options.warm_start))
+        try:
+            with quiet_stdout():
+                model.lp.solve(solver)
+        except pulp.PulpSolverError as error:
+            return Solution("error", {}, 0.0, None, None, time.perf_counter() - started, f"the solver failed: {error}")
+        log_text = log.read_text(errors="replace") if log.exists() else ""
+    seconds = time.perf_counter() - started
+    if model.lp.status == pulp.LpStatusInfeasible or model.lp.sol_status == pulp.LpSolutionInfeasible:
+        return Solution("infeasible", {}, 0.0, None, None, seconds)
+    if model.lp.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        return Solution("error", {}, 0.0, None, None, seconds, "no plan was found within the time limit")
+    assignments = {
+        index: (team, sprint)
+        for (index, team, sprint), variable in model.x.items()
+        if (variable.varValue or 0) > 0.5
+    }
+    values = {item.index: item.value for item in model.problem.items}
+    objective = sum(values[index] for index in assignments)
+    model_objective = pulp.value(model.lp.objective) or 0.0
+    bound = _bound(model, options, log_text, model_objective)
+    status = "optimal" if model.lp.sol_status == pulp.LpSolutionOptimal else "feasible"
+    bound = max(bound, objective) if bound is not None else None
+    gap = (bound - objective) / max(abs(bound), 1e-9) if bound is not None else None
+    return Solution(status, assignments, objective, bound, gap, seconds)
+
+
+def _warm_start(model: PlanModel, start: Mapping[int, tuple[str, int]]) -> None:
+    for (index, team, sprint), variable in model.x.items():
+        variable.setInitialValue(1 if start.get(index) == (team, sprint) else 0)
+
+
+def _solver(options: SolveOptions, log: Path, warm: bool) -> pulp.LpSolver:
+    if options.solver == "highs":
+        if not pulp.HiGHS().available():
+            raise PlannerError("HiGHS is not installed: pip install highspy, or use --solver cbc")
+        return pulp.HiGHS(msg=False, timeLimit=options.time_limit, gapRel=options.gap, threads=options.threads)
+    return pulp.PULP_CBC_CMD(
+        msg=False, timeLimit=options.time_limit, gapRel=options.gap, threads=options.threads, warmStart=warm,
+        logPath=str(log),
+    )
+
+
+_CBC_BOUND = re.compile(r"^(?:Upper|Lower) bound:\s*(-?[0-9.eE+]+)", re.MULTILINE)
+
+
+def _bound(model: PlanModel, options: SolveOptions, log_text: str, model_objective: float) -> float | None:
+    """The solver's best bound on the objective (itself a bound on the planned value)."""
+    if options.solver == "highs":
+        highs = getattr(model.lp, "solverModel", None)
+        # PuLP hands HiGHS the negated objective of a maximisation, so the dual bound comes back negated.
+        return -float(highs.getInfo().mip_dual_bound) if highs is not None else None
+    found = _CBC_BOUND.search(log_text)
+    if found:
+        return float(found.group(1))
+    if model.lp.sol_status == pulp.LpSolutionOptimal:
+        # CBC prints no bound when it proves optimality outright; it stopped within the requested gap.
+        return model_objective * (1 + options.gap)
+    return None
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Keep solver banners (HiGHS prints one even with msg=False) off stdout, so --json stays clean."""
+    try:
+        saved = os.dup(1)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)

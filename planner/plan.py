@@ -1,0 +1,192 @@
+"""Make a sprint plan: capacity -> problem -> baseline -> model -> check -> reasons.
+
+This is the library's front door for planning; the command line and the app call :func:`make_plan`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+import pandas as pd
+
+from planner.baseline import rank_and_fill
+from planner.capacity import CapacityResult, CapacitySettings, compute_capacity
+from planner.explain import PRICE_COLUMNS, Exclusion, exclusion_reasons, overflow, skill_prices
+from planner.model import SolveOptions, build_model, solve
+from planner.problem import PlanProblem, build_problem
+from planner.problems import Problem
+from planner.schema import CapacityTables
+from planner.verify import plan_violations
+from planner.warmstart import sprint_by_sprint
+
+__all__ = ["Assignment", "PlanResult", "make_plan", "CAPACITY_COLUMNS"]
+
+CAPACITY_COLUMNS = ["team", "sprint", "skill", "capacity", "load"]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """An item in the plan: which team does it, in which sprint."""
+
+    id: str
+    team: str
+    sprint: str
+    value: float
+    effort: float
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """The plan, how good it is proven to be, and the reason for every item left out."""
+
+    status: str  # "optimal" | "feasible" | "infeasible" | "error"
+    objective: float
+    bound: float | None
+    gap: float | None
+    baseline_objective: float
+    selected: tuple[Assignment, ...]
+    excluded: tuple[Exclusion, ...]
+    capacity: pd.DataFrame
+    prices: pd.DataFrame
+    seconds: float
+    unit: str = "days"
+    message: str = ""
+    problems: tuple[Problem, ...] = field(default=())
+    sprints: tuple[str, ...] = field(default=())
+
+    @property
+    def gain_over_baseline(self) -> float:
+        """Value the optimiser plans beyond rank-and-fill."""
+        return self.objective - self.baseline_objective
+
+    def as_json(self) -> dict[str, object]:
+        """The JSON object of SPEC section 3 (plus ``message``)."""
+        return {
+            "status": self.status,
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "baseline_objective": self.baseline_objective,
+            "selected": [{"id": a.id, "team": a.team, "sprint": a.sprint} for a in self.selected],
+            "excluded": [{"id": e.id, "reason": e.reason} for e in self.excluded],
+            "capacity": [
+                {"team": row.team, "sprint": row.sprint, "skill": None if pd.isna(row.skill) else row.skill,
+                 "capacity": float(row.capacity), "load": float(row.load)}
+                for row in self.capacity.itertuples(index=False)
+            ],
+            "seconds": self.seconds,
+            "message": self.message,
+        }
+
+
+def make_plan(
+    backlog: pd.DataFrame,
+    capacity: CapacityTables | CapacityResult,
+    capacity_settings: CapacitySettings | None = None,
+    options: SolveOptions | None = None,
+    today: date | None = None,
+) -> PlanResult:
+    """The highest-value plan that fits, checked, with the rank-and-fill baseline and every reason.
+
+    Raises :class:`~planner.errors.InputError` when the capacity tables cannot be used.
+    """
+    started = time.perf_counter()
+    options = options or SolveOptions()
+    if isinstance(capacity, CapacityResult):
+        net = capacity
+    else:
+        net = compute_capacity(capacity, capacity_settings or CapacitySettings(), today)
+    problem = build_problem(backlog, net)
+    baseline = rank_and_fill(problem)
+    baseline_objective = _value(problem, baseline)
+    if problem.must_problems:
+        return _infeasible(problem, net, baseline_objective, list(problem.must_problems), started)
+    baseline_valid = not plan_violations(problem, baseline)
+    model_options = replace(options, warm_start=_best_start(problem, options, baseline if baseline_valid else None))
+    solution = solve(build_model(problem, model_options), model_options)
+    if solution.status == "infeasible":
+        return _infeasible(problem, net, baseline_objective, overflow(problem, options), started)
+    assignments, status, bound, gap, message = (
+        solution.assignments, solution.status, solution.bound, solution.gap, solution.message
+    )
+    if solution.status == "error" and baseline_valid:
+        assignments, status, bound, gap = baseline, "feasible", None, None
+        message = f"{solution.message}; showing the rank-and-fill plan"
+    elif solution.status == "error":
+        return _result(problem, net, "error", {}, None, None, baseline_objective, started, solution.message, options)
+    violations = plan_violations(problem, assignments)
+    if violations:
+        return _result(problem, net, "error", {}, None, None, baseline_objective, started,
+                       "the solver's plan breaks a rule: " + "; ".join(violations[:5]), options)
+    return _result(problem, net, status, assignments, bound, gap, baseline_objective, started, message, options)
+
+
+def _best_start(problem: PlanProblem, options: SolveOptions,
+                baseline: dict[int, tuple[str, int]] | None) -> dict[int, tuple[str, int]] | None:
+    """The better valid plan of rank-and-fill and sprint-by-sprint, for the solver to start from."""
+    starts = [baseline] if baseline is not None else []
+    if problem.horizon > 1:
+        filled = sprint_by_sprint(problem, options)
+        if filled is not None and not plan_violations(problem, filled):
+            starts.append(filled)
+    return max(starts, key=lambda start: _value(problem, start), default=None)
+
+
+def _value(problem: PlanProblem, assignments: dict[int, tuple[str, int]]) -> float:
+    values = {item.index: item.value for item in problem.items}
+    return float(sum(values[index] for index in assignments))
+
+
+def _result(problem: PlanProblem, net: CapacityResult, status: str, assignments: dict[int, tuple[str, int]],
+            bound: float | None, gap: float | None, baseline_objective: float, started: float, message: str,
+            options: SolveOptions) -> PlanResult:
+    items = {item.index: item for item in problem.items}
+    selected = tuple(
+        Assignment(problem.ids[index], team, problem.sprints[sprint], items[index].value, items[index].total_effort)
+        for index, (team, sprint) in sorted(assignments.items(), key=lambda kv: (kv[1][1], kv[1][0], kv[0]))
+    )
+    needs_prices = status in ("optimal", "feasible") and any(
+        item.index not in assignments and all(p in assignments for p in item.prerequisites) for item in problem.items
+    )
+    prices = skill_prices(problem, options) if needs_prices else pd.DataFrame(columns=PRICE_COLUMNS)
+    reasons = exclusion_reasons(problem, assignments, prices, problem.unit) if status != "error" else {}
+    excluded = tuple(reasons[index] for index in sorted(reasons))
+    return PlanResult(
+        status, _value(problem, assignments), bound, gap, baseline_objective, selected, excluded,
+        capacity_rows(problem, assignments), prices, time.perf_counter() - started, problem.unit, message,
+        tuple(net.problems), problem.sprints,
+    )
+
+
+def _infeasible(problem: PlanProblem, net: CapacityResult, baseline_objective: float, reasons: list[str],
+                started: float) -> PlanResult:
+    message = "No plan can hold every Must and pinned item: " + "; ".join(reasons)
+    return PlanResult("infeasible", 0.0, None, None, baseline_objective, (), (), capacity_rows(problem, {}),
+                      pd.DataFrame(columns=PRICE_COLUMNS), time.perf_counter() - started, problem.unit, message,
+                      tuple(net.problems), problem.sprints)
+
+
+def capacity_rows(problem: PlanProblem, assignments: dict[int, tuple[str, int]]) -> pd.DataFrame:
+    """Per team and sprint: total net capacity and planned load (skill empty), then one row per skill used."""
+    items = {item.index: item for item in problem.items}
+    load: dict[tuple[str, int, str | None], float] = defaultdict(float)
+    for index, (team, sprint) in assignments.items():
+        for skill, effort in items[index].effort.items():
+            load[(team, sprint, skill)] += effort
+            load[(team, sprint, None)] += effort
+    skills_used = sorted({skill for item in problem.items for skill in item.effort})
+    rows = []
+    for team in problem.teams:
+        for sprint in range(problem.horizon):
+            pools = problem.team_pools(team)
+            rows.append({"team": team, "sprint": problem.sprints[sprint], "skill": None,
+                         "capacity": sum(p.capacity[sprint] for p in pools), "load": load[(team, sprint, None)]})
+            if skills_used != ["general"]:
+                for skill in skills_used:
+                    rows.append({"team": team, "sprint": problem.sprints[sprint], "skill": skill,
+                                 "capacity": problem.skill_capacity(team, skill, sprint),
+                                 "load": load[(team, sprint, skill)]})
+    return pd.DataFrame(rows, columns=CAPACITY_COLUMNS)

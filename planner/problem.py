@@ -1,0 +1,300 @@
+"""The planning problem: backlog items and capacity pools prepared for the model and the baseline.
+
+Items that no plan could take are settled here, each with its one reason (SPEC section 4): ``done``,
+``wont``, ``not-estimated``, ``unknown-team <team>``, ``deadline``, ``no-skill <skill>``,
+``too-big``, ``pinned-later <sprint>`` and ``blocked-by <id>`` (a prerequisite that is missing, Won't
+or itself settled out). The rest are candidates, with the teams and sprints each may go to.
+
+Capacity comes as *pools*: the people of one team with the same skills, their net capacity summed
+per sprint. A pool with no skills is general: it can work on any skill. Effort with no skill is
+``general`` effort: any pool can do it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from planner.capacity import CapacityResult
+from planner.schema import EFFORT_PREFIX, effort_skill_columns, split_list
+
+__all__ = ["GENERAL", "PlanItem", "Pool", "PlanProblem", "allocate", "build_problem", "pool_serves"]
+
+GENERAL = "general"
+_EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """One backlog item as the model sees it; ``index`` is its row in the backlog table."""
+
+    index: int
+    id: str
+    title: str
+    team: str | None
+    effort: dict[str, float]  # skill -> days or points; GENERAL when the item names no skill
+    value: float
+    must: bool = False
+    pinned: int | None = None  # sprint position the item is pinned to
+    last_sprint: int | None = None  # last sprint position the deadline allows (None: no deadline)
+    prerequisites: tuple[int, ...] = ()  # backlog indexes of not-done prerequisites
+    teams: tuple[str, ...] = ()  # teams that may take it
+
+    @property
+    def total_effort(self) -> float:
+        """All effort of the item, over its skills."""
+        return sum(self.effort.values())
+
+    def sprints(self, horizon: int) -> range:
+        """Sprint positions the item may go to."""
+        if self.pinned is not None:
+            return range(self.pinned, self.pinned + 1)
+        last = horizon - 1 if self.last_sprint is None else self.last_sprint
+        return range(0, last + 1)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """People of one team with the same skills (empty: general), and their capacity per sprint."""
+
+    team: str
+    skills: frozenset[str]
+    people: tuple[str, ...]
+    capacity: tuple[float, ...]
+
+
+def pool_serves(pool: Pool, skill: str) -> bool:
+    """Whether people of ``pool`` can do effort of ``skill``."""
+    return skill == GENERAL or not pool.skills or skill in pool.skills
+
+
+@dataclass(frozen=True)
+class PlanProblem:
+    """Everything the model needs, with the items settled before solving."""
+
+    items: tuple[PlanItem, ...]  # candidates only
+    excluded: dict[int, str]  # backlog index -> reason, for items no plan can take
+    ids: tuple[str, ...]  # every backlog id, by backlog index
+    sprints: tuple[str, ...]
+    sprint_ends: tuple[pd.Timestamp, ...]
+    teams: tuple[str, ...]
+    pools: tuple[Pool, ...]
+    unit: str = "days"
+    must_problems: tuple[str, ...] = field(default=())  # why Must or pinned items cannot be planned
+
+    @property
+    def horizon(self) -> int:
+        """Number of sprints planned."""
+        return len(self.sprints)
+
+    def team_pools(self, team: str) -> list[Pool]:
+        """The pools of one team."""
+        return [pool for pool in self.pools if pool.team == team]
+
+    def skill_capacity(self, team: str, skill: str, sprint: int) -> float:
+        """Most days (or points) ``team`` can put on ``skill`` in ``sprint``."""
+        return sum(pool.capacity[sprint] for pool in self.team_pools(team) if pool_serves(pool, skill))
+
+
+def _text(value: object) -> str | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return str(value)
+
+
+def build_problem(backlog: pd.DataFrame, capacity: CapacityResult) -> PlanProblem:
+    """Prepare items and pools; settle every item no plan can take, with its reason."""
+    sprints = tuple(str(name) for name in capacity.sprints["sprint"])
+    sprint_ends = tuple(pd.Timestamp(end) for end in capacity.sprints["end"])
+    pools = _pools(capacity, sprints)
+    teams = tuple(sorted({pool.team for pool in pools}))
+    team_lookup = {team.casefold(): team for team in teams}
+    ids = tuple(str(item_id) for item_id in backlog["id"])
+    position = {item_id: index for index, item_id in reversed(list(enumerate(ids)))}
+    skill_columns = effort_skill_columns(backlog.columns)
+
+    excluded: dict[int, str] = {}
+    candidates: dict[int, PlanItem] = {}
+    done = set()
+    wont = set()
+    for index in range(len(backlog)):
+        if bool(backlog["done"].iat[index]):
+            done.add(index)
+            excluded[index] = "done"
+            continue
+        moscow = _text(backlog["moscow"].iat[index])
+        if moscow == "Won't":
+            wont.add(index)
+            excluded[index] = "wont"
+            continue
+        effort = _effort(backlog, index, skill_columns)
+        if effort is None:
+            excluded[index] = "not-estimated"
+            continue
+        team = _text(backlog["team"].iat[index])
+        if team is not None and team.casefold() not in team_lookup:
+            excluded[index] = f"unknown-team {team}"
+            continue
+        eligible = (team_lookup[team.casefold()],) if team else teams
+        pinned, pin_reason = _pin(_text(backlog["sprint"].iat[index]), sprints)
+        if pin_reason:
+            excluded[index] = pin_reason
+            continue
+        last_sprint = _last_sprint(backlog["deadline"].iat[index], sprint_ends)
+        if last_sprint == -1 or (pinned is not None and last_sprint is not None and pinned > last_sprint):
+            excluded[index] = "deadline"
+            continue
+        value = float(backlog["value"].iat[index]) if pd.notna(backlog["value"].iat[index]) else 0.0
+        candidates[index] = PlanItem(
+            index=index, id=ids[index], title=_text(backlog["title"].iat[index]) or "", team=team and team_lookup[team.casefold()],
+            effort=effort, value=value, must=moscow == "Must", pinned=pinned, last_sprint=last_sprint, teams=eligible,
+        )
+
+    problem_pools = {team: [p for p in pools if p.team == team] for team in teams}
+    for index, item in list(candidates.items()):
+        reason = _fit_reason(item, problem_pools, len(sprints))
+        if reason:
+            excluded[index] = reason
+            del candidates[index]
+
+    prerequisites = {index: split_list(backlog["depends_on"].iat[index]) for index in candidates}
+    _settle_blocked(candidates, prerequisites, position, done, excluded, ids)
+    items = tuple(
+        _with_prerequisites(item, prerequisites[item.index], position, done) for item in candidates.values()
+    )
+    must_problems = tuple(
+        f"{ids[index]} is Must{' and pinned' if _text(backlog['sprint'].iat[index]) else ''} but cannot be "
+        f"planned: {reason}"
+        for index, reason in excluded.items()
+        if reason not in ("done", "wont") and _text(backlog["moscow"].iat[index]) == "Must"
+    )
+    return PlanProblem(items, excluded, ids, sprints, sprint_ends, teams, pools, capacity.unit, must_problems)
+
+
+def _pools(capacity: CapacityResult, sprints: tuple[str, ...]) -> tuple[Pool, ...]:
+    people = capacity.person_sprint
+    if people.empty:
+        return ()
+    rate = _points_per_day(capacity)
+    grouped: dict[tuple[str, frozenset[str]], dict[str, object]] = {}
+    sprint_position = {name: position for position, name in enumerate(sprints)}
+    for row in people.itertuples(index=False):
+        skills = frozenset(skill.casefold() for skill in split_list(row.skills))
+        key = (str(row.team), skills)
+        entry = grouped.setdefault(key, {"people": [], "capacity": [0.0] * len(sprints)})
+        if row.name not in entry["people"]:
+            entry["people"].append(row.name)
+        position = sprint_position.get(str(row.sprint))
+        if position is not None:
+            entry["capacity"][position] += float(row.net) * rate.get((str(row.team), str(row.sprint)), 1.0)
+    return tuple(
+        Pool(team, skills, tuple(entry["people"]), tuple(entry["capacity"]))
+        for (team, skills), entry in sorted(grouped.items(), key=lambda kv: (kv[0][0], sorted(kv[0][1])))
+    )
+
+
+def _points_per_day(capacity: CapacityResult) -> dict[tuple[str, str], float]:
+    if capacity.unit != "points":
+        return {}
+    rates = {}
+    for row in capacity.team_sprint.itertuples(index=False):
+        rates[(str(row.team), str(row.sprint))] = float(row.net) / float(row.net_days) if row.net_days else 0.0
+    return rates
+
+
+def _effort(backlog: pd.DataFrame, index: int, skill_columns: list[str]) -> dict[str, float] | None:
+    """Effort per skill, or None when the item has no estimate."""
+    per_skill = {
+        column[len(EFFORT_PREFIX):]: float(backlog[column].iat[index])
+        for column in skill_columns
+        if pd.notna(backlog[column].iat[index]) and float(backlog[column].iat[index]) > 0
+    }
+    if per_skill:
+        return per_skill
+    total = backlog["effort"].iat[index]
+    if pd.isna(total):
+        return None
+    skill = _text(backlog["skill"].iat[index])
+    return {(skill.casefold() if skill else GENERAL): float(total)}
+
+
+def _pin(sprint: str | None, sprints: tuple[str, ...]) -> tuple[int | None, str | None]:
+    """Sprint position of a pin; a pin outside the horizon settles the item out."""
+    if sprint is None:
+        return None, None
+    for position, name in enumerate(sprints):
+        if name.casefold() == sprint.casefold():
+            return position, None
+    return None, f"pinned-later {sprint}"
+
+
+def _last_sprint(deadline: object, sprint_ends: tuple[pd.Timestamp, ...]) -> int | None:
+    """Last sprint position ending on or before the deadline; -1 when none does; None: no deadline."""
+    if deadline is None or pd.isna(deadline):
+        return None
+    day = pd.Timestamp(deadline).normalize()
+    allowed = [position for position, end in enumerate(sprint_ends) if end.normalize() <= day]
+    return allowed[-1] if allowed else -1
+
+
+def _fit_reason(item: PlanItem, pools: dict[str, list[Pool]], horizon: int) -> str | None:
+    """``no-skill <k>`` when no eligible team has the skill; ``too-big`` when no team-sprint can hold it."""
+    for skill in item.effort:
+        if not any(pool_serves(pool, skill) for team in item.teams for pool in pools[team]):
+            return f"no-skill {skill}"
+    for team in item.teams:
+        for sprint in item.sprints(horizon):
+            if _fits_empty(item, pools[team], sprint):
+                return None
+    return "too-big"
+
+
+def _fits_empty(item: PlanItem, pools: list[Pool], sprint: int) -> bool:
+    """Whether the item alone fits the team's pools in one sprint."""
+    return allocate(item.effort, {id(pool): pool.capacity[sprint] for pool in pools}, pools) is not None
+
+
+def allocate(effort: dict[str, float], remaining: dict[int, float], pools: list[Pool]) -> dict[int, float] | None:
+    """Days taken from each pool (by ``id``) to cover ``effort``, or None when it does not fit.
+
+    Greedy: each skill takes from the most specialised pools first, so general people stay free
+    for what only they can do. Exact for one skill; a good heuristic otherwise.
+    """
+    taken: dict[int, float] = {}
+    for skill, need in sorted(effort.items(), key=lambda kv: kv[0] == GENERAL):
+        serving = sorted((p for p in pools if pool_serves(p, skill)), key=lambda p: (not p.skills, len(p.skills)))
+        for pool in serving:
+            free = remaining[id(pool)] - taken.get(id(pool), 0.0)
+            take = min(need, max(free, 0.0))
+            if take > 0:
+                taken[id(pool)] = taken.get(id(pool), 0.0) + take
+                need -= take
+        if need > _EPSILON:
+            return None
+    return taken
+
+
+def _settle_blocked(candidates: dict[int, PlanItem], prerequisites: dict[int, list[str]], position: dict[str, int],
+                    done: set[int], excluded: dict[int, str], ids: tuple[str, ...]) -> None:
+    """Items whose prerequisite is missing, Won't, or settled out cannot be planned: ``blocked-by <id>``."""
+    changed = True
+    while changed:
+        changed = False
+        for index in list(candidates):
+            for prerequisite in prerequisites[index]:
+                where = position.get(prerequisite)
+                if where is not None and (where in done or where in candidates):
+                    continue
+                excluded[index] = f"blocked-by {prerequisite}"
+                del candidates[index]
+                changed = True
+                break
+
+
+def _with_prerequisites(item: PlanItem, names: list[str], position: dict[str, int], done: set[int]) -> PlanItem:
+    open_prerequisites = tuple(dict.fromkeys(position[name] for name in names if position[name] not in done))
+    if not open_prerequisites:
+        return item
+    return PlanItem(**{**item.__dict__, "prerequisites": open_prerequisites})

@@ -1,0 +1,68 @@
+"""Check a plan against the rules, independently of the solver that made it.
+
+A solver can report success and still hand back a plan that breaks a rule (a time limit, a
+tolerance, a bug of ours); every plan is checked here before it is shown.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from itertools import combinations
+
+from planner.problem import PlanProblem, Pool, pool_serves
+
+__all__ = ["plan_violations", "fits"]
+
+_TOLERANCE = 1e-6
+_MAX_EXACT_SKILLS = 14
+
+
+def fits(demand: dict[str, float], pools: list[Pool], sprint: int) -> bool:
+    """Whether pools can cover a team's skill demand in a sprint.
+
+    Exact by Gale's condition for transport problems: for every set of skills, their demand is at
+    most the capacity of the pools that serve any of them (``2^skills`` sets; skills are few).
+    """
+    skills = [skill for skill, need in demand.items() if need > _TOLERANCE]
+    if len(skills) > _MAX_EXACT_SKILLS:
+        total = sum(pool.capacity[sprint] for pool in pools)
+        return sum(demand.values()) <= total + _TOLERANCE
+    for size in range(1, len(skills) + 1):
+        for subset in combinations(skills, size):
+            need = sum(demand[skill] for skill in subset)
+            supply = sum(p.capacity[sprint] for p in pools if any(pool_serves(p, skill) for skill in subset))
+            if need > supply + _TOLERANCE * max(1.0, need):
+                return False
+    return True
+
+
+def plan_violations(problem: PlanProblem, assignments: dict[int, tuple[str, int]]) -> list[str]:
+    """Every rule the plan breaks, in words; an empty list means the plan is valid."""
+    problems: list[str] = []
+    items = {item.index: item for item in problem.items}
+    ids = problem.ids
+    for index, (team, sprint) in assignments.items():
+        item = items.get(index)
+        if item is None:
+            problems.append(f"{ids[index]} is planned but cannot be ({problem.excluded.get(index, 'unknown')})")
+            continue
+        if team not in item.teams:
+            problems.append(f"{item.id} is planned for team {team}, which may not take it")
+        if sprint not in item.sprints(problem.horizon):
+            problems.append(f"{item.id} is planned in {problem.sprints[sprint]}, outside its pin or deadline")
+        for prerequisite in item.prerequisites:
+            placed = assignments.get(prerequisite)
+            if placed is None or placed[1] > sprint:
+                problems.append(f"{item.id} is planned before its prerequisite {ids[prerequisite]}")
+    for item in problem.items:
+        if (item.must or item.pinned is not None) and item.index not in assignments:
+            problems.append(f"{item.id} is {'Must' if item.must else 'pinned'} but not planned")
+    demand: dict[tuple[str, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for index, (team, sprint) in assignments.items():
+        if index in items:
+            for skill, effort in items[index].effort.items():
+                demand[(team, sprint)][skill] += effort
+    for (team, sprint), need in demand.items():
+        if not fits(need, problem.team_pools(team), sprint):
+            problems.append(f"{team} is over capacity in {problem.sprints[sprint]}")
+    return problems

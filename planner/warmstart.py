@@ -1,0 +1,66 @@
+"""A strong first plan for the solver to start from: fill the sprints one after another.
+
+Each sprint is a small one-sprint model (mostly knapsacks, solved at the root): the best items that
+fit this sprint among those whose prerequisites are already planned. Must items join the model of
+the last sprint they may take, so they are placed at the latest then. With a near-optimal start the
+solver only has to prove the gap, which is what makes multi-sprint plans fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from planner.model import SolveOptions, build_model, solve
+from planner.problem import PlanItem, PlanProblem, Pool
+
+__all__ = ["sprint_by_sprint"]
+
+
+def sprint_by_sprint(problem: PlanProblem, options: SolveOptions) -> dict[int, tuple[str, int]] | None:
+    """Backlog index -> (team, sprint position), or None when this heuristic finds no plan."""
+    placed: dict[int, tuple[str, int]] = {}
+    step_limit = max(options.time_limit / (4 * max(problem.horizon, 1)), 0.5)
+    step_options = replace(options, time_limit=step_limit, gap=max(options.gap, 1e-3), warm_start=None, previous=None)
+    for sprint in range(problem.horizon):
+        step = _one_sprint(problem, sprint, placed)
+        if not step.items:
+            continue
+        solution = solve(build_model(step, step_options), step_options)
+        if solution.status not in ("optimal", "feasible"):
+            return None
+        for index, (team, _) in solution.assignments.items():
+            placed[index] = (team, sprint)
+    return placed
+
+
+def _one_sprint(problem: PlanProblem, sprint: int, placed: dict[int, tuple[str, int]]) -> PlanProblem:
+    """The items that may still go into ``sprint``, as a one-sprint problem."""
+    open_items = {
+        item.index: item for item in problem.items
+        if item.index not in placed and sprint in item.sprints(problem.horizon)
+    }
+    # An item may join if each prerequisite is planned earlier or may join with it (repeat to settle).
+    changed = True
+    while changed:
+        changed = False
+        for index, item in list(open_items.items()):
+            if any(p not in placed and p not in open_items for p in item.prerequisites):
+                del open_items[index]
+                changed = True
+    items = tuple(_for_sprint(item, sprint, problem.horizon, placed, open_items) for item in open_items.values())
+    pools = tuple(Pool(pool.team, pool.skills, pool.people, (pool.capacity[sprint],)) for pool in problem.pools)
+    return replace(problem, items=items, sprints=(problem.sprints[sprint],),
+                   sprint_ends=(problem.sprint_ends[sprint],), pools=pools)
+
+
+def _for_sprint(item: PlanItem, sprint: int, horizon: int, placed: dict[int, tuple[str, int]],
+                open_items: dict[int, PlanItem]) -> PlanItem:
+    last = max(item.sprints(horizon))
+    forced = item.pinned == sprint or (item.must and last == sprint)
+    return replace(
+        item,
+        must=forced,
+        pinned=None,
+        last_sprint=None,
+        prerequisites=tuple(p for p in item.prerequisites if p in open_items),
+    )

@@ -1,0 +1,38 @@
+"""Small hand-made backlogs and capacity tables for planning tests."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from planner.schema import BACKLOG_COLUMNS, CapacityTables, coerce_table
+
+SPRINTS = [("S1", "2026-01-05", "2026-01-16"), ("S2", "2026-01-19", "2026-01-30"), ("S3", "2026-02-02", "2026-02-13")]
+
+
+def backlog(*items: dict) -> pd.DataFrame:
+    """Items as dicts; ``effort`` or ``effort:<skill>`` keys, ``value``; everything else optional."""
+    rows = []
+    for position, item in enumerate(items):
+        row = {"title": item.get("id"), "done": False, "source_row": position + 2, **item}
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    for column in ("deadline",):
+        if column in frame:
+            frame[column] = pd.to_datetime(frame[column])
+    skill_columns = [c for c in frame.columns if c.startswith("effort:")]
+    if skill_columns and "effort" not in frame:
+        frame["effort"] = frame[skill_columns].sum(axis=1, min_count=1)
+    return coerce_table(frame, BACKLOG_COLUMNS)
+
+
+def capacity(people: list[tuple], sprints: int = 1, holidays: list[tuple] = ()) -> CapacityTables:
+    """People as (name, team, skills, days_per_sprint); ``sprints`` two-week sprints from 2026-01-05."""
+    return CapacityTables.from_frames({
+        "people": pd.DataFrame(
+            [{"name": n, "team": t, "skills": s, "allocation": 1.0, "days_per_sprint": d} for n, t, s, d in people]
+        ),
+        "sprints": pd.DataFrame(
+            [{"sprint": n, "start": pd.Timestamp(a), "end": pd.Timestamp(b)} for n, a, b in SPRINTS[:sprints]]
+        ),
+        "holidays": pd.DataFrame([{"date": pd.Timestamp(d)} for d in holidays], columns=["date"]),
+    })

@@ -1,0 +1,227 @@
+"""The optimiser on hand-solvable instances: each rule of SPEC section 4, and honest results."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from plan_fixtures import backlog, capacity
+from planner.capacity import CapacitySettings
+from planner.model import SolveOptions
+from planner.plan import make_plan
+from planner.problem import build_problem
+from planner.capacity import compute_capacity
+from planner.verify import plan_violations
+
+TODAY = date(2026, 1, 1)
+EXACT = SolveOptions(gap=0, time_limit=30)
+ONE_PERSON = [("Ann", "pod-a", None, 10)]
+
+
+def run(items, people=ONE_PERSON, sprints=1, options=EXACT):
+    return make_plan(items, capacity(people, sprints), CapacitySettings(sprint_count=sprints), options, TODAY)
+
+
+def chosen(result):
+    return {a.id: (a.team, a.sprint) for a in result.selected}
+
+
+def reasons(result):
+    return {e.id: e.reason for e in result.excluded}
+
+
+def test_optimum_beats_rank_and_fill():
+    # Capacity 10. Rank-and-fill takes A (value 7 / effort 6 is the best ratio) and then nothing fits
+    # in the 4 days left: 7. The optimum takes B + C (5 + 5 days): 10.
+    items = backlog({"id": "A", "effort": 6, "value": 7}, {"id": "B", "effort": 5, "value": 5},
+                    {"id": "C", "effort": 5, "value": 5})
+    result = run(items)
+    assert result.status == "optimal"
+    assert set(chosen(result)) == {"B", "C"}
+    assert (result.objective, result.baseline_objective, result.gain_over_baseline) == (10, 7, 3)
+    assert reasons(result) == {"A": "capacity"}
+    assert result.bound == pytest.approx(10) and result.gap == pytest.approx(0)
+
+
+def test_dependency_forces_a_lower_value_prerequisite_in():
+    # Capacity 10. Without the link D + E (20 + 10) would win; D needs P, so P + D (1 + 20 = 21)
+    # beats E + P (11) and E alone (10).
+    items = backlog({"id": "P", "effort": 4, "value": 1}, {"id": "D", "effort": 4, "value": 20, "depends_on": "P"},
+                    {"id": "E", "effort": 6, "value": 10})
+    result = run(items)
+    assert set(chosen(result)) == {"P", "D"}
+    assert result.objective == 21
+    assert reasons(result) == {"E": "capacity"}
+
+
+def test_prerequisite_comes_no_later_than_the_item():
+    # 5 days per sprint. P (5 days) must be in S1 for D (5 days) to go in S2; D is worth more,
+    # and earlier sprints weigh slightly more, yet D cannot go first.
+    items = backlog({"id": "P", "effort": 5, "value": 1}, {"id": "D", "effort": 5, "value": 50, "depends_on": "P"})
+    result = run(items, [("Ann", "pod-a", None, 5)], sprints=2)
+    assert chosen(result) == {"P": ("pod-a", "S1"), "D": ("pod-a", "S2")}
+
+
+def test_deadline_bites():
+    # 5 days per sprint, two sprints. A (deadline = end of S1) must take S1, so B goes to S2 even
+    # though B is worth more and sooner sprints weigh more. C's deadline is before any sprint ends.
+    items = backlog({"id": "A", "effort": 5, "value": 10, "deadline": "2026-01-16"},
+                    {"id": "B", "effort": 5, "value": 20},
+                    {"id": "C", "effort": 1, "value": 99, "deadline": "2026-01-10"})
+    result = run(items, [("Ann", "pod-a", None, 5)], sprints=2)
+    assert chosen(result) == {"A": ("pod-a", "S1"), "B": ("pod-a", "S2")}
+    assert reasons(result) == {"C": "deadline"}
+
+
+def test_earlier_sprints_weigh_slightly_more():
+    items = backlog({"id": "A", "effort": 5, "value": 10}, {"id": "B", "effort": 5, "value": 20})
+    result = run(items, [("Ann", "pod-a", None, 5)], sprints=2)
+    assert chosen(result) == {"B": ("pod-a", "S1"), "A": ("pod-a", "S2")}
+
+
+def test_must_overflow_names_the_items_team_sprint_and_overflow():
+    items = backlog({"id": "M1", "effort": 4, "value": 1, "moscow": "Must"},
+                    {"id": "M2", "effort": 3, "value": 1, "moscow": "Must"},
+                    {"id": "X", "effort": 1, "value": 5})
+    result = run(items, [("Ann", "pod-a", "backend", 5)])
+    assert result.status == "infeasible"
+    assert "pod-a" in result.message and "S1" in result.message
+    assert "M1" in result.message and "M2" in result.message
+    assert "2 more than the 5 available" in result.message
+
+
+def test_must_item_that_can_never_fit_is_named():
+    items = backlog({"id": "BIG", "effort": 20, "value": 1, "moscow": "Must"})
+    result = run(items)
+    assert result.status == "infeasible"
+    assert "BIG" in result.message and "too-big" in result.message
+
+
+def test_ids_that_collide_after_sanitising_stay_apart():
+    items = backlog({"id": "A-1", "effort": 1, "value": 1}, {"id": "A 1", "effort": 1, "value": 2},
+                    {"id": "A_1", "effort": 20, "value": 3}, {"id": "A.1", "effort": 1, "value": 4})
+    result = run(items)
+    assert set(chosen(result)) == {"A-1", "A 1", "A.1"}
+    assert reasons(result) == {"A_1": "too-big"}
+    assert result.objective == 7
+
+
+def test_time_limit_gives_feasible_with_an_honest_gap():
+    from planner.ingest import read_backlog, read_capacity
+    from planner.sample import SAMPLE_BACKLOG, SAMPLE_CAPACITY
+
+    items = read_backlog(SAMPLE_BACKLOG).table
+    tables = read_capacity(SAMPLE_CAPACITY).tables
+    result = make_plan(items, tables, CapacitySettings(sprint_count=3), SolveOptions(gap=0, time_limit=1), TODAY)
+    assert result.status == "feasible"
+    assert result.bound is not None and result.bound >= result.objective
+    assert result.gap == pytest.approx((result.bound - result.objective) / result.bound)
+    assert result.gap > 0
+    problem = build_problem(items, compute_capacity(tables, CapacitySettings(sprint_count=3), TODAY))
+    index = {item_id: position for position, item_id in enumerate(problem.ids)}
+    sprint = {name: position for position, name in enumerate(problem.sprints)}
+    assert plan_violations(problem, {index[a.id]: (a.team, sprint[a.sprint]) for a in result.selected}) == []
+
+
+def test_every_item_is_selected_or_excluded_with_one_reason():
+    items = backlog(
+        {"id": "ok", "effort": 1, "value": 5},
+        {"id": "done", "effort": 1, "value": 5, "done": True},
+        {"id": "wont", "effort": 1, "value": 5, "moscow": "Won't"},
+        {"id": "blocked", "effort": 1, "value": 5, "depends_on": "wont"},
+        {"id": "missing", "effort": 1, "value": 5, "depends_on": "nowhere"},
+        {"id": "unsized", "value": 5},
+        {"id": "ios", "effort:ios": 1, "value": 5},
+        {"id": "huge", "effort": 11, "value": 5},
+        {"id": "later", "effort": 1, "value": 5, "sprint": "S9"},
+        {"id": "elsewhere", "effort": 1, "value": 5, "team": "pod-z"},
+    )
+    result = run(items, [("Ann", "pod-a", "backend", 10)])
+    assert set(chosen(result)) == {"ok"}
+    assert reasons(result) == {
+        "done": "done", "wont": "wont", "blocked": "blocked-by wont", "missing": "blocked-by nowhere",
+        "unsized": "not-estimated", "ios": "no-skill ios", "huge": "too-big", "later": "pinned-later S9",
+        "elsewhere": "unknown-team pod-z",
+    }
+    assert all(e.detail for e in result.excluded)
+
+
+def test_people_split_their_time_across_skills():
+    # Bo does backend and frontend, 10 days: 6 backend + 4 frontend fit; Cy (ios, 3 days) cannot help.
+    people = [("Bo", "pod-a", "backend, frontend", 10), ("Cy", "pod-a", "ios", 3)]
+    fits = backlog({"id": "B", "effort:backend": 6, "value": 5}, {"id": "F", "effort:frontend": 4, "value": 5})
+    assert set(chosen(run(fits, people))) == {"B", "F"}
+    too_much = backlog({"id": "B", "effort:backend": 6, "value": 5}, {"id": "F", "effort:frontend": 5, "value": 4},
+                       {"id": "I", "effort:ios": 3, "value": 1})
+    result = run(too_much, people)
+    assert set(chosen(result)) == {"B", "I"}
+    rows = result.capacity.set_index(["team", "sprint", "skill"])
+    assert rows.loc[("pod-a", "S1", "backend"), "capacity"] == 10  # the most backend Bo can give
+    assert rows.loc[("pod-a", "S1", "ios"), "load"] == 3
+
+
+def test_item_needing_two_skills():
+    people = [("Bo", "pod-a", "backend", 5), ("Di", "pod-a", "design", 2)]
+    items = backlog({"id": "X", "effort:backend": 4, "effort:design": 2, "value": 9},
+                    {"id": "Y", "effort:backend": 1, "effort:design": 1, "value": 5})
+    result = run(items, people)
+    assert set(chosen(result)) == {"X"}  # 4+1 backend fits, 2+1 design does not
+
+
+def test_unassigned_items_go_to_any_team():
+    people = [("Ann", "pod-a", None, 2), ("Bob", "pod-b", None, 3)]
+    items = backlog({"id": "A", "effort": 2, "value": 5, "team": "pod-a"}, {"id": "U", "effort": 3, "value": 5})
+    assert chosen(run(items, people)) == {"A": ("pod-a", "S1"), "U": ("pod-b", "S1")}
+
+
+def test_pinned_item_goes_to_its_sprint():
+    items = backlog({"id": "A", "effort": 5, "value": 1, "sprint": "S2"}, {"id": "B", "effort": 5, "value": 20})
+    result = run(items, [("Ann", "pod-a", None, 5)], sprints=2)
+    assert chosen(result) == {"A": ("pod-a", "S2"), "B": ("pod-a", "S1")}
+
+
+def test_capacity_reason_says_what_would_make_the_cut_and_prices_a_day():
+    items = backlog({"id": "A", "effort": 5, "value": 10}, {"id": "B", "effort": 5, "value": 8},
+                    {"id": "C", "effort": 5, "value": 3})
+    result = run(items)
+    [cut] = [e for e in result.excluded if e.id == "C"]
+    assert cut.reason == "capacity"
+    assert "value above about" in cut.detail and "effort under about" in cut.detail
+    prices = result.prices.set_index(["team", "skill", "sprint"])["value_per_day"]
+    assert prices.loc[("pod-a", "general", "S1")] == pytest.approx(1.6)  # B's 8 over 5 days is the marginal item
+
+
+def test_previous_plan_is_kept_when_it_costs_nothing():
+    items = backlog({"id": "A", "effort": 5, "value": 10}, {"id": "B", "effort": 5, "value": 10})
+    half = [("Ann", "pod-a", None, 5)]
+    first = run(items, half)
+    [kept] = first.selected
+    other = "B" if kept.id == "A" else "A"
+    again = run(items, half, options=SolveOptions(gap=0, previous={other: ("pod-a", "S1")}))
+    assert set(chosen(again)) == {other}
+
+
+def test_json_shape():
+    result = run(backlog({"id": "A", "effort": 5, "value": 10}, {"id": "B", "effort": 6, "value": 1}))
+    data = result.as_json()
+    assert set(data) == {"status", "objective", "bound", "gap", "baseline_objective", "selected", "excluded",
+                         "capacity", "seconds", "message"}
+    assert data["selected"] == [{"id": "A", "team": "pod-a", "sprint": "S1"}]
+    assert data["excluded"] == [{"id": "B", "reason": "capacity"}]
+    assert data["capacity"] == [{"team": "pod-a", "sprint": "S1", "skill": None, "capacity": 10.0, "load": 5.0}]
+
+
+def test_real_jira_backlog_plans_whole():
+    from conftest import SHARED
+    from planner.ingest import read_backlog
+
+    path = SHARED / "real-backlogs" / "mesos.csv"
+    if not path.exists():
+        pytest.skip("../shared/real-backlogs is not here")
+    items = read_backlog(path).table
+    people = [(f"P{n}", "core", None, 10) for n in range(8)]
+    result = run(items, people, sprints=1, options=SolveOptions(gap=1e-4, time_limit=30))
+    assert result.status == "optimal"
+    assert len(result.selected) + len(result.excluded) == len(items) == 1680
+    assert sum(a.effort for a in result.selected) <= 80 + 1e-6
