@@ -5,13 +5,23 @@ Session state keys start with ``planner_`` and are set once in :func:`init_sessi
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pandas as pd
 import streamlit as st
 
+from planner.capacity import CapacityResult, CapacitySettings, compute_capacity
 from planner.errors import PlannerError
+from planner.model import SolveOptions
+from planner.overrides import Override, apply_overrides
+from planner.plan import PlanResult, make_plan
+from planner.value import apply_value_rule
 from planner.sample import ensure_sample
 from planner.store import Scenario, ScenarioSummary, Store
 
 SCENARIO_KEY = "planner_scenario_id"
+# A slider move must feel instant: a short limit and a 0.5 % gap, reported honestly on the page.
+APP_SOLVE = SolveOptions(time_limit=3.0, gap=0.005)
 
 
 @st.cache_resource(show_spinner=False)
@@ -62,12 +72,82 @@ def scenario_picker() -> None:
             return
         ids = [s.id for s in available]
         names = {s.id: s.name for s in available}
-        if st.session_state.get(SCENARIO_KEY) not in ids:
-            st.session_state[SCENARIO_KEY] = ids[0]
-        st.selectbox(
-            "Scenario", ids, key=SCENARIO_KEY, format_func=lambda scenario_id: names[scenario_id],
-            label_visibility="collapsed",
+        current = st.session_state.get(SCENARIO_KEY)
+        # The widget has its own key: the choice lives in SCENARIO_KEY, which outlasts any rerun
+        # in which the widget's state is dropped.
+        picked = st.selectbox(
+            "Scenario", ids, index=ids.index(current) if current in ids else 0, key="planner_scenario_picker",
+            format_func=lambda scenario_id: names[scenario_id], label_visibility="collapsed",
         )
+        st.session_state[SCENARIO_KEY] = picked
         chosen = next(s for s in available if s.id == st.session_state[SCENARIO_KEY])
         st.caption(f"{chosen.items} items, {chosen.people} people")
 
+
+
+# --- planning: what-if settings, cached capacity and plans ------------------------------------------
+
+PLAN_KEYS = {
+    "planner_sprints": 1,
+    "planner_capacity_pct": 100,
+    "planner_use_team_focus": True,
+    "planner_focus": 1.0,
+    "planner_buffer_pct": 0,
+    "planner_oncall_load": 1.0,
+    "planner_value_rule": None,
+    "planner_headcount": {},
+    "planner_overrides": {},
+    "planner_previous": {},
+}
+
+
+def init_plan_state() -> None:
+    """Set the what-if keys once per session (SPEC defaults)."""
+    for key, default in PLAN_KEYS.items():
+        st.session_state.setdefault(key, default.copy() if isinstance(default, dict) else default)
+
+
+def capacity_settings() -> CapacitySettings:
+    """The capacity what-ifs as the sliders have them."""
+    state = st.session_state
+    return CapacitySettings(
+        focus_factor=None if state["planner_use_team_focus"] else float(state["planner_focus"]),
+        buffer=state["planner_buffer_pct"] / 100,
+        oncall_load=float(state["planner_oncall_load"]),
+        capacity_pct=state["planner_capacity_pct"] / 100,
+        headcount=tuple(sorted((team, delta) for team, delta in state["planner_headcount"].items() if delta)),
+        sprint_count=int(state["planner_sprints"]),
+    )
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def capacity_for(scenario_id: str, updated_at: str, settings: CapacitySettings) -> CapacityResult:
+    """Net capacity of a saved scenario under the what-ifs (cached: a slider move recomputes once)."""
+    scenario = _load(scenario_id, updated_at)
+    return compute_capacity(scenario.capacity, settings)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def plan_for(scenario_id: str, updated_at: str, settings: CapacitySettings, value_rule: str,
+             overrides: tuple[tuple[str, Override], ...], previous: tuple[tuple[str, tuple[str, str]], ...]) -> PlanResult:
+    """The plan under the what-ifs, pins and value rule (cached by all of them)."""
+    scenario = _load(scenario_id, updated_at)
+    backlog = apply_overrides(apply_value_rule(scenario.backlog, value_rule), dict(overrides))
+    net = capacity_for(scenario_id, updated_at, settings)
+    return make_plan(backlog, net, options=replace(APP_SOLVE, previous=dict(previous) or None))
+
+
+def planning_backlog(scenario: Scenario) -> pd.DataFrame:
+    """The scenario's backlog with the session's value rule and overrides, as the plan sees it."""
+    rule = st.session_state["planner_value_rule"] or scenario.settings.get("value_rule", "one")
+    return apply_overrides(apply_value_rule(scenario.backlog, rule), st.session_state["planner_overrides"])
+
+
+def current_plan(scenario: Scenario) -> PlanResult:
+    """Solve (or reuse) the plan for the current scenario and what-ifs."""
+    state = st.session_state
+    rule = state["planner_value_rule"] or scenario.settings.get("value_rule", "one")
+    return plan_for(
+        scenario.id, scenario.updated_at.isoformat(), capacity_settings(), rule,
+        tuple(sorted(state["planner_overrides"].items())), tuple(sorted(state["planner_previous"].items())),
+    )

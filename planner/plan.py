@@ -56,6 +56,7 @@ class PlanResult:
     message: str = ""
     problems: tuple[Problem, ...] = field(default=())
     sprints: tuple[str, ...] = field(default=())
+    baseline_complete: bool = True  # False: rank-and-fill could not place every Must and pinned item
 
     @property
     def gain_over_baseline(self) -> float:
@@ -117,11 +118,17 @@ def make_plan(
         message = f"{solution.message}; showing the rank-and-fill plan"
     elif solution.status == "error":
         return _result(problem, net, "error", {}, None, None, baseline_objective, started, solution.message, options)
+    start = model_options.warm_start
+    if start is not None and _value(problem, start) > _value(problem, assignments):
+        # The solver stopped (time limit) before it even matched its starting plan: keep the better.
+        assignments, status = dict(start), "feasible"
+        gap = (bound - _value(problem, start)) / max(abs(bound), 1e-9) if bound is not None else None
     violations = plan_violations(problem, assignments)
     if violations:
         return _result(problem, net, "error", {}, None, None, baseline_objective, started,
                        "the solver's plan breaks a rule: " + "; ".join(violations[:5]), options)
-    return _result(problem, net, status, assignments, bound, gap, baseline_objective, started, message, options)
+    result = _result(problem, net, status, assignments, bound, gap, baseline_objective, started, message, options)
+    return replace(result, baseline_complete=baseline_valid)
 
 
 def _best_start(problem: PlanProblem, options: SolveOptions,

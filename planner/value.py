@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from planner.ingest.columns import normalise_header
+from planner.keys import normalise_header
 
-__all__ = ["VALUE_RULES", "PRIORITY_SCALE", "choose_value_rule", "compute_value", "priority_score"]
+__all__ = ["VALUE_RULES", "PRIORITY_SCALE", "apply_value_rule", "choose_value_rule", "compute_value", "priority_score"]
 
 VALUE_RULES: dict[str, str] = {
     "value": "the file's value column",
@@ -73,3 +73,10 @@ def compute_value(table: pd.DataFrame, rule: str) -> pd.Series:
     if rule == "priority":
         return table["priority"].map(priority_score, na_action="ignore").astype("float64")
     return pd.Series(1.0, index=table.index)
+
+
+def apply_value_rule(table: pd.DataFrame, rule: str) -> pd.DataFrame:
+    """A copy of the backlog whose ``value`` follows ``rule`` (items missing its inputs get 0)."""
+    planned = table.copy()
+    planned["value"] = compute_value(table, rule).fillna(0.0)
+    return planned

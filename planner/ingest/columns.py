@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from planner.keys import normalise_header
 from planner.schema import EFFORT_PREFIX
 
 __all__ = [
@@ -22,11 +23,6 @@ __all__ = [
     "map_columns",
     "normalise_header",
 ]
-
-
-def normalise_header(header: str) -> str:
-    """Lower-case and drop everything but letters and digits: ``Story_Points`` -> ``storypoints``."""
-    return re.sub(r"[\W_]+", "", str(header).casefold())
 
 
 # Canonical backlog field -> header synonyms, best first. Internal fields (not in the final table):

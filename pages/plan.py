@@ -1,0 +1,149 @@
+"""Plan: what-if sliders, the plan they give, pins, what was left out and why, and what changed."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from pages import _state
+from planner.overrides import PIN_IN, PIN_OUT, Override
+from planner.report import excluded_table, load_by_type, plan_changes, plan_table, positions, value_by_initiative
+from planner.value import VALUE_RULES
+
+scenario = _state.current_scenario()
+st.title("Plan")
+if scenario is None:
+    st.info("No scenario yet: load one on the Data page.")
+    st.stop()
+_state.init_plan_state()
+state = st.session_state
+sprint_names = list(scenario.capacity.sprints["sprint"].dropna()) or ["(generated)"]
+teams = sorted(scenario.capacity.people["team"].dropna().unique())
+
+with st.sidebar:
+    st.subheader("What if")
+    st.slider("Sprints to plan", 1, max(len(sprint_names), 1) if len(sprint_names) > 1 else 6, key="planner_sprints")
+    st.slider("Capacity %", 50, 150, step=5, key="planner_capacity_pct", help="Everyone's net capacity, scaled")
+    st.toggle("Each team's own focus factor", key="planner_use_team_focus")
+    st.slider("Focus factor", 0.5, 1.0, step=0.05, key="planner_focus", disabled=state["planner_use_team_focus"])
+    st.slider("Buffer %", 0, 50, step=5, key="planner_buffer_pct", help="Held back for the unplanned")
+    st.slider("On-call load", 0.0, 1.0, step=0.1, key="planner_oncall_load",
+              help="Share of an on-call day lost to on-call, where the rotation gives no load")
+    rules = list(VALUE_RULES)
+    if state["planner_value_rule"] is None:
+        state["planner_value_rule"] = scenario.settings.get("value_rule", "one")
+    st.selectbox("Value of an item", rules, key="planner_value_rule", format_func=lambda rule: VALUE_RULES[rule])
+    with st.expander("Headcount"):
+        for team in teams:
+            delta = st.number_input(team, -10, 10, value=state["planner_headcount"].get(team, 0), step=1,
+                                    key=f"planner_headcount_{team}")
+            state["planner_headcount"][team] = int(delta)
+
+result = _state.current_plan(scenario)
+backlog = _state.planning_backlog(scenario)
+
+# What changed since the last plan shown in this session: the meeting sees what a slider did.
+signature = (scenario.id, scenario.updated_at.isoformat(), _state.capacity_settings(), state["planner_value_rule"],
+             tuple(sorted(state["planner_overrides"].items())))
+shown = state.get("planner_shown")
+if shown is None or shown[0] != signature:
+    state["planner_changes"] = plan_changes(shown[1], positions(result)) if shown else pd.DataFrame()
+    state["planner_shown"] = (signature, positions(result))
+
+if result.status == "infeasible":
+    st.error(result.message)
+elif result.status == "error":
+    st.error(result.message or "The plan could not be made.")
+else:
+    value, baseline, gain, items, quality = st.columns(5)
+    value.metric("Planned value", f"{result.objective:,.0f}")
+    baseline.metric(
+        "Rank-and-fill", f"{result.baseline_objective:,.0f}",
+        help="Filling sprints in value-per-effort order, as Jira's scheduler or a spreadsheet would"
+        + ("" if result.baseline_complete else ". It could not place every Must and pinned item."),
+    )
+    gain.metric("Gain", f"{result.gain_over_baseline:+,.0f}")
+    items.metric("Items planned", f"{len(result.selected)} of {len(result.selected) + len(result.excluded)}")
+    proven = "proven optimal" if result.status == "optimal" and (result.gap or 0) < 1e-6 else (
+        f"within {100 * (result.gap or 0):.2f} % of the best possible")
+    quality.metric("Quality", result.status, help=f"{proven}; solved in {result.seconds:.2f} s")
+    st.caption(f"{proven.capitalize()}; solved in {result.seconds:.2f} s. Unit: {result.unit}.")
+
+changes = state.get("planner_changes")
+if changes is not None and not changes.empty:
+    with st.expander(f"What changed since the last plan ({len(changes)} items)", expanded=True):
+        st.dataframe(changes, hide_index=True)
+
+plan_tab, pins_tab, out_tab, charts_tab = st.tabs(["Plan", "Pins and MoSCoW", "Left out", "Charts"])
+
+with plan_tab:
+    st.dataframe(plan_table(result, backlog), hide_index=True, column_config={
+        "deadline": st.column_config.DateColumn("deadline", format="YYYY-MM-DD"),
+    })
+    left, right = st.columns(2)
+    if left.button("Keep this plan stable", help="Later solves move as few of these items as they can"):
+        state["planner_previous"] = positions(result)
+        st.rerun()
+    if state["planner_previous"] and right.button("Stop keeping it stable"):
+        state["planner_previous"] = {}
+        st.rerun()
+
+with pins_tab:
+    st.caption("Pin an item in (Must), out (Won't), or to a sprint; or change its MoSCoW class.")
+    planned = positions(result)
+    overrides = state["planner_overrides"]
+    editable = scenario.backlog[~scenario.backlog["done"]][["id", "title", "team", "effort", "moscow"]].copy()
+    editable["value"] = backlog.set_index("id").loc[editable["id"], "value"].to_numpy()
+    editable["pin"] = [overrides[i].pin if i in overrides and overrides[i].pin else "" for i in editable["id"]]
+    editable["moscow"] = [
+        (overrides[i].moscow if i in overrides and overrides[i].moscow is not None else m) for i, m in
+        zip(editable["id"], editable["moscow"].astype("object").where(editable["moscow"].notna(), ""))
+    ]
+    editable["planned"] = [" / ".join(planned[i]) if i in planned else "" for i in editable["id"]]
+    edited = st.data_editor(
+        editable, hide_index=True, key="planner_pin_editor", disabled=["id", "title", "team", "effort", "value", "planned"],
+        column_config={
+            "pin": st.column_config.SelectboxColumn("pin", options=["", PIN_IN, PIN_OUT, *sprint_names]),
+            "moscow": st.column_config.SelectboxColumn("moscow", options=["", "Must", "Should", "Could", "Won't"]),
+        },
+    )
+    original = scenario.backlog.set_index("id")["moscow"]
+    new_overrides = {}
+    for row in edited.itertuples(index=False):
+        moscow = row.moscow or ""
+        saved = original.get(row.id)
+        saved = "" if saved is None or pd.isna(saved) else saved
+        if row.pin or moscow != saved:
+            new_overrides[row.id] = Override(pin=row.pin or None, moscow=moscow if moscow != saved else None)
+    if new_overrides != overrides:
+        state["planner_overrides"] = new_overrides
+        st.rerun()
+
+with out_tab:
+    out = excluded_table(result, backlog)
+    counts = out["reason"].str.split(" ").str[0].value_counts()
+    st.caption(" · ".join(f"{reason}: {count}" for reason, count in counts.items()))
+    st.dataframe(out, hide_index=True)
+    if not result.prices.empty:
+        st.markdown("**What one more day is worth** (value per day of each skill, per team and sprint)")
+        prices = result.prices[result.prices["value_per_day"] > 1e-6]
+        st.dataframe(prices.sort_values("value_per_day", ascending=False), hide_index=True)
+
+with charts_tab:
+    load = load_by_type(result, backlog)
+    base = alt.Chart().encode(x=alt.X("sprint:N", title=None, sort=sprint_names))
+    bars = base.mark_bar().encode(y=alt.Y("sum(effort):Q", title=result.unit), color=alt.Color("type:N", title="type"))
+    limits = base.mark_tick(color="black", thickness=2).encode(y="max(capacity):Q")
+    st.markdown("**Load against capacity** (the black tick is net capacity)")
+    st.altair_chart(alt.layer(bars, limits, data=load).facet(column=alt.Column("team:N", title=None)))
+    scatter_data = backlog[~backlog["done"] & backlog["effort"].notna()][["id", "title", "effort", "value"]].copy()
+    scatter_data["planned"] = scatter_data["id"].isin(positions(result))
+    st.markdown("**Value against effort** (planned items highlighted)")
+    st.altair_chart(alt.Chart(scatter_data).mark_circle(size=70).encode(
+        x=alt.X("effort:Q", title=f"effort ({result.unit})"), y="value:Q",
+        color=alt.Color("planned:N", scale=alt.Scale(domain=[True, False], range=["#1f77b4", "#cccccc"])),
+        tooltip=["id", "title", "effort", "value"],
+    ))
+    st.markdown("**Value per initiative**")
+    st.altair_chart(alt.Chart(value_by_initiative(result, backlog)).mark_bar().encode(
+        y=alt.Y("initiative:N", title=None), x=alt.X("value:Q", stack=True), color="part:N",
+    ))
