@@ -106,10 +106,10 @@ def _cut_detail(item: PlanItem, problem: PlanProblem, price: dict[tuple[str, str
     if cost <= _TOLERANCE:
         return "did not make the cut: the items chosen fill the capacity it needs"
     if item.value >= cost:
-        return (f"did not make the cut: its capacity is worth about {cost:.3g} of value elsewhere "
-                f"(it has {item.value:.3g}); a little more value or capacity would bring it in")
+        return (f"did not make the cut: the capacity it needs is worth about {cost:.4g} of value in the items "
+                f"chosen (it has {item.value:.4g}): a close call, a little more capacity would bring it in")
     smaller = item.total_effort * item.value / cost
-    return (f"did not make the cut: it would need a value above about {cost:.3g} (it has {item.value:.3g}), "
+    return (f"did not make the cut: it would need a value above about {cost:.4g} (it has {item.value:.4g}), "
             f"or an effort under about {smaller:.3g} {unit} (it has {item.total_effort:.3g})")
 
 

@@ -1,0 +1,534 @@
+"""The command line of SPEC section 3: ``planner plan --backlog FILE --capacity FILE [...]``.
+
+A thin shell around the library: parse the flags, read both files with the ingest, compute the
+capacity, call :func:`planner.plan.make_plan`, and report. No planning happens here.
+
+Exit status: 0 a plan (optimal or feasible), 2 bad input (files, or flags), 3 infeasible (the Must
+and pinned items cannot fit), 1 anything else. Problems and warnings go to stderr; stdout holds the
+report, or with ``--json`` exactly one JSON object (also when planning fails, with ``status``
+``error`` or ``infeasible`` and a ``message``). ``PLANNER_DEBUG=1`` shows the traceback of an
+unexpected failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+import traceback
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import pandas as pd
+
+from planner.capacity import CapacityResult, CapacitySettings, compute_capacity
+from planner.errors import InputError, PlannerError
+from planner.ingest import BacklogImport, CapacityImport, read_backlog, read_capacity
+from planner.model import SOLVERS, SolveOptions
+from planner.plan import PlanResult, make_plan
+from planner.problems import ERROR, Problem
+
+__all__ = ["main", "write_plan_workbook", "EXIT_OK", "EXIT_FAILURE", "EXIT_INPUT", "EXIT_INFEASIBLE"]
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_INPUT = 2
+EXIT_INFEASIBLE = 3
+EXIT_INTERRUPTED = 130
+
+JSON_KEYS = ("status", "objective", "bound", "gap", "baseline_objective", "selected", "excluded", "capacity",
+             "seconds", "message")
+CAPACITY_CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+SHOWN_PER_GROUP = 20  # excluded items listed per reason without --verbose
+SHOWN_SELECTED = 60  # selected items listed in full up to this many without --verbose
+SHOWN_PER_TEAM_SPRINT = 10  # else this many per team and sprint
+SHOWN_WARNINGS = 20
+
+# Settings of CapacitySettings -> the flag that sets it, to name the flag in messages.
+_SETTING_FLAGS = {"unit": "--unit", "focus_factor": "--focus-factor", "buffer": "--buffer",
+                  "oncall_load": "--oncall-load", "sprint_count": "--sprints"}
+_DEFAULT_OPTIONS = SolveOptions()
+_DEFAULT_SETTINGS = CapacitySettings()
+
+
+class CliError(Exception):
+    """A failure the command line reports with an exit status and a message (no traceback)."""
+
+    def __init__(self, code: int, message: str, details: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = tuple(details)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so ``--json`` can still print its object."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise CliError(EXIT_INPUT, message, (self.format_usage().rstrip(),))
+
+
+# --------------------------------------------------------------------------------------------------
+# Arguments
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``planner``; its help is the reference of the flags."""
+    parser = _Parser(
+        prog="planner",
+        description="Sprint capacity and priority planner: the highest-value sprint plan that really fits.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    plan = commands.add_parser(
+        "plan", help="plan a backlog into the sprints of a capacity file",
+        description="Plan the backlog into the sprints of the capacity file and report the plan, the "
+        "rank-and-fill baseline, the reason for every item left out and the capacity used.",
+        epilog="Exit status: 0 a plan (optimal or feasible), 2 bad input, 3 infeasible (the Must and "
+        "pinned items cannot fit), 1 anything else. Problems and warnings go to stderr.",
+    )
+    plan.add_argument("--backlog", required=True, metavar="FILE",
+                      help="backlog: .xlsx (first sheet, or the sheet named Backlog) or .csv")
+    plan.add_argument("--capacity", required=True, action="append", metavar="FILE",
+                      help="capacity workbook (.xlsx with sheets people, sprints, ooo, oncall, holidays, teams); "
+                      "or one CSV per sheet: give --capacity once per CSV, or a directory of CSVs")
+    plan.add_argument("--sprints", type=int, default=1, metavar="N",
+                      help="number of sprints to plan: the first N of the sprints sheet, or N two-week "
+                      "sprints from next Monday without one (default: 1)")
+    plan.add_argument("--unit", choices=("days", "points"), default="days",
+                      help="unit of effort and capacity; points need every team's velocity (default: days)")
+    plan.add_argument("--focus-factor", type=float, default=None, metavar="F",
+                      help="share of net time spent on planned work, in (0, 1] (default: each team's "
+                      "focus_factor in the teams sheet, else 1)")
+    plan.add_argument("--buffer", type=float, default=_DEFAULT_SETTINGS.buffer, metavar="B",
+                      help=f"share of capacity kept free, 0-1 (default: {_DEFAULT_SETTINGS.buffer:g})")
+    plan.add_argument("--oncall-load", type=float, default=_DEFAULT_SETTINGS.oncall_load, metavar="L",
+                      help="share of an on-call day lost, 0-1, for on-call rows without a load "
+                      f"(default: {_DEFAULT_SETTINGS.oncall_load:g})")
+    plan.add_argument("--solver", choices=SOLVERS, default=_DEFAULT_OPTIONS.solver,
+                      help=f"MIP solver; highs needs the optional highspy package (default: {_DEFAULT_OPTIONS.solver})")
+    plan.add_argument("--time-limit", type=float, default=_DEFAULT_OPTIONS.time_limit, metavar="S",
+                      help=f"seconds the solver may take (default: {_DEFAULT_OPTIONS.time_limit:g})")
+    plan.add_argument("--gap", type=float, default=_DEFAULT_OPTIONS.gap, metavar="G",
+                      help="relative optimality gap at which the solver stops, 0 = prove the optimum "
+                      f"(default: {_DEFAULT_OPTIONS.gap:g})")
+    plan.add_argument("--out", metavar="plan.xlsx", help="also write the plan to this Excel workbook")
+    plan.add_argument("--json", action="store_true",
+                      help="print one JSON object on stdout instead of the report")
+    plan.add_argument("-v", "--verbose", action="store_true",
+                      help="list every item, warning and skill row (the report is shortened otherwise)")
+    return parser
+
+
+# --------------------------------------------------------------------------------------------------
+# Entry point
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    json_mode = "--json" in argv
+    out = _Output(sys.stdout, sys.stderr, json_mode)
+    started = time.perf_counter()
+    try:
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as exit_:  # --help
+            return int(exit_.code or 0) if not isinstance(exit_.code, str) else EXIT_FAILURE
+        out.verbose = args.verbose
+        return _plan(args, out)
+    except CliError as error:
+        return out.fail(error.code, "error", error.message, error.details, time.perf_counter() - started)
+    except InputError as error:
+        details = [str(problem) for problem in error.problems]
+        return out.fail(EXIT_INPUT, "error", str(error.args[0]) if error.args else "bad input", details,
+                        time.perf_counter() - started)
+    except PlannerError as error:
+        return out.fail(EXIT_INPUT, "error", str(error), (), time.perf_counter() - started)
+    except KeyboardInterrupt:
+        return out.fail(EXIT_INTERRUPTED, "error", "interrupted", (), time.perf_counter() - started)
+    except Exception as error:  # noqa: BLE001 - the last line of defence: one line, no traceback
+        if os.environ.get("PLANNER_DEBUG") == "1":
+            traceback.print_exc(file=sys.stderr)
+        text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        message = f"unexpected {type(error).__name__}{': ' + text if text else ''}"
+        hint = () if os.environ.get("PLANNER_DEBUG") == "1" else ("set PLANNER_DEBUG=1 to see the traceback",)
+        return out.fail(EXIT_FAILURE, "error", message, hint, time.perf_counter() - started)
+
+
+def _plan(args: argparse.Namespace, out: _Output) -> int:
+    settings = _capacity_settings(args)
+    options = SolveOptions(solver=args.solver, time_limit=args.time_limit, gap=args.gap)
+    out_path = _out_path(args.out, [args.backlog, *args.capacity])
+    capacity_sources = _capacity_sources(args.capacity)
+
+    backlog = read_backlog(args.backlog)
+    capacity = read_capacity(capacity_sources)
+    problems = [*backlog.problems, *capacity.problems]
+    errors = [problem for problem in problems if problem.severity == ERROR]
+    out.warnings(problem for problem in problems if problem.severity != ERROR)
+    if errors:
+        count = f"{len(errors)} problem{'s' if len(errors) != 1 else ''}"
+        raise CliError(EXIT_INPUT, f"{count} in the input files to fix before planning",
+                       [str(problem) for problem in errors])
+
+    name = _capacity_name(args.capacity)
+    try:
+        net = compute_capacity(capacity.tables, settings, file=name)
+    except InputError as error:
+        located = [_locate(problem, name, capacity) for problem in error.problems]
+        raise InputError(str(error.args[0]) if error.args else "capacity", located) from None
+    out.warnings(_locate(problem, name, capacity) for problem in net.problems)
+    result = make_plan(backlog.table, net, options=options)
+
+    if result.status == "infeasible":
+        return out.fail(EXIT_INFEASIBLE, "infeasible", result.message, (), result.seconds, result)
+    if result.status not in ("optimal", "feasible"):
+        return out.fail(EXIT_FAILURE, "error", result.message or "no plan could be made", (), result.seconds)
+    if out_path is not None:
+        try:
+            write_plan_workbook(out_path, result, backlog.table)
+        except OSError as error:
+            raise CliError(EXIT_FAILURE, f"the plan was made but could not be written to {out_path}: "
+                           f"{error.strerror or error}") from None
+    if out.json_mode:
+        out.json(result.as_json())
+    else:
+        out.print(format_report(result, backlog, net, verbose=args.verbose, written=out_path))
+    return EXIT_OK
+
+
+def _capacity_settings(args: argparse.Namespace) -> CapacitySettings:
+    """The capacity flags as settings; an invalid value is reported under its flag."""
+    try:
+        return CapacitySettings(unit=args.unit, focus_factor=args.focus_factor, buffer=args.buffer,
+                                oncall_load=args.oncall_load, sprint_count=args.sprints)
+    except InputError as error:
+        details = [f"{_SETTING_FLAGS.get(problem.column or '', problem.column)}: {problem.message}"
+                   for problem in error.problems]
+        raise CliError(EXIT_INPUT, "invalid option" + ("s" if len(details) > 1 else ""), details) from None
+
+
+def _out_path(out: str | None, inputs: Iterable[str]) -> Path | None:
+    """Where to write the workbook, checked before any work is done."""
+    if out is None:
+        return None
+    path = Path(out)
+    if path.suffix.lower() != ".xlsx":
+        raise CliError(EXIT_INPUT, f"--out {out}: the plan is written as an Excel workbook; name it *.xlsx")
+    if not path.parent.is_dir():
+        raise CliError(EXIT_INPUT, f"--out {out}: the folder {path.parent} does not exist")
+    target = path.resolve()
+    for given in inputs:
+        if Path(given).resolve() == target:
+            raise CliError(EXIT_INPUT, f"--out {out} would overwrite the input file {given}; choose another name")
+    return path
+
+
+def _capacity_sources(given: Sequence[str]) -> list[Path]:
+    """The capacity files: each --capacity is a file, or a directory whose CSVs are the sheets."""
+    sources: list[Path] = []
+    for entry in given:
+        path = Path(entry)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in CAPACITY_CSV_SUFFIXES)
+            if not found:
+                raise CliError(EXIT_INPUT, f"--capacity {entry}: the folder holds no CSV files "
+                               "(one per sheet: people.csv, sprints.csv, ...)")
+            sources.extend(found)
+        else:
+            sources.append(path)  # a missing file is reported by the ingest, with its name
+    return sources
+
+
+def _capacity_name(given: Sequence[str]) -> str:
+    """The capacity file's name for messages of the capacity engine."""
+    names = [Path(entry).resolve().name or str(entry) for entry in given]
+    return names[0] if len(names) == 1 else " + ".join(names)
+
+
+def _locate(problem: Problem, name: str, capacity: CapacityImport) -> Problem:
+    """A capacity engine problem named after the file its sheet came from (one CSV per sheet)."""
+    source = capacity.sources.get(problem.sheet or "")
+    if problem.file != name or source is None:
+        return problem
+    return dataclasses.replace(problem, file=source.file, sheet=source.sheet)
+
+
+# --------------------------------------------------------------------------------------------------
+# Output
+
+
+@dataclass
+class _Output:
+    """stdout for the report or the one JSON object; stderr for everything else."""
+
+    stdout: TextIO
+    stderr: TextIO
+    json_mode: bool
+    verbose: bool = False
+    _json_written: bool = field(default=False)
+
+    def print(self, text: str) -> None:
+        _write(self.stdout, text)
+
+    def warnings(self, problems: Iterable[Problem]) -> None:
+        problems = list(problems)
+        shown = problems if self.verbose else problems[:SHOWN_WARNINGS]
+        for problem in shown:
+            _write(self.stderr, str(problem))
+        if len(problems) > len(shown):
+            _write(self.stderr, f"warning: ... and {len(problems) - len(shown)} more warnings (--verbose lists them)")
+
+    def json(self, payload: dict[str, object]) -> None:
+        if self._json_written:  # one object, ever
+            return
+        self._json_written = True
+        _write(self.stdout, json.dumps(_finite(payload), allow_nan=False))
+
+    def fail(self, code: int, status: str, message: str, details: Sequence[str], seconds: float | None,
+             result: PlanResult | None = None) -> int:
+        """Report a failure: ``<status>: message`` and details on stderr, and the JSON object."""
+        _write(self.stderr, f"{status}: {message}")
+        for line in details:
+            _write(self.stderr, line if line.startswith(("error:", "warning:", "usage:")) else f"  {line}")
+        if self.json_mode:
+            if result is not None:
+                payload = result.as_json()
+            else:
+                payload = {key: [] if key in ("selected", "excluded", "capacity") else None for key in JSON_KEYS}
+                payload.update(status=status, seconds=seconds, message=message)
+            if details and status == "error":
+                payload["message"] = "\n".join([message, *details])
+            self.json(payload)
+        return code
+
+
+def _write(stream: TextIO, text: str) -> None:
+    try:
+        stream.write(text + "\n")
+    except UnicodeEncodeError:  # a console that cannot show every character of an id
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        stream.write(text.encode(encoding, "replace").decode(encoding) + "\n")
+    stream.flush()
+
+
+def _finite(value: object) -> object:
+    """JSON has no NaN or infinity: they become null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
+
+
+# --------------------------------------------------------------------------------------------------
+# The readable report
+
+
+def format_report(result: PlanResult, backlog: BacklogImport, capacity: CapacityResult, *, verbose: bool = False,
+                  written: Path | None = None) -> str:
+    """The plan as plain text: summary, selected items, items left out by reason, capacity."""
+    unit = result.unit
+    sprints = list(result.sprints) or sorted({a.sprint for a in result.selected})
+    lines = [
+        f"Plan: {result.status}, {len(sprints)} sprint{'s' if len(sprints) != 1 else ''} "
+        f"({', '.join(sprints)}), effort in {unit}",
+        f"Value rule: {backlog.value_rule_text}",
+        f"Planned value:  {_number(result.objective)} ({len(result.selected)} of {len(backlog.table)} items)",
+        f"Rank-and-fill:  {_number(result.baseline_objective)} (value per effort, the way a spreadsheet fills "
+        f"a sprint); gain {_signed(result.gain_over_baseline)}{_percent_of(result.gain_over_baseline, result.baseline_objective)}",
+        f"Bound:          {_number(result.bound) if result.bound is not None else 'unknown'}"
+        f"; gap {_gap(result.gap)}; {result.seconds:.2f} s",
+    ]
+    if result.status == "feasible":
+        lines.append("The solver stopped before proving this plan optimal (time limit or gap): "
+                     "the bound says how much better a plan could be at most.")
+    if result.message:
+        lines.append(f"Note: {result.message}")
+    if written is not None:
+        lines.append(f"Written to {written}")
+    lines += ["", *_selected_section(result, verbose), "", *_excluded_section(result, verbose), "",
+              *_capacity_section(result, verbose)]
+    return "\n".join(lines)
+
+
+def _selected_section(result: PlanResult, verbose: bool) -> list[str]:
+    lines = [f"Planned items ({len(result.selected)})"]
+    if not result.selected:
+        return lines + ["  none"]
+    groups: dict[tuple[str, str], list] = defaultdict(list)
+    for assignment in result.selected:
+        groups[(assignment.sprint, assignment.team)].append(assignment)
+    show_all = verbose or len(result.selected) <= SHOWN_SELECTED
+    rows: list[list[str]] = []
+    for (sprint, team), assignments in groups.items():
+        shown = assignments if show_all else assignments[:SHOWN_PER_TEAM_SPRINT]
+        for assignment in shown:
+            rows.append([sprint, team, assignment.id, _number(assignment.value), _number(assignment.effort)])
+        if len(shown) < len(assignments):
+            rest = assignments[len(shown):]
+            rows.append([sprint, team, f"... {len(rest)} more", _number(sum(a.value for a in rest)),
+                         _number(sum(a.effort for a in rest))])
+    lines += _table(["sprint", "team", "id", "value", "effort"], rows, numeric={3, 4})
+    if not show_all:
+        lines.append("  (--verbose lists every planned item)")
+    return lines
+
+
+def _excluded_section(result: PlanResult, verbose: bool) -> list[str]:
+    lines = [f"Not planned ({len(result.excluded)})"]
+    if not result.excluded:
+        return lines + ["  none"]
+    groups: dict[str, list] = defaultdict(list)
+    for exclusion in result.excluded:
+        groups[exclusion.reason.split(" ", 1)[0]].append(exclusion)
+    for code, exclusions in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        lines.append(f"  {code} ({len(exclusions)})")
+        shown = exclusions if verbose else exclusions[:SHOWN_PER_GROUP]
+        for exclusion in shown:
+            detail = f" - {exclusion.detail}" if exclusion.detail else ""
+            lines.append(f"    {exclusion.id}: {exclusion.reason}{detail}")
+        if len(shown) < len(exclusions):
+            lines.append(f"    ... {len(exclusions) - len(shown)} more (--verbose lists them)")
+    return lines
+
+
+def _capacity_section(result: PlanResult, verbose: bool) -> list[str]:
+    frame = result.capacity
+    lines = [f"Capacity ({result.unit})"]
+    if frame.empty:
+        return lines + ["  none"]
+    rows = []
+    for row in frame.itertuples(index=False):
+        skill = None if pd.isna(row.skill) else str(row.skill)
+        if skill is not None and not verbose:
+            continue
+        capacity, load = float(row.capacity), float(row.load)
+        rows.append([str(row.team), str(row.sprint), skill or "(all)", _number(capacity), _number(load),
+                     _utilisation(load, capacity)])
+    lines += _table(["team", "sprint", "skill", "capacity", "load", "used"], rows, numeric={3, 4, 5})
+    if not verbose and frame["skill"].notna().any():
+        lines.append("  (--verbose adds a row per skill)")
+    return lines
+
+
+def _table(headers: list[str], rows: list[list[str]], numeric: set[int]) -> list[str]:
+    widths = [max(len(headers[i]), *(len(row[i]) for row in rows)) if rows else len(headers[i])
+              for i in range(len(headers))]
+
+    def line(cells: list[str]) -> str:
+        return "  " + "  ".join(
+            cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i]) for i, cell in enumerate(cells)
+        ).rstrip()
+
+    return [line(headers), line(["-" * width for width in widths]), *(line(row) for row in rows)]
+
+
+def _number(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _signed(value: float) -> str:
+    return ("+" if value >= 0 else "-") + _number(abs(value))
+
+
+def _percent_of(part: float, whole: float) -> str:
+    return f" ({part / whole:+.1%})" if whole > 0 else ""
+
+
+def _gap(gap: float | None) -> str:
+    return "unknown" if gap is None or not math.isfinite(gap) else f"{gap:.2%}"
+
+
+def _utilisation(load: float, capacity: float) -> str:
+    if capacity > 0:
+        return f"{load / capacity:.0%}"
+    return "-" if load == 0 else "over"
+
+
+# --------------------------------------------------------------------------------------------------
+# The workbook (minimal; a full export module can replace this function)
+
+
+def write_plan_workbook(path: str | Path, result: PlanResult, backlog: pd.DataFrame) -> Path:
+    """Write sheets Plan, Not planned and Capacity; user text is always stored as text, never a formula.
+
+    Written to a temporary file first and moved into place, so a failure leaves no half workbook.
+    """
+    import openpyxl  # only needed for --out
+
+    titles = _titles(backlog)
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    _write_sheet(workbook.create_sheet("Plan"),
+                 ["sprint", "team", "id", "title", "value", f"effort ({result.unit})"],
+                 ([a.sprint, a.team, a.id, titles.get(a.id), a.value, a.effort] for a in result.selected))
+    _write_sheet(workbook.create_sheet("Not planned"), ["id", "title", "reason", "detail"],
+                 ([e.id, titles.get(e.id), e.reason, e.detail] for e in result.excluded))
+    _write_sheet(workbook.create_sheet("Capacity"),
+                 ["team", "sprint", "skill", f"capacity ({result.unit})", f"load ({result.unit})"],
+                 ([row.team, row.sprint, None if pd.isna(row.skill) else row.skill, float(row.capacity),
+                   float(row.load)] for row in result.capacity.itertuples(index=False)))
+    for ws in workbook.worksheets:
+        ws.freeze_panes = "A2"
+
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(suffix=".xlsx", dir=path.parent)
+    os.close(handle)
+    try:
+        workbook.save(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _titles(backlog: pd.DataFrame) -> dict[str, str]:
+    if "id" not in backlog.columns or "title" not in backlog.columns:
+        return {}
+    titles: dict[str, str] = {}
+    for item_id, title in zip(backlog["id"], backlog["title"]):
+        if item_id is not None and not pd.isna(item_id) and title is not None and not pd.isna(title):
+            titles.setdefault(str(item_id), str(title))
+    return titles
+
+
+def _write_sheet(worksheet, headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Header row, then the rows; every string goes through :func:`set_text_safe`."""
+    for row_number, values in enumerate([headers, *rows], start=1):
+        for column, value in enumerate(values, start=1):
+            set_text_safe(worksheet.cell(row=row_number, column=column), value)
+
+
+def set_text_safe(cell, value: object) -> None:
+    """Set ``cell`` to ``value``; a string is always a text cell, never a formula, with illegal characters dropped."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        cell.value = None
+        return
+    if isinstance(value, str):
+        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell.data_type = "s"  # openpyxl would store '=...' as a formula
+        return
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    cell.value = value
+
+
+if __name__ == "__main__":
+    sys.exit(main())
