@@ -1,0 +1,6 @@
+"""Export page: being built."""
+
+import streamlit as st
+
+st.title("Export")
+st.info("Coming in this release.")
