@@ -15,7 +15,7 @@ from planner.errors import PlannerError
 from planner.model import SolveOptions
 from planner.overrides import Override, apply_overrides
 from planner.plan import PlanResult, make_plan
-from planner.value import apply_value_rule
+from planner.value import VALUE_RULES, apply_value_rule
 from planner.sample import ensure_sample
 from planner.store import Scenario, ScenarioSummary, Store
 
@@ -105,6 +105,46 @@ def init_plan_state() -> None:
     """Set the what-if keys once per session (SPEC defaults)."""
     for key, default in PLAN_KEYS.items():
         st.session_state.setdefault(key, default.copy() if isinstance(default, dict) else default)
+
+
+def _remembered(widget, label: str, key: str, **kwargs):
+    """A widget whose value lives in ``key``, which outlasts pages that do not show the widget.
+
+    Streamlit drops a widget's own state on a page without it; the value is copied to a plain key
+    and handed back as the widget's starting value.
+    """
+    value = widget(label, value=st.session_state[key], key=f"{key}_widget", **kwargs)
+    st.session_state[key] = value
+    return value
+
+
+def what_if_controls(scenario: Scenario) -> None:
+    """Sidebar: the what-if sliders shared by the Capacity and Plan pages."""
+    init_plan_state()
+    state = st.session_state
+    sprints = int(scenario.capacity.sprints["sprint"].notna().sum())
+    if state["planner_value_rule"] is None:
+        state["planner_value_rule"] = scenario.settings.get("value_rule", "one")
+    with st.sidebar:
+        st.subheader("What if")
+        _remembered(st.slider, "Sprints to plan", "planner_sprints", min_value=1, max_value=max(sprints, 1) if sprints > 1 else 6)
+        _remembered(st.slider, "Capacity %", "planner_capacity_pct", min_value=50, max_value=150, step=5,
+                    help="Everyone's net capacity, scaled")
+        use_team = _remembered(st.toggle, "Each team's own focus factor", "planner_use_team_focus")
+        _remembered(st.slider, "Focus factor", "planner_focus", min_value=0.5, max_value=1.0, step=0.05, disabled=use_team)
+        _remembered(st.slider, "Buffer %", "planner_buffer_pct", min_value=0, max_value=50, step=5,
+                    help="Held back for the unplanned")
+        _remembered(st.slider, "On-call load", "planner_oncall_load", min_value=0.0, max_value=1.0, step=0.1,
+                    help="Share of an on-call day lost to on-call, where the rotation gives no load")
+        rules = list(VALUE_RULES)
+        rule = st.selectbox("Value of an item", rules, index=rules.index(state["planner_value_rule"]),
+                            key="planner_value_rule_widget", format_func=lambda r: VALUE_RULES[r])
+        state["planner_value_rule"] = rule
+        with st.expander("Headcount"):
+            for team in sorted(scenario.capacity.people["team"].dropna().unique()):
+                delta = st.number_input(team, -10, 10, value=state["planner_headcount"].get(team, 0), step=1,
+                                        key=f"planner_headcount_{team}_widget")
+                state["planner_headcount"][team] = int(delta)
 
 
 def capacity_settings() -> CapacitySettings:

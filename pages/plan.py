@@ -7,36 +7,15 @@ import streamlit as st
 from pages import _state
 from planner.overrides import PIN_IN, PIN_OUT, Override
 from planner.report import excluded_table, load_by_type, plan_changes, plan_table, positions, value_by_initiative
-from planner.value import VALUE_RULES
 
 scenario = _state.current_scenario()
 st.title("Plan")
 if scenario is None:
     st.info("No scenario yet: load one on the Data page.")
     st.stop()
-_state.init_plan_state()
+_state.what_if_controls(scenario)
 state = st.session_state
 sprint_names = list(scenario.capacity.sprints["sprint"].dropna()) or ["(generated)"]
-teams = sorted(scenario.capacity.people["team"].dropna().unique())
-
-with st.sidebar:
-    st.subheader("What if")
-    st.slider("Sprints to plan", 1, max(len(sprint_names), 1) if len(sprint_names) > 1 else 6, key="planner_sprints")
-    st.slider("Capacity %", 50, 150, step=5, key="planner_capacity_pct", help="Everyone's net capacity, scaled")
-    st.toggle("Each team's own focus factor", key="planner_use_team_focus")
-    st.slider("Focus factor", 0.5, 1.0, step=0.05, key="planner_focus", disabled=state["planner_use_team_focus"])
-    st.slider("Buffer %", 0, 50, step=5, key="planner_buffer_pct", help="Held back for the unplanned")
-    st.slider("On-call load", 0.0, 1.0, step=0.1, key="planner_oncall_load",
-              help="Share of an on-call day lost to on-call, where the rotation gives no load")
-    rules = list(VALUE_RULES)
-    if state["planner_value_rule"] is None:
-        state["planner_value_rule"] = scenario.settings.get("value_rule", "one")
-    st.selectbox("Value of an item", rules, key="planner_value_rule", format_func=lambda rule: VALUE_RULES[rule])
-    with st.expander("Headcount"):
-        for team in teams:
-            delta = st.number_input(team, -10, 10, value=state["planner_headcount"].get(team, 0), step=1,
-                                    key=f"planner_headcount_{team}")
-            state["planner_headcount"][team] = int(delta)
 
 result = _state.current_plan(scenario)
 backlog = _state.planning_backlog(scenario)
