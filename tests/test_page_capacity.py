@@ -1,0 +1,263 @@
+"""The Capacity page (run headless with AppTest on a fresh database) and its waterfall arithmetic."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit import dataframe_util
+from streamlit.testing.v1 import AppTest
+
+from conftest import REPO
+from planner.capacity import LEDGER_STEPS, CapacitySettings, compute_capacity
+from planner.errors import PlannerError
+from planner.ingest import read_capacity
+from planner.sample import SAMPLE_CAPACITY
+from planner.schema import CAPACITY_SHEETS, coerce_table
+from planner.store import Store
+from planner.waterfall import capacity_table, waterfall_rows
+
+PAGE = "pages/capacity.py"
+
+
+# --- planner/waterfall.py ---------------------------------------------------------------------------
+
+
+def ledger_of(team: str, sprint: str, days: list[float]) -> pd.DataFrame:
+    kinds = ["total"] + ["change"] * (len(LEDGER_STEPS) - 2) + ["total"]
+    return pd.DataFrame({"team": team, "sprint": sprint, "step": list(LEDGER_STEPS), "kind": kinds, "days": days})
+
+
+def test_waterfall_bars_chain_from_gross_to_net():
+    #                  gross holidays OOO on-call focus buffer cap% net
+    ledger = pd.concat([
+        ledger_of("pod-a", "S1", [40.0, -4.0, -6.0, -2.0, -5.6, -2.24, 2.016, 22.176]),
+        ledger_of("pod-b", "S1", [10.0, 0, 0, 0, 0, 0, 0, 10.0]),
+    ])
+    bars = waterfall_rows(ledger, "pod-a", "S1")
+    assert list(bars.columns) == ["step", "start", "end", "change", "kind"]
+    assert list(bars["step"]) == list(LEDGER_STEPS)
+    assert list(bars["kind"]) == ["total"] + ["change"] * 6 + ["total"]
+    gross, net = bars.iloc[0], bars.iloc[-1]
+    assert (gross["start"], gross["end"], gross["change"]) == (0.0, 40.0, 40.0)
+    assert (net["start"], net["end"], net["change"]) == (0.0, 22.176, 22.176)
+    changes = bars[bars["kind"] == "change"]
+    # Each floating bar starts where the previous bar ended, and spans its change.
+    assert np.allclose(changes["start"].to_numpy(), bars["end"].to_numpy()[:-2])
+    assert np.allclose((changes["end"] - changes["start"]).to_numpy(), changes["change"].to_numpy())
+    assert changes["end"].iloc[-1] == net["end"]  # the last change ends exactly at net
+    assert changes.set_index("step").loc["capacity %", "change"] > 0  # a what-if can add days
+    assert np.allclose(changes.set_index("step").loc["OOO", ["start", "end"]].to_numpy(), [36.0, 30.0])
+
+
+def test_waterfall_of_a_missing_team_or_a_ledger_that_does_not_add_up_is_refused():
+    ledger = ledger_of("pod-a", "S1", [40.0, -4.0, 0, 0, 0, 0, 0, 36.0])
+    with pytest.raises(PlannerError, match="no rows"):
+        waterfall_rows(ledger, "pod-z", "S1")
+    with pytest.raises(PlannerError, match="no rows"):
+        waterfall_rows(ledger, "pod-a", "S9")
+    with pytest.raises(PlannerError, match="lacks the steps buffer"):
+        waterfall_rows(ledger[ledger["step"] != "buffer"], "pod-a", "S1")
+    with pytest.raises(PlannerError, match="does not add up"):
+        waterfall_rows(ledger_of("pod-a", "S1", [40.0, -4.0, 0, 0, 0, 0, 0, 30.0]), "pod-a", "S1")
+
+
+def test_waterfall_of_the_sample_ends_at_each_team_sprint_net_and_the_table_matches():
+    tables = read_capacity(SAMPLE_CAPACITY).tables
+    result = compute_capacity(tables, CapacitySettings(buffer=0.15, capacity_pct=1.1, unit="points"))
+    table = capacity_table(result.team_sprint, result.ledger, result.unit)
+    assert list(table.columns) == ["team", "sprint", "people", *LEDGER_STEPS, "net points"]
+    assert len(table) == len(result.team_sprint) == 12
+    for row in table.itertuples(index=False):
+        bars = waterfall_rows(result.ledger, row.team, row.sprint)
+        assert bars["end"].iloc[-1] == pytest.approx(row.net)
+        assert bars["end"].iloc[-2] == pytest.approx(row.net)
+        assert bars["end"].iloc[0] == pytest.approx(row.gross)
+    assert np.allclose(table["net"], result.team_sprint["net_days"])
+    assert np.allclose(table["gross"], result.team_sprint["gross_days"])
+    assert np.allclose(table["net points"], result.team_sprint["net"])
+    assert "net points" not in capacity_table(result.team_sprint, result.ledger, "days").columns
+
+
+# --- the page ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def database(tmp_path, monkeypatch):
+    path = tmp_path / "planner.duckdb"
+    monkeypatch.setenv("PLANNER_DB", str(path))
+    # The app keeps one Store per process (st.cache_resource): give each test its own database.
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield path
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert [title.value for title in at.title] == ["Capacity"]
+    return at
+
+
+def net_table(at: AppTest) -> pd.DataFrame:
+    """The team x sprint table as shown (the first table on the page)."""
+    table = at.dataframe[0].value
+    assert {"team", "sprint", "people", "gross", "net"} <= set(table.columns)
+    return table.set_index(["team", "sprint"])
+
+
+def chart_data(at: AppTest) -> pd.DataFrame:
+    chart = at.get("vega_lite_chart")[0]
+    (dataset,) = chart.proto.datasets
+    spec = json.loads(chart.proto.spec)
+    assert spec["facet"]["field"] == "sprint"
+    return dataframe_util.convert_arrow_bytes_to_pandas_df(dataset.data.data)
+
+
+def saved_scenario(database):
+    store = Store(database)
+    try:
+        return store.load(store.list()[0].id)
+    finally:
+        store.close()
+
+
+def seed_editor(at: AppTest, sheet: str, *, added=(), edited=None) -> None:
+    """Edits as the data editor would send them (AppTest cannot type into an editor)."""
+    (editor,) = [e for e in at.data_editor if e.key.startswith(f"planner_capacity_{sheet}_")]
+    at.session_state[editor.key] = {"edited_rows": edited or {}, "added_rows": list(added), "deleted_rows": []}
+
+
+def test_page_shows_waterfall_table_contention_and_editors(database):
+    at = open_page()
+    at.slider(key="planner_sprints_widget").set_value(3).run()
+    at.button_group(key="planner_capacity_team").set_value("pod-platform").run()
+    assert not at.exception
+    table = net_table(at)
+    assert len(table) == 12  # 4 teams x 3 sprints
+
+    bars = chart_data(at)
+    assert set(bars["sprint"]) == {"Sprint 27", "Sprint 28", "Sprint 29"}
+    for sprint, one in bars.groupby("sprint"):
+        one = one.set_index("step").loc[list(LEDGER_STEPS)]
+        net = table.loc[("pod-platform", sprint), "net"]
+        assert one.loc["net", "end"] == pytest.approx(net)
+        assert one.loc["capacity %", "end"] == pytest.approx(net)
+        assert one.loc["gross", "end"] == pytest.approx(table.loc[("pod-platform", sprint), "gross"])
+        assert set(one["effect"]) <= {"total", "deduction", "addition", "no change"}
+    assert (bars.loc[bars["effect"] == "deduction", "change"] < 0).all()
+
+    # Contention: a flag column, and a warning line for each team over capacity.
+    flags = [frame.value for frame in at.dataframe if "flag" in frame.value.columns]
+    assert flags and set(flags[0]["flag"]) <= {"🔴 over", "🟠 tight", "🟢 ok"}
+    over = flags[0][flags[0]["flag"] == "🔴 over"]["team"].tolist()
+    assert "pod-platform" in over
+    warnings = [w.value for w in at.warning]
+    assert any(w.startswith("pod\\-platform\\: Must\\+Should needs") and "likely needs more bandwidth" in w
+               for w in warnings)
+
+    # Per skill, in an expander; and the two editors over the saved ranges.
+    assert any({"skill", "max days", "dedicated days"} <= set(frame.value.columns) for frame in at.dataframe)
+    editors = {e.key.split("_")[2]: e for e in at.data_editor}
+    assert set(editors) == {"ooo", "oncall"}
+    assert all(e.editing_mode == "dynamic" for e in editors.values())
+    assert len(editors["ooo"].value) == 8 and len(editors["oncall"].value) == 6
+
+
+def test_buffer_slider_lowers_net_capacity(database):
+    at = open_page()
+    before = net_table(at)["net"]
+    at.slider(key="planner_buffer_pct_widget").set_value(20).run()
+    assert not at.exception
+    after = net_table(at)["net"]
+    assert np.allclose(after, before * 0.8)
+    assert (after < before).all()
+    bars = chart_data(at).set_index("step")
+    assert bars.loc["buffer", "change"] < 0
+    assert bars.loc["net", "end"] == pytest.approx(after.iloc[0])
+
+
+def test_adding_an_ooo_row_lowers_the_team_net_and_is_saved(database):
+    at = open_page()
+    before = net_table(at)["net"]
+    saved_at = saved_scenario(database).updated_at
+    seed_editor(at, "ooo", added=[{"name": "Maya Patel", "start": "2026-11-30", "end": "2026-12-11"}])
+    at.run()
+    at.button(key="planner_capacity_save").click().run()
+    assert not at.exception
+    assert not at.error
+    assert any("Saved 9 OOO and 6 on-call rows" in s.value for s in at.success)
+
+    after = net_table(at)["net"]
+    assert after[("pod-scale", "Sprint 27")] < before[("pod-scale", "Sprint 27")] - 4
+    others = [key for key in before.index if key[0] != "pod-scale"]
+    assert np.allclose(after[others], before[others])
+
+    scenario = saved_scenario(database)
+    assert scenario.updated_at > saved_at
+    ooo = scenario.capacity.ooo
+    assert len(ooo) == 9
+    added = ooo.iloc[-1]
+    assert (added["name"], added["start"], added["end"]) == (
+        "Maya Patel", pd.Timestamp("2026-11-30"), pd.Timestamp("2026-12-11"))
+    assert list(ooo["source_row"].iloc[:8]) == list(range(2, 10))  # the file's rows keep their row numbers
+    assert len(scenario.capacity.oncall) == 6
+    # The editor now shows the saved rows, without the edit applied a second time.
+    (editor,) = [e for e in at.data_editor if e.key.startswith("planner_capacity_ooo_")]
+    assert len(editor.value) == 9
+
+
+def test_a_row_ending_before_it_starts_or_naming_no_one_saves_nothing(database):
+    at = open_page()
+    before = saved_scenario(database)
+    seed_editor(at, "ooo", added=[{"name": "Maya Patel", "start": "2026-12-11", "end": "2026-11-30"}])
+    seed_editor(at, "oncall", edited={1: {"name": "Nobody Atall"}})
+    at.run()
+    at.button(key="planner_capacity_save").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert errors[0].startswith("Nothing was saved")
+    assert any("OOO row 9 \\(Maya Patel\\)" in e and "before it starts" in e for e in errors)
+    assert any("On\\-call row 2" in e and "Nobody Atall" in e and "not anyone" in e for e in errors)
+    after = saved_scenario(database)
+    assert after.updated_at == before.updated_at
+    assert after.capacity.ooo.equals(before.capacity.ooo)
+    assert after.capacity.oncall.equals(before.capacity.oncall)
+
+
+def test_capacity_that_cannot_be_computed_shows_the_problems_and_keeps_the_editors(database):
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
+    scenario = saved_scenario(database)
+    broken = pd.concat([scenario.capacity.ooo, pd.DataFrame({
+        "name": ["Maya Patel"], "start": [pd.Timestamp("2026-12-10")], "end": [pd.Timestamp("2026-12-01")],
+        "source_row": [10],
+    })], ignore_index=True)
+    store = Store(database)
+    store.replace_tables(scenario.id, scenario.backlog,
+                         replace(scenario.capacity, ooo=coerce_table(broken, CAPACITY_SHEETS["ooo"])))
+    store.close()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["capacity\\: 1 problem to fix before capacity can be computed"]
+    problems = at.dataframe[0].value
+    assert {"severity", "sheet", "row", "message"} <= set(problems.columns)
+    assert problems[["sheet", "row"]].values.tolist() == [["ooo", 10]]
+    assert "before it starts" in problems["message"].iloc[0]
+    assert not at.get("vega_lite_chart")
+    # The editors stay, so the row can be put right here.
+    assert {e.key.split("_")[2] for e in at.data_editor} == {"ooo", "oncall"}
+    seed_editor(at, "ooo", edited={8: {"start": "2026-12-01", "end": "2026-12-10"}})
+    at.run()
+    at.button(key="planner_capacity_save").click().run()
+    assert not at.exception and not at.error
+    assert len(at.get("vega_lite_chart")) == 1
+    fixed = saved_scenario(database).capacity.ooo.iloc[8]
+    assert (fixed["start"], fixed["end"], fixed["source_row"]) == (
+        pd.Timestamp("2026-12-01"), pd.Timestamp("2026-12-10"), 10)
