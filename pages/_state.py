@@ -12,6 +12,7 @@ import streamlit as st
 
 from planner.capacity import CapacityResult, CapacitySettings, compute_capacity
 from planner.errors import PlannerError
+from planner.safe_text import markdown_inert
 from planner.model import SolveOptions
 from planner.overrides import Override, apply_overrides
 from planner.plan import PlanResult, make_plan
@@ -57,7 +58,7 @@ def current_scenario() -> Scenario | None:
     try:
         return _load(summary.id, summary.updated_at.isoformat())
     except PlannerError as error:
-        st.error(str(error))
+        st.error(markdown_inert(error))
         return None
 
 
