@@ -90,6 +90,7 @@ def scenario_picker() -> None:
 
 PLAN_KEYS = {
     "planner_sprints": 1,
+    "planner_unit": "days",
     "planner_capacity_pct": 100,
     "planner_use_team_focus": True,
     "planner_focus": 1.0,
@@ -129,6 +130,15 @@ def what_if_controls(scenario: Scenario) -> None:
     with st.sidebar:
         st.subheader("What if")
         _remembered(st.slider, "Sprints to plan", "planner_sprints", min_value=1, max_value=max(sprints, 1) if sprints > 1 else 6)
+        has_velocity = bool(scenario.capacity.teams["velocity"].notna().any())
+        if has_velocity:
+            units = ["days", "points"]
+            state["planner_unit"] = st.radio(
+                "Effort unit", units, index=units.index(state["planner_unit"]), horizontal=True,
+                key="planner_unit_widget", help="Points use each team's velocity, scaled by availability",
+            )
+        else:
+            state["planner_unit"] = "days"
         _remembered(st.slider, "Capacity %", "planner_capacity_pct", min_value=50, max_value=150, step=5,
                     help="Everyone's net capacity, scaled")
         use_team = _remembered(st.toggle, "Each team's own focus factor", "planner_use_team_focus")
@@ -156,6 +166,7 @@ def capacity_settings() -> CapacitySettings:
         buffer=state["planner_buffer_pct"] / 100,
         oncall_load=float(state["planner_oncall_load"]),
         capacity_pct=state["planner_capacity_pct"] / 100,
+        unit=state["planner_unit"],
         headcount=tuple(sorted((team, delta) for team, delta in state["planner_headcount"].items() if delta)),
         sprint_count=int(state["planner_sprints"]),
     )

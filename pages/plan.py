@@ -5,6 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from pages import _state
+from planner.errors import PlannerError
+from planner.safe_text import markdown_inert
 from planner.overrides import PIN_IN, PIN_OUT, Override
 from planner.report import excluded_table, load_by_type, plan_changes, plan_table, positions, value_by_initiative
 
@@ -17,7 +19,11 @@ _state.what_if_controls(scenario)
 state = st.session_state
 sprint_names = list(scenario.capacity.sprints["sprint"].dropna()) or ["(generated)"]
 
-result = _state.current_plan(scenario)
+try:
+    result = _state.current_plan(scenario)
+except PlannerError as error:
+    st.error(markdown_inert(error))
+    st.stop()
 backlog = _state.planning_backlog(scenario)
 
 # What changed since the last plan shown in this session: the meeting sees what a slider did.

@@ -1,0 +1,119 @@
+"""The Plan page in AppTest: sliders, pins and Must/Won't change the plan; changes are shown."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from conftest import REPO
+from planner.overrides import Override
+
+
+@pytest.fixture(autouse=True)
+def database(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLANNER_DB", str(tmp_path / "planner.duckdb"))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def plan_page() -> AppTest:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/plan.py").run()
+    assert not at.exception
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {metric.label: metric.value for metric in at.metric}
+
+
+def planned_ids(at: AppTest) -> set[str]:
+    for frame in at.dataframe:
+        if {"sprint", "team", "id"} <= set(frame.value.columns):
+            return set(frame.value["id"])
+    raise AssertionError("no plan table")
+
+
+def test_plan_page_shows_an_optimal_plan_better_than_rank_and_fill():
+    at = plan_page()
+    shown = metrics(at)
+    assert shown["Quality"] == "optimal"
+    assert float(shown["Gain"].replace(",", "")) >= 0
+    assert shown["Items planned"].endswith("of 111")
+    assert len(planned_ids(at)) == int(shown["Items planned"].split()[0])
+
+
+@pytest.mark.parametrize(("key", "value", "direction"), [
+    ("planner_capacity_pct_widget", 130, 1), ("planner_buffer_pct_widget", 5, -1),
+])
+def test_capacity_sliders_move_the_plan(key, value, direction):
+    at = plan_page()
+    before = float(metrics(at)["Planned value"].replace(",", ""))
+    at.slider(key=key).set_value(value).run()
+    assert not at.exception
+    after = float(metrics(at)["Planned value"].replace(",", ""))
+    assert (after - before) * direction > 0
+    # The meeting sees what the slider did.
+    assert any(expander.label.startswith("What changed since the last plan") for expander in at.expander)
+
+
+def test_oncall_load_slider_changes_capacity():
+    # In the sample, on-call weeks with a blank load take the slider's load; two of them fall in
+    # sprints 28 and 29, so the net capacity over three sprints grows when on-call costs nothing.
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/capacity.py").run()
+    at.slider(key="planner_sprints_widget").set_value(3).run()
+    before = metrics(at)["Net days"]
+    at.slider(key="planner_oncall_load_widget").set_value(0.0).run()
+    assert not at.exception
+    assert float(metrics(at)["Net days"].replace(",", "")) > float(before.replace(",", ""))
+
+
+def test_focus_slider_takes_over_from_team_focus():
+    at = plan_page()
+    before = metrics(at)["Planned value"]
+    at.toggle(key="planner_use_team_focus_widget").set_value(False).run()
+    at.slider(key="planner_focus_widget").set_value(0.95).run()
+    assert not at.exception
+    assert metrics(at)["Planned value"] != before
+
+
+def test_more_sprints_plan_more_items():
+    at = plan_page()
+    before = int(metrics(at)["Items planned"].split()[0])
+    at.slider(key="planner_sprints_widget").set_value(2).run()
+    assert not at.exception
+    assert int(metrics(at)["Items planned"].split()[0]) > before
+
+
+def test_pins_and_moscow_change_the_plan():
+    at = plan_page()
+    out_item = sorted(planned_ids(at))[0]
+    at.session_state["planner_overrides"] = {out_item: Override(pin="out")}
+    at.run()
+    assert not at.exception
+    assert out_item not in planned_ids(at)
+    reasons = {row.id: row.reason for row in _excluded(at).itertuples()}
+    assert reasons[out_item] == "wont"
+
+
+def test_must_that_cannot_fit_says_why():
+    at = plan_page()
+    excluded = _excluded(at)
+    too_big = excluded[excluded["reason"] == "too-big"]["id"].iloc[0]
+    at.session_state["planner_overrides"] = {too_big: Override(moscow="Must")}
+    at.run()
+    assert not at.exception
+    [error] = at.error
+    assert too_big in error.value and "too-big" in error.value
+
+
+def _excluded(at: AppTest):
+    for frame in at.dataframe:
+        if "reason" in frame.value.columns:
+            return frame.value
+    raise AssertionError("no table of excluded items")
