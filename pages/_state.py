@@ -21,6 +21,10 @@ from planner.sample import ensure_sample
 from planner.store import Scenario, ScenarioSummary, Store
 
 SCENARIO_KEY = "planner_scenario_id"
+PICKER_KEY = "planner_scenario_picker"
+# What-if state that belongs to one scenario: dropped when another scenario is chosen.
+_SCENARIO_STATE = ("planner_value_rule", "planner_headcount", "planner_overrides", "planner_previous",
+                   "planner_shown", "planner_changes")
 # A slider move must feel instant: a short limit and a 0.5 % gap, reported honestly on the page.
 APP_SOLVE = SolveOptions(time_limit=3.0, gap=0.005)
 
@@ -62,6 +66,19 @@ def current_scenario() -> Scenario | None:
         return None
 
 
+def select_scenario(scenario_id: str) -> None:
+    """Make ``scenario_id`` the scenario every page shows (from a callback: the picker is drawn first)."""
+    if st.session_state.get(SCENARIO_KEY) != scenario_id:
+        _forget_scenario_state()
+    st.session_state[SCENARIO_KEY] = scenario_id
+    st.session_state[PICKER_KEY] = scenario_id
+
+
+def _forget_scenario_state() -> None:
+    for key in _SCENARIO_STATE:
+        st.session_state.pop(key, None)
+
+
 def scenario_picker() -> None:
     """Sidebar: choose the scenario every page shows."""
     available = scenarios()
@@ -77,9 +94,11 @@ def scenario_picker() -> None:
         # The widget has its own key: the choice lives in SCENARIO_KEY, which outlasts any rerun
         # in which the widget's state is dropped.
         picked = st.selectbox(
-            "Scenario", ids, index=ids.index(current) if current in ids else 0, key="planner_scenario_picker",
+            "Scenario", ids, index=ids.index(current) if current in ids else 0, key=PICKER_KEY,
             format_func=lambda scenario_id: names[scenario_id], label_visibility="collapsed",
         )
+        if picked != current:
+            _forget_scenario_state()
         st.session_state[SCENARIO_KEY] = picked
         chosen = next(s for s in available if s.id == st.session_state[SCENARIO_KEY])
         st.caption(f"{chosen.items} items, {chosen.people} people")

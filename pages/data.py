@@ -33,7 +33,7 @@ from planner.errors import PlannerError
 from planner.ingest import BACKLOG_FIELDS, BacklogImport, CapacityImport, read_backlog, read_capacity
 from planner.problems import ERROR, WARNING, Problem
 from planner.safe_text import markdown_inert
-from planner.sample import SAMPLE_BACKLOG, SAMPLE_CAPACITY, SAMPLE_NAME, import_settings
+from planner.sample import SAMPLE_NAME, create_sample, import_settings
 from planner.schema import CAPACITY_SHEETS, CapacityTables, split_list
 from planner.value import VALUE_RULES
 
@@ -52,8 +52,6 @@ CORRECTIONS = "planner_data_corrections"  # backlog mapping corrections: {header
 UPLOADS = "planner_data_uploads"  # generation of the uploaders: a new one starts them empty
 EDITS = "planner_data_edits"  # generation of the mapping editor: a new one has no pending edits
 FLASH = "planner_data_flash"  # [(kind, text)] said once on the next run (after a save)
-# The sidebar picker's widget key (pages/_state.py): a save points it at the new scenario.
-PICKER_KEY = "planner_scenario_picker"
 
 
 def init_state() -> None:
@@ -203,12 +201,6 @@ def _flash(kind: str, text: str) -> None:
     st.session_state[FLASH] = [*st.session_state[FLASH], (kind, text)]
 
 
-def _select(scenario_id: str) -> None:
-    """Make ``scenario_id`` the scenario every page shows (callbacks only: the picker is drawn first)."""
-    st.session_state[_state.SCENARIO_KEY] = scenario_id
-    st.session_state[PICKER_KEY] = scenario_id
-
-
 def _save_new(loaded: Loaded, name_key: str) -> None:
     """Button callback: save the file set as a new scenario and show it."""
     name = str(st.session_state.get(name_key) or "").strip()
@@ -220,7 +212,7 @@ def _save_new(loaded: Loaded, name_key: str) -> None:
     except PlannerError as error:
         _flash("error", f"Nothing was saved: {error}")
         return
-    _select(scenario_id)
+    _state.select_scenario(scenario_id)
     clear_uploads()
     _flash("success", f"Saved the new scenario {name}: {len(loaded.backlog.table)} items, "
                       f"{len(loaded.capacity.tables.people)} people.")
@@ -247,17 +239,11 @@ def _replace(loaded: Loaded, scenario_id: str, name: str, settings: dict) -> Non
 def _start_from_sample() -> None:
     """Button callback: import the bundled sample files again, into a new scenario."""
     try:
-        backlog = read_backlog(SAMPLE_BACKLOG)
-        capacity = read_capacity(SAMPLE_CAPACITY)
-        if backlog.has_errors or capacity.has_errors:
-            _flash("error", "The bundled sample has errors and was not saved: regenerate it with data/generate_sample.py.")
-            return
-        settings = {**import_settings(backlog, capacity), "sample": True}
-        scenario_id = _state.store().create(SAMPLE_NAME, backlog.table, capacity.tables, settings)
+        scenario_id = create_sample(_state.store())
     except PlannerError as error:
         _flash("error", f"The sample was not saved: {error}")
         return
-    _select(scenario_id)
+    _state.select_scenario(scenario_id)
     _flash("success", f"Saved the sample as a new scenario: {SAMPLE_NAME}.")
 
 

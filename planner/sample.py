@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from planner.errors import PlannerError
 from planner.ingest import BacklogImport, CapacityImport, read_backlog, read_capacity
 from planner.store import Store
 
-__all__ = ["SAMPLE_BACKLOG", "SAMPLE_CAPACITY", "SAMPLE_JIRA_CSV", "SAMPLE_NAME", "import_settings", "ensure_sample"]
+__all__ = ["SAMPLE_BACKLOG", "SAMPLE_CAPACITY", "SAMPLE_JIRA_CSV", "SAMPLE_NAME", "import_settings", "create_sample", "ensure_sample"]
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SAMPLE_BACKLOG = DATA_DIR / "sample_backlog.xlsx"
@@ -35,11 +36,16 @@ def import_settings(backlog: BacklogImport, capacity: CapacityImport) -> dict[st
     }
 
 
-def ensure_sample(store: Store) -> str | None:
-    """Save the sample as a scenario when the store has none; return its id (None if not created)."""
-    if store.list():
-        return None
+def create_sample(store: Store) -> str:
+    """Read the bundled sample files and save them as a new scenario; return its id."""
     backlog = read_backlog(SAMPLE_BACKLOG)
     capacity = read_capacity(SAMPLE_CAPACITY)
+    if backlog.has_errors or capacity.has_errors:
+        raise PlannerError("the bundled sample has errors: regenerate it with data/generate_sample.py")
     settings = {**import_settings(backlog, capacity), "sample": True}
     return store.create(SAMPLE_NAME, backlog.table, capacity.tables, settings)
+
+
+def ensure_sample(store: Store) -> str | None:
+    """Save the sample as a scenario when the store has none; return its id (None if not created)."""
+    return None if store.list() else create_sample(store)
