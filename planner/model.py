@@ -289,8 +289,9 @@ def _bound(model: PlanModel, options: SolveOptions, log_text: str, model_objecti
     if found:
         return float(found.group(1))
     if model.lp.sol_status == pulp.LpSolutionOptimal:
-        # CBC prints no bound when it proves optimality outright; it stopped within the requested gap.
-        return model_objective * (1 + options.gap)
+        # CBC prints its bound only when it stops within the gap tolerance ("Optimal solution found
+        # (within gap tolerance)"); with no bound line it proved the objective optimal outright.
+        return model_objective
     return None
 
 

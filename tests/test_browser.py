@@ -112,3 +112,62 @@ def test_data_page_shows_the_sample(server, browser, width, height):
         assert first_paint < 30
     finally:
         page.close()
+
+
+def _metric(page, label: str) -> str:
+    block = page.get_by_test_id("stMetric").filter(has=page.get_by_text(label, exact=True)).first
+    return block.get_by_test_id("stMetricValue").inner_text()
+
+
+def test_upload_save_plan_and_move_a_slider(server, browser):
+    """A PM's path: upload the Jira export and the capacity workbook, save, plan, move a slider."""
+    from planner.sample import SAMPLE_CAPACITY, SAMPLE_JIRA_CSV
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        page.goto(server)
+        page.get_by_test_id("stMetricValue").first.wait_for(timeout=30_000)
+        page.get_by_text("Load files").click()
+        uploaders = page.get_by_test_id("stFileUploader")
+        uploaders.nth(0).locator("input[type=file]").set_input_files(str(SAMPLE_JIRA_CSV))
+        page.get_by_text("sample_backlog_jira.csv: CSV, utf-8-sig").first.wait_for(timeout=30_000)
+        uploaders.nth(1).locator("input[type=file]").set_input_files(str(SAMPLE_CAPACITY))
+        save = page.get_by_role("button", name="Save as new scenario")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('button')].some(b => b.innerText.includes('Save as new scenario') && !b.disabled)",
+            timeout=30_000,
+        )
+        page.screenshot(path=str(ARTIFACTS / "data-upload.png"), full_page=True)
+        save.click()
+        page.get_by_text("Saved the new scenario").first.wait_for(timeout=30_000)
+
+        page.get_by_role("link", name="Plan").click()
+        page.get_by_text("Planned value").first.wait_for(timeout=60_000)
+        before = _metric(page, "Planned value")
+        assert _metric(page, "Items planned").endswith("of 111")
+        page.screenshot(path=str(ARTIFACTS / "plan-1280x800.png"), full_page=True)
+        slider = page.get_by_test_id("stSlider").filter(has_text="Capacity %").get_by_role("slider")
+        slider.focus()
+        for _ in range(4):  # 100 % -> 120 %
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            """before => {
+                const blocks = [...document.querySelectorAll('[data-testid="stMetric"]')];
+                const block = blocks.find(b => b.innerText.startsWith('Planned value'));
+                return block && !block.innerText.includes(before);
+            }""",
+            arg=before, timeout=60_000,
+        )
+        after = _metric(page, "Planned value")
+        assert float(after.replace(",", "")) > float(before.replace(",", ""))
+        page.get_by_text("What changed since the last plan").first.wait_for(timeout=10_000)
+        page.screenshot(path=str(ARTIFACTS / "plan-after-slider.png"), full_page=True)
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        page.screenshot(path=str(ARTIFACTS / "plan-1920x1080.png"), full_page=True)
+
+        page.get_by_role("link", name="Capacity").click()
+        page.get_by_text("Net days").first.wait_for(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "capacity-1920x1080.png"), full_page=True)
+    finally:
+        page.close()
