@@ -1,6 +1,387 @@
-"""Scenarios page: being built."""
+"""Scenarios: save the what-ifs as a scenario, manage the saved ones, compare their plans side by side.
 
+- **Save the what-ifs**: the sidebar's what-ifs (the same as on the Capacity and Plan pages, with the
+  Plan page's pins and MoSCoW changes) are saved with a copy of the current scenario, under
+  ``settings["what_if"]`` (see :mod:`planner.scenarios`), and the copy becomes the current scenario.
+  A scenario with saved what-ifs can put them back into the sliders.
+- **Manage**: every saved scenario in a table; rename, duplicate or delete one (delete asks first).
+- **Compare**: two or more scenarios, each planned with its own saved what-ifs (the defaults when it
+  has none): how the plans did, how full each team is, the items that differ from the first scenario
+  and the value planned per initiative.
+
+Changes happen in button callbacks: they run before the next script run, the only moment the sidebar
+picker (drawn by ``app.py`` before this page) can still be pointed at another scenario. User text
+reaches Markdown only through :func:`markdown_inert`; tables are ``st.dataframe``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import altair as alt
+import pandas as pd
 import streamlit as st
 
+from pages import _state
+from planner.errors import PlannerError
+from planner.safe_text import markdown_inert
+from planner.scenarios import (
+    WHAT_IF_DEFAULTS,
+    apply_what_if,
+    initiative_values,
+    metrics_table,
+    plan_arguments,
+    plan_differences,
+    saved_what_if,
+    scenario_labels,
+    scenario_table,
+    utilisation_table,
+    what_if_json,
+    what_if_summary,
+    with_what_if,
+)
+from planner.store import Scenario, ScenarioSummary
+
+FLASH = "planner_scenarios_flash"
+SAVE_NAME = "planner_scenarios_save_name"
+MANAGE = "planner_scenarios_manage"
+MANAGE_FOR = "planner_scenarios_manage_for"  # the current scenario when MANAGE was last set to it
+CONFIRM_DELETE = "planner_scenarios_confirm_delete"
+COMPARE = "planner_scenarios_compare"  # the scenarios compared: outlasts pages without the widget
+COMPARE_FOR = "planner_scenarios_compare_for"  # the current scenario when COMPARE was last chosen
+COMPARE_WIDGET = "planner_scenarios_compare_widget"
+# The sidebar widgets showing the what-ifs (pages/_state.what_if_controls): dropped when the what-ifs
+# are restored, so they start again from the restored values.
+_WIDGETS = tuple(f"{key}_widget" for key in WHAT_IF_DEFAULTS if key not in ("planner_overrides", "planner_previous"))
+_HEADCOUNT_WIDGET = ("planner_headcount_", "_widget")
+
+
+# --- callbacks -------------------------------------------------------------------------------------
+
+
+def _flash(kind: str, text: str) -> None:
+    st.session_state[FLASH] = [*st.session_state.get(FLASH, []), (kind, text)]
+
+
+def _session_what_ifs() -> dict[str, Any]:
+    return {key: st.session_state[key] for key in WHAT_IF_DEFAULTS if key in st.session_state}
+
+
+def _summary(values: Mapping[str, Any], scenario: Scenario) -> str:
+    """The what-ifs in a few words; the value rule only when it is not the scenario's own."""
+    return what_if_summary(values, scenario.settings.get("value_rule"))
+
+
+def _restore(values: Mapping[str, Any]) -> None:
+    """Put what-if session values in place, and make the sidebar widgets start from them."""
+    state = st.session_state
+    state.update(values)
+    for key in list(state.keys()):
+        if key in _WIDGETS or (key.startswith(_HEADCOUNT_WIDGET[0]) and key.endswith(_HEADCOUNT_WIDGET[1])):
+            del state[key]
+
+
+def _open(scenario_id: str, settings: Mapping[str, Any]) -> None:
+    """Make a scenario the current one, with its saved what-ifs when it has some."""
+    _state.select_scenario(scenario_id)
+    try:
+        _restore(apply_what_if(settings))
+    except PlannerError as error:
+        _flash("error", f"Its saved what-ifs were not used: {error}")
+
+
+def _save_what_ifs(scenario: Scenario, suggested: str) -> None:
+    """Button callback: copy the current scenario with the session's what-ifs, and show the copy."""
+    name = str(st.session_state.get(SAVE_NAME) or "").strip() or suggested
+    values = _session_what_ifs()
+    store = _state.store()
+    try:
+        settings = with_what_if(scenario.settings, values)  # checked before anything is written
+        copy_id = store.duplicate(scenario.id, name)
+    except PlannerError as error:
+        _flash("error", f"Nothing was saved: {error}")
+        return
+    try:
+        store.save_settings(copy_id, settings)
+    except PlannerError as error:
+        try:
+            store.delete(copy_id)  # no copy without its what-ifs
+        except PlannerError:
+            pass
+        _flash("error", f"Nothing was saved: {error}")
+        return
+    st.session_state[SAVE_NAME] = ""
+    _open(copy_id, settings)
+    _flash("success", f"Saved the scenario {name} with these what-ifs: {_summary(values, scenario)}.")
+
+
+def _save_into(scenario: Scenario) -> None:
+    """Button callback: keep the session's what-ifs in the current scenario itself."""
+    values = _session_what_ifs()
+    try:
+        _state.store().save_settings(scenario.id, with_what_if(scenario.settings, values))
+    except PlannerError as error:
+        _flash("error", f"Nothing was saved: {error}")
+        return
+    _flash("success", f"Saved these what-ifs into {scenario.name}: {_summary(values, scenario)}.")
+
+
+def _use_saved(scenario: Scenario) -> None:
+    """Button callback: put the scenario's saved what-ifs back into the sliders and pins."""
+    try:
+        values = apply_what_if(scenario.settings)
+    except PlannerError as error:
+        _flash("error", str(error))
+        return
+    _restore(values)
+    _flash("success", f"Using the what-ifs saved with {scenario.name}: {_summary(values, scenario)}.")
+
+
+def _rename(scenario_id: str, old_name: str, name_key: str) -> None:
+    name = str(st.session_state.get(name_key) or "").strip()
+    try:
+        _state.store().rename(scenario_id, name)
+    except PlannerError as error:
+        _flash("error", f"Not renamed: {error}")
+        return
+    _flash("success", f"Renamed {old_name} to {name}.")
+
+
+def _duplicate(scenario_id: str, name_key: str) -> None:
+    name = str(st.session_state.get(name_key) or "").strip()
+    try:
+        _state.store().duplicate(scenario_id, name)
+    except PlannerError as error:
+        _flash("error", f"Not duplicated: {error}")
+        return
+    _flash("success", f"Saved the copy {name}; pick it in the sidebar to work on it.")
+
+
+def _ask_delete(scenario_id: str) -> None:
+    st.session_state[CONFIRM_DELETE] = scenario_id
+
+
+def _cancel_delete() -> None:
+    st.session_state.pop(CONFIRM_DELETE, None)
+
+
+def _delete(scenario_id: str, name: str) -> None:
+    """Button callback (after the confirmation): delete a scenario; if it was current, show the newest left."""
+    state = st.session_state
+    state.pop(CONFIRM_DELETE, None)
+    store = _state.store()
+    try:
+        store.delete(scenario_id)
+        left = store.list()
+    except PlannerError as error:
+        _flash("error", f"Not deleted: {error}")
+        return
+    state.pop(MANAGE, None)
+    if state.get(_state.SCENARIO_KEY) == scenario_id:
+        if left:
+            try:
+                settings = store.load(left[0].id).settings
+            except PlannerError:
+                settings = {}
+            _open(left[0].id, settings)
+        else:
+            state[_state.SCENARIO_KEY] = None
+            state.pop(_state.PICKER_KEY, None)
+    _flash("success", f"Deleted the scenario {name}.")
+
+
+# --- the sections ------------------------------------------------------------------------------------
+
+
+def _say_flash() -> None:
+    """Messages left by a callback, said once."""
+    for kind, text in st.session_state.get(FLASH, []):
+        (st.success if kind == "success" else st.error)(markdown_inert(text))
+    st.session_state[FLASH] = []
+
+
+def _load(summary: ScenarioSummary) -> Scenario:
+    # pages/_state's cached load: the same cache current_scenario() and plan_for() use.
+    return _state._load(summary.id, summary.updated_at.isoformat())
+
+
+def save_section(scenario: Scenario) -> None:
+    st.subheader("Save the current what-ifs as a scenario")
+    values = _session_what_ifs()
+    summary = _summary(values, scenario)
+    st.caption(markdown_inert(
+        f"The what-ifs in the sidebar and the Plan page's pins and MoSCoW changes: {summary}. "
+        f"A new scenario is a copy of {scenario.name} holding them, and becomes the current scenario."
+    ))
+    suggested = f"{scenario.name}: {summary}"
+    st.text_input("Name of the new scenario", key=SAVE_NAME, placeholder=suggested,
+                  help="Left blank: the suggested name shown")
+    with st.container(horizontal=True):
+        st.button("Save as a new scenario", type="primary", icon=":material/save:",
+                  on_click=_save_what_ifs, args=(scenario, suggested))
+        st.button("Save into this scenario", icon=":material/save_as:", on_click=_save_into, args=(scenario,),
+                  help="Keep these what-ifs with the current scenario instead of a copy")
+
+    saved = saved_what_if(scenario.settings)
+    if saved is None:
+        return
+    try:
+        restored = apply_what_if(scenario.settings)
+    except PlannerError as error:
+        st.warning(markdown_inert(f"This scenario's saved what-ifs cannot be used: {error}"))
+        return
+    try:
+        same = what_if_json(values) == what_if_json(restored)
+    except PlannerError:
+        same = False
+    st.info(markdown_inert(f"{scenario.name} has saved what-ifs: {_summary(restored, scenario)}."
+                           + (" The sidebar shows them." if same else " The sidebar differs.")),
+            icon=":material/bookmark:")
+    st.button("Use this scenario's saved what-ifs", icon=":material/restore:", on_click=_use_saved,
+              args=(scenario,), disabled=same)
+
+
+def manage_section(available: list[ScenarioSummary], labels: dict[str, str], current: str) -> None:
+    st.subheader("Manage the saved scenarios")
+    st.dataframe(scenario_table(available, current), hide_index=True, column_config={
+        "updated": st.column_config.DatetimeColumn("updated (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+        "created": st.column_config.DatetimeColumn("created (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+        "current": st.column_config.CheckboxColumn("current"),
+    })
+    ids = [s.id for s in available]
+    state = st.session_state
+    # The current scenario, unless another was chosen since it became current (or the one chosen is gone).
+    if state.get(MANAGE) not in ids or state.get(MANAGE_FOR) != current:
+        state[MANAGE] = current
+        state[MANAGE_FOR] = current
+    chosen_id = st.selectbox("Scenario to change", ids, key=MANAGE, format_func=lambda i: labels[i])
+    chosen = next(s for s in available if s.id == chosen_id)
+
+    rename_column, copy_column, delete_column = st.columns(3, vertical_alignment="bottom")
+    with rename_column:
+        rename_key = f"planner_scenarios_rename_{chosen.id}"
+        st.text_input("New name", value=chosen.name, key=rename_key)
+        st.button("Rename", icon=":material/edit:", on_click=_rename, args=(chosen.id, chosen.name, rename_key))
+    with copy_column:
+        copy_key = f"planner_scenarios_copy_{chosen.id}"
+        st.text_input("Name of the copy", value=f"{chosen.name} (copy)", key=copy_key)
+        st.button("Duplicate", icon=":material/content_copy:", on_click=_duplicate, args=(chosen.id, copy_key))
+    with delete_column:
+        if state.get(CONFIRM_DELETE) != chosen.id:
+            st.button("Delete…", icon=":material/delete:", on_click=_ask_delete, args=(chosen.id,))
+    if state.get(CONFIRM_DELETE) == chosen.id:
+        st.warning(markdown_inert(f"Delete {chosen.name} with its backlog, capacity and saved what-ifs? "
+                                  "This cannot be undone."), icon=":material/warning:")
+        yes, no = st.columns(2)
+        yes.button("Delete for good", type="primary", icon=":material/delete_forever:",
+                   on_click=_delete, args=(chosen.id, chosen.name))
+        no.button("Cancel", on_click=_cancel_delete)
+
+
+def compare_section(available: list[ScenarioSummary], labels: dict[str, str], current: str) -> None:
+    st.subheader("Compare scenarios")
+    st.caption("Each scenario is planned with its own saved what-ifs, or the default ones when it has none; "
+               "slider moves not saved are not used. The first one chosen is the one the others are compared with.")
+    ids = [s.id for s in available]
+    state = st.session_state
+    # The widget's value when it is on screen, else the choice kept from an earlier visit.
+    kept = state[COMPARE_WIDGET] if COMPARE_WIDGET in state else state.get(COMPARE)
+    chosen = [i for i in kept or [] if i in ids]
+    # The current scenario and the newest other, unless a choice was made that still holds the current one.
+    if kept is None or (state.get(COMPARE_FOR) != current and current not in chosen):
+        chosen = [current, *[i for i in ids if i != current][:1]]
+    state[COMPARE_FOR] = current
+    state[COMPARE_WIDGET] = chosen
+    chosen = st.multiselect("Scenarios", ids, key=COMPARE_WIDGET, format_func=lambda i: labels[i])
+    state[COMPARE] = chosen
+    if len(chosen) < 2:
+        st.info("Choose two or more scenarios to compare.")
+        return
+
+    by_id = {s.id: s for s in available}
+    results, backlogs, what_ifs, rules = {}, {}, {}, {}
+    with st.spinner("Planning each scenario…"):
+        for scenario_id in chosen:
+            label = labels[scenario_id]
+            summary = by_id[scenario_id]
+            try:
+                scenario = _load(summary)
+                values = apply_what_if(scenario.settings) or dict(WHAT_IF_DEFAULTS)
+                arguments = plan_arguments(values, scenario.settings)
+                result = _state.plan_for(scenario.id, summary.updated_at.isoformat(), *arguments)
+            except PlannerError as error:
+                st.error(markdown_inert(f"{label}: {error}"))
+                continue
+            if result.status in ("infeasible", "error"):
+                st.warning(markdown_inert(f"{label}: {result.message or 'no plan could be made.'}"))
+            results[label], backlogs[label] = result, scenario.backlog
+            what_ifs[label], rules[label] = values, arguments.value_rule
+    if len(results) < 2:
+        st.info("Fewer than two of them could be planned: nothing to compare.")
+        return
+
+    first = next(iter(results))
+    metrics = metrics_table(results, what_ifs, rules)
+    columns = st.columns(min(len(results), 4))
+    base = metrics["planned value"].iloc[0]
+    for position, (label, planned) in enumerate(zip(metrics["scenario"], metrics["planned value"])):
+        compared = position > 0 and pd.notna(planned) and pd.notna(base)
+        columns[position % len(columns)].metric(
+            markdown_inert(label), f"{planned:,.0f}" if pd.notna(planned) else "-",
+            delta=f"{planned - base:+,.0f}" if compared else None,
+            help=markdown_inert(f"Planned value; the change is against {first}"),
+        )
+    if len(set(rules.values())) > 1:
+        st.warning("The scenarios value items by different rules: their planned values do not compare.")
+    number = st.column_config.NumberColumn
+    st.dataframe(metrics, hide_index=True, column_config={
+        "planned value": number(format="%.0f"), "rank-and-fill": number(format="%.0f"),
+        "gain": number(format="%+.0f"), "gap": number(format="percent"), "seconds": number(format="%.2f"),
+    })
+
+    st.markdown("**How full each team is** (planned load / net capacity over the sprints planned)")
+    utilisation = utilisation_table(results)
+    st.dataframe(utilisation, column_config={label: number(label, format="percent") for label in utilisation.columns})
+
+    st.markdown(f"**Items that differ from {markdown_inert(first)}**")
+    for label in list(results)[1:]:
+        differences = plan_differences(results[first], results[label], backlogs[label], first, label)
+        title = f"{first} vs {label}: {len(differences)} item{'s' if len(differences) != 1 else ''}"
+        with st.expander(markdown_inert(title), expanded=len(results) == 2):
+            if differences.empty:
+                st.caption("The same items, in the same teams and sprints.")
+            else:
+                st.dataframe(differences, hide_index=True, column_config={
+                    "first": st.column_config.TextColumn(first), "other": st.column_config.TextColumn(label),
+                })
+
+    st.markdown("**Value planned per initiative**")
+    values = initiative_values(results, backlogs)
+    order = list(results)
+    st.altair_chart(alt.Chart(values).mark_bar().encode(
+        y=alt.Y("initiative:N", title=None),
+        yOffset=alt.YOffset("scenario:N", sort=order),
+        x=alt.X("value:Q", title="planned value"),
+        color=alt.Color("scenario:N", sort=order, title="scenario", legend=alt.Legend(orient="bottom")),
+        tooltip=["scenario", "initiative", alt.Tooltip("value:Q", format=",.0f")],
+    ))
+
+
+# --- the page ----------------------------------------------------------------------------------------
+
+scenario = _state.current_scenario()
 st.title("Scenarios")
-st.info("Coming in this release.")
+_say_flash()
+if scenario is None:
+    st.info("No scenario yet: load one on the Data page.")
+    st.stop()
+_state.what_if_controls(scenario)
+available = _state.scenarios()
+labels = scenario_labels(available)
+
+save_section(scenario)
+st.divider()
+manage_section(available, labels, scenario.id)
+st.divider()
+compare_section(available, labels, scenario.id)
