@@ -5,20 +5,24 @@ Session state keys start with ``planner_`` and are set once in :func:`init_sessi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from planner import scenarios as scenario_what_ifs
 from planner.capacity import CapacityResult, CapacitySettings, compute_capacity
 from planner.errors import PlannerError
-from planner.safe_text import markdown_inert
 from planner.model import SolveOptions
 from planner.overrides import Override, apply_overrides
 from planner.plan import PlanResult, make_plan
-from planner.value import VALUE_RULES, apply_value_rule
+from planner.safe_text import markdown_inert
 from planner.sample import ensure_sample
+from planner.scenarios import WHAT_IF_DEFAULTS
 from planner.store import Scenario, ScenarioSummary, Store
+from planner.value import VALUE_RULES, apply_value_rule
 
 SCENARIO_KEY = "planner_scenario_id"
 PICKER_KEY = "planner_scenario_picker"
@@ -67,16 +71,43 @@ def current_scenario() -> Scenario | None:
 
 
 def select_scenario(scenario_id: str) -> None:
-    """Make ``scenario_id`` the scenario every page shows (from a callback: the picker is drawn first)."""
+    """Make ``scenario_id`` the scenario every page shows, with its saved what-ifs when it has some.
+
+    Call it from a callback: the sidebar picker and sliders are drawn before any page.
+    """
     if st.session_state.get(SCENARIO_KEY) != scenario_id:
         _forget_scenario_state()
+        summary = next((s for s in scenarios() if s.id == scenario_id), None)
+        if summary is not None:
+            try:
+                restore_what_ifs(scenario_what_ifs.apply_what_if(load(summary).settings))
+            except PlannerError as error:
+                st.toast(markdown_inert(f"Its saved what-ifs were not used: {error}"))
     st.session_state[SCENARIO_KEY] = scenario_id
     st.session_state[PICKER_KEY] = scenario_id
+
+
+def restore_what_ifs(values: Mapping[str, Any]) -> None:
+    """Put what-if values in place and make the sidebar widgets start from them."""
+    state = st.session_state
+    state.update(values)
+    for key in list(state.keys()):
+        if key.startswith("planner_") and key.endswith("_widget"):
+            del state[key]
 
 
 def _forget_scenario_state() -> None:
     for key in _SCENARIO_STATE:
         st.session_state.pop(key, None)
+
+
+def load(summary: ScenarioSummary) -> Scenario:
+    """A saved scenario, from the cache while it is unchanged."""
+    return _load(summary.id, summary.updated_at.isoformat())
+
+
+def _picked() -> None:
+    select_scenario(st.session_state[PICKER_KEY])
 
 
 def scenario_picker() -> None:
@@ -93,12 +124,15 @@ def scenario_picker() -> None:
         current = st.session_state.get(SCENARIO_KEY)
         # The widget has its own key: the choice lives in SCENARIO_KEY, which outlasts any rerun
         # in which the widget's state is dropped.
+        if current not in ids:  # a new session, or its scenario was deleted: open the newest
+            select_scenario(ids[0])
+            current = ids[0]
+        if st.session_state.get(PICKER_KEY) not in ids:
+            st.session_state[PICKER_KEY] = current
         picked = st.selectbox(
-            "Scenario", ids, index=ids.index(current) if current in ids else 0, key=PICKER_KEY,
+            "Scenario", ids, key=PICKER_KEY, on_change=_picked,
             format_func=lambda scenario_id: names[scenario_id], label_visibility="collapsed",
         )
-        if picked != current:
-            _forget_scenario_state()
         st.session_state[SCENARIO_KEY] = picked
         chosen = next(s for s in available if s.id == st.session_state[SCENARIO_KEY])
         st.caption(f"{chosen.items} items, {chosen.people} people")
@@ -107,19 +141,7 @@ def scenario_picker() -> None:
 
 # --- planning: what-if settings, cached capacity and plans ------------------------------------------
 
-PLAN_KEYS = {
-    "planner_sprints": 1,
-    "planner_unit": "days",
-    "planner_capacity_pct": 100,
-    "planner_use_team_focus": True,
-    "planner_focus": 1.0,
-    "planner_buffer_pct": 0,
-    "planner_oncall_load": 1.0,
-    "planner_value_rule": None,
-    "planner_headcount": {},
-    "planner_overrides": {},
-    "planner_previous": {},
-}
+PLAN_KEYS = WHAT_IF_DEFAULTS
 
 
 def init_plan_state() -> None:
@@ -179,16 +201,7 @@ def what_if_controls(scenario: Scenario) -> None:
 
 def capacity_settings() -> CapacitySettings:
     """The capacity what-ifs as the sliders have them."""
-    state = st.session_state
-    return CapacitySettings(
-        focus_factor=None if state["planner_use_team_focus"] else float(state["planner_focus"]),
-        buffer=state["planner_buffer_pct"] / 100,
-        oncall_load=float(state["planner_oncall_load"]),
-        capacity_pct=state["planner_capacity_pct"] / 100,
-        unit=state["planner_unit"],
-        headcount=tuple(sorted((team, delta) for team, delta in state["planner_headcount"].items() if delta)),
-        sprint_count=int(state["planner_sprints"]),
-    )
+    return scenario_what_ifs.capacity_settings(st.session_state)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -210,15 +223,11 @@ def plan_for(scenario_id: str, updated_at: str, settings: CapacitySettings, valu
 
 def planning_backlog(scenario: Scenario) -> pd.DataFrame:
     """The scenario's backlog with the session's value rule and overrides, as the plan sees it."""
-    rule = st.session_state["planner_value_rule"] or scenario.settings.get("value_rule", "one")
-    return apply_overrides(apply_value_rule(scenario.backlog, rule), st.session_state["planner_overrides"])
+    arguments = scenario_what_ifs.plan_arguments(st.session_state, scenario.settings)
+    return apply_overrides(apply_value_rule(scenario.backlog, arguments.value_rule), dict(arguments.overrides))
 
 
 def current_plan(scenario: Scenario) -> PlanResult:
     """Solve (or reuse) the plan for the current scenario and what-ifs."""
-    state = st.session_state
-    rule = state["planner_value_rule"] or scenario.settings.get("value_rule", "one")
-    return plan_for(
-        scenario.id, scenario.updated_at.isoformat(), capacity_settings(), rule,
-        tuple(sorted(state["planner_overrides"].items())), tuple(sorted(state["planner_previous"].items())),
-    )
+    arguments = scenario_what_ifs.plan_arguments(st.session_state, scenario.settings)
+    return plan_for(scenario.id, scenario.updated_at.isoformat(), *arguments)

@@ -53,8 +53,6 @@ COMPARE_FOR = "planner_scenarios_compare_for"  # the current scenario when COMPA
 COMPARE_WIDGET = "planner_scenarios_compare_widget"
 # The sidebar widgets showing the what-ifs (pages/_state.what_if_controls): dropped when the what-ifs
 # are restored, so they start again from the restored values.
-_WIDGETS = tuple(f"{key}_widget" for key in WHAT_IF_DEFAULTS if key not in ("planner_overrides", "planner_previous"))
-_HEADCOUNT_WIDGET = ("planner_headcount_", "_widget")
 
 
 # --- callbacks -------------------------------------------------------------------------------------
@@ -71,24 +69,6 @@ def _session_what_ifs() -> dict[str, Any]:
 def _summary(values: Mapping[str, Any], scenario: Scenario) -> str:
     """The what-ifs in a few words; the value rule only when it is not the scenario's own."""
     return what_if_summary(values, scenario.settings.get("value_rule"))
-
-
-def _restore(values: Mapping[str, Any]) -> None:
-    """Put what-if session values in place, and make the sidebar widgets start from them."""
-    state = st.session_state
-    state.update(values)
-    for key in list(state.keys()):
-        if key in _WIDGETS or (key.startswith(_HEADCOUNT_WIDGET[0]) and key.endswith(_HEADCOUNT_WIDGET[1])):
-            del state[key]
-
-
-def _open(scenario_id: str, settings: Mapping[str, Any]) -> None:
-    """Make a scenario the current one, with its saved what-ifs when it has some."""
-    _state.select_scenario(scenario_id)
-    try:
-        _restore(apply_what_if(settings))
-    except PlannerError as error:
-        _flash("error", f"Its saved what-ifs were not used: {error}")
 
 
 def _save_what_ifs(scenario: Scenario, suggested: str) -> None:
@@ -112,7 +92,7 @@ def _save_what_ifs(scenario: Scenario, suggested: str) -> None:
         _flash("error", f"Nothing was saved: {error}")
         return
     st.session_state[SAVE_NAME] = ""
-    _open(copy_id, settings)
+    _state.select_scenario(copy_id)
     _flash("success", f"Saved the scenario {name} with these what-ifs: {_summary(values, scenario)}.")
 
 
@@ -134,7 +114,7 @@ def _use_saved(scenario: Scenario) -> None:
     except PlannerError as error:
         _flash("error", str(error))
         return
-    _restore(values)
+    _state.restore_what_ifs(values)
     _flash("success", f"Using the what-ifs saved with {scenario.name}: {_summary(values, scenario)}.")
 
 
@@ -180,11 +160,7 @@ def _delete(scenario_id: str, name: str) -> None:
     state.pop(MANAGE, None)
     if state.get(_state.SCENARIO_KEY) == scenario_id:
         if left:
-            try:
-                settings = store.load(left[0].id).settings
-            except PlannerError:
-                settings = {}
-            _open(left[0].id, settings)
+            _state.select_scenario(left[0].id)
         else:
             state[_state.SCENARIO_KEY] = None
             state.pop(_state.PICKER_KEY, None)
@@ -199,11 +175,6 @@ def _say_flash() -> None:
     for kind, text in st.session_state.get(FLASH, []):
         (st.success if kind == "success" else st.error)(markdown_inert(text))
     st.session_state[FLASH] = []
-
-
-def _load(summary: ScenarioSummary) -> Scenario:
-    # pages/_state's cached load: the same cache current_scenario() and plan_for() use.
-    return _state._load(summary.id, summary.updated_at.isoformat())
 
 
 def save_section(scenario: Scenario) -> None:
@@ -306,7 +277,7 @@ def compare_section(available: list[ScenarioSummary], labels: dict[str, str], cu
             label = labels[scenario_id]
             summary = by_id[scenario_id]
             try:
-                scenario = _load(summary)
+                scenario = _state.load(summary)
                 values = apply_what_if(scenario.settings) or dict(WHAT_IF_DEFAULTS)
                 arguments = plan_arguments(values, scenario.settings)
                 result = _state.plan_for(scenario.id, summary.updated_at.isoformat(), *arguments)
