@@ -18,7 +18,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 import traceback
 from collections import defaultdict
@@ -36,7 +35,7 @@ from planner.model import SOLVERS, SolveOptions
 from planner.plan import PlanResult, make_plan
 from planner.problems import ERROR, Problem
 
-__all__ = ["main", "write_plan_workbook", "EXIT_OK", "EXIT_FAILURE", "EXIT_INPUT", "EXIT_INFEASIBLE"]
+__all__ = ["main", "EXIT_OK", "EXIT_FAILURE", "EXIT_INPUT", "EXIT_INFEASIBLE"]
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -193,8 +192,11 @@ def _plan(args: argparse.Namespace, out: _Output) -> int:
     if result.status not in ("optimal", "feasible"):
         return out.fail(EXIT_FAILURE, "error", result.message or "no plan could be made", (), result.seconds)
     if out_path is not None:
+        from planner.export import write_plan_workbook  # only needed for --out
+
         try:
-            write_plan_workbook(out_path, result, backlog.table)
+            write_plan_workbook(out_path, result, backlog.table, net, scenario_name=Path(args.backlog).name,
+                                settings=_workbook_settings(args))
         except OSError as error:
             raise CliError(EXIT_FAILURE, f"the plan was made but could not be written to {out_path}: "
                            f"{error.strerror or error}") from None
@@ -203,6 +205,17 @@ def _plan(args: argparse.Namespace, out: _Output) -> int:
     else:
         out.print(format_report(result, backlog, net, verbose=args.verbose, written=out_path))
     return EXIT_OK
+
+
+def _workbook_settings(args: argparse.Namespace) -> dict[str, object]:
+    """The flags as the workbook's Summary shows them."""
+    return {
+        "backlog": Path(args.backlog).name, "capacity": ", ".join(Path(entry).name for entry in args.capacity),
+        "sprints": args.sprints,
+        "unit": args.unit, "focus factor": "from the teams sheet" if args.focus_factor is None else args.focus_factor,
+        "buffer": args.buffer, "on-call load": args.oncall_load, "solver": args.solver,
+        "time limit (s)": args.time_limit, "gap": args.gap,
+    }
 
 
 def _capacity_settings(args: argparse.Namespace) -> CapacitySettings:
@@ -457,77 +470,6 @@ def _utilisation(load: float, capacity: float) -> str:
     if capacity > 0:
         return f"{load / capacity:.0%}"
     return "-" if load == 0 else "over"
-
-
-# --------------------------------------------------------------------------------------------------
-# The workbook (minimal; a full export module can replace this function)
-
-
-def write_plan_workbook(path: str | Path, result: PlanResult, backlog: pd.DataFrame) -> Path:
-    """Write sheets Plan, Not planned and Capacity; user text is always stored as text, never a formula.
-
-    Written to a temporary file first and moved into place, so a failure leaves no half workbook.
-    """
-    import openpyxl  # only needed for --out
-
-    titles = _titles(backlog)
-    workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)
-    _write_sheet(workbook.create_sheet("Plan"),
-                 ["sprint", "team", "id", "title", "value", f"effort ({result.unit})"],
-                 ([a.sprint, a.team, a.id, titles.get(a.id), a.value, a.effort] for a in result.selected))
-    _write_sheet(workbook.create_sheet("Not planned"), ["id", "title", "reason", "detail"],
-                 ([e.id, titles.get(e.id), e.reason, e.detail] for e in result.excluded))
-    _write_sheet(workbook.create_sheet("Capacity"),
-                 ["team", "sprint", "skill", f"capacity ({result.unit})", f"load ({result.unit})"],
-                 ([row.team, row.sprint, None if pd.isna(row.skill) else row.skill, float(row.capacity),
-                   float(row.load)] for row in result.capacity.itertuples(index=False)))
-    for ws in workbook.worksheets:
-        ws.freeze_panes = "A2"
-
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(suffix=".xlsx", dir=path.parent)
-    os.close(handle)
-    try:
-        workbook.save(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _titles(backlog: pd.DataFrame) -> dict[str, str]:
-    if "id" not in backlog.columns or "title" not in backlog.columns:
-        return {}
-    titles: dict[str, str] = {}
-    for item_id, title in zip(backlog["id"], backlog["title"]):
-        if item_id is not None and not pd.isna(item_id) and title is not None and not pd.isna(title):
-            titles.setdefault(str(item_id), str(title))
-    return titles
-
-
-def _write_sheet(worksheet, headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    """Header row, then the rows; every string goes through :func:`set_text_safe`."""
-    for row_number, values in enumerate([headers, *rows], start=1):
-        for column, value in enumerate(values, start=1):
-            set_text_safe(worksheet.cell(row=row_number, column=column), value)
-
-
-def set_text_safe(cell, value: object) -> None:
-    """Set ``cell`` to ``value``; a string is always a text cell, never a formula, with illegal characters dropped."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        cell.value = None
-        return
-    if isinstance(value, str):
-        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        cell.data_type = "s"  # openpyxl would store '=...' as a formula
-        return
-    if hasattr(value, "item"):  # numpy scalars
-        value = value.item()
-    cell.value = value
 
 
 if __name__ == "__main__":

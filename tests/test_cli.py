@@ -365,28 +365,32 @@ def test_out_workbook_keeps_formulas_as_text(capsys, tmp_path):
     assert {row["id"] for row in payload["selected"]} == {"A-1", "@A-2"}
 
     workbook = openpyxl.load_workbook(out_path)
-    assert workbook.sheetnames == ["Plan", "Not planned", "Capacity"]
+    assert workbook.sheetnames == ["Plan", "Summary", "Not planned", "Capacity", "pod-a"]
     plan = workbook["Plan"]
     headers = [cell.value for cell in plan[1]]
-    assert headers[:5] == ["sprint", "team", "id", "title", "value"]
-    rows = {row[2].value: row for row in plan.iter_rows(min_row=2)}
+    assert headers[:4] == ["sprint", "team", "id", "title"]
+    column = {header: position for position, header in enumerate(headers)}
+    rows = {row[column["id"]].value: row for row in plan.iter_rows(min_row=2)}
     assert set(rows) == {"A-1", "@A-2"}
-    title = rows["A-1"][3]
+    title = rows["A-1"][column["title"]]
     assert title.value == link and title.data_type == "s"
-    assert rows["@A-2"][2].data_type == "s" and rows["@A-2"][3].value == "+cmd|' /C calc'!A0"
-    assert rows["@A-2"][3].data_type == "s"
-    assert rows["A-1"][0].value == "Sprint 1" and rows["A-1"][1].value == "pod-a"
-    assert rows["A-1"][4].value == 10 and rows["A-1"][5].value == 2
+    assert rows["@A-2"][column["id"]].data_type == "s"
+    assert rows["@A-2"][column["title"]].value == "+cmd|' /C calc'!A0"
+    assert rows["@A-2"][column["title"]].data_type == "s"
+    assert rows["A-1"][column["sprint"]].value == "Sprint 1" and rows["A-1"][column["team"]].value == "pod-a"
+    assert rows["A-1"][column["value"]].value == 10 and rows["A-1"][column["effort"]].value == 2
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", f"{sheet.title}!{cell.coordinate} is a formula"
 
     left_out = [[cell.value for cell in row] for row in workbook["Not planned"].iter_rows()]
-    assert left_out[0][:3] == ["id", "title", "reason"]
-    assert left_out[1][:3] == ["A-3", "-2+3", "too-big"]
-    capacity = [[cell.value for cell in row] for row in workbook["Capacity"].iter_rows()]
-    assert capacity[1] == ["pod-a", "Sprint 1", None, 10, 4]
+    assert left_out[0][:4] == ["id", "title", "team", "reason"]
+    assert left_out[1][:4] == ["A-3", "-2+3", "pod-a", "too-big"]
+    summary = [[cell.value for cell in row] for row in workbook["Summary"].iter_rows()]
+    header = next(i for i, row in enumerate(summary) if row[:2] == ["team", "sprint"])
+    assert summary[header + 1][:2] == ["pod-a", "Sprint 1"]
+    assert summary[header + 1][4:7] == [10, 4, 6]  # capacity, load, slack
 
 
 def test_out_report_mentions_the_file(capsys, tmp_path):
