@@ -7,6 +7,7 @@ Screenshots go to ``test-artifacts/`` (git-ignored).
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -15,6 +16,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from conftest import REPO
@@ -133,7 +135,7 @@ def test_upload_save_plan_and_move_a_slider(server, browser):
         uploaders.nth(0).locator("input[type=file]").set_input_files(str(SAMPLE_JIRA_CSV))
         page.get_by_text("sample_backlog_jira.csv: CSV, utf-8-sig").first.wait_for(timeout=30_000)
         uploaders.nth(1).locator("input[type=file]").set_input_files(str(SAMPLE_CAPACITY))
-        save = page.get_by_role("button", name="Save as new scenario")
+        save = page.locator("button:not([disabled])", has_text="Save as new scenario").first
         page.wait_for_function(
             "() => [...document.querySelectorAll('button')].some(b => b.innerText.includes('Save as new scenario') && !b.disabled)",
             timeout=30_000,
@@ -161,6 +163,7 @@ def test_upload_save_plan_and_move_a_slider(server, browser):
         )
         after = _metric(page, "Planned value")
         assert float(after.replace(",", "")) > float(before.replace(",", ""))
+        _metric_after_upload = _metric(page, "Items planned").split()[0]
         page.get_by_text("What changed since the last plan").first.wait_for(timeout=10_000)
         page.screenshot(path=str(ARTIFACTS / "plan-after-slider.png"), full_page=True)
         page.set_viewport_size({"width": 1920, "height": 1080})
@@ -169,5 +172,28 @@ def test_upload_save_plan_and_move_a_slider(server, browser):
         page.get_by_role("link", name="Capacity").click()
         page.get_by_text("Net days").first.wait_for(timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "capacity-1920x1080.png"), full_page=True)
+
+        page.get_by_role("link", name="Scenarios").click()
+        page.get_by_role("heading", name="Scenarios").first.wait_for(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "scenarios-1920x1080.png"), full_page=True)
+
+        # The download: browsers cannot save files here, so the file the button serves is fetched
+        # from the server the way the browser would, and opened.
+        served: list[str] = []
+        page.on("request", lambda request: served.append(request.url) if "/media/" in request.url
+                and request.url.endswith(".xlsx") else None)
+        page.get_by_role("link", name="Export").click()
+        button = page.get_by_role("button", name="Download the plan (.xlsx)")
+        button.wait_for(timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "export-1920x1080.png"), full_page=True)
+        button.click()
+        page.wait_for_timeout(500)
+        assert served, "the download button serves no workbook"
+        response = page.request.get(served[-1])
+        assert response.ok
+        workbook = openpyxl.load_workbook(io.BytesIO(response.body()))
+        assert workbook.sheetnames[:4] == ["Plan", "Summary", "Not planned", "Capacity"]
+        planned = [row for row in workbook["Plan"].iter_rows(min_row=2, values_only=True) if row[2]]
+        assert len(planned) == int(_metric_after_upload)
     finally:
         page.close()

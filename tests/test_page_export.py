@@ -1,0 +1,45 @@
+"""The Export page in AppTest: both downloads are offered and the workbook is a real plan."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from conftest import REPO
+
+
+@pytest.fixture(autouse=True)
+def database(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLANNER_DB", str(tmp_path / "planner.duckdb"))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def test_export_page_offers_the_workbook_and_the_tracker_csv():
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/export.py").run()
+    assert not at.exception
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert labels == ["Download the plan (.xlsx)", "Download id, sprint, team (.csv)"]
+    assert any("items planned" in markdown.value for markdown in at.markdown)
+
+
+def test_export_workbook_holds_the_plan_shown():
+    from planner.export import plan_workbook
+    from planner.ingest import read_backlog, read_capacity
+    from planner.plan import make_plan
+    from planner.sample import SAMPLE_BACKLOG, SAMPLE_CAPACITY
+
+    backlog = read_backlog(SAMPLE_BACKLOG).table
+    result = make_plan(backlog, read_capacity(SAMPLE_CAPACITY).tables)
+    workbook = openpyxl.load_workbook(io.BytesIO(plan_workbook(result, backlog)))
+    plan = workbook["Plan"]
+    ids = [row[2] for row in plan.iter_rows(min_row=2, values_only=True)]
+    assert sorted(ids) == sorted(a.id for a in result.selected)
