@@ -44,3 +44,20 @@ def csv_bytes(rows: Sequence[Sequence[object]], encoding: str = "utf-8", delimit
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
+
+
+@pytest.fixture
+def database(tmp_path, monkeypatch) -> Path:
+    """A fresh scenario database for the app (PLANNER_DB), with Streamlit's caches empty around the test.
+
+    The app keeps one Store per process (st.cache_resource): each test gets its own database.
+    """
+    import streamlit as st
+
+    path = tmp_path / "planner.duckdb"
+    monkeypatch.setenv("PLANNER_DB", str(path))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield path
+    st.cache_resource.clear()
+    st.cache_data.clear()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from conftest import REPO
@@ -12,15 +11,6 @@ from planner.sample import SAMPLE_NAME
 from planner.store import Store
 
 
-@pytest.fixture
-def database(tmp_path, monkeypatch):
-    path = tmp_path / "planner.duckdb"
-    monkeypatch.setenv("PLANNER_DB", str(path))
-    # The app keeps one Store per process (st.cache_resource): give each test its own database.
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield path
-    st.cache_resource.clear()
 
 
 def start() -> AppTest:

@@ -8,7 +8,6 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
@@ -86,16 +85,6 @@ def test_waterfall_of_the_sample_ends_at_each_team_sprint_net_and_the_table_matc
 # --- the page ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def database(tmp_path, monkeypatch):
-    path = tmp_path / "planner.duckdb"
-    monkeypatch.setenv("PLANNER_DB", str(path))
-    # The app keeps one Store per process (st.cache_resource): give each test its own database.
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield path
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 def open_page() -> AppTest:

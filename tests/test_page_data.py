@@ -7,7 +7,6 @@ keyed ``st.data_editor`` through its edit state in ``at.session_state``; both ar
 from __future__ import annotations
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from conftest import DATA, REPO, csv_bytes
@@ -20,16 +19,6 @@ SAMPLE_CAPACITY_XLSX = REPO / "data" / "sample_capacity.xlsx"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@pytest.fixture
-def database(tmp_path, monkeypatch):
-    path = tmp_path / "planner.duckdb"
-    monkeypatch.setenv("PLANNER_DB", str(path))
-    # The app keeps one Store per process (st.cache_resource): give each test its own database.
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield path
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 def saved(database) -> list:

@@ -42,16 +42,6 @@ from planner.store import ScenarioSummary, Store
 CAPACITY_WIDGET = "planner_capacity_pct_widget"
 
 
-@pytest.fixture
-def database(tmp_path, monkeypatch):
-    path = tmp_path / "planner.duckdb"
-    monkeypatch.setenv("PLANNER_DB", str(path))
-    # The app keeps one Store per process (st.cache_resource): give each test its own database.
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield path
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 def saved(database) -> list[ScenarioSummary]:

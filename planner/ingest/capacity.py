@@ -271,19 +271,16 @@ def _cross_checks(tables: CapacityTables, sheets: dict[str, Sheet], mappings: di
                     int(row), header(sheet_name, "name"),
                 ))
     teams = {str(team).casefold() for team in tables.people["team"].dropna()}
-    if "holidays" in sheets:
-        for team, row in zip(tables.holidays["team"], tables.holidays["source_row"]):
+    unstaffed = {"holidays": "this holiday changes nothing", "teams": "its capacity is 0"}
+    for sheet_name, consequence in unstaffed.items():
+        if sheet_name not in sheets:
+            continue
+        table = getattr(tables, sheet_name)
+        for team, row in zip(table["team"], table["source_row"]):
             if team is not pd.NA and team is not None and str(team).casefold() not in teams:
-                problems.append(sheets["holidays"].problem(
-                    WARNING, f"team '{team}' has nobody on the people sheet; this holiday changes nothing", int(row),
-                    header("holidays", "team")
-                ))
-    if "teams" in sheets:
-        for team, row in zip(tables.teams["team"], tables.teams["source_row"]):
-            if team is not pd.NA and team is not None and str(team).casefold() not in teams:
-                problems.append(sheets["teams"].problem(
-                    WARNING, f"team '{team}' has nobody on the people sheet: its capacity is 0", int(row),
-                    header("teams", "team")
+                problems.append(sheets[sheet_name].problem(
+                    WARNING, f"team '{team}' has nobody on the people sheet: {consequence}", int(row),
+                    header(sheet_name, "team"),
                 ))
     if "sprints" in sheets:
         ordered = tables.sprints.dropna(subset=["start", "end"]).sort_values("start")
