@@ -50,7 +50,7 @@ def waterfall_chart(ledger: pd.DataFrame, team: str, sprints: list[str]) -> alt.
     data["top"] = data[["start", "end"]].max(axis=1)
     data = data.drop(columns="kind")
 
-    x = alt.X("step:N", sort=list(LEDGER_STEPS), title=None, axis=alt.Axis(labelAngle=-40))
+    x = alt.X("step:N", sort=list(LEDGER_STEPS), title=None, axis=alt.Axis(labelAngle=-40, labelOverlap=False))
     bars = alt.Chart().mark_bar().encode(
         x=x,
         y=alt.Y("start:Q", title="days"),

@@ -119,7 +119,10 @@ with charts_tab:
     bars = base.mark_bar().encode(y=alt.Y("sum(effort):Q", title=result.unit), color=alt.Color("type:N", title="type"))
     limits = base.mark_tick(color="black", thickness=2).encode(y="max(capacity):Q")
     st.markdown("**Load against capacity** (the black tick is net capacity)")
-    st.altair_chart(alt.layer(bars, limits, data=load).facet(column=alt.Column("team:N", title=None)))
+    panel_width = max(140, 70 * int(state["planner_sprints"]))
+    st.altair_chart(alt.layer(bars, limits, data=load).properties(width=panel_width).facet(
+        column=alt.Column("team:N", title=None, header=alt.Header(labelFontWeight="bold")),
+    ))
     scatter_data = backlog[~backlog["done"] & backlog["effort"].notna()][["id", "title", "effort", "value"]].copy()
     scatter_data["planned"] = scatter_data["id"].isin(positions(result))
     st.markdown("**Value against effort** (planned items highlighted)")
