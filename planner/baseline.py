@@ -13,11 +13,25 @@ from planner.problem import PlanItem, PlanProblem, allocate
 __all__ = ["rank_and_fill"]
 
 
-def rank_and_fill(problem: PlanProblem) -> dict[int, tuple[str, int]]:
-    """Backlog index -> (team, sprint position) of every item the baseline places."""
+def rank_and_fill(problem: PlanProblem, placed_already: dict[int, tuple[str, int]] | None = None
+                  ) -> dict[int, tuple[str, int]] | None:
+    """Backlog index -> (team, sprint position) of every item the baseline places.
+
+    ``placed_already``: a partial plan to keep and fill around (None when its items cannot be
+    booked against the pools one by one, which the greedy split of skills can miss).
+    """
     pools_by_team = {team: problem.team_pools(team) for team in problem.teams}
     remaining = {(id(pool), sprint): pool.capacity[sprint] for pool in problem.pools for sprint in range(problem.horizon)}
     placed: dict[int, tuple[str, int]] = {}
+    items = {item.index: item for item in problem.items}
+    for index, (team, sprint) in (placed_already or {}).items():
+        pools = pools_by_team[team]
+        taken = allocate(items[index].effort, {id(p): remaining[(id(p), sprint)] for p in pools}, pools)
+        if taken is None:
+            return None
+        for pool_id, days in taken.items():
+            remaining[(pool_id, sprint)] -= days
+        placed[index] = (team, sprint)
     order = _forced_first(problem) + sorted(problem.items, key=_rank)
     for _ in range(2):
         for item in order:

@@ -20,7 +20,7 @@ from planner.problem import PlanProblem, build_problem
 from planner.problems import Problem
 from planner.schema import CapacityTables
 from planner.verify import plan_violations
-from planner.warmstart import sprint_by_sprint
+from planner.warmstart import sprint_by_sprint, whole_horizon
 
 __all__ = ["Assignment", "PlanResult", "make_plan", "CAPACITY_COLUMNS"]
 
@@ -106,23 +106,30 @@ def make_plan(
     if problem.must_problems:
         return _infeasible(problem, net, baseline_objective, list(problem.must_problems), started)
     baseline_valid = not plan_violations(problem, baseline)
-    model_options = replace(options, warm_start=_best_start(problem, options, baseline if baseline_valid else None))
-    solution = solve(build_model(problem, model_options), model_options)
-    if solution.status == "infeasible":
-        return _infeasible(problem, net, baseline_objective, overflow(problem, options), started)
-    assignments, status, bound, gap, message = (
-        solution.assignments, solution.status, solution.bound, solution.gap, solution.message
-    )
-    if solution.status == "error" and baseline_valid:
-        assignments, status, bound, gap = baseline, "feasible", None, None
-        message = f"{solution.message}; showing the rank-and-fill plan"
-    elif solution.status == "error":
-        return _result(problem, net, "error", {}, None, None, baseline_objective, started, solution.message, options)
-    start = model_options.warm_start
-    if start is not None and _value(problem, start) > _value(problem, assignments):
-        # The solver stopped (time limit) before it even matched its starting plan: keep the better.
-        assignments, status = dict(start), "feasible"
-        gap = (bound - _value(problem, start)) / max(abs(bound), 1e-9) if bound is not None else None
+    start, horizon_bound = _best_start(problem, options, baseline if baseline_valid else None)
+    if start is not None and horizon_bound is not None and _within_gap(_value(problem, start), horizon_bound, options):
+        # The fill is already within the gap of a proven bound: no need to search further.
+        assignments, status, bound, message = start, "optimal", horizon_bound, ""
+        gap = _gap(_value(problem, start), bound)
+    else:
+        model_options = replace(options, warm_start=start)
+        solution = solve(build_model(problem, model_options), model_options)
+        if solution.status == "infeasible":
+            return _infeasible(problem, net, baseline_objective, overflow(problem, options), started)
+        assignments, status, bound, message = solution.assignments, solution.status, solution.bound, solution.message
+        if solution.status == "error" and start is not None:
+            assignments, status, bound = start, "feasible", horizon_bound
+            message = f"{solution.message}; showing the best plan found before the search"
+        elif solution.status == "error":
+            return _result(problem, net, "error", {}, None, None, baseline_objective, started, solution.message, options)
+        if start is not None and _value(problem, start) > _value(problem, assignments):
+            # The solver stopped (time limit) before it even matched its starting plan: keep the better.
+            assignments, status = dict(start), "feasible"
+        bounds = [b for b in (bound, horizon_bound) if b is not None]
+        bound = min(bounds) if bounds else None
+        gap = _gap(_value(problem, assignments), bound)
+        if status == "feasible" and gap is not None and gap <= options.gap:
+            status = "optimal"
     violations = plan_violations(problem, assignments)
     if violations:
         return _result(problem, net, "error", {}, None, None, baseline_objective, started,
@@ -131,15 +138,33 @@ def make_plan(
     return replace(result, baseline_complete=baseline_valid)
 
 
-def _best_start(problem: PlanProblem, options: SolveOptions,
-                baseline: dict[int, tuple[str, int]] | None) -> dict[int, tuple[str, int]] | None:
-    """The better valid plan of rank-and-fill and sprint-by-sprint, for the solver to start from."""
+def _best_start(problem: PlanProblem, options: SolveOptions, baseline: dict[int, tuple[str, int]] | None
+                ) -> tuple[dict[int, tuple[str, int]] | None, float | None]:
+    """The best valid plan found before the search, and a proven bound from the whole-horizon model.
+
+    One sprint: rank-and-fill (the solver is fast there). Several: the whole-horizon model's choice,
+    filled sprint by sprint, then topped up by rank-and-fill.
+    """
     starts = [baseline] if baseline is not None else []
+    bound = None
     if problem.horizon > 1:
-        filled = sprint_by_sprint(problem, options)
+        horizon = whole_horizon(problem, options)
+        bound = horizon.bound if horizon.status in ("optimal", "feasible") else None
+        filled = sprint_by_sprint(problem, options, only=set(horizon.chosen))
+        if filled is not None:
+            filled = rank_and_fill(problem, placed_already=filled) or filled
         if filled is not None and not plan_violations(problem, filled):
             starts.append(filled)
-    return max(starts, key=lambda start: _value(problem, start), default=None)
+    return max(starts, key=lambda start: _value(problem, start), default=None), bound
+
+
+def _gap(objective: float, bound: float | None) -> float | None:
+    return None if bound is None else max(bound - objective, 0.0) / max(abs(bound), 1e-9)
+
+
+def _within_gap(objective: float, bound: float, options: SolveOptions) -> bool:
+    gap = _gap(objective, bound)
+    return gap is not None and gap <= options.gap
 
 
 def _value(problem: PlanProblem, assignments: dict[int, tuple[str, int]]) -> float:

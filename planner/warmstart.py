@@ -8,16 +8,25 @@ solver only has to prove the gap, which is what makes multi-sprint plans fast.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from planner.model import SolveOptions, build_model, solve
 from planner.problem import PlanItem, PlanProblem, Pool
 
-__all__ = ["sprint_by_sprint"]
+__all__ = ["sprint_by_sprint", "whole_horizon"]
 
 
-def sprint_by_sprint(problem: PlanProblem, options: SolveOptions) -> dict[int, tuple[str, int]] | None:
-    """Backlog index -> (team, sprint position), or None when this heuristic finds no plan."""
+def sprint_by_sprint(problem: PlanProblem, options: SolveOptions,
+                     only: set[int] | None = None) -> dict[int, tuple[str, int]] | None:
+    """Backlog index -> (team, sprint position), or None when this heuristic finds no plan.
+
+    ``only``: plan just these items (e.g. the ones the whole-horizon model chose).
+    """
+    if only is not None:
+        problem = replace(problem, items=tuple(
+            replace(item, prerequisites=tuple(p for p in item.prerequisites if p in only))
+            for item in problem.items if item.index in only or item.must or item.pinned is not None
+        ))
     placed: dict[int, tuple[str, int]] = {}
     step_limit = max(options.time_limit / (4 * max(problem.horizon, 1)), 0.5)
     step_options = replace(options, time_limit=step_limit, gap=max(options.gap, 1e-3), warm_start=None, previous=None)
@@ -64,3 +73,30 @@ def _for_sprint(item: PlanItem, sprint: int, horizon: int, placed: dict[int, tup
         last_sprint=None,
         prerequisites=tuple(p for p in item.prerequisites if p in open_items),
     )
+
+
+@dataclass(frozen=True)
+class WholeHorizon:
+    """The best choice of items if each team's capacity were one pool over the whole horizon."""
+
+    chosen: frozenset[int]
+    bound: float | None  # proven upper bound on the planned value of any real plan
+    status: str
+
+
+def whole_horizon(problem: PlanProblem, options: SolveOptions) -> WholeHorizon:
+    """Solve the relaxation that pools each team's capacity over all sprints.
+
+    Dropping the sprint boundaries (and, for the choice, deadlines and the order of dependencies)
+    can only add plans, so its proven bound bounds the real problem's value; it has no symmetry
+    between sprints, so it solves like a one-sprint plan. Its choice seeds the sprint-by-sprint fill.
+    """
+    pools = tuple(replace(pool, capacity=(sum(pool.capacity),)) for pool in problem.pools)
+    items = tuple(
+        replace(item, must=item.must or item.pinned is not None, pinned=None, last_sprint=None)
+        for item in problem.items
+    )
+    relaxed = replace(problem, items=items, pools=pools, sprints=("horizon",), sprint_ends=problem.sprint_ends[-1:])
+    step = replace(options, warm_start=None, previous=None, time_limit=max(options.time_limit / 3, 1.0))
+    solution = solve(build_model(relaxed, step), step)
+    return WholeHorizon(frozenset(solution.assignments), solution.bound, solution.status)
