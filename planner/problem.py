@@ -6,8 +6,9 @@ Items that no plan could take are settled here, each with its one reason (SPEC s
 or itself settled out). The rest are candidates, with the teams and sprints each may go to.
 
 Capacity comes as *pools*: the people of one team with the same skills, their net capacity summed
-per sprint. A pool with no skills is general: it can work on any skill. Effort with no skill is
-``general`` effort: any pool can do it.
+per sprint. People with blank skills have the ``general`` skill (SPEC section 2); effort with no skill
+is ``general`` effort, which anyone can do. People added by the headcount what-if form a pool with no
+skills, which can take any skill.
 """
 
 from __future__ import annotations
@@ -181,7 +182,10 @@ def _pools(capacity: CapacityResult, sprints: tuple[str, ...]) -> tuple[Pool, ..
     grouped: dict[tuple[str, frozenset[str]], dict[str, object]] = {}
     sprint_position = {name: position for position, name in enumerate(sprints)}
     for row in people.itertuples(index=False):
-        skills = frozenset(skill.casefold() for skill in split_list(row.skills))
+        # A hire added by the headcount what-if is counted as able to take any skill: the what-if asks
+        # what one more person would bring, and a team hires for what it needs.
+        added = bool(getattr(row, "added", False))
+        skills = frozenset() if added else frozenset(skill.casefold() for skill in split_list(row.skills))
         key = (str(row.team), skills)
         entry = grouped.setdefault(key, {"people": [], "capacity": [0.0] * len(sprints)})
         if row.name not in entry["people"]:

@@ -109,3 +109,22 @@ def _excluded(at: AppTest):
         if "reason" in frame.value.columns:
             return frame.value
     raise AssertionError("no table of excluded items")
+
+
+def test_headcount_what_if_adds_capacity_to_a_team():
+    at = plan_page()
+    before = float(metrics(at)["Planned value"].replace(",", ""))
+    at.number_input(key="planner_headcount_pod-platform_widget").set_value(2).run()
+    assert not at.exception
+    assert at.session_state["planner_headcount"]["pod-platform"] == 2
+    assert float(metrics(at)["Planned value"].replace(",", "")) > before
+
+
+def test_value_rule_changes_what_is_worth_planning():
+    at = plan_page()
+    before = planned_ids(at)
+    at.selectbox(key="planner_value_rule_widget").set_value("one").run()
+    assert not at.exception
+    # One point per item: the plan now packs as many items as fit, not the most valuable ones.
+    assert metrics(at)["Planned value"] == str(len(planned_ids(at)))
+    assert planned_ids(at) != before
