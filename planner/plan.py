@@ -112,7 +112,11 @@ def make_plan(
         assignments, status, bound, message = start, "optimal", horizon_bound, ""
         gap = _gap(_value(problem, start), bound)
     else:
-        model_options = replace(options, warm_start=start)
+        # Value first: with whole-number values the solver prunes by whole units, which the small
+        # sprint-order bonus would take away (a 30 s unproven solve becomes well under a second).
+        # Re-planning keeps its stability bonus here, so a tie does not drop an item already planned.
+        model_options = replace(options, warm_start=start, earliness=0.0,
+                                stability=options.stability if options.previous else 0.0)
         solution = solve(build_model(problem, model_options), model_options)
         if solution.status == "infeasible":
             return _infeasible(problem, net, baseline_objective, overflow(problem, options), started)
@@ -130,12 +134,31 @@ def make_plan(
         gap = _gap(_value(problem, assignments), bound)
         if status == "feasible" and gap is not None and gap <= options.gap:
             status = "optimal"
+    assignments = _order_sprints(problem, assignments, options)
     violations = plan_violations(problem, assignments)
     if violations:
         return _result(problem, net, "error", {}, None, None, baseline_objective, started,
                        "the solver's plan breaks a rule: " + "; ".join(violations[:5]), options)
     result = _result(problem, net, status, assignments, bound, gap, baseline_objective, started, message, options)
     return replace(result, baseline_complete=baseline_valid)
+
+
+def _order_sprints(problem: PlanProblem, assignments: dict[int, tuple[str, int]],
+                   options: SolveOptions) -> dict[int, tuple[str, int]]:
+    """Second pass: the same items, placed as early as they can go and, re-planning, where they were.
+
+    Every chosen item is forced in, so the value stays; the objective is only the sprint order and
+    the stability bonus. A plan that cannot be improved in the time left is kept as it is.
+    """
+    if not assignments or (problem.horizon == 1 and not options.previous):
+        return assignments
+    chosen = tuple(replace(item, must=True) for item in problem.items if item.index in assignments)
+    ordering = replace(options, warm_start=assignments, earliness=1.0, gap=max(options.gap, 1e-3),
+                       time_limit=max(min(options.time_limit / 4, 10.0), 1.0))
+    solution = solve(build_model(replace(problem, items=chosen), ordering), ordering)
+    if solution.status in ("optimal", "feasible") and set(solution.assignments) == set(assignments):
+        return solution.assignments
+    return assignments
 
 
 def _best_start(problem: PlanProblem, options: SolveOptions, baseline: dict[int, tuple[str, int]] | None
