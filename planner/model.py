@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
+from itertools import combinations
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,16 +90,22 @@ def build_model(problem: PlanProblem, options: SolveOptions, relax: bool = False
     """
     lp = pulp.LpProblem("sprint_plan", pulp.LpMaximize)
     model = PlanModel(problem, lp, {}, {}, team_position={t: n for n, t in enumerate(problem.teams)})
-    _add_variables(model, relax)
+    # The MIP states capacity as subset rows (no continuous variables, so CBC prunes far better); the
+    # LP for prices and the elastic model keep the people's time per skill, whose duals price a day.
+    use_subsets = not relax and not elastic and _few_skills(problem)
+    _add_variables(model, relax, with_time=not use_subsets)
     add_each_item_at_most_once(model)
-    add_people_capacity(model)
-    add_skill_capacity(model, elastic)
+    if use_subsets:
+        add_skill_set_capacity(model)
+    else:
+        add_people_capacity(model)
+        add_skill_capacity(model, elastic)
     add_dependencies(model)
     _set_objective(model, options)
     return model
 
 
-def _add_variables(model: PlanModel, relax: bool) -> None:
+def _add_variables(model: PlanModel, relax: bool, with_time: bool = True) -> None:
     """x[i,t,s] only where allowed: the item's teams, its pinned sprint, sprints before its deadline."""
     category = pulp.LpContinuous if relax else pulp.LpBinary
     problem = model.problem
@@ -107,10 +114,9 @@ def _add_variables(model: PlanModel, relax: bool) -> None:
             for sprint in item.sprints(problem.horizon):
                 name = f"x_{item.index}_{model.team_position[team]}_{sprint}"
                 model.x[(item.index, team, sprint)] = model.lp.add_variable(name, 0, 1, cat=category)
-    demanded = defaultdict(set)
-    for item in problem.items:
-        for team in item.teams:
-            demanded[team].update(item.effort)
+    if not with_time:
+        return
+    demanded = _demanded_skills(problem)
     for position, pool in enumerate(problem.pools):
         for skill in sorted(demanded[pool.team]):
             if pool_serves(pool, skill):
@@ -119,6 +125,83 @@ def _add_variables(model: PlanModel, relax: bool) -> None:
                     model.h[(position, skill, sprint)] = model.lp.add_variable(
                         f"h_{position}_{skill_position}_{sprint}", 0, pool.capacity[sprint]
                     )
+
+
+def _demanded_skills(problem: PlanProblem) -> dict[str, set[str]]:
+    demanded: dict[str, set[str]] = defaultdict(set)
+    for item in problem.items:
+        for team in item.teams:
+            demanded[team].update(item.effort)
+    return demanded
+
+
+_MAX_SUBSET_SKILLS = 10
+
+
+def _few_skills(problem: PlanProblem) -> bool:
+    return all(len(skills) <= _MAX_SUBSET_SKILLS for skills in _demanded_skills(problem).values())
+
+
+def _skill_sets(skills: list[str], pools: list, sprint: int) -> list[tuple[str, ...]]:
+    """The skill sets whose capacity row is not implied by another's.
+
+    A set's capacity is that of the people who have any of its skills. Kept: sets whose skills are
+    linked through shared people (otherwise the row is the sum of its parts' rows) and to which no
+    linked skill can be added without raising the capacity (otherwise the larger set's row is stronger).
+    """
+    serving = {skill: frozenset(n for n, pool in enumerate(pools) if pool_serves(pool, skill)) for skill in skills}
+
+    def capacity(subset: tuple[str, ...]) -> float:
+        people = frozenset().union(*(serving[skill] for skill in subset))
+        return sum(pools[n].capacity[sprint] for n in people)
+
+    def linked(subset: tuple[str, ...]) -> bool:
+        reached, frontier = {subset[0]}, [subset[0]]
+        while frontier:
+            skill = frontier.pop()
+            for other in subset:
+                if other not in reached and serving[skill] & serving[other]:
+                    reached.add(other)
+                    frontier.append(other)
+        return len(reached) == len(subset)
+
+    kept = []
+    for size in range(1, len(skills) + 1):
+        for subset in combinations(skills, size):
+            if not linked(subset):
+                continue
+            own = capacity(subset)
+            people = frozenset().union(*(serving[skill] for skill in subset))
+            # Only an extra skill sharing people with the set makes a linked, kept superset whose
+            # row implies this one (a skill nobody here has would prune rows that then go missing).
+            if any(serving[extra] & people and capacity(subset + (extra,)) <= own + 1e-9
+                   for extra in skills if extra not in subset):
+                continue
+            kept.append(subset)
+    return kept
+
+
+def add_skill_set_capacity(model: PlanModel) -> None:
+    """For every set of skills, a team's items need no more of them in a sprint than its people with
+    any of those skills hold (Gale's condition: exactly when the people can split their time to fit).
+    """
+    problem = model.problem
+    efforts = {item.index: item.effort for item in problem.items}
+    by_team_sprint: dict[tuple[str, int], list[tuple[int, pulp.LpVariable]]] = defaultdict(list)
+    for (index, team, sprint), variable in model.x.items():
+        by_team_sprint[(team, sprint)].append((index, variable))
+    for (team, sprint), entries in sorted(by_team_sprint.items(), key=lambda kv: (model.team_position[kv[0][0]], kv[0][1])):
+        pools = problem.team_pools(team)
+        skills = sorted({skill for index, _ in entries for skill in efforts[index]})
+        for number, subset in enumerate(_skill_sets(skills, pools, sprint)):
+            capacity = sum(p.capacity[sprint] for p in pools if any(pool_serves(p, skill) for skill in subset))
+            terms = [
+                (variable, sum(efforts[index].get(skill, 0.0) for skill in subset)) for index, variable in entries
+            ]
+            terms = [(variable, need) for variable, need in terms if need > 0]
+            if terms:
+                name = f"skills_{model.team_position[team]}_{sprint}_{number}"
+                model.lp += (pulp.LpAffineExpression(terms) <= capacity, name)
 
 
 def _item_sprint_vars(model: PlanModel) -> dict[int, dict[int, list[pulp.LpVariable]]]:

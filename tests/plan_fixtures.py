@@ -36,3 +36,21 @@ def capacity(people: list[tuple], sprints: int = 1, holidays: list[tuple] = ()) 
         ),
         "holidays": pd.DataFrame([{"date": pd.Timestamp(d)} for d in holidays], columns=["date"]),
     })
+
+
+def random_instance(items: int, teams: int, seed: int = 7) -> tuple[pd.DataFrame, CapacityTables]:
+    """A seeded backlog needing backend/frontend/ios per item, and teams of three two-skill people."""
+    import random
+
+    rng = random.Random(seed)
+    skills = ["backend", "frontend", "ios"]
+    rows = []
+    for n in range(items):
+        need = rng.sample(skills, rng.choice([1, 1, 2]))
+        row = {"id": f"R-{n}", "value": rng.randint(1, 40), "team": f"t{n % teams}"}
+        for skill in need:
+            row[f"effort:{skill}"] = rng.choice([0.5, 1, 1.5, 2, 3, 5, 8])
+        rows.append(row)
+    people = [(f"p{t}-{k}", f"t{t}", ", ".join(rng.sample(skills, 2)), rng.choice([6, 7, 8, 9]))
+              for t in range(teams) for k in range(3)]
+    return backlog(*rows), capacity(people, sprints=3)

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from plan_fixtures import backlog, capacity
+from plan_fixtures import backlog, capacity, random_instance
 from planner.capacity import CapacitySettings
 from planner.model import SolveOptions
 from planner.plan import make_plan
@@ -108,20 +108,29 @@ def test_ids_that_collide_after_sanitising_stay_apart():
 
 
 def test_time_limit_gives_feasible_with_an_honest_gap():
+    items, tables = random_instance(900, 6)
+    settings = CapacitySettings(sprint_count=3)
+    result = make_plan(items, tables, settings, SolveOptions(gap=0, time_limit=1), TODAY)
+    assert result.status == "feasible"
+    assert result.bound is not None and result.bound >= result.objective
+    assert result.gap == pytest.approx((result.bound - result.objective) / result.bound)
+    assert result.gap > 0
+    problem = build_problem(items, compute_capacity(tables, settings, TODAY))
+    index = {item_id: position for position, item_id in enumerate(problem.ids)}
+    sprint = {name: position for position, name in enumerate(problem.sprints)}
+    assert plan_violations(problem, {index[a.id]: (a.team, sprint[a.sprint]) for a in result.selected}) == []
+
+
+def test_sample_over_three_sprints_is_proven_optimal():
     from planner.ingest import read_backlog, read_capacity
     from planner.sample import SAMPLE_BACKLOG, SAMPLE_CAPACITY
 
     items = read_backlog(SAMPLE_BACKLOG).table
     tables = read_capacity(SAMPLE_CAPACITY).tables
-    result = make_plan(items, tables, CapacitySettings(sprint_count=3), SolveOptions(gap=0, time_limit=1), TODAY)
-    assert result.status == "feasible"
-    assert result.bound is not None and result.bound >= result.objective
-    assert result.gap == pytest.approx((result.bound - result.objective) / result.bound)
-    assert result.gap > 0
-    problem = build_problem(items, compute_capacity(tables, CapacitySettings(sprint_count=3), TODAY))
-    index = {item_id: position for position, item_id in enumerate(problem.ids)}
-    sprint = {name: position for position, name in enumerate(problem.sprints)}
-    assert plan_violations(problem, {index[a.id]: (a.team, sprint[a.sprint]) for a in result.selected}) == []
+    result = make_plan(items, tables, CapacitySettings(sprint_count=3), SolveOptions(gap=0, time_limit=60), TODAY)
+    assert result.status == "optimal"
+    assert result.gap == pytest.approx(0, abs=1e-9)
+    assert result.objective > result.baseline_objective
 
 
 def test_every_item_is_selected_or_excluded_with_one_reason():
