@@ -352,11 +352,25 @@ def _solver(options: SolveOptions, log: Path, warm: bool) -> pulp.LpSolver:
     if options.solver == "highs":
         if not pulp.HiGHS().available():
             raise PlannerError("HiGHS is not installed: pip install highspy, or use --solver cbc")
-        return pulp.HiGHS(msg=False, timeLimit=options.time_limit, gapRel=options.gap, threads=options.threads)
+        solver_class = _HiGHSWithStart if warm else pulp.HiGHS
+        return solver_class(msg=False, timeLimit=options.time_limit, gapRel=options.gap, threads=options.threads)
     return pulp.PULP_CBC_CMD(
         msg=False, timeLimit=options.time_limit, gapRel=options.gap, threads=options.threads, warmStart=warm,
         logPath=str(log),
     )
+
+
+class _HiGHSWithStart(pulp.HiGHS):
+    """PuLP's HiGHS, handing HiGHS the variables' initial values as a starting plan (PuLP does not)."""
+
+    def callSolver(self, lp, callback=None):  # noqa: ANN001 (PuLP's signature)
+        import highspy
+
+        start = highspy.HighsSolution()
+        start.col_value = [float(variable.varValue or 0.0) for variable in lp.variables()]
+        start.value_valid = True
+        lp.solverModel.setSolution(start)
+        lp.solverModel.run()
 
 
 _CBC_BOUND = re.compile(r"^(?:Upper|Lower) bound:\s*(-?[0-9.eE+]+)", re.MULTILINE)

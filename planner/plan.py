@@ -115,7 +115,10 @@ def make_plan(
         # Value first: with whole-number values the solver prunes by whole units, which the small
         # sprint-order bonus would take away (a 30 s unproven solve becomes well under a second).
         # Re-planning keeps its stability bonus here, so a tie does not drop an item already planned.
-        model_options = replace(options, warm_start=start, earliness=0.0,
+        # The time limit covers the whole call: the search gets what the start left, less a share
+        # kept for ordering the sprints.
+        left = options.time_limit - (time.perf_counter() - started)
+        model_options = replace(options, warm_start=start, earliness=0.0, time_limit=max(left * 0.85, 1.0),
                                 stability=options.stability if options.previous else 0.0)
         solution = solve(build_model(problem, model_options), model_options)
         if solution.status == "infeasible":
@@ -134,7 +137,8 @@ def make_plan(
         gap = _gap(_value(problem, assignments), bound)
         if status == "feasible" and gap is not None and gap <= options.gap:
             status = "optimal"
-    assignments = _order_sprints(problem, assignments, options)
+    left = options.time_limit - (time.perf_counter() - started)
+    assignments = _order_sprints(problem, assignments, replace(options, time_limit=max(left, 4.0)))
     violations = plan_violations(problem, assignments)
     if violations:
         return _result(problem, net, "error", {}, None, None, baseline_objective, started,
@@ -154,7 +158,7 @@ def _order_sprints(problem: PlanProblem, assignments: dict[int, tuple[str, int]]
         return assignments
     chosen = tuple(replace(item, must=True) for item in problem.items if item.index in assignments)
     ordering = replace(options, warm_start=assignments, earliness=1.0, gap=max(options.gap, 1e-3),
-                       time_limit=max(min(options.time_limit / 4, 10.0), 1.0))
+                       time_limit=max(min(options.time_limit / 4, 10.0), 1.0))  # a share of what is left
     solution = solve(build_model(replace(problem, items=chosen), ordering), ordering)
     if solution.status in ("optimal", "feasible") and set(solution.assignments) == set(assignments):
         return solution.assignments
@@ -170,7 +174,7 @@ def _best_start(problem: PlanProblem, options: SolveOptions, baseline: dict[int,
     """
     starts = [baseline] if baseline is not None else []
     bound = None
-    if problem.horizon > 1:
+    if problem.horizon > 1 and options.solver == "cbc":  # HiGHS's own heuristics do better unaided
         horizon = whole_horizon(problem, options)
         bound = horizon.bound if horizon.status in ("optimal", "feasible") else None
         filled = sprint_by_sprint(problem, options, only=set(horizon.chosen))
