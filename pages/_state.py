@@ -70,6 +70,16 @@ def current_scenario() -> Scenario | None:
         return None
 
 
+def page_scenario() -> Scenario:
+    """The scenario a planning page works on, with the what-if controls drawn; stops the page without one."""
+    scenario = current_scenario()
+    if scenario is None:
+        st.info("No scenario yet: load one on the Data page.")
+        st.stop()
+    what_if_controls(scenario)
+    return scenario
+
+
 def select_scenario(scenario_id: str) -> None:
     """Make ``scenario_id`` the scenario every page shows, with its saved what-ifs when it has some.
 

@@ -175,12 +175,8 @@ def save_ranges(scenario: Scenario, edited: dict[str, pd.DataFrame], people: lis
 
 # --- the page ----------------------------------------------------------------------------------------
 
-scenario = _state.current_scenario()
 st.title("Capacity")
-if scenario is None:
-    st.info("No scenario yet: load one on the Data page.")
-    st.stop()
-_state.what_if_controls(scenario)
+scenario = _state.page_scenario()
 
 saved = st.session_state.pop(FLASH_KEY, None)
 if saved:

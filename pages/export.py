@@ -10,12 +10,8 @@ from planner.errors import PlannerError
 from planner.export import plan_workbook, tracker_csv
 from planner.safe_text import markdown_inert
 
-scenario = _state.current_scenario()
 st.title("Export")
-if scenario is None:
-    st.info("No scenario yet: load one on the Data page.")
-    st.stop()
-_state.what_if_controls(scenario)
+scenario = _state.page_scenario()
 
 try:
     result = _state.current_plan(scenario)

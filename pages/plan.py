@@ -10,12 +10,8 @@ from planner.safe_text import markdown_inert
 from planner.overrides import PIN_IN, PIN_OUT, Override
 from planner.report import excluded_table, load_by_type, plan_changes, plan_table, positions, value_by_initiative
 
-scenario = _state.current_scenario()
 st.title("Plan")
-if scenario is None:
-    st.info("No scenario yet: load one on the Data page.")
-    st.stop()
-_state.what_if_controls(scenario)
+scenario = _state.page_scenario()
 state = st.session_state
 sprint_names = list(scenario.capacity.sprints["sprint"].dropna()) or ["(generated)"]
 
