@@ -59,6 +59,10 @@ def _load(scenario_id: str, updated_at: str) -> Scenario:
 
 def current_scenario() -> Scenario | None:
     """The scenario picked in the sidebar, or None when there is none."""
+    if SCENARIO_KEY not in st.session_state:
+        # A page opened on its own: a link straight to it on a fresh server runs the page without
+        # app.py (Streamlit falls back to the pages/ folder until st.navigation has run once).
+        st.switch_page("app.py")
     scenario_id = st.session_state.get(SCENARIO_KEY)
     summary = next((s for s in scenarios() if s.id == scenario_id), None)
     if summary is None:
