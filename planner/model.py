@@ -215,11 +215,17 @@ def add_each_item_at_most_once(model: PlanModel) -> None:
     """Each item is planned at most once; exactly once when it is Must or pinned."""
     by_item = _item_sprint_vars(model)
     for item in model.problem.items:
-        chosen = pulp.lpSum(v for variables in by_item[item.index].values() for v in variables)
-        if item.must or item.pinned is not None:
-            model.lp += (chosen == 1, f"once_{item.index}")
+        variables = [v for per_sprint in by_item[item.index].values() for v in per_sprint]
+        forced = item.must or item.pinned is not None
+        if len(variables) == 1:
+            # One place only: the variable's own bounds say it (a row per item slows the search).
+            if forced:
+                variables[0].lowBound = 1
+            continue
+        if forced:
+            model.lp += (pulp.lpSum(variables) == 1, f"once_{item.index}")
         else:
-            model.lp += (chosen <= 1, f"once_{item.index}")
+            model.lp += (pulp.lpSum(variables) <= 1, f"once_{item.index}")
 
 
 def add_people_capacity(model: PlanModel) -> None:
