@@ -56,7 +56,7 @@ def main() -> None:
         print(f"  calamine grid read:            {timed(lambda: read_grids(path)):.2f} s")
         print(f"  openpyxl read-only grid read:  "
               f"{timed(lambda: list(openpyxl.load_workbook(path, read_only=True, data_only=True)['Backlog'].values), 1):.2f} s")
-        print(f"  pandas read_excel (openpyxl):  {timed(lambda: pd.read_excel(path, dtype=str, engine="openpyxl"), 1):.2f} s")
+        print(f"  pandas read_excel (openpyxl):  {timed(lambda: pd.read_excel(path, dtype=str, engine='openpyxl'), 1):.2f} s")
         print(f"  read_backlog (whole ingest):   {timed(lambda: read_backlog(path)):.2f} s")
     for name in ("jirasoftware.csv", "mesos.csv"):
         path = SHARED / name

@@ -13,7 +13,6 @@ skills, which can take any skill.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 import pandas as pd

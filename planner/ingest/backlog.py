@@ -7,7 +7,6 @@ either mapped to a field or kept under its own header. Errors block planning, wa
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
