@@ -8,6 +8,7 @@ st.set_page_config(page_title="Sprint planner", page_icon=":material/event_avail
 
 navigation = st.navigation([
     st.Page("pages/data.py", title="Data", icon=":material/table_view:", default=True),
+    st.Page("pages/refinement.py", title="Refinement", icon=":material/checklist:"),
     st.Page("pages/capacity.py", title="Capacity", icon=":material/groups:"),
     st.Page("pages/plan.py", title="Plan", icon=":material/event_available:"),
     st.Page("pages/scenarios.py", title="Scenarios", icon=":material/compare:"),

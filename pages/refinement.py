@@ -1,0 +1,6 @@
+"""Refinement page: being built."""
+
+import streamlit as st
+
+st.title("Refinement")
+st.info("Coming in this release.")
