@@ -1,6 +1,148 @@
-"""Refinement page: being built."""
+"""Refinement: what to fix or discuss before planning, and the refinement meeting's agenda."""
+
+from __future__ import annotations
 
 import streamlit as st
 
+from pages import _state
+from planner import scenarios as scenario_what_ifs
+from planner.agenda import agenda_markdown, build_agenda
+from planner.capacity import CapacityResult, CapacitySettings
+from planner.checks import (
+    CHECKS,
+    DEFAULT_MILESTONE_TYPES,
+    CheckSettings,
+    Finding,
+    findings_frame,
+    run_checks,
+)
+from planner.errors import PlannerError
+from planner.overrides import Override, apply_overrides
+from planner.safe_text import markdown_inert
+from planner.value import apply_value_rule
+
+PREFIX = "planner_refinement_"
+SEVERITY_ICONS = {"error": "🔴 error", "warning": "🟠 warning", "info": "🔵 info"}
+
+
+def _item_types(scenario) -> list[str]:
+    """The backlog's item types, as written, in first-seen order (blank types left out)."""
+    if "type" not in scenario.backlog.columns:
+        return []
+    types = scenario.backlog["type"].dropna().astype(str).str.strip()
+    return list(dict.fromkeys(t for t in types if t))
+
+
+def settings_controls(scenario) -> CheckSettings:
+    """The settings expander; the check settings it gives (ValueError when they are unusable)."""
+    defaults = CheckSettings()
+    with st.expander("Check settings"):
+        left, middle, right = st.columns(3)
+        split = left.number_input(
+            "Split threshold (days)", min_value=0.0, max_value=1000.0, value=float(defaults.split_threshold or 0),
+            step=1.0, key=f"{PREFIX}split_threshold", help="Items estimated above this should be split; 0 turns it off",
+        )
+        stale = middle.number_input(
+            "Stale after (days)", min_value=0, max_value=3650, value=defaults.stale_days, step=1,
+            key=f"{PREFIX}stale_days", help="Open items not updated for longer are stale",
+        )
+        similarity = right.slider(
+            "Duplicate similarity", min_value=0.5, max_value=1.0, value=defaults.duplicate_similarity, step=0.01,
+            key=f"{PREFIX}duplicate_similarity", help="How alike two titles must be to flag a likely duplicate",
+        )
+        typed = st.text_input(
+            "Milestone types (comma-separated)", value=", ".join(DEFAULT_MILESTONE_TYPES),
+            key=f"{PREFIX}milestone_types",
+            help="Milestones must read 'Initiative | Milestone type | optional description' with one of these types",
+        )
+        milestone_types = tuple(dict.fromkeys(part.strip() for part in typed.split(",") if part.strip()))
+        if not milestone_types:
+            raise ValueError("Name at least one milestone type.")
+        targets: dict[str, float] = {}
+        types = _item_types(scenario)
+        if types:
+            st.markdown("**Balance targets** (minimum share of Must + Should effort per item type; 0 = none)")
+            columns = st.columns(min(len(types), 4))
+            for position, kind in enumerate(types):
+                share = columns[position % len(columns)].number_input(
+                    f"{kind} (%)", min_value=0, max_value=100, value=0, step=5, key=f"{PREFIX}balance_{kind}",
+                )
+                if share > 0:
+                    targets[kind] = share / 100
+    return CheckSettings(
+        split_threshold=float(split) if split > 0 else None,
+        stale_days=int(stale),
+        duplicate_similarity=float(similarity),
+        milestone_types=milestone_types,
+        balance_targets=targets,
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def findings_for(
+    scenario_id: str, updated_at: str, settings: CheckSettings, capacity_settings: CapacitySettings,
+    value_rule: str, overrides: tuple[tuple[str, Override], ...], with_capacity: bool,
+) -> tuple[list[Finding], str]:
+    """The findings on the planning backlog, and the agenda as Markdown (cached by all the inputs)."""
+    scenario = _state._load(scenario_id, updated_at)
+    backlog = apply_overrides(apply_value_rule(scenario.backlog, value_rule), dict(overrides))
+    capacity: CapacityResult | None = (
+        _state.capacity_for(scenario_id, updated_at, capacity_settings) if with_capacity else None)
+    findings = run_checks(backlog, capacity, settings)
+    agenda = build_agenda(backlog, findings, capacity, unit=capacity.unit if capacity is not None else "days")
+    return findings, agenda_markdown(agenda, title=f"Refinement agenda: {scenario.name}")
+
+
+# --- the page ----------------------------------------------------------------------------------------
+
 st.title("Refinement")
-st.info("Coming in this release.")
+scenario = _state.page_scenario()
+st.caption("Checks on the backlog as the Plan page sees it (with its value rule, pins and MoSCoW changes): "
+           "what to fix or discuss before planning.")
+
+try:
+    settings = settings_controls(scenario)
+except (ValueError, PlannerError) as error:
+    st.error(markdown_inert(error))
+    st.stop()
+
+arguments = scenario_what_ifs.plan_arguments(st.session_state, scenario.settings)
+updated_at = scenario.updated_at.isoformat()
+with_capacity = True
+try:
+    _state.capacity_for(scenario.id, updated_at, arguments.settings)
+except PlannerError as error:
+    with_capacity = False
+    st.warning(markdown_inert(f"The capacity could not be computed, so the checks that need it are skipped: {error}"))
+
+try:
+    findings, agenda_text = findings_for(scenario.id, updated_at, settings, arguments.settings,
+                                         arguments.value_rule, arguments.overrides, with_capacity)
+except (PlannerError, ValueError) as error:
+    st.error(markdown_inert(error))
+    st.stop()
+
+errors, warnings, infos = st.columns(3)
+errors.metric("Errors", sum(f.severity == "error" for f in findings), help="Fix before planning")
+warnings.metric("Warnings", sum(f.severity == "warning" for f in findings), help="Fix or discuss")
+infos.metric("Info", sum(f.severity == "info" for f in findings), help="Worth a look")
+
+chosen = st.multiselect("Checks", list(CHECKS), key=f"{PREFIX}checks", placeholder="All checks")
+shown = [f for f in findings if not chosen or f.check in chosen]
+if not findings:
+    st.success("No findings: the backlog is ready to plan.")
+else:
+    table = findings_frame(shown)
+    table["severity"] = table["severity"].map(SEVERITY_ICONS).fillna(table["severity"])
+    st.caption(f"{len(shown)} of {len(findings)} findings, errors first.")
+    st.dataframe(table, hide_index=True, column_config={
+        "items": st.column_config.TextColumn("items", width="small"),
+        "message": st.column_config.TextColumn("message", width="large"),
+    })
+
+with st.expander("Meeting agenda"):
+    st.caption("The flagged items grouped for the refinement meeting, each in the template Description / "
+               "Technical notes / Acceptance criteria / Points or days / Deadline.")
+    st.code(agenda_text, language="markdown", wrap_lines=True)
+st.download_button("Download the agenda (.md)", data=agenda_text, file_name="refinement-agenda.md",
+                   mime="text/markdown", key=f"{PREFIX}agenda_download")

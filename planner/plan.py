@@ -20,7 +20,7 @@ from planner.problem import PlanProblem, build_problem
 from planner.problems import Problem
 from planner.schema import CapacityTables
 from planner.verify import plan_violations
-from planner.warmstart import sprint_by_sprint, whole_horizon
+from planner.warmstart import sprint_by_sprint, whole_horizon_bound
 
 __all__ = ["Assignment", "PlanResult", "make_plan", "CAPACITY_COLUMNS"]
 
@@ -169,15 +169,14 @@ def _best_start(problem: PlanProblem, options: SolveOptions, baseline: dict[int,
                 ) -> tuple[dict[int, tuple[str, int]] | None, float | None]:
     """The best valid plan found before the search, and a proven bound from the whole-horizon model.
 
-    One sprint: rank-and-fill (the solver is fast there). Several: the whole-horizon model's choice,
-    filled sprint by sprint, then topped up by rank-and-fill.
+    One sprint, or HiGHS: rank-and-fill (the solver does well from there). Several sprints with CBC:
+    also the sprint-by-sprint fill, topped up by rank-and-fill, and the whole-horizon bound.
     """
     starts = [baseline] if baseline is not None else []
     bound = None
     if problem.horizon > 1 and options.solver == "cbc":  # HiGHS's own heuristics do better unaided
-        horizon = whole_horizon(problem, options)
-        bound = horizon.bound if horizon.status in ("optimal", "feasible") else None
-        filled = sprint_by_sprint(problem, options, only=set(horizon.chosen))
+        bound = whole_horizon_bound(problem, options)
+        filled = sprint_by_sprint(problem, options)
         if filled is not None:
             filled = rank_and_fill(problem, placed_already=filled) or filled
         if filled is not None and not plan_violations(problem, filled):

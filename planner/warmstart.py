@@ -8,25 +8,16 @@ solver only has to prove the gap, which is what makes multi-sprint plans fast.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from planner.model import SolveOptions, build_model, solve
 from planner.problem import PlanItem, PlanProblem, Pool
 
-__all__ = ["sprint_by_sprint", "whole_horizon"]
+__all__ = ["sprint_by_sprint", "whole_horizon_bound"]
 
 
-def sprint_by_sprint(problem: PlanProblem, options: SolveOptions,
-                     only: set[int] | None = None) -> dict[int, tuple[str, int]] | None:
-    """Backlog index -> (team, sprint position), or None when this heuristic finds no plan.
-
-    ``only``: plan just these items (e.g. the ones the whole-horizon model chose).
-    """
-    if only is not None:
-        problem = replace(problem, items=tuple(
-            replace(item, prerequisites=tuple(p for p in item.prerequisites if p in only))
-            for item in problem.items if item.index in only or item.must or item.pinned is not None
-        ))
+def sprint_by_sprint(problem: PlanProblem, options: SolveOptions) -> dict[int, tuple[str, int]] | None:
+    """Backlog index -> (team, sprint position), or None when this heuristic finds no plan."""
     placed: dict[int, tuple[str, int]] = {}
     step_limit = max(options.time_limit / (4 * max(problem.horizon, 1)), 0.5)
     step_options = replace(options, time_limit=step_limit, gap=max(options.gap, 1e-3), warm_start=None, previous=None)
@@ -75,21 +66,13 @@ def _for_sprint(item: PlanItem, sprint: int, horizon: int, placed: dict[int, tup
     )
 
 
-@dataclass(frozen=True)
-class WholeHorizon:
-    """The best choice of items if each team's capacity were one pool over the whole horizon."""
+def whole_horizon_bound(problem: PlanProblem, options: SolveOptions) -> float | None:
+    """A proven bound on the plan's value: the relaxation that pools each team's capacity over all sprints.
 
-    chosen: frozenset[int]
-    bound: float | None  # proven upper bound on the planned value of any real plan
-    status: str
-
-
-def whole_horizon(problem: PlanProblem, options: SolveOptions) -> WholeHorizon:
-    """Solve the relaxation that pools each team's capacity over all sprints.
-
-    Dropping the sprint boundaries (and, for the choice, deadlines and the order of dependencies)
-    can only add plans, so its proven bound bounds the real problem's value; it has no symmetry
-    between sprints, so it solves like a one-sprint plan. Its choice seeds the sprint-by-sprint fill.
+    Dropping the sprint boundaries (and deadlines and the order of dependencies) can only add
+    plans, so its proven bound bounds the real problem's value; it has no symmetry between sprints,
+    so it solves like a one-sprint plan. When the sprint-by-sprint fill is within the gap of this
+    bound, no search is needed.
     """
     pools = tuple(replace(pool, capacity=(sum(pool.capacity),)) for pool in problem.pools)
     items = tuple(
@@ -99,4 +82,4 @@ def whole_horizon(problem: PlanProblem, options: SolveOptions) -> WholeHorizon:
     relaxed = replace(problem, items=items, pools=pools, sprints=("horizon",), sprint_ends=problem.sprint_ends[-1:])
     step = replace(options, warm_start=None, previous=None, time_limit=max(options.time_limit / 3, 1.0))
     solution = solve(build_model(relaxed, step), step)
-    return WholeHorizon(frozenset(solution.assignments), solution.bound, solution.status)
+    return solution.bound if solution.status in ("optimal", "feasible") else None
