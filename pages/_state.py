@@ -52,8 +52,8 @@ def scenarios() -> list[ScenarioSummary]:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _load(scenario_id: str, updated_at: str) -> Scenario:
-    # updated_at is part of the cache key, so a saved change is never served stale.
+def load_by_id(scenario_id: str, updated_at: str) -> Scenario:
+    """A saved scenario, cached; ``updated_at`` is part of the key, so a saved change is never stale."""
     return store().load(scenario_id)
 
 
@@ -68,7 +68,7 @@ def current_scenario() -> Scenario | None:
     if summary is None:
         return None
     try:
-        return _load(summary.id, summary.updated_at.isoformat())
+        return load_by_id(summary.id, summary.updated_at.isoformat())
     except PlannerError as error:
         st.error(markdown_inert(error))
         return None
@@ -117,7 +117,7 @@ def _forget_scenario_state() -> None:
 
 def load(summary: ScenarioSummary) -> Scenario:
     """A saved scenario, from the cache while it is unchanged."""
-    return _load(summary.id, summary.updated_at.isoformat())
+    return load_by_id(summary.id, summary.updated_at.isoformat())
 
 
 def _picked() -> None:
@@ -221,7 +221,7 @@ def capacity_settings() -> CapacitySettings:
 @st.cache_data(max_entries=64, show_spinner=False)
 def capacity_for(scenario_id: str, updated_at: str, settings: CapacitySettings) -> CapacityResult:
     """Net capacity of a saved scenario under the what-ifs (cached: a slider move recomputes once)."""
-    scenario = _load(scenario_id, updated_at)
+    scenario = load_by_id(scenario_id, updated_at)
     return compute_capacity(scenario.capacity, settings)
 
 
@@ -229,7 +229,7 @@ def capacity_for(scenario_id: str, updated_at: str, settings: CapacitySettings) 
 def plan_for(scenario_id: str, updated_at: str, settings: CapacitySettings, value_rule: str,
              overrides: tuple[tuple[str, Override], ...], previous: tuple[tuple[str, tuple[str, str]], ...]) -> PlanResult:
     """The plan under the what-ifs, pins and value rule (cached by all of them)."""
-    scenario = _load(scenario_id, updated_at)
+    scenario = load_by_id(scenario_id, updated_at)
     backlog = apply_overrides(apply_value_rule(scenario.backlog, value_rule), dict(overrides))
     net = capacity_for(scenario_id, updated_at, settings)
     return make_plan(backlog, net, options=replace(APP_SOLVE, previous=dict(previous) or None))

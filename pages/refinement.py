@@ -84,7 +84,7 @@ def findings_for(
     value_rule: str, overrides: tuple[tuple[str, Override], ...], with_capacity: bool,
 ) -> tuple[list[Finding], str]:
     """The findings on the planning backlog, and the agenda as Markdown (cached by all the inputs)."""
-    scenario = _state._load(scenario_id, updated_at)
+    scenario = _state.load_by_id(scenario_id, updated_at)
     backlog = apply_overrides(apply_value_rule(scenario.backlog, value_rule), dict(overrides))
     capacity: CapacityResult | None = (
         _state.capacity_for(scenario_id, updated_at, capacity_settings) if with_capacity else None)
