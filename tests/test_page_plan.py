@@ -128,3 +128,26 @@ def test_value_rule_changes_what_is_worth_planning():
     # One point per item: the plan now packs as many items as fit, not the most valuable ones.
     assert metrics(at)["Planned value"] == str(len(planned_ids(at)))
     assert planned_ids(at) != before
+
+
+def test_pin_editor_pins_an_item_out_and_marks_one_must():
+    at = plan_page()
+    planned = sorted(planned_ids(at))
+    # The editor lists the not-done items in backlog order; find the rows of a planned item and of
+    # an item left out for capacity, and edit them as a person would in the table.
+    from planner.ingest import read_backlog
+    from planner.sample import SAMPLE_BACKLOG
+
+    backlog = read_backlog(SAMPLE_BACKLOG).table
+    open_ids = list(backlog.loc[~backlog["done"], "id"])
+    out_item = planned[0]
+    reasons = {row.id: row.reason for row in _excluded(at).itertuples()}
+    must_item = next(i for i in open_ids if reasons.get(i) == "capacity")
+    at.session_state["planner_pin_editor"] = {
+        "edited_rows": {open_ids.index(out_item): {"pin": "out"}, open_ids.index(must_item): {"moscow": "Must"}},
+        "added_rows": [], "deleted_rows": [],
+    }
+    at.run()
+    assert not at.exception
+    assert out_item not in planned_ids(at)
+    assert must_item in planned_ids(at)
