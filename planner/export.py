@@ -641,6 +641,10 @@ def write_plan_workbook(path: str | Path, result: PlanResult, backlog: pd.DataFr
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
+        # mkstemp makes the file private (0600); a saved workbook gets the usual rights of a new file.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
