@@ -6,6 +6,8 @@ import streamlit as st
 
 from pages import _state
 from planner import scenarios as scenario_what_ifs
+from planner.agenda import agenda_table, build_agenda
+from planner.checks import CheckSettings, run_checks
 from planner.errors import PlannerError
 from planner.export import plan_workbook, tracker_csv
 from planner.safe_text import markdown_inert
@@ -31,8 +33,12 @@ def workbook_bytes(scenario_id: str, updated_at: str, what_ifs: str) -> bytes:
     arguments = scenario_what_ifs.plan_arguments(st.session_state, saved.settings)
     planned = _state.current_plan(saved)
     capacity = _state.capacity_for(scenario_id, updated_at, arguments.settings)
-    return plan_workbook(planned, _state.planning_backlog(saved), capacity, scenario_name=saved.name,
-                         settings={"what-ifs": what_ifs, "value rule": arguments.value_rule})
+    backlog = _state.planning_backlog(saved)
+    # The Refinement sheet: the meeting agenda of the default readiness checks.
+    refinement = agenda_table(build_agenda(backlog, run_checks(backlog, capacity, CheckSettings()), capacity))
+    return plan_workbook(planned, backlog, capacity, scenario_name=saved.name,
+                         settings={"what-ifs": what_ifs, "value rule": arguments.value_rule},
+                         extra_sheets={"Refinement": refinement})
 
 
 what_ifs = scenario_what_ifs.what_if_summary(
@@ -51,7 +57,7 @@ workbook_column, csv_column = st.columns(2)
 with workbook_column:
     st.subheader("Plan workbook")
     st.caption("Plan (uploads back as a backlog with the sprints pinned), Summary, Not planned, Capacity, "
-               "and one sheet per team for each lead to print.")
+               "Refinement (the meeting agenda), and one sheet per team for each lead to print.")
     st.download_button(
         "Download the plan (.xlsx)", workbook_bytes(scenario.id, scenario.updated_at.isoformat(), what_ifs),
         file_name=f"{stem}-plan.xlsx", type="primary", icon=":material/download:",

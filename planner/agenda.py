@@ -23,7 +23,7 @@ from planner.capacity_types import CapacityResult
 from planner.checks import Finding
 from planner.schema import split_list
 
-__all__ = ["Agenda", "AgendaGroup", "AgendaItem", "build_agenda", "agenda_markdown"]
+__all__ = ["AGENDA_COLUMNS", "Agenda", "AgendaGroup", "AgendaItem", "agenda_markdown", "agenda_table", "build_agenda"]
 
 BUILD_TYPE = "eng build milestone"
 DEFAULT_DOMAINS: tuple[str, ...] = ("claims", "compliance")
@@ -196,3 +196,22 @@ def agenda_markdown(agenda: Agenda, title: str = "Refinement agenda") -> str:
     out += ["## Capacity notes", ""]
     out += [f"- {_line(note)}" for note in agenda.capacity_notes] or ["- (none)"]
     return "\n".join(out) + "\n"
+
+
+AGENDA_COLUMNS = ["section", "group", "id", "title", "description", "technical notes", "acceptance criteria",
+                  "points or days", "deadline"]
+
+
+def agenda_table(agenda: Agenda) -> pd.DataFrame:
+    """The agenda as one row per item, in agenda order: the Refinement sheet of the Excel export."""
+    rows = []
+    for section, groups in agenda.sections:
+        for group in groups:
+            for item in group.items:
+                rows.append({
+                    "section": section, "group": group.name, "id": item.id, "title": item.title,
+                    "description": item.description, "technical notes": "; ".join(item.technical_notes),
+                    "acceptance criteria": item.acceptance_criteria, "points or days": item.effort,
+                    "deadline": item.deadline,
+                })
+    return pd.DataFrame(rows, columns=AGENDA_COLUMNS)

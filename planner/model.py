@@ -26,6 +26,7 @@ from pathlib import Path
 import pulp
 
 from planner.errors import PlannerError
+from planner.keys import normalise_header
 from planner.problem import PlanProblem, pool_serves
 
 __all__ = ["SolveOptions", "Solution", "PlanModel", "build_model", "solve", "quiet_stdout", "SOLVERS"]
@@ -46,6 +47,7 @@ class SolveOptions:
     stability: float = 0.01
     previous: Mapping[str, tuple[str, str]] | None = None  # id -> (team, sprint) of the last plan
     warm_start: Mapping[int, tuple[str, int]] | None = None  # backlog index -> (team, sprint position)
+    balance: Mapping[str, float] | None = None  # item type -> least share of the planned effort (0-1)
 
     def __post_init__(self) -> None:
         if self.solver not in SOLVERS:
@@ -54,6 +56,11 @@ class SolveOptions:
             raise PlannerError(f"the time limit must be positive, not {self.time_limit}")
         if not 0 <= self.gap < 1:
             raise PlannerError(f"the gap must be between 0 and 1, not {self.gap}")
+        for kind, share in (self.balance or {}).items():
+            if not 0 <= share <= 1:
+                raise PlannerError(f"the share for '{kind}' must be between 0 and 1 (0 % to 100 %), not {share}")
+        if sum((self.balance or {}).values()) > 1:
+            raise PlannerError("the balance targets add up to more than 100 % of the planned effort")
 
 
 @dataclass
@@ -101,6 +108,7 @@ def build_model(problem: PlanProblem, options: SolveOptions, relax: bool = False
         add_people_capacity(model)
         add_skill_capacity(model, elastic)
     add_dependencies(model)
+    add_balance_targets(model, options.balance or {})
     _set_objective(model, options)
     return model
 
@@ -281,6 +289,25 @@ def add_dependencies(model: PlanModel) -> None:
                 mine = [v for s, variables in item_sprints.items() if s <= sprint for v in variables]
                 theirs = [v for s, variables in before.items() if s <= sprint for v in variables]
                 model.lp += (pulp.lpSum(mine) <= pulp.lpSum(theirs), f"after_{item.index}_{prerequisite}_{sprint}")
+
+
+def add_balance_targets(model: PlanModel, balance: Mapping[str, float]) -> None:
+    """Items of a type take at least their target share of the planned effort (e.g. 20 % tech debt).
+
+    Linear: effort of that type planned - share x all effort planned >= 0, over the horizon. Types
+    are compared as labels (case, spaces and punctuation ignored).
+    """
+    if not balance:
+        return
+    efforts = {item.index: item.total_effort for item in model.problem.items}
+    kinds = {item.index: normalise_header(item.kind or "") for item in model.problem.items}
+    for number, (kind, share) in enumerate(sorted(balance.items())):
+        target = normalise_header(kind)
+        terms = [
+            (variable, efforts[index] * ((1.0 if kinds[index] == target else 0.0) - share))
+            for (index, _team, _sprint), variable in model.x.items()
+        ]
+        model.lp += (pulp.LpAffineExpression(terms) >= 0, f"balance_{number}")
 
 
 def _set_objective(model: PlanModel, options: SolveOptions) -> None:

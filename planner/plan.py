@@ -105,7 +105,7 @@ def make_plan(
     baseline_objective = _value(problem, baseline)
     if problem.must_problems:
         return _infeasible(problem, net, baseline_objective, list(problem.must_problems), started)
-    baseline_valid = not plan_violations(problem, baseline)
+    baseline_valid = not plan_violations(problem, baseline, options.balance)
     start, horizon_bound = _best_start(problem, options, baseline if baseline_valid else None)
     if start is not None and horizon_bound is not None and _within_gap(_value(problem, start), horizon_bound, options):
         # The fill is already within the gap of a proven bound: no need to search further.
@@ -139,7 +139,7 @@ def make_plan(
             status = "optimal"
     left = options.time_limit - (time.perf_counter() - started)
     assignments = _order_sprints(problem, assignments, replace(options, time_limit=max(left, 4.0)))
-    violations = plan_violations(problem, assignments)
+    violations = plan_violations(problem, assignments, options.balance)
     if violations:
         return _result(problem, net, "error", {}, None, None, baseline_objective, started,
                        "the solver's plan breaks a rule: " + "; ".join(violations[:5]), options)
@@ -179,7 +179,7 @@ def _best_start(problem: PlanProblem, options: SolveOptions, baseline: dict[int,
         filled = sprint_by_sprint(problem, options)
         if filled is not None:
             filled = rank_and_fill(problem, placed_already=filled) or filled
-        if filled is not None and not plan_violations(problem, filled):
+        if filled is not None and not plan_violations(problem, filled, options.balance):
             starts.append(filled)
     return max(starts, key=lambda start: _value(problem, start), default=None), bound
 

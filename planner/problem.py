@@ -41,6 +41,7 @@ class PlanItem:
     last_sprint: int | None = None  # last sprint position the deadline allows (None: no deadline)
     prerequisites: tuple[int, ...] = ()  # backlog indexes of not-done prerequisites
     teams: tuple[str, ...] = ()  # teams that may take it
+    kind: str | None = None  # the item's type (story, bug, tech debt ...), for balance targets
 
     @property
     def total_effort(self) -> float:
@@ -120,7 +121,8 @@ def build_problem(backlog: pd.DataFrame, capacity: CapacityResult) -> PlanProble
     done = set()
     # Whole columns as lists once: cell-by-cell DataFrame access cost a second on 5,000 items.
     column = {name: _cells(backlog[name]) for name in
-              ("done", "moscow", "team", "sprint", "deadline", "value", "title", "effort", "skill", "depends_on")}
+              ("done", "moscow", "team", "sprint", "deadline", "value", "title", "effort", "skill", "depends_on",
+               "type")}
     skill_efforts = {name[len(EFFORT_PREFIX):]: _cells(backlog[name]) for name in skill_columns}
     for index in range(len(backlog)):
         if bool(column["done"][index]):
@@ -153,6 +155,7 @@ def build_problem(backlog: pd.DataFrame, capacity: CapacityResult) -> PlanProble
             index=index, id=ids[index], title=_text(column["title"][index]) or "",
             team=team and team_lookup[team.casefold()], effort=effort, value=0.0 if value is None else float(value),
             must=moscow == "Must", pinned=pinned, last_sprint=last_sprint, teams=eligible,
+            kind=_text(column["type"][index]),
         )
 
     problem_pools = {team: [p for p in pools if p.team == team] for team in teams}

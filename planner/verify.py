@@ -7,8 +7,10 @@ tolerance, a bug of ours); every plan is checked here before it is shown.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from itertools import combinations
 
+from planner.keys import normalise_header
 from planner.problem import PlanProblem, Pool, pool_serves
 
 __all__ = ["plan_violations", "fits"]
@@ -36,8 +38,12 @@ def fits(demand: dict[str, float], pools: list[Pool], sprint: int) -> bool:
     return True
 
 
-def plan_violations(problem: PlanProblem, assignments: dict[int, tuple[str, int]]) -> list[str]:
-    """Every rule the plan breaks, in words; an empty list means the plan is valid."""
+def plan_violations(problem: PlanProblem, assignments: dict[int, tuple[str, int]],
+                    balance: Mapping[str, float] | None = None) -> list[str]:
+    """Every rule the plan breaks, in words; an empty list means the plan is valid.
+
+    ``balance``: item type -> least share of the planned effort, when the plan was asked to keep one.
+    """
     problems: list[str] = []
     items = {item.index: item for item in problem.items}
     ids = problem.ids
@@ -65,4 +71,10 @@ def plan_violations(problem: PlanProblem, assignments: dict[int, tuple[str, int]
     for (team, sprint), need in demand.items():
         if not fits(need, problem.team_pools(team), sprint):
             problems.append(f"{team} is over capacity in {problem.sprints[sprint]}")
+    planned = [items[index] for index in assignments if index in items]
+    total = sum(item.total_effort for item in planned)
+    for kind, share in (balance or {}).items():
+        of_kind = sum(item.total_effort for item in planned if normalise_header(item.kind or "") == normalise_header(kind))
+        if of_kind < share * total - _TOLERANCE * max(1.0, total):
+            problems.append(f"{kind} has {of_kind:g} of {total:g} planned, under its {share:.0%} share")
     return problems

@@ -234,3 +234,23 @@ def test_real_jira_backlog_plans_whole():
     assert result.status == "optimal"
     assert len(result.selected) + len(result.excluded) == len(items) == 1680
     assert sum(a.effort for a in result.selected) <= 80 + 1e-6
+
+
+def test_balance_target_makes_room_for_tech_debt():
+    # 10 days. By value alone the two features (6 + 4 days, 20 + 15) fill it; with at least 30 % of
+    # the planned effort on tech debt, a 3-day debt item must come in: feature A (6) + debt (3) = 9
+    # days, 33 % debt, value 25, beats feature B + debt (7 days, 43 %, 20).
+    items = backlog({"id": "A", "effort": 6, "value": 20, "type": "story"},
+                    {"id": "B", "effort": 4, "value": 15, "type": "story"},
+                    {"id": "D", "effort": 3, "value": 5, "type": "Tech Debt"})
+    assert set(chosen(run(items))) == {"A", "B"}
+    balanced = run(items, options=SolveOptions(gap=0, balance={"tech debt": 0.3}))
+    assert balanced.status == "optimal"
+    assert set(chosen(balanced)) == {"A", "D"}
+
+
+def test_balance_targets_over_100_percent_are_refused():
+    from planner.errors import PlannerError
+
+    with pytest.raises(PlannerError, match="more than 100 %"):
+        SolveOptions(balance={"bug": 0.6, "tech debt": 0.5})
