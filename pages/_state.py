@@ -227,12 +227,14 @@ def capacity_for(scenario_id: str, updated_at: str, settings: CapacitySettings) 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def plan_for(scenario_id: str, updated_at: str, settings: CapacitySettings, value_rule: str,
-             overrides: tuple[tuple[str, Override], ...], previous: tuple[tuple[str, tuple[str, str]], ...]) -> PlanResult:
-    """The plan under the what-ifs, pins and value rule (cached by all of them)."""
+             overrides: tuple[tuple[str, Override], ...], previous: tuple[tuple[str, tuple[str, str]], ...],
+             balance: tuple[tuple[str, float], ...] = ()) -> PlanResult:
+    """The plan under the what-ifs, pins, value rule and balance targets (cached by all of them)."""
     scenario = load_by_id(scenario_id, updated_at)
     backlog = apply_overrides(apply_value_rule(scenario.backlog, value_rule), dict(overrides))
     net = capacity_for(scenario_id, updated_at, settings)
-    return make_plan(backlog, net, options=replace(APP_SOLVE, previous=dict(previous) or None))
+    options = replace(APP_SOLVE, previous=dict(previous) or None, balance=dict(balance) or None)
+    return make_plan(backlog, net, options=options)
 
 
 def planning_backlog(scenario: Scenario) -> pd.DataFrame:
@@ -241,7 +243,11 @@ def planning_backlog(scenario: Scenario) -> pd.DataFrame:
     return apply_overrides(apply_value_rule(scenario.backlog, arguments.value_rule), dict(arguments.overrides))
 
 
+BALANCE_KEY = "planner_balance"  # item type -> least share of planned effort, set on the Refinement page
+
+
 def current_plan(scenario: Scenario) -> PlanResult:
-    """Solve (or reuse) the plan for the current scenario and what-ifs."""
+    """Solve (or reuse) the plan for the current scenario, what-ifs and balance targets."""
     arguments = scenario_what_ifs.plan_arguments(st.session_state, scenario.settings)
-    return plan_for(scenario.id, scenario.updated_at.isoformat(), *arguments)
+    balance = tuple(sorted(st.session_state.get(BALANCE_KEY, {}).items()))
+    return plan_for(scenario.id, scenario.updated_at.isoformat(), *arguments, balance)

@@ -64,11 +64,18 @@ def settings_controls(scenario) -> CheckSettings:
             st.markdown("**Balance targets** (minimum share of Must + Should effort per item type; 0 = none)")
             columns = st.columns(min(len(types), 4))
             for position, kind in enumerate(types):
+                held = round(100 * st.session_state.get(_state.BALANCE_KEY, {}).get(kind, 0))
                 share = columns[position % len(columns)].number_input(
-                    f"{kind} (%)", min_value=0, max_value=100, value=0, step=5, key=f"{PREFIX}balance_{kind}",
+                    f"{kind} (%)", min_value=0, max_value=100, value=held, step=5, key=f"{PREFIX}balance_{kind}",
                 )
                 if share > 0:
                     targets[kind] = share / 100
+            hold = st.toggle(
+                "Hold the plan to these targets", value=bool(st.session_state.get(_state.BALANCE_KEY)),
+                key=f"{PREFIX}hold_balance", help="The optimiser then plans at least these shares of effort per type",
+            )
+            # A plain key, so the Plan and Export pages keep the targets after this page is left.
+            st.session_state[_state.BALANCE_KEY] = dict(targets) if hold else {}
     return CheckSettings(
         split_threshold=float(split) if split > 0 else None,
         stale_days=int(stale),

@@ -83,3 +83,23 @@ def test_agenda_is_shown_as_plain_text_with_a_download_button():
     buttons = at.get("download_button")
     assert len(buttons) == 1
     assert "Download the agenda (.md)" in str(buttons[0].proto.label)
+
+
+def test_held_balance_targets_steer_the_plan():
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/plan.py").run()
+    before = {m.label: m.value for m in at.metric}["Planned value"]
+    at.session_state["planner_balance"] = {"tech debt": 0.25}
+    at.run()
+    assert not at.exception
+    assert not at.error
+    after = {m.label: m.value for m in at.metric}["Planned value"]
+    assert float(after.replace(",", "")) < float(before.replace(",", ""))  # the targets cost value
+
+
+def test_hold_toggle_keeps_the_targets_for_the_plan():
+    at = refinement_page()
+    at.number_input(key="planner_refinement_balance_tech debt").set_value(25).run()
+    at.toggle(key="planner_refinement_hold_balance").set_value(True).run()
+    assert not at.exception
+    assert at.session_state["planner_balance"] == {"tech debt": 0.25}
