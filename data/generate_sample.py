@@ -356,8 +356,9 @@ OTHER_WORK = [
     ("O3", "claims on-call", "pod-scale", "Payer ID change for Aetna Better Health", "backend:1",
      {"deadline": dt.date(2026, 12, 4)}),  # before Sprint 27 ends: no sprint can meet it
     ("O4", "claims on-call", "pod-encounters", "Answer billing questions on the December cut-off",
-     "backend:1", {}),
-    ("O5", "claims on-call", None, "Claim stuck in 'Pending' after an 835 import", "backend", {}),
+     "backend:1", {"sprint": "Sprint 26", "status": "In Progress"}),  # left over from a past sprint
+    ("O5", "claims on-call", None, "Claim stuck in 'Pending' after an 835 import", "backend",
+     {"deadline": dt.date(2026, 11, 20), "status": "In Progress"}),  # overdue: its deadline has passed
     ("O6", "claims on-call", None, "Monthly claims health check (December)", "backend data",
      {"no_description": True}),
     # feedback and oddities

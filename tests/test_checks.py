@@ -360,7 +360,9 @@ def test_sample_shows_each_check(sample_findings, check):
 def test_sample_specific_findings(sample_findings):
     assert ids_of(found(sample_findings, "duplicate")) == {"CARE-142", "CARE-164"}
     assert {f.severity for f in found(sample_findings, "oversized")} >= {"error", "warning"}
-    assert len([f for f in found(sample_findings, "oversized") if f.severity == "error"]) == 3
+    # The three deliberately big items (15 to 18 days of one skill) are each more than a sprint holds.
+    too_big = {item for f in found(sample_findings, "oversized") if f.severity == "error" for item in f.items}
+    assert {"CARE-178", "CARE-190", "CARE-173"} <= too_big
     actions = [f.action for f in found(sample_findings, "milestone")]
     assert "rename it to 'Encounter Notes v2 | Released to Pilot | Voice dictation'" in actions
     assert any("Protocol Builder | Beta | Template library" in f.message for f in found(sample_findings, "milestone"))
