@@ -32,7 +32,6 @@ from planner.problem import PlanProblem, pool_serves
 __all__ = ["SolveOptions", "Solution", "PlanModel", "build_model", "solve", "quiet_stdout", "SOLVERS"]
 
 SOLVERS = ("cbc", "highs")
-_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -83,8 +82,7 @@ class Solution:
     status: str  # "optimal" | "feasible" | "infeasible" | "error"
     assignments: dict[int, tuple[str, int]]
     objective: float
-    bound: float | None
-    gap: float | None
+    bound: float | None  # the gap is the caller's to compute, once, against its best bound
     seconds: float
     message: str = ""
 
@@ -354,13 +352,13 @@ def solve(model: PlanModel, options: SolveOptions) -> Solution:
             with quiet_stdout():
                 model.lp.solve(solver)
         except pulp.PulpSolverError as error:
-            return Solution("error", {}, 0.0, None, None, time.perf_counter() - started, f"the solver failed: {error}")
+            return Solution("error", {}, 0.0, None, time.perf_counter() - started, f"the solver failed: {error}")
         log_text = log.read_text(errors="replace") if log.exists() else ""
     seconds = time.perf_counter() - started
     if model.lp.status == pulp.LpStatusInfeasible or model.lp.sol_status == pulp.LpSolutionInfeasible:
-        return Solution("infeasible", {}, 0.0, None, None, seconds)
+        return Solution("infeasible", {}, 0.0, None, seconds)
     if model.lp.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
-        return Solution("error", {}, 0.0, None, None, seconds, "no plan was found within the time limit")
+        return Solution("error", {}, 0.0, None, seconds, "no plan was found within the time limit")
     assignments = {
         index: (team, sprint)
         for (index, team, sprint), variable in model.x.items()
@@ -372,8 +370,7 @@ def solve(model: PlanModel, options: SolveOptions) -> Solution:
     bound = _bound(model, options, log_text, model_objective)
     status = "optimal" if model.lp.sol_status == pulp.LpSolutionOptimal else "feasible"
     bound = max(bound, objective) if bound is not None else None
-    gap = (bound - objective) / max(abs(bound), 1e-9) if bound is not None else None
-    return Solution(status, assignments, objective, bound, gap, seconds)
+    return Solution(status, assignments, objective, bound, seconds)
 
 
 def _warm_start(model: PlanModel, start: Mapping[int, tuple[str, int]]) -> None:
@@ -396,7 +393,7 @@ def _solver(options: SolveOptions, log: Path, warm: bool) -> pulp.LpSolver:
 class _HiGHSWithStart(pulp.HiGHS):
     """PuLP's HiGHS, handing HiGHS the variables' initial values as a starting plan (PuLP does not)."""
 
-    def callSolver(self, lp, callback=None):  # noqa: ANN001 (PuLP's signature)
+    def callSolver(self, lp):  # noqa: ANN001 (PuLP's signature)
         import highspy
 
         start = highspy.HighsSolution()
