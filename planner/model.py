@@ -348,8 +348,10 @@ def solve(model: PlanModel, options: SolveOptions) -> Solution:
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "solver.log"
         solver = _solver(options, log, warm=bool(options.warm_start))
+        # Only HiGHS prints (its banner); CBC runs with its output closed, so solves may run side by side.
+        quiet = quiet_stdout() if options.solver == "highs" else contextlib.nullcontext()
         try:
-            with quiet_stdout():
+            with quiet:
                 model.lp.solve(solver)
         except pulp.PulpSolverError as error:
             return Solution("error", {}, 0.0, None, time.perf_counter() - started, f"the solver failed: {error}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -15,7 +16,9 @@ import pandas as pd
 from planner.baseline import rank_and_fill
 from planner.capacity import CapacityResult, CapacitySettings, compute_capacity
 from planner.explain import PRICE_COLUMNS, Exclusion, exclusion_reasons, overflow, skill_prices
-from planner.model import SolveOptions, build_model, solve
+from planner.decompose import decomposable, solve_by_team
+from planner.improve import improve_by_team
+from planner.model import Solution, SolveOptions, build_model, solve
 from planner.problem import PlanProblem, build_problem
 from planner.problems import Problem
 from planner.schema import CapacityTables
@@ -120,7 +123,7 @@ def make_plan(
         left = options.time_limit - (time.perf_counter() - started)
         model_options = replace(options, warm_start=start, earliness=0.0, time_limit=max(left * 0.85, 1.0),
                                 stability=options.stability if options.previous else 0.0)
-        solution = solve(build_model(problem, model_options), model_options)
+        solution = _search(problem, model_options, start)
         if solution.status == "infeasible":
             return _infeasible(problem, net, baseline_objective, overflow(problem, options), started)
         assignments, status, bound, message = solution.assignments, solution.status, solution.bound, solution.message
@@ -145,6 +148,59 @@ def make_plan(
                        "the solver's plan breaks a rule: " + "; ".join(violations[:5]), options)
     result = _result(problem, net, status, assignments, bound, gap, baseline_objective, started, message, options)
     return replace(result, baseline_complete=baseline_valid)
+
+
+def _search(problem: PlanProblem, options: SolveOptions, start: dict[int, tuple[str, int]] | None) -> Solution:
+    """Solve, the way that works for the problem's size; CBC gets help, HiGHS solves the whole model.
+
+    With CBC and several teams: first part by part (:mod:`planner.decompose`), which proves small
+    plans optimal at once. Parts too big to prove that way (many items over many sprints) leave it
+    to the whole model, with team-by-team improvement of the start (:mod:`planner.improve`) alongside:
+    there CBC's search of the whole model rarely gets past its start, but its cuts at the root give
+    the bound. The two run side by side (CBC is a separate process) and the better plan is kept.
+    """
+    by_team = None
+    if decomposable(problem, options):
+        by_team = solve_by_team(problem, replace(options, time_limit=options.time_limit / 2))
+        if by_team.status in ("optimal", "infeasible"):
+            return by_team
+        if by_team.status == "feasible" and (start is None or by_team.objective > _value(problem, start)):
+            start = by_team.assignments
+        options = replace(options, warm_start=start, time_limit=max(options.time_limit - by_team.seconds, 1.0))
+    model = build_model(problem, options)
+    if not _improvable(problem, options, start):
+        return _keep_better(solve(model, options), by_team)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        whole = pool.submit(solve, model, options)
+        improved = improve_by_team(problem, start, options, seconds=options.time_limit - 0.5)
+        solution = whole.result()
+    found = Solution("feasible", improved, _value(problem, improved), None, 0.0)
+    return _keep_better(_keep_better(solution, found), by_team)
+
+
+def _keep_better(solution: Solution, other: Solution | None) -> Solution:
+    """``solution`` with ``other``'s plan when that is more valuable, and the tighter of their bounds.
+
+    ``other`` is a plan found another way (with its own bound, or None): it can only improve on
+    ``solution``, never replace a proof of infeasibility.
+    """
+    if other is None or other.status not in ("optimal", "feasible"):
+        return solution
+    if solution.status not in ("optimal", "feasible"):
+        return other if solution.status == "error" else solution
+    bounds = [b for b in (solution.bound, other.bound) if b is not None]
+    better = other if other.objective > solution.objective else solution
+    status = solution.status if better is solution else "feasible"
+    return replace(better, status=status, bound=min(bounds) if bounds else None, seconds=solution.seconds)
+
+
+def _improvable(problem: PlanProblem, options: SolveOptions, start: dict[int, tuple[str, int]] | None) -> bool:
+    """Team-by-team improvement applies: CBC, a valid start, several teams and sprints, no balance targets.
+
+    Balance targets tie every team's plan to the others', so they are left to the whole model.
+    """
+    return (options.solver == "cbc" and start is not None and len(problem.teams) > 1 and problem.horizon > 1
+            and not options.balance and options.time_limit >= 2.0)
 
 
 def _order_sprints(problem: PlanProblem, assignments: dict[int, tuple[str, int]],

@@ -42,6 +42,7 @@ class PlanItem:
     prerequisites: tuple[int, ...] = ()  # backlog indexes of not-done prerequisites
     teams: tuple[str, ...] = ()  # teams that may take it
     kind: str | None = None  # the item's type (story, bug, tech debt ...), for balance targets
+    first_sprint: int = 0  # first sprint position allowed (set when re-planning part of a plan)
 
     @property
     def total_effort(self) -> float:
@@ -53,7 +54,7 @@ class PlanItem:
         if self.pinned is not None:
             return range(self.pinned, self.pinned + 1)
         last = horizon - 1 if self.last_sprint is None else self.last_sprint
-        return range(0, last + 1)
+        return range(self.first_sprint, last + 1)
 
 
 @dataclass(frozen=True)

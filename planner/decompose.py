@@ -1,0 +1,261 @@
+"""Plans solved exactly part by part, branching on the few dependencies between the parts.
+
+Each team's plan is a small problem that CBC proves optimal in a fraction of a second, but the
+whole model ties twenty of them together, and CBC's search of the whole then takes minutes to prove
+what each team proves alone. Teams that share items (an item several teams may take) form one part;
+dependencies between parts are first dropped, each part is solved alone, and the sum of the parts'
+bounds bounds the whole plan. Where an item is planned before its prerequisite (or without it), the
+search branches on the item's sprint k: either the item goes after k (or not at all), or the
+prerequisite must be planned by k. Branches are taken best bound first, and only the parts a branch
+touches are solved again. Every branch's plans are repaired into a valid plan, so a good plan is at
+hand from the first step.
+
+Parts too big to prove within their share of the time (a team's many items over many sprints) make
+the search give up at once: the caller then improves the plan team by team instead
+(:mod:`planner.improve`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from dataclasses import dataclass, replace
+
+from planner.baseline import rank_and_fill
+from planner.model import Solution, SolveOptions, build_model, solve
+from planner.problem import PlanProblem
+from planner.verify import plan_violations
+
+__all__ = ["solve_by_team", "decomposable", "team_groups"]
+
+Plan = dict[int, tuple[str, int]]
+
+
+def team_groups(problem: PlanProblem) -> list[tuple[str, ...]]:
+    """Teams joined by the items they may share (an item without a team joins every team)."""
+    group = {team: team for team in problem.teams}
+
+    def root(team: str) -> str:
+        while group[team] != team:
+            team = group[team]
+        return team
+
+    for item in problem.items:
+        for other in item.teams[1:]:
+            group[root(other)] = root(item.teams[0])
+    members: dict[str, list[str]] = {}
+    for team in problem.teams:
+        members.setdefault(root(team), []).append(team)
+    return [tuple(teams) for teams in members.values()]
+
+
+def decomposable(problem: PlanProblem, options: SolveOptions) -> bool:
+    """Part by part applies: CBC, teams in more than one part, no balance targets or previous plan.
+
+    Balance targets and the stability bonus of re-planning weigh the parts' plans together, so they
+    are left to the whole model.
+    """
+    return (options.solver == "cbc" and not options.balance and not options.previous
+            and len(team_groups(problem)) > 1)
+
+
+@dataclass(frozen=True)
+class _Node:
+    """A branch: the sprints items are held to, and items that must be planned."""
+
+    first: frozenset[tuple[int, int]] = frozenset()  # (item, first sprint allowed); past the horizon: out
+    last: frozenset[tuple[int, int]] = frozenset()  # (item, last sprint allowed)
+    forced: frozenset[int] = frozenset()
+
+
+def solve_by_team(problem: PlanProblem, options: SolveOptions, part_seconds: float | None = None) -> Solution:
+    """The best plan within ``options.gap`` of the bound, or the best found in ``options.time_limit``.
+
+    ``part_seconds``: the most one part's solve may take (default: half the time shared among the
+    parts); a part not proven optimal in that time ends the search with status ``error``: the
+    parts are too big for this method.
+    """
+    started = time.perf_counter()
+    search = _Search(problem, options, started + options.time_limit, part_seconds)
+    status, best, bound = search.run()
+    values = {item.index: item.value for item in problem.items}
+    if best is None or status == "error":
+        message = "" if status == "infeasible" else "the parts could not be proven in their share of the time"
+        return Solution(status if status != "feasible" else "error", {}, 0.0, None, time.perf_counter() - started,
+                        message)
+    objective = float(sum(values[index] for index in best))
+    return Solution(status, best, objective, max(bound, objective), time.perf_counter() - started)
+
+
+class _TooBig(Exception):
+    """A part was not proven optimal within its share of the time."""
+
+
+class _Search:
+    """Best-bound-first search over branches; each part is solved once per distinct branch."""
+
+    def __init__(self, problem: PlanProblem, options: SolveOptions, stop: float, part_seconds: float | None) -> None:
+        self.problem = problem
+        self.options = replace(options, warm_start=None, earliness=0.0, stability=0.0, previous=None)
+        self.stop = stop
+        self.items = {item.index: item for item in problem.items}
+        self.values = {item.index: item.value for item in problem.items}
+        self.groups = team_groups(problem)
+        self.part_seconds = part_seconds if part_seconds is not None else options.time_limit / (2 * len(self.groups))
+        group_of = {team: number for number, teams in enumerate(self.groups) for team in teams}
+        self.members = [[item for item in problem.items if group_of[item.teams[0]] == number]
+                        for number in range(len(self.groups))]
+        self.relevant = [{item.index for item in mine} | {p for item in mine for p in item.prerequisites}
+                         for mine in self.members]
+        self.solved: dict[tuple, Solution] = {}
+        self.best: Plan | None = None
+        self.best_value = float("-inf")
+        self.unsettled = float("-inf")  # best bound of branches given up before they were settled
+
+    def run(self) -> tuple[str, Plan | None, float]:
+        """Status, best plan and proven bound."""
+        counter = itertools.count()
+        root = _Node()
+        try:
+            parts = self._parts(root)
+        except _TooBig:
+            return "error", None, 0.0
+        if parts is None:
+            return ("error" if time.perf_counter() >= self.stop else "infeasible"), None, 0.0
+        open_nodes = [(-self._bound(parts), next(counter), root, parts)]
+        while open_nodes:
+            top = -open_nodes[0][0]
+            if self._closed(max(top, self.unsettled)):
+                break
+            if time.perf_counter() >= self.stop:
+                return "feasible", self.best, max(top, self.unsettled, self.best_value)
+            _, _, node, parts = heapq.heappop(open_nodes)
+            plan = self._combined(parts)
+            self._offer(plan)
+            children = self._branch(node, plan)
+            if children is None:  # no item before its prerequisite: this branch is settled
+                continue
+            for child in children:
+                try:
+                    child_parts = self._parts(child)
+                except _TooBig:
+                    child_parts = None
+                    self.unsettled = max(self.unsettled, self._bound(parts))  # not ruled out, only not proven
+                if child_parts is None and time.perf_counter() >= self.stop:
+                    self.unsettled = max(self.unsettled, self._bound(parts))  # cut short, not ruled out
+                elif child_parts is not None and not self._closed(self._bound(child_parts)):
+                    heapq.heappush(open_nodes, (-self._bound(child_parts), next(counter), child, child_parts))
+        if self.best is None:
+            return ("error" if self.unsettled > float("-inf") else "infeasible"), None, 0.0
+        bound = max(self.unsettled, self.best_value)
+        return ("optimal" if self._closed(bound) else "feasible"), self.best, bound
+
+    def _closed(self, bound: float) -> bool:
+        """Whether no branch with this bound can beat the best plan by more than the gap."""
+        return self.best is not None and bound - self.best_value <= self.options.gap * max(abs(bound), 1e-9) + 1e-6
+
+    @staticmethod
+    def _bound(parts: list[Solution]) -> float:
+        return sum(part.bound if part.bound is not None else part.objective for part in parts)
+
+    # --- the parts -------------------------------------------------------------------------------
+
+    def _parts(self, node: _Node) -> list[Solution] | None:
+        """Each part's optimal plan under the branch; None when a part has no valid plan or time ran out.
+
+        Raises :class:`_TooBig` when a part is not proven optimal within its share of the time.
+        """
+        parts = []
+        for number in range(len(self.groups)):
+            relevant = self.relevant[number]
+            key = (number, frozenset(pair for pair in node.first if pair[0] in relevant),
+                   frozenset(pair for pair in node.last if pair[0] in relevant), node.forced & relevant)
+            solution = self.solved.get(key)
+            if solution is None:
+                part = self._part(node, number)
+                left = self.stop - time.perf_counter()
+                if part is None or left <= 0:
+                    return None
+                step = replace(self.options, time_limit=max(min(left, self.part_seconds), 0.1))
+                solution = solve(build_model(part, step), step) if part.items else Solution("optimal", {}, 0.0, 0.0, 0.0)
+                if solution.status == "feasible" and time.perf_counter() < self.stop:
+                    raise _TooBig
+                self.solved[key] = solution
+            if solution.status not in ("optimal", "feasible"):
+                return None
+            parts.append(solution)
+        return parts
+
+    def _part(self, node: _Node, number: int) -> PlanProblem | None:
+        """The part's items under the branch, prerequisites in other parts dropped; None if a forced item cannot go."""
+        horizon = self.problem.horizon
+        first: dict[int, int] = {}
+        for index, sprint in node.first:
+            first[index] = max(first.get(index, 0), sprint)
+        last: dict[int, int] = {}
+        for index, sprint in node.last:
+            last[index] = min(last.get(index, horizon - 1), sprint)
+        mine = {item.index for item in self.members[number]}
+        kept = {}
+        for item in self.members[number]:
+            forced = item.must or item.pinned is not None or item.index in node.forced
+            earliest = max(item.first_sprint, first.get(item.index, 0))
+            latest = min(horizon - 1 if item.last_sprint is None else item.last_sprint, last.get(item.index, horizon - 1))
+            if earliest > latest or (item.pinned is not None and not earliest <= item.pinned <= latest):
+                if forced:
+                    return None
+                continue
+            kept[item.index] = replace(item, must=forced, first_sprint=earliest, last_sprint=latest,
+                                       prerequisites=tuple(p for p in item.prerequisites if p in mine))
+        changed = True
+        while changed:  # an item whose prerequisite in this part cannot go cannot go either
+            changed = False
+            for index, item in list(kept.items()):
+                if any(p not in kept for p in item.prerequisites):
+                    if item.must:
+                        return None
+                    del kept[index]
+                    changed = True
+        teams = self.groups[number]
+        return replace(self.problem, items=tuple(kept.values()), teams=teams,
+                       pools=tuple(pool for pool in self.problem.pools if pool.team in teams))
+
+    # --- branching and plans ---------------------------------------------------------------------
+
+    @staticmethod
+    def _combined(parts: list[Solution]) -> Plan:
+        return {index: place for part in parts for index, place in part.assignments.items()}
+
+    def _branch(self, node: _Node, plan: Plan) -> list[_Node] | None:
+        """For the first item planned before its prerequisite (or without it), in sprint k: the item
+        goes after k, or the prerequisite is planned by k. None when there is no such item.
+        """
+        for item in self.problem.items:
+            if item.index not in plan:
+                continue
+            sprint = plan[item.index][1]
+            for prerequisite in item.prerequisites:
+                if prerequisite not in plan or plan[prerequisite][1] > sprint:
+                    return [replace(node, first=node.first | {(item.index, sprint + 1)}),
+                            replace(node, last=node.last | {(prerequisite, sprint)},
+                                    forced=node.forced | {prerequisite})]
+        return None
+
+    def _offer(self, plan: Plan) -> None:
+        """Repair the parts' plans into a valid plan (prerequisites in, no later) and keep it if it is the best."""
+        repaired = dict(plan)
+        changed = True
+        while changed:
+            changed = False
+            for index in list(repaired):
+                sprint = repaired[index][1]
+                if any(p not in repaired or repaired[p][1] > sprint for p in self.items[index].prerequisites):
+                    del repaired[index]
+                    changed = True
+        repaired = rank_and_fill(self.problem, placed_already=repaired) or repaired
+        if plan_violations(self.problem, repaired):
+            return
+        value = sum(self.values[index] for index in repaired)
+        if value > self.best_value:
+            self.best, self.best_value = repaired, value

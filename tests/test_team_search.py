@@ -1,0 +1,142 @@
+"""Team-by-team solving: the exact one-sprint decomposition and the multi-sprint improvement."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from plan_fixtures import backlog, capacity, random_instance
+from planner.baseline import rank_and_fill
+from planner.capacity import CapacitySettings, compute_capacity
+from planner.decompose import decomposable, solve_by_team
+from planner.improve import improve_by_team, team_part
+from planner.model import SolveOptions, build_model, solve
+from planner.problem import build_problem
+from planner.verify import plan_violations
+
+TODAY = date(2026, 1, 1)
+EXACT = SolveOptions(gap=0, time_limit=30)
+TWO_TEAMS = [("Ann", "pod-a", None, 10), ("Bob", "pod-b", None, 10)]
+
+
+def problem_of(items, people=TWO_TEAMS, sprints=3):
+    return build_problem(items, compute_capacity(capacity(people, sprints), CapacitySettings(sprint_count=sprints), TODAY))
+
+
+def index_of(problem, item_id):
+    return problem.ids.index(item_id)
+
+
+def linked_instance(seed: int, items: int = 60, teams: int = 3, any_team: float = 0.0):
+    """random_instance with Must items, prerequisites across teams and a share of items any team may take."""
+    frame, tables = random_instance(items, teams, seed=seed)
+    rng = random.Random(seed)
+    frame["team"] = frame["team"].astype(object)
+    for row in rng.sample(range(items), round(items * any_team)):
+        frame.loc[row, "team"] = None
+    small = [row for row in range(items) if frame.loc[row, "effort"] <= 1]
+    musts = set(rng.sample(small, min(len(small), items // 20)))
+    for row in musts:
+        frame.loc[row, "moscow"] = "Must"
+    for row in rng.sample(range(1, items), items // 5):
+        if row not in musts:
+            frame.loc[row, "depends_on"] = frame.loc[rng.randrange(row), "id"]
+    return frame, tables
+
+
+# --- team_part: one team's share with the rest of the plan held ------------------------------------
+
+def test_team_part_holds_links_to_other_teams():
+    items = backlog(
+        {"id": "B1", "effort": 2, "value": 5, "team": "pod-b"},
+        {"id": "A1", "effort": 2, "value": 5, "team": "pod-a", "depends_on": "B1"},  # B1 planned in S2
+        {"id": "A2", "effort": 2, "value": 1, "team": "pod-a"},
+        {"id": "B2", "effort": 2, "value": 9, "team": "pod-b", "depends_on": "A2"},  # planned in S2, needs A2
+        {"id": "B3", "effort": 2, "value": 1, "team": "pod-b"},  # left out of the plan
+        {"id": "A3", "effort": 2, "value": 5, "team": "pod-a", "depends_on": "B3"},
+        {"id": "A4", "effort": 2, "value": 5, "team": "pod-a", "depends_on": "A3"},
+        {"id": "X", "effort": 2, "value": 5},  # any team; planned by pod-b
+    )
+    problem = problem_of(items)
+    at = {item_id: index_of(problem, item_id) for item_id in problem.ids}
+    plan = {at["B1"]: ("pod-b", 1), at["A2"]: ("pod-a", 0), at["B2"]: ("pod-b", 1), at["X"]: ("pod-b", 0)}
+
+    part = team_part(problem, plan, "pod-a")
+
+    by_id = {item.id: item for item in part.items}
+    assert set(by_id) == {"A1", "A2"}  # A3 waits for B3 (out), A4 for A3; X stays with pod-b
+    assert list(by_id["A1"].sprints(3)) == [1, 2] and by_id["A1"].prerequisites == ()
+    assert by_id["A2"].must and list(by_id["A2"].sprints(3)) == [0, 1]
+    assert part.teams == ("pod-a",) and {pool.team for pool in part.pools} == {"pod-a"}
+
+
+def test_team_part_frees_items_no_team_has_planned():
+    items = backlog({"id": "X", "effort": 2, "value": 5}, {"id": "Y", "effort": 2, "value": 5})
+    problem = problem_of(items)
+    part = team_part(problem, {index_of(problem, "Y"): ("pod-b", 0)}, "pod-a")
+    assert [(item.id, item.teams) for item in part.items] == [("X", ("pod-a",))]
+
+
+# --- improve_by_team --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", [3, 5])
+def test_improvement_keeps_the_plan_valid_and_never_loses_value(seed):
+    frame, tables = linked_instance(seed, items=240, teams=4, any_team=0.1)
+    problem = build_problem(frame, compute_capacity(tables, CapacitySettings(sprint_count=3), TODAY))
+    start = rank_and_fill(problem)
+    assert plan_violations(problem, start) == []
+    values = {item.index: item.value for item in problem.items}
+
+    better = improve_by_team(problem, start, SolveOptions(), seconds=8)
+
+    assert plan_violations(problem, better) == []
+    assert sum(values[i] for i in better) > sum(values[i] for i in start)  # rank-and-fill leaves value here
+
+
+# --- solve_by_team: exact for one sprint ------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(6))
+def test_one_sprint_by_team_matches_the_whole_model(seed):
+    frame, tables = linked_instance(seed, items=150, teams=4)
+    problem = build_problem(frame, compute_capacity(tables, CapacitySettings(sprint_count=1), TODAY))
+    assert decomposable(problem, EXACT)
+
+    by_team = solve_by_team(problem, EXACT)
+    whole = solve(build_model(problem, replace(EXACT, earliness=0)), replace(EXACT, earliness=0))
+
+    assert by_team.status == whole.status == "optimal"
+    assert by_team.objective == pytest.approx(whole.objective)
+    assert by_team.bound == pytest.approx(by_team.objective)
+    assert plan_violations(problem, by_team.assignments) == []
+
+
+def test_one_sprint_by_team_says_infeasible_when_a_must_item_cannot_go():
+    items = backlog({"id": "P", "effort": 8, "value": 1, "team": "pod-b", "moscow": "Must"},
+                    {"id": "Q", "effort": 8, "value": 1, "team": "pod-b", "moscow": "Must"},
+                    {"id": "A", "effort": 1, "value": 5, "team": "pod-a"})
+    problem = problem_of(items, sprints=1)
+    assert solve_by_team(problem, EXACT).status == "infeasible"
+
+
+def test_an_item_two_teams_want_goes_to_one():
+    # X is worth most to both teams' own plans; only one may take it, the other fills with Y.
+    items = backlog({"id": "X", "effort": 10, "value": 50}, {"id": "Y", "effort": 10, "value": 10},
+                    {"id": "Z", "effort": 10, "value": 1})
+    problem = problem_of(items, sprints=1)
+    solution = solve_by_team(problem, EXACT)
+    assert solution.status == "optimal" and solution.objective == 60
+    assert len({team for team, _ in solution.assignments.values()}) == 2
+
+
+def test_a_cross_team_prerequisite_is_planned_when_it_pays():
+    # A (pod-a, 40) needs P (pod-b, 1); pod-b alone would rather take Q (5). Together: P + A = 41 > Q + other.
+    items = backlog({"id": "P", "effort": 10, "value": 1, "team": "pod-b"},
+                    {"id": "Q", "effort": 10, "value": 5, "team": "pod-b"},
+                    {"id": "A", "effort": 10, "value": 40, "team": "pod-a", "depends_on": "P"})
+    problem = problem_of(items, sprints=1)
+    solution = solve_by_team(problem, EXACT)
+    planned = {problem.ids[i] for i in solution.assignments}
+    assert planned == {"P", "A"} and solution.objective == 41 and solution.status == "optimal"
