@@ -178,7 +178,8 @@ class _Search:
                 if part is None or left <= 0:
                     return None
                 step = replace(self.options, time_limit=max(min(left, self.part_seconds), 0.1))
-                solution = solve(build_model(part, step), step) if part.items else Solution("optimal", {}, 0.0, 0.0, 0.0)
+                empty = Solution("optimal", {}, 0.0, 0.0, 0.0)
+                solution = solve(build_model(part, step), step) if part.items else empty
                 if solution.status == "feasible" and time.perf_counter() < self.stop:
                     raise _TooBig
                 self.solved[key] = solution
@@ -201,7 +202,8 @@ class _Search:
         for item in self.members[number]:
             forced = item.must or item.pinned is not None or item.index in node.forced
             earliest = max(item.first_sprint, first.get(item.index, 0))
-            latest = min(horizon - 1 if item.last_sprint is None else item.last_sprint, last.get(item.index, horizon - 1))
+            deadline = horizon - 1 if item.last_sprint is None else item.last_sprint
+            latest = min(deadline, last.get(item.index, horizon - 1))
             if earliest > latest or (item.pinned is not None and not earliest <= item.pinned <= latest):
                 if forced:
                     return None

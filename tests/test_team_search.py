@@ -23,7 +23,8 @@ TWO_TEAMS = [("Ann", "pod-a", None, 10), ("Bob", "pod-b", None, 10)]
 
 
 def problem_of(items, people=TWO_TEAMS, sprints=3):
-    return build_problem(items, compute_capacity(capacity(people, sprints), CapacitySettings(sprint_count=sprints), TODAY))
+    settings = CapacitySettings(sprint_count=sprints)
+    return build_problem(items, compute_capacity(capacity(people, sprints), settings, TODAY))
 
 
 def index_of(problem, item_id):
