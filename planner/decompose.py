@@ -69,15 +69,19 @@ class _Node:
     forced: frozenset[int] = frozenset()
 
 
-def solve_by_team(problem: PlanProblem, options: SolveOptions, part_seconds: float | None = None) -> Solution:
+def solve_by_team(problem: PlanProblem, options: SolveOptions, part_seconds: float | None = None,
+                  part_solves: int | None = None) -> Solution:
     """The best plan within ``options.gap`` of the bound, or the best found in ``options.time_limit``.
 
     ``part_seconds``: the most one part's solve may take (default: half the time shared among the
     parts); a part not proven optimal in that time ends the search with status ``error``: the
-    parts are too big for this method.
+    parts are too big for this method. ``part_solves``: the most parts solved in all (default: three
+    per part and twenty more); a search that needs more stops with the best plan and bound so far
+    (status ``feasible``): many links between the parts make it too wide, and the whole model is
+    the better tool.
     """
     started = time.perf_counter()
-    search = _Search(problem, options, started + options.time_limit, part_seconds)
+    search = _Search(problem, options, started + options.time_limit, part_seconds, part_solves)
     status, best, bound = search.run()
     values = {item.index: item.value for item in problem.items}
     if best is None or status == "error":
@@ -95,7 +99,8 @@ class _TooBig(Exception):
 class _Search:
     """Best-bound-first search over branches; each part is solved once per distinct branch."""
 
-    def __init__(self, problem: PlanProblem, options: SolveOptions, stop: float, part_seconds: float | None) -> None:
+    def __init__(self, problem: PlanProblem, options: SolveOptions, stop: float, part_seconds: float | None,
+                 part_solves: int | None) -> None:
         self.problem = problem
         self.options = replace(options, warm_start=None, earliness=0.0, stability=0.0, previous=None)
         self.stop = stop
@@ -109,6 +114,9 @@ class _Search:
         self.relevant = [{item.index for item in mine} | {p for item in mine for p in item.prerequisites}
                          for mine in self.members]
         self.solved: dict[tuple, Solution] = {}
+        # Plans the method suits take a few solves per part (20 teams, one sprint: 26); a search that
+        # needs many more is better left to the whole model, which it hands a plan and a bound.
+        self.solves_left = part_solves if part_solves is not None else 3 * len(self.groups) + 20
         self.best: Plan | None = None
         self.best_value = float("-inf")
         self.unsettled = float("-inf")  # best bound of branches given up before they were settled
@@ -122,13 +130,13 @@ class _Search:
         except _TooBig:
             return "error", None, 0.0
         if parts is None:
-            return ("error" if time.perf_counter() >= self.stop else "infeasible"), None, 0.0
+            return ("error" if self._spent() else "infeasible"), None, 0.0
         open_nodes = [(-self._bound(parts), next(counter), root, parts)]
         while open_nodes:
             top = -open_nodes[0][0]
             if self._closed(max(top, self.unsettled)):
                 break
-            if time.perf_counter() >= self.stop:
+            if self._spent():
                 return "feasible", self.best, max(top, self.unsettled, self.best_value)
             _, _, node, parts = heapq.heappop(open_nodes)
             plan = self._combined(parts)
@@ -142,7 +150,7 @@ class _Search:
                 except _TooBig:
                     child_parts = None
                     self.unsettled = max(self.unsettled, self._bound(parts))  # not ruled out, only not proven
-                if child_parts is None and time.perf_counter() >= self.stop:
+                if child_parts is None and self._spent():
                     self.unsettled = max(self.unsettled, self._bound(parts))  # cut short, not ruled out
                 elif child_parts is not None and not self._closed(self._bound(child_parts)):
                     heapq.heappush(open_nodes, (-self._bound(child_parts), next(counter), child, child_parts))
@@ -150,6 +158,10 @@ class _Search:
             return ("error" if self.unsettled > float("-inf") else "infeasible"), None, 0.0
         bound = max(self.unsettled, self.best_value)
         return ("optimal" if self._closed(bound) else "feasible"), self.best, bound
+
+    def _spent(self) -> bool:
+        """Out of time, or out of part solves: many links between the parts make the search too wide."""
+        return time.perf_counter() >= self.stop or self.solves_left <= 0
 
     def _closed(self, bound: float) -> bool:
         """Whether no branch with this bound can beat the best plan by more than the gap."""
@@ -175,8 +187,9 @@ class _Search:
             if solution is None:
                 part = self._part(node, number)
                 left = self.stop - time.perf_counter()
-                if part is None or left <= 0:
+                if part is None or self._spent():
                     return None
+                self.solves_left -= 1
                 step = replace(self.options, time_limit=max(min(left, self.part_seconds), 0.1))
                 empty = Solution("optimal", {}, 0.0, 0.0, 0.0)
                 solution = solve(build_model(part, step), step) if part.items else empty

@@ -99,19 +99,51 @@ def test_improvement_keeps_the_plan_valid_and_never_loses_value(seed):
 
 # --- solve_by_team: exact for one sprint ------------------------------------------------------------
 
-@pytest.mark.parametrize("seed", range(6))
-def test_one_sprint_by_team_matches_the_whole_model(seed):
-    frame, tables = linked_instance(seed, items=150, teams=4)
-    problem = build_problem(frame, compute_capacity(tables, CapacitySettings(sprint_count=1), TODAY))
+def linked_problem(seed, sprints):
+    frame, tables = linked_instance(seed, items=150 if sprints == 1 else 60, teams=4)
+    return build_problem(frame, compute_capacity(tables, CapacitySettings(sprint_count=sprints), TODAY))
+
+
+def whole_model(problem):
+    options = replace(EXACT, earliness=0)
+    return solve(build_model(problem, options), options)
+
+
+@pytest.mark.parametrize(("seed", "sprints"), [(seed, 1) for seed in range(6)] + [(seed, 3) for seed in range(4)])
+def test_by_team_matches_the_whole_model(seed, sprints):
+    # Prerequisites across teams (a fifth of the items) make the search branch, here as far as it
+    # takes (up to 400 part solves); the whole model is the referee.
+    problem = linked_problem(seed, sprints)
     assert decomposable(problem, EXACT)
 
-    by_team = solve_by_team(problem, EXACT)
-    whole = solve(build_model(problem, replace(EXACT, earliness=0)), replace(EXACT, earliness=0))
+    by_team = solve_by_team(problem, EXACT, part_solves=1000)
+    whole = whole_model(problem)
 
     assert by_team.status == whole.status == "optimal"
     assert by_team.objective == pytest.approx(whole.objective)
     assert by_team.bound == pytest.approx(by_team.objective)
     assert plan_violations(problem, by_team.assignments) == []
+
+
+def test_a_search_too_wide_hands_over_a_valid_plan_and_an_honest_bound():
+    # 60 items, 4 teams, 3 sprints, 12 prerequisites mostly across teams: the branches multiply
+    # (about 400 part solves to finish), so the search stops at its budget of part solves (32).
+    problem = linked_problem(0, 3)
+    by_team = solve_by_team(problem, EXACT)
+    whole = whole_model(problem)
+
+    assert by_team.status == "feasible" and by_team.seconds < 5
+    assert by_team.objective < whole.objective <= by_team.bound
+    assert plan_violations(problem, by_team.assignments) == []
+
+
+def test_parts_too_big_for_their_share_of_time_give_up_at_once():
+    # 2,000 items for 12 teams over 3 sprints: a team's part is not proven in a tenth of a second.
+    frame, tables = random_instance(2000, 12)
+    problem = build_problem(frame, compute_capacity(tables, CapacitySettings(sprint_count=3), TODAY))
+    result = solve_by_team(problem, SolveOptions(gap=0, time_limit=20), part_seconds=0.1)
+    assert result.status == "error" and result.assignments == {}
+    assert result.seconds < 5
 
 
 def test_one_sprint_by_team_says_infeasible_when_a_must_item_cannot_go():
