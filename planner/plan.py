@@ -17,7 +17,7 @@ from planner.baseline import rank_and_fill
 from planner.capacity import CapacityResult, CapacitySettings, compute_capacity
 from planner.explain import PRICE_COLUMNS, Exclusion, exclusion_reasons, overflow, skill_prices
 from planner.decompose import decomposable, solve_by_team
-from planner.improve import improve_by_team
+from planner.improve import improve_by_team, team_part
 from planner.model import Solution, SolveOptions, build_model, solve
 from planner.problem import PlanProblem, build_problem
 from planner.problems import Problem
@@ -109,37 +109,23 @@ def make_plan(
     if problem.must_problems:
         return _infeasible(problem, net, baseline_objective, list(problem.must_problems), started)
     baseline_valid = not plan_violations(problem, baseline, options.balance)
-    start, horizon_bound = _best_start(problem, options, baseline if baseline_valid else None)
-    if start is not None and horizon_bound is not None and _within_gap(_value(problem, start), horizon_bound, options):
-        # The fill is already within the gap of a proven bound: no need to search further.
-        assignments, status, bound, message = start, "optimal", horizon_bound, ""
-        gap = _gap(_value(problem, start), bound)
-    else:
-        # Value first: with whole-number values the solver prunes by whole units, which the small
-        # sprint-order bonus would take away (a 30 s unproven solve becomes well under a second).
-        # Re-planning keeps its stability bonus here, so a tie does not drop an item already planned.
-        # The time limit covers the whole call: the search gets what the start left, less a share
-        # kept for ordering the sprints.
-        left = options.time_limit - (time.perf_counter() - started)
-        model_options = replace(options, warm_start=start, earliness=0.0, time_limit=max(left * 0.85, 1.0),
-                                stability=options.stability if options.previous else 0.0)
-        solution = _search(problem, model_options, start)
-        if solution.status == "infeasible":
-            return _infeasible(problem, net, baseline_objective, overflow(problem, options), started)
-        assignments, status, bound, message = solution.assignments, solution.status, solution.bound, solution.message
-        if solution.status == "error" and start is not None:
-            assignments, status, bound = start, "feasible", horizon_bound
-            message = f"{solution.message}; showing the best plan found before the search"
-        elif solution.status == "error":
-            return _result(problem, net, "error", {}, None, None, baseline_objective, started, solution.message, options)
-        if start is not None and _value(problem, start) > _value(problem, assignments):
-            # The solver stopped (time limit) before it even matched its starting plan: keep the better.
-            assignments, status = dict(start), "feasible"
-        bounds = [b for b in (bound, horizon_bound) if b is not None]
-        bound = min(bounds) if bounds else None
-        gap = _gap(_value(problem, assignments), bound)
-        if status == "feasible" and gap is not None and gap <= options.gap:
-            status = "optimal"
+    solution, start, horizon_bound = _solve_for_value(problem, options, baseline if baseline_valid else None, started)
+    if solution.status == "infeasible":
+        return _infeasible(problem, net, baseline_objective, overflow(problem, options), started)
+    assignments, status, bound, message = solution.assignments, solution.status, solution.bound, solution.message
+    if solution.status == "error" and start is not None:
+        assignments, status, bound = start, "feasible", horizon_bound
+        message = f"{solution.message}; showing the best plan found before the search"
+    elif solution.status == "error":
+        return _result(problem, net, "error", {}, None, None, baseline_objective, started, solution.message, options)
+    if start is not None and _value(problem, start) > _value(problem, assignments):
+        # The solver stopped (time limit) before it even matched its starting plan: keep the better.
+        assignments, status = dict(start), "feasible"
+    bounds = [b for b in (bound, horizon_bound) if b is not None]
+    bound = min(bounds) if bounds else None
+    gap = _gap(_value(problem, assignments), bound)
+    if status == "feasible" and gap is not None and gap <= options.gap:
+        status = "optimal"
     left = options.time_limit - (time.perf_counter() - started)
     assignments = _order_sprints(problem, assignments, replace(options, time_limit=max(left, 4.0)))
     violations = plan_violations(problem, assignments, options.balance)
@@ -150,32 +136,52 @@ def make_plan(
     return replace(result, baseline_complete=baseline_valid)
 
 
-def _search(problem: PlanProblem, options: SolveOptions, start: dict[int, tuple[str, int]] | None) -> Solution:
-    """Solve, the way that works for the problem's size; CBC gets help, HiGHS solves the whole model.
+def _solve_for_value(problem: PlanProblem, options: SolveOptions, baseline: dict[int, tuple[str, int]] | None,
+                     started: float) -> tuple[Solution, dict[int, tuple[str, int]] | None, float | None]:
+    """The most valuable plan (sprint order comes later), with the start it was searched from and its bound.
 
-    With CBC and several teams: first part by part (:mod:`planner.decompose`), which proves small
-    plans optimal at once. Parts too big to prove that way (many items over many sprints) leave it
-    to the whole model, with team-by-team improvement of the start (:mod:`planner.improve`) alongside:
-    there CBC's search of the whole model rarely gets past its start, but its cuts at the root give
-    the bound. The two run side by side (CBC is a separate process) and the better plan is kept.
+    Value first: with whole-number values the solver prunes by whole units, which the small
+    sprint-order bonus would take away (a 30 s unproven solve becomes well under a second).
+    Re-planning keeps its stability bonus here, so a tie does not drop an item already planned. The
+    time limit covers the whole call: the search gets what the start left, less a share kept for
+    ordering the sprints. With CBC and teams that share no items, part by part comes first
+    (:mod:`planner.decompose`): when it proves the plan, no start is needed.
     """
+    value_options = replace(options, earliness=0.0, stability=options.stability if options.previous else 0.0)
     by_team = None
     if decomposable(problem, options):
-        by_team = solve_by_team(problem, replace(options, time_limit=options.time_limit / 2))
+        by_team = solve_by_team(problem, replace(value_options, time_limit=options.time_limit * 0.85 / 2))
         if by_team.status in ("optimal", "infeasible"):
-            return by_team
-        if by_team.status == "feasible" and (start is None or by_team.objective > _value(problem, start)):
-            start = by_team.assignments
-        options = replace(options, warm_start=start, time_limit=max(options.time_limit - by_team.seconds, 1.0))
+            return by_team, None, None
+    start, horizon_bound = _best_start(problem, options, baseline)
+    if by_team is not None and by_team.status == "feasible" and (
+            start is None or by_team.objective > _value(problem, start)):
+        start = by_team.assignments
+    if start is not None and horizon_bound is not None and _within_gap(_value(problem, start), horizon_bound, options):
+        # The start is already within the gap of a proven bound: no need to search further.
+        found = Solution("optimal", start, _value(problem, start), horizon_bound, 0.0)
+        return _keep_better(found, by_team), start, horizon_bound
+    left = options.time_limit - (time.perf_counter() - started)
+    model_options = replace(value_options, warm_start=start, time_limit=max(left * 0.85, 1.0))
+    return _keep_better(_search(problem, model_options, start), by_team), start, horizon_bound
+
+
+def _search(problem: PlanProblem, options: SolveOptions, start: dict[int, tuple[str, int]] | None) -> Solution:
+    """The whole model's solve and, with CBC and several teams, team-by-team improvement beside it.
+
+    On large multi-sprint plans CBC's search of the whole model rarely gets past its start, but its
+    cuts at the root give the bound; re-planning one team at a time with the rest held
+    (:mod:`planner.improve`) finds the value. The two run side by side (CBC is a separate process)
+    and the better plan is kept. HiGHS solves the whole model itself.
+    """
     model = build_model(problem, options)
     if not _improvable(problem, options, start):
-        return _keep_better(solve(model, options), by_team)
+        return solve(model, options)
     with ThreadPoolExecutor(max_workers=1) as pool:
         whole = pool.submit(solve, model, options)
         improved = improve_by_team(problem, start, options, seconds=options.time_limit - 0.5)
         solution = whole.result()
-    found = Solution("feasible", improved, _value(problem, improved), None, 0.0)
-    return _keep_better(_keep_better(solution, found), by_team)
+    return _keep_better(solution, Solution("feasible", improved, _value(problem, improved), None, 0.0))
 
 
 def _keep_better(solution: Solution, other: Solution | None) -> Solution:
@@ -208,17 +214,41 @@ def _order_sprints(problem: PlanProblem, assignments: dict[int, tuple[str, int]]
     """Second pass: the same items, placed as early as they can go and, re-planning, where they were.
 
     Every chosen item is forced in, so the value stays; the objective is only the sprint order and
-    the stability bonus. A plan that cannot be improved in the time left is kept as it is.
+    the stability bonus. Several teams and no previous plan: each team's items are ordered in turn,
+    the others held (small models, a fraction of the time); otherwise the whole plan at once. A
+    plan that cannot be improved in the time left is kept as it is.
     """
     if not assignments or (problem.horizon == 1 and not options.previous):
         return assignments
-    chosen = tuple(replace(item, must=True) for item in problem.items if item.index in assignments)
+    chosen = replace(problem, items=tuple(replace(item, must=True) for item in problem.items
+                                          if item.index in assignments))
     ordering = replace(options, warm_start=assignments, earliness=1.0, gap=max(options.gap, 1e-3),
                        time_limit=max(min(options.time_limit / 4, 10.0), 1.0))  # a share of what is left
-    solution = solve(build_model(replace(problem, items=chosen), ordering), ordering)
+    if len(problem.teams) > 1 and not options.previous:
+        return _order_team_by_team(chosen, assignments, ordering)
+    solution = solve(build_model(chosen, ordering), ordering)
     if solution.status in ("optimal", "feasible") and set(solution.assignments) == set(assignments):
         return solution.assignments
     return assignments
+
+
+def _order_team_by_team(chosen: PlanProblem, assignments: dict[int, tuple[str, int]],
+                        ordering: SolveOptions) -> dict[int, tuple[str, int]]:
+    """Each team's planned items as early as they go, the other teams' held where they are."""
+    plan = dict(assignments)
+    stop = time.perf_counter() + ordering.time_limit
+    for position, team in enumerate(chosen.teams):
+        part = team_part(chosen, plan, team)
+        left = stop - time.perf_counter()
+        if not part.items or left <= 0:
+            continue
+        mine = {item.index for item in part.items}
+        step = replace(ordering, warm_start={index: plan[index] for index in mine},
+                       time_limit=max(left / (len(chosen.teams) - position), 0.2))
+        solution = solve(build_model(part, step), step)
+        if solution.status in ("optimal", "feasible") and set(solution.assignments) == mine:
+            plan.update(solution.assignments)
+    return plan
 
 
 def _best_start(problem: PlanProblem, options: SolveOptions, baseline: dict[int, tuple[str, int]] | None
