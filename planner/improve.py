@@ -6,55 +6,119 @@ but one team's part (about a hundred items over a few sprints) it searches prope
 part is re-planned from where it is, with everything else held: items planned for other teams stay
 where they are, so an item may only follow a prerequisite another team plans, and an item another
 team depends on must stay planned in time. A re-plan is kept only when it adds value, so the plan
-never gets worse.
+never gets worse. Two teams may be re-planned at once (CBC runs as a separate process per solve);
+their plans are checked together before they are kept.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 
-from planner.model import SolveOptions, build_model, solve
+from planner.model import Solution, SolveOptions, build_model, solve
 from planner.problem import PlanItem, PlanProblem
+from planner.verify import plan_violations
 
 __all__ = ["improve_by_team", "team_part"]
 
 Plan = dict[int, tuple[str, int]]
 
 
-def improve_by_team(problem: PlanProblem, plan: Plan, options: SolveOptions, seconds: float) -> Plan:
-    """A plan at least as valuable as ``plan``, from re-planning each team in turn within ``seconds``.
+_WINDOWS = (2, 3)  # sprints re-planned at once after a first round over each team's whole horizon
 
-    Teams with the most value left out go first; the round repeats while time is left and the last
-    round still found value. ``plan`` must be valid; so is the result.
+
+def improve_by_team(problem: PlanProblem, plan: Plan, options: SolveOptions, seconds: float,
+                    busy: Callable[[], bool] | None = None,
+                    enough: Callable[[float], bool] | None = None) -> Plan:
+    """A plan at least as valuable as ``plan``, from re-planning one team (and a few sprints) at a time.
+
+    Rounds: each team's whole horizon (briefly: a team's whole part is hard to finish), then each
+    team two sprints at a time, then three, and again, until a whole cycle adds no value or
+    ``seconds`` are spent. Teams with the most value left out go first. Two re-plans run side by
+    side when ``busy`` (the other work sharing the machine) says the second core is free; the
+    search stops early when ``enough`` says a plan of this value is good enough (within the gap of
+    a bound). ``plan`` must be valid; so is the result.
     """
     stop = time.perf_counter() + seconds
-    plan = dict(plan)
     values = {item.index: item.value for item in problem.items}
-    improved = True
-    while improved and time.perf_counter() < stop:
-        improved = False
-        teams = _teams_by_value_left_out(problem, plan, values)
-        for position, team in enumerate(teams):
-            left = stop - time.perf_counter()
-            if left < 0.2:
-                break
-            part = team_part(problem, plan, team)
-            if not part.items:
-                continue
-            current = {index: place for index, place in plan.items() if place[0] == team}
-            step = replace(options, warm_start=current, time_limit=max(left / (len(teams) - position), 0.2),
-                           earliness=0.0, previous=None, stability=0.0, gap=0.0)
-            solution = solve(build_model(part, step), step)
-            if solution.status not in ("optimal", "feasible"):
-                continue
-            gained = sum(values[i] for i in solution.assignments) - sum(values[i] for i in current)
-            if gained > 0:
-                for index in current:
-                    del plan[index]
-                plan.update(solution.assignments)
-                improved = True
+    plan = dict(plan)
+    best = sum(values[index] for index in plan)
+    kinds = [None] + [size for size in _WINDOWS if size < problem.horizon]
+    whole_team_cap = seconds / (2 * max(len(problem.teams), 1))
+    rounds_without_gain, round_number = 0, 0
+    running: dict[Future, tuple[str, range]] = {}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        while rounds_without_gain < len(kinds) and time.perf_counter() < stop:
+            kind = kinds[round_number % len(kinds)]
+            queue = deque(_tasks(problem, plan, values, kind))
+            gained = False
+            while (queue or running) and time.perf_counter() < stop:
+                if enough is not None and enough(best):
+                    rounds_without_gain = len(kinds)  # good enough: no further rounds
+                    break
+                workers = 1 if busy is not None and busy() else 2
+                busy_teams = {team for team, _ in running.values()}
+                for _ in range(len(queue)):
+                    if len(running) >= workers:
+                        break
+                    team, window = queue.popleft()
+                    if team in busy_teams:  # one re-plan per team at a time
+                        queue.append((team, window))
+                        continue
+                    cap = whole_team_cap if kind is None and round_number < len(kinds) else seconds
+                    step = _step(problem, plan, team, window, options, stop, workers, len(queue) + 1, cap)
+                    if step is not None:
+                        running[pool.submit(solve, build_model(*step), step[1])] = (team, window)
+                        busy_teams.add(team)
+                if not running:
+                    break
+                done, _ = wait(running, timeout=max(min(stop - time.perf_counter(), 0.1), 0.0),
+                               return_when=FIRST_COMPLETED)
+                for future in done:
+                    team, window = running.pop(future)
+                    candidate = _merged(plan, team, window, future.result())
+                    value = sum(values[index] for index in candidate) if candidate is not None else best
+                    # Side by side, two teams' plans can clash through a dependency between them: checked.
+                    if value > best and not plan_violations(problem, candidate):
+                        plan, best, gained = candidate, value, True
+            if rounds_without_gain < len(kinds):
+                rounds_without_gain = 0 if gained else rounds_without_gain + 1
+            round_number += 1
+        for future in running:
+            future.cancel()
     return plan
+
+
+def _tasks(problem: PlanProblem, plan: Plan, values: dict[int, float], size: int | None) -> list[tuple[str, range]]:
+    teams = _teams_by_value_left_out(problem, plan, values)
+    if size is None:
+        return [(team, range(problem.horizon)) for team in teams]
+    return [(team, range(first, first + size)) for team in teams for first in range(problem.horizon - size + 1)]
+
+
+def _step(problem: PlanProblem, plan: Plan, team: str, window: range, options: SolveOptions, stop: float,
+          workers: int, tasks_left: int, cap: float) -> tuple[PlanProblem, SolveOptions] | None:
+    """The part to re-plan and the options to solve it from where it is; None when it has no items."""
+    part = team_part(problem, plan, team, window)
+    left = stop - time.perf_counter()
+    if not part.items or left < 0.1:
+        return None
+    current = {index: place for index, place in plan.items() if place[0] == team and place[1] in window}
+    share = min(max(left * workers / tasks_left, 0.2), cap, left)
+    return part, replace(options, warm_start=current, time_limit=share, earliness=0.0, previous=None,
+                         stability=0.0, gap=0.0, root_only=False)
+
+
+def _merged(plan: Plan, team: str, window: range, solution: Solution) -> Plan | None:
+    """``plan`` with ``team``'s items in ``window`` as ``solution`` places them (None: the solve found no plan)."""
+    if solution.status not in ("optimal", "feasible"):
+        return None
+    merged = {index: place for index, place in plan.items() if place[0] != team or place[1] not in window}
+    merged.update(solution.assignments)
+    return merged
 
 
 def _teams_by_value_left_out(problem: PlanProblem, plan: Plan, values: dict[int, float]) -> list[str]:
@@ -66,18 +130,21 @@ def _teams_by_value_left_out(problem: PlanProblem, plan: Plan, values: dict[int,
     return sorted(problem.teams, key=lambda team: -left_out[team])
 
 
-def team_part(problem: PlanProblem, plan: Plan, team: str) -> PlanProblem:
+def team_part(problem: PlanProblem, plan: Plan, team: str, sprints: range | None = None) -> PlanProblem:
     """``team``'s share of the problem with the rest of ``plan`` held where it is.
 
-    The share: items the team may take that no other team has planned. An item whose prerequisite
-    another team planned may not go before it; one whose prerequisite is held out of the plan stays
-    out; an item another team's planned item depends on must be planned no later than that item.
+    The share: items the team may take that no other team has planned and, given ``sprints``, that
+    the team has not planned outside them; they may go only to ``sprints`` (default: all). An item
+    whose prerequisite is held may not go before it; one whose prerequisite is held out of the plan
+    stays out; an item a held item depends on must be planned no later than that item.
     """
+    window = sprints if sprints is not None else range(problem.horizon)
     free = {
         item.index: item for item in problem.items
-        if team in item.teams and (item.index not in plan or plan[item.index][0] == team)
+        if team in item.teams and (item.index not in plan or (plan[item.index][0] == team
+                                                              and plan[item.index][1] in window))
     }
-    needed_by: dict[int, int] = {}  # free item -> last sprint an item planned elsewhere allows it
+    needed_by: dict[int, int] = {}  # free item -> last sprint an item held in the plan allows it
     for item in problem.items:
         if item.index in free or item.index not in plan:
             continue
@@ -89,21 +156,23 @@ def team_part(problem: PlanProblem, plan: Plan, team: str) -> PlanProblem:
         outside = [p for p in item.prerequisites if p not in free]
         if any(p not in plan for p in outside):
             continue  # a prerequisite held out of the plan keeps this item out too
-        parts[index] = _held(item, team, plan, outside, needed_by.get(index))
+        held = _held(item, team, plan, outside, needed_by.get(index), window)
+        if held.must or list(held.sprints(problem.horizon)):
+            parts[index] = held
     _drop_unreachable(parts)
     return replace(problem, items=tuple(parts.values()), teams=(team,), pools=tuple(problem.team_pools(team)))
 
 
-def _held(item: PlanItem, team: str, plan: Plan, outside: list[int], needed_by: int | None) -> PlanItem:
-    first = max((plan[p][1] for p in outside), default=0)
-    last = item.last_sprint
+def _held(item: PlanItem, team: str, plan: Plan, outside: list[int], needed_by: int | None, window: range) -> PlanItem:
+    first = max([plan[p][1] for p in outside] + [window.start, item.first_sprint])
+    last = window.stop - 1 if item.last_sprint is None else min(item.last_sprint, window.stop - 1)
     if needed_by is not None:
-        last = needed_by if last is None else min(last, needed_by)
+        last = min(last, needed_by)
     return replace(
         item,
         teams=(team,),
         must=item.must or needed_by is not None,
-        first_sprint=max(item.first_sprint, first),
+        first_sprint=first,
         last_sprint=last,
         prerequisites=tuple(p for p in item.prerequisites if p not in outside),
     )

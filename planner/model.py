@@ -47,6 +47,7 @@ class SolveOptions:
     previous: Mapping[str, tuple[str, str]] | None = None  # id -> (team, sprint) of the last plan
     warm_start: Mapping[int, tuple[str, int]] | None = None  # backlog index -> (team, sprint position)
     balance: Mapping[str, float] | None = None  # item type -> least share of the planned effort (0-1)
+    root_only: bool = False  # CBC: stop after the root node (its cuts give the bound; no branching)
 
     def __post_init__(self) -> None:
         if self.solver not in SOLVERS:
@@ -388,7 +389,7 @@ def _solver(options: SolveOptions, log: Path, warm: bool) -> pulp.LpSolver:
         return solver_class(msg=False, timeLimit=options.time_limit, gapRel=options.gap, threads=options.threads)
     return pulp.PULP_CBC_CMD(
         msg=False, timeLimit=options.time_limit, gapRel=options.gap, threads=options.threads, warmStart=warm,
-        logPath=str(log),
+        logPath=str(log), maxNodes=0 if options.root_only else None,
     )
 
 

@@ -18,7 +18,7 @@ from planner.capacity import CapacityResult, CapacitySettings, compute_capacity
 from planner.explain import PRICE_COLUMNS, Exclusion, exclusion_reasons, overflow, skill_prices
 from planner.decompose import decomposable, solve_by_team
 from planner.improve import improve_by_team, team_part
-from planner.model import Solution, SolveOptions, build_model, solve
+from planner.model import PlanModel, Solution, SolveOptions, build_model, solve
 from planner.problem import PlanProblem, build_problem
 from planner.problems import Problem
 from planner.schema import CapacityTables
@@ -178,10 +178,32 @@ def _search(problem: PlanProblem, options: SolveOptions, start: dict[int, tuple[
     if not _improvable(problem, options, start):
         return solve(model, options)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        whole = pool.submit(solve, model, options)
-        improved = improve_by_team(problem, start, options, seconds=options.time_limit - 0.5)
+        whole = pool.submit(_bound_first, model, options)
+
+        def within_gap(value: float) -> bool:
+            bound = whole.result().bound if whole.done() else None
+            return bound is not None and _within_gap(value, bound, options)
+
+        improved = improve_by_team(problem, start, options, seconds=options.time_limit - 0.5,
+                                   busy=lambda: not whole.done(), enough=within_gap)
         solution = whole.result()
     return _keep_better(solution, Solution("feasible", improved, _value(problem, improved), None, 0.0))
+
+
+def _bound_first(model: PlanModel, options: SolveOptions) -> Solution:
+    """The whole model's root (its cuts give the bound), then its full search only if the root was quick.
+
+    On a large model the root takes a good part of the time and the search after it finds neither
+    value nor bound, so stopping there frees the second core for team-by-team improvement; a small
+    model's root takes a moment and its search proves the plan optimal.
+    """
+    started = time.perf_counter()
+    root = solve(model, replace(options, root_only=True))
+    spent = time.perf_counter() - started
+    if root.status not in ("optimal", "feasible") or root.status == "optimal" or spent > options.time_limit / 4:
+        return root
+    search = replace(options, warm_start=root.assignments, time_limit=max(options.time_limit - spent, 1.0))
+    return _keep_better(solve(model, search), root)
 
 
 def _keep_better(solution: Solution, other: Solution | None) -> Solution:

@@ -81,6 +81,26 @@ def test_team_part_frees_items_no_team_has_planned():
     assert [(item.id, item.teams) for item in part.items] == [("X", ("pod-a",))]
 
 
+def test_team_part_over_a_window_holds_the_team_s_other_sprints():
+    items = backlog(
+        {"id": "A0", "effort": 2, "value": 5, "team": "pod-a"},  # planned in S1, outside the window
+        {"id": "A1", "effort": 2, "value": 5, "team": "pod-a", "depends_on": "A0"},  # planned in S2
+        {"id": "A2", "effort": 2, "value": 5, "team": "pod-a"},  # planned in S3
+        {"id": "A3", "effort": 2, "value": 5, "team": "pod-a", "deadline": "2026-02-20"},  # not planned
+        {"id": "A4", "effort": 2, "value": 5, "team": "pod-a", "deadline": "2026-01-16"},  # not planned, due in S1
+    )
+    problem = problem_of(items)
+    at = {item_id: index_of(problem, item_id) for item_id in problem.ids}
+    plan = {at["A0"]: ("pod-a", 0), at["A1"]: ("pod-a", 1), at["A2"]: ("pod-a", 2)}
+
+    part = team_part(problem, plan, "pod-a", sprints=range(1, 3))
+
+    by_id = {item.id: item for item in part.items}
+    assert set(by_id) == {"A1", "A2", "A3"}  # A0 is held in S1; A4 can only go to S1, outside the window
+    assert [list(by_id[i].sprints(3)) for i in ("A1", "A2", "A3")] == [[1, 2], [1, 2], [1, 2]]
+    assert by_id["A1"].prerequisites == ()  # A0 is held before the window
+
+
 # --- improve_by_team --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("seed", [3, 5])
@@ -95,6 +115,24 @@ def test_improvement_keeps_the_plan_valid_and_never_loses_value(seed):
 
     assert plan_violations(problem, better) == []
     assert sum(values[i] for i in better) > sum(values[i] for i in start)  # rank-and-fill leaves value here
+
+
+def test_improvement_stops_when_the_plan_is_good_enough():
+    frame, tables = linked_instance(3, items=240, teams=4, any_team=0.1)
+    problem = build_problem(frame, compute_capacity(tables, CapacitySettings(sprint_count=3), TODAY))
+    start = rank_and_fill(problem)
+    values = {item.index: item.value for item in problem.items}
+    target = sum(values[i] for i in start) + 1
+    seen = []
+
+    def enough(value):
+        seen.append(value)
+        return value >= target
+
+    better = improve_by_team(problem, start, SolveOptions(), seconds=60, enough=enough)
+
+    assert sum(values[i] for i in better) >= target
+    assert seen[-1] >= target and all(value < target for value in seen[:-1])  # asked again until met, then stopped
 
 
 # --- solve_by_team: exact for one sprint ------------------------------------------------------------
