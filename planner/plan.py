@@ -171,8 +171,9 @@ def _search(problem: PlanProblem, options: SolveOptions, start: dict[int, tuple[
 
     On large multi-sprint plans CBC's search of the whole model rarely gets past its start, but its
     cuts at the root give the bound; re-planning one team at a time with the rest held
-    (:mod:`planner.improve`) finds the value. The two run side by side (CBC is a separate process)
-    and the better plan is kept. HiGHS solves the whole model itself.
+    (:mod:`planner.improve`) finds the value. The two run side by side (CBC is a separate process),
+    the improvement stops once the whole model's bound shows its plan within the gap, and the
+    better plan is kept. HiGHS solves the whole model itself.
     """
     model = build_model(problem, options)
     if not _improvable(problem, options, start):
@@ -181,8 +182,11 @@ def _search(problem: PlanProblem, options: SolveOptions, start: dict[int, tuple[
         whole = pool.submit(_bound_first, model, options)
 
         def within_gap(value: float) -> bool:
-            bound = whole.result().bound if whole.done() else None
-            return bound is not None and _within_gap(value, bound, options)
+            """Enough improving: the whole model proved its own plan, or bounds this one within the gap."""
+            if not whole.done():
+                return False
+            proven = whole.result()
+            return proven.status == "optimal" or (proven.bound is not None and _within_gap(value, proven.bound, options))
 
         improved = improve_by_team(problem, start, options, seconds=options.time_limit - 0.5,
                                    busy=lambda: not whole.done(), enough=within_gap)
