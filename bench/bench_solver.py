@@ -17,9 +17,10 @@ Cases (targets are the product's, the script only reports them):
 For each case and solver the script times the pieces on their own (compute_capacity, build_problem,
 rank_and_fill, the warm start make_plan picks (``planner.plan._best_start`` when the library has
 it, else the rank-and-fill plan), build_model (for the model's size), the value-first search
-make_plan runs (``planner.plan._search``: part by part, or team-by-team improvement beside the
-whole model), then the LP-relaxation prices make_plan computes for its reasons), and then
-``make_plan`` end to end, which also orders the sprints and checks the plan. The first line names the library
+make_plan runs (``planner.plan._solve_for_value``: part by part, or its own warm start and then
+team-by-team improvement beside the whole model), then the LP-relaxation prices make_plan computes
+for its reasons), and then ``make_plan`` end to end, which also orders the sprints and checks the
+plan. The first line names the library
 state measured (git commit and a hash of planner/model.py), since the model keeps changing.
 
 The data: efforts 0.5-8 days (mostly 1-3), values 1-40 on a WSJF cost-of-delay scale loosely
@@ -66,10 +67,10 @@ try:  # the warm start make_plan uses, when the library has one (private: checke
     from planner.plan import _best_start  # noqa: E402
 except ImportError:  # pragma: no cover - older library
     _best_start = None
-try:  # the search make_plan runs after the warm start (private: checked at run time)
-    from planner.plan import _search  # noqa: E402
+try:  # the value-first search make_plan runs (private: checked at run time)
+    from planner.plan import _solve_for_value  # noqa: E402
 except ImportError:  # pragma: no cover - older library
-    _search = None
+    _solve_for_value = None
 
 SKILLS = ("backend", "frontend", "ios", "design", "data")
 SKILL_WEIGHTS = (0.34, 0.24, 0.14, 0.13, 0.15)
@@ -286,15 +287,18 @@ def run_pieces(data: Data, options: SolveOptions) -> dict[str, object]:
             found = start
         start, start_bound = found if isinstance(found, tuple) else (found, None)
     start_objective = sum(values[i] for i in start) if start else None
-    # The value-first search make_plan runs (planner.plan._search when the library has it: part by
-    # part, team-by-team improvement beside the whole model), else a plain solve of the whole model.
+    # The value-first search make_plan runs (planner.plan._solve_for_value when the library has it:
+    # part by part, else its own warm start and team-by-team improvement beside the whole model),
+    # else a plain solve of the whole model from the warm start.
     model_options = replace(options, warm_start=start, earliness=0.0, stability=0.0,
                             time_limit=max(options.time_limit - t_start, 1.0) * 0.85)
     model, t_build = _timed(lambda: build_model(problem, model_options))
     variables, constraints = len(model.lp.variables()), model.lp.numConstraints()
     binaries = len(model.x)
-    if _search is not None:
-        solution, t_solve = _timed(lambda: _search(problem, model_options, start))
+    if _solve_for_value is not None:
+        baseline_start = baseline if baseline_valid else None
+        (solution, _, _), t_solve = _timed(
+            lambda: _solve_for_value(problem, options, baseline_start, time.perf_counter()))
     else:  # pragma: no cover - older library
         solution, t_solve = _timed(lambda: solve(model, model_options))
     _, t_prices = _timed(lambda: skill_prices(problem, options))
@@ -353,7 +357,7 @@ def report(case: Case, solver: str, row: dict[str, object]) -> None:
               f"(value {_fmt(row['start_objective'], '.0f')}"
               + (f", bound {_fmt(row['start_bound'], '.1f')}" if row.get("start_bound") is not None else "")
               + f") | build_model {_fmt(row['build_s'])} s | "
-              f"search {_fmt(row['solve_s'])} s | prices (LP) {_fmt(row['prices_s'])} s")
+              f"value search {_fmt(row['solve_s'])} s | prices (LP) {_fmt(row['prices_s'])} s")
         print(f"  model: {row['variables']:,} variables ({row['binaries']:,} binary), {row['constraints']:,} "
               f"constraints, {row['candidates']:,} candidate items")
         print(f"  {row['status']}: objective {_fmt(row['objective'], '.1f')}, bound {_fmt(row['bound'], '.1f')}, "
