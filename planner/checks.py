@@ -166,10 +166,6 @@ def _norm_type(text: str) -> str:
     return re.sub(r"[\s_\-]+", " ", text.casefold()).strip()
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def _fmt(amount: float) -> str:
     return f"{amount:g}"
 
