@@ -8,7 +8,7 @@ import pytest
 
 from plan_fixtures import backlog, capacity, random_instance
 from planner.capacity import CapacitySettings
-from planner.model import SolveOptions
+from planner.model import SolveOptions, build_model, fillable_capacity
 from planner.plan import make_plan
 from planner.problem import build_problem
 from planner.capacity import compute_capacity
@@ -256,3 +256,29 @@ def test_balance_targets_over_100_percent_are_refused():
 
     with pytest.raises(PlannerError, match="more than 100 %"):
         SolveOptions(balance={"bug": 0.6, "tech debt": 0.5})
+
+
+@pytest.mark.parametrize(("capacity", "efforts", "fillable"), [
+    (9.6, [1, 2, 3, 5], 9),  # whole points
+    (8.9, [0.5, 1.5, 2], 8.5),  # half days
+    (8.9999999, [0.5, 1], 9),  # float noise in the capacity is not a lost half day
+    (8.9, [2.6, 1.3], 7.8),  # a common step of 1.3
+    (0.4, [0.5], 0),
+    (8.9, [0.123456], 8.9),  # no step of at least 1/100: as it is
+])
+def test_capacity_rows_state_what_the_efforts_can_fill(capacity, efforts, fillable):
+    assert fillable_capacity(capacity, efforts) == pytest.approx(fillable)
+
+
+def test_capacity_rows_of_the_model_hold_whole_steps():
+    # 1-point items, capacities of 7.5 and 9.6 points a sprint: the rows say 7 and 9 (the LP
+    # relaxation of 7.5 and 9.6 would promise 17.1 items a sprint where 16 fit), and the plan is 48.
+    items = backlog(*({"id": f"U-{n}", "effort": 1, "value": 1} for n in range(80)))
+    people = [("Ann", "pod-a", None, 7.5), ("Bob", "pod-b", None, 9.6)]
+    settings = CapacitySettings(sprint_count=3)
+    problem = build_problem(items, compute_capacity(capacity(people, 3), settings, TODAY))
+    model = build_model(problem, EXACT)
+    rows = {row.name: -row.constant for row in model.lp.constraints() if row.name.startswith("skills_")}
+    assert sorted(set(rows.values())) == [7, 9] and len(rows) == 6  # 2 teams x 3 sprints
+    result = run(items, people, sprints=3, options=SolveOptions(gap=0, time_limit=10))
+    assert result.status == "optimal" and result.objective == result.bound == 48
