@@ -6,14 +6,16 @@ from pages import _state
 
 st.set_page_config(page_title="Sprint planner", page_icon=":material/event_available:", layout="wide")
 
-navigation = st.navigation([
+pages = [
     st.Page("pages/data.py", title="Data", icon=":material/table_view:", default=True),
     st.Page("pages/refinement.py", title="Refinement", icon=":material/checklist:"),
     st.Page("pages/capacity.py", title="Capacity", icon=":material/groups:"),
     st.Page("pages/plan.py", title="Plan", icon=":material/event_available:"),
     st.Page("pages/scenarios.py", title="Scenarios", icon=":material/compare:"),
     st.Page("pages/export.py", title="Export", icon=":material/download:"),
-])
+]
+navigation = st.navigation(pages)
 _state.init_session()
+_state.open_requested_page(pages)
 _state.scenario_picker()
 navigation.run()

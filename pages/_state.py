@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlparse
 
 import pandas as pd
 import streamlit as st
@@ -25,6 +26,7 @@ from planner.store import Scenario, ScenarioSummary, Store
 from planner.value import VALUE_RULES, apply_value_rule
 
 SCENARIO_KEY = "planner_scenario_id"
+OPEN_PAGE_KEY = "planner_open_page"  # the page a link asked for before the router first ran
 PICKER_KEY = "planner_scenario_picker"
 # What-if state that belongs to one scenario: dropped when another scenario is chosen.
 _SCENARIO_STATE = ("planner_value_rule", "planner_headcount", "planner_overrides", "planner_previous",
@@ -46,6 +48,14 @@ def init_session() -> None:
     st.session_state.setdefault(SCENARIO_KEY, None)
 
 
+def open_requested_page(pages: list[Any]) -> None:
+    """Open the page a link asked for before the router first ran (see current_scenario); else nothing."""
+    wanted = st.session_state.pop(OPEN_PAGE_KEY, None)
+    target = next((page for page in pages if wanted and page.url_path == wanted), None)
+    if target is not None:
+        st.switch_page(target)
+
+
 def scenarios() -> list[ScenarioSummary]:
     """Saved scenarios, newest first."""
     return store().list()
@@ -61,7 +71,9 @@ def current_scenario() -> Scenario | None:
     """The scenario picked in the sidebar, or None when there is none."""
     if SCENARIO_KEY not in st.session_state:
         # A page opened on its own: a link straight to it on a fresh server runs the page without
-        # app.py (Streamlit falls back to the pages/ folder until st.navigation has run once).
+        # app.py (Streamlit falls back to the pages/ folder until st.navigation has run once). The
+        # router runs first, then opens the page the link asked for (open_requested_page).
+        st.session_state[OPEN_PAGE_KEY] = urlparse(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
         st.switch_page("app.py")
     scenario_id = st.session_state.get(SCENARIO_KEY)
     summary = next((s for s in scenarios() if s.id == scenario_id), None)

@@ -7,6 +7,7 @@ Screenshots go to ``test-artifacts/`` (git-ignored).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import socket
@@ -52,9 +53,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, sync_playwright):
-    folder = tmp_path_factory.mktemp("server")
+@contextlib.contextmanager
+def _streamlit(folder: Path):
+    """A Streamlit server of the app on a free port, with its own database in ``folder``; yields its URL."""
     port = _free_port()
     log = (folder / "streamlit.log").open("w")
     env = {**os.environ, "PLANNER_DB": str(folder / "planner.duckdb")}
@@ -75,13 +76,21 @@ def server(tmp_path_factory, sync_playwright):
     else:
         process.terminate()
         pytest.fail(f"streamlit did not start in 60 s: {(folder / 'streamlit.log').read_text()[-2000:]}")
-    yield url
-    process.terminate()
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, sync_playwright):
+    with _streamlit(tmp_path_factory.mktemp("server")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -197,3 +206,19 @@ def test_upload_save_plan_and_move_a_slider(server, browser):
         assert len(planned) == int(_metric_after_upload)
     finally:
         page.close()
+
+
+def test_a_link_to_a_page_opens_that_page_on_a_fresh_server(tmp_path, sync_playwright, browser):
+    # Until the router has run once, Streamlit serves pages/plan.py on its own; the page hands over
+    # to the router, which must then open the Plan page the link asked for, not the default page.
+    with _streamlit(tmp_path) as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        try:
+            page.goto(f"{url}/plan")
+            page.get_by_role("heading", name="Plan").first.wait_for(timeout=30_000)
+            page.get_by_test_id("stMetricValue").first.wait_for(timeout=30_000)
+            assert page.url.rstrip("/").endswith("/plan")
+            assert page.get_by_test_id("stSlider").count() >= 1
+            assert page.get_by_role("heading", name="Data").count() == 0
+        finally:
+            page.close()
