@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 
 from planner.baseline import rank_and_fill
 from planner.model import Solution, SolveOptions, build_model, solve
-from planner.problem import PlanProblem
+from planner.problem import PlanProblem, drop_unreachable
 from planner.verify import plan_violations
 
 __all__ = ["solve_by_team", "decomposable", "team_groups"]
@@ -223,15 +223,8 @@ class _Search:
                 continue
             kept[item.index] = replace(item, must=forced, first_sprint=earliest, last_sprint=latest,
                                        prerequisites=tuple(p for p in item.prerequisites if p in mine))
-        changed = True
-        while changed:  # an item whose prerequisite in this part cannot go cannot go either
-            changed = False
-            for index, item in list(kept.items()):
-                if any(p not in kept for p in item.prerequisites):
-                    if item.must:
-                        return None
-                    del kept[index]
-                    changed = True
+        if any(item.must for item in drop_unreachable(kept)):  # a forced item whose prerequisite cannot go
+            return None
         teams = self.groups[number]
         return replace(self.problem, items=tuple(kept.values()), teams=teams,
                        pools=tuple(pool for pool in self.problem.pools if pool.team in teams))

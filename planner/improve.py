@@ -19,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 
 from planner.model import Solution, SolveOptions, build_model, solve
-from planner.problem import PlanItem, PlanProblem
+from planner.problem import PlanItem, PlanProblem, drop_unreachable
 from planner.verify import plan_violations
 
 __all__ = ["improve_by_team", "team_part"]
@@ -159,7 +159,7 @@ def team_part(problem: PlanProblem, plan: Plan, team: str, sprints: range | None
         held = _held(item, team, plan, outside, needed_by.get(index), window)
         if held.must or list(held.sprints(problem.horizon)):
             parts[index] = held
-    _drop_unreachable(parts)
+    drop_unreachable(parts)
     return replace(problem, items=tuple(parts.values()), teams=(team,), pools=tuple(problem.team_pools(team)))
 
 
@@ -176,14 +176,3 @@ def _held(item: PlanItem, team: str, plan: Plan, outside: list[int], needed_by: 
         last_sprint=last,
         prerequisites=tuple(p for p in item.prerequisites if p not in outside),
     )
-
-
-def _drop_unreachable(parts: dict[int, PlanItem]) -> None:
-    """Remove items whose prerequisite is no longer in the part (repeat until settled)."""
-    changed = True
-    while changed:
-        changed = False
-        for index, item in list(parts.items()):
-            if any(p not in parts for p in item.prerequisites):
-                del parts[index]
-                changed = True

@@ -20,7 +20,8 @@ import pandas as pd
 from planner.capacity import CapacityResult
 from planner.schema import EFFORT_PREFIX, effort_skill_columns, split_list
 
-__all__ = ["GENERAL", "PlanItem", "Pool", "PlanProblem", "allocate", "build_problem", "pool_serves"]
+__all__ = ["GENERAL", "PlanItem", "Pool", "PlanProblem", "allocate", "build_problem", "drop_unreachable",
+           "pool_serves"]
 
 GENERAL = "general"
 _EPSILON = 1e-9
@@ -98,6 +99,19 @@ class PlanProblem:
     def skill_capacity(self, team: str, skill: str, sprint: int) -> float:
         """Most days (or points) ``team`` can put on ``skill`` in ``sprint``."""
         return sum(pool.capacity[sprint] for pool in self.team_pools(team) if pool_serves(pool, skill))
+
+
+def drop_unreachable(items: dict[int, PlanItem]) -> list[PlanItem]:
+    """Remove, in place, items whose prerequisite is not among ``items`` (repeated until settled); returns them."""
+    dropped = []
+    changed = True
+    while changed:
+        changed = False
+        for index, item in list(items.items()):
+            if any(p not in items for p in item.prerequisites):
+                dropped.append(items.pop(index))
+                changed = True
+    return dropped
 
 
 def _text(value: object) -> str | None:
