@@ -15,6 +15,16 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 
 
+def open_page(page: str, timeout: float = 120):
+    """The app run through its router (app.py), switched to ``page`` (e.g. "pages/plan.py"); no exception."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=timeout).run()
+    at.switch_page(page).run()
+    assert not at.exception
+    return at
+
+
 def write_xlsx(path: Path, sheets: dict[str, Sequence[Sequence[object]]], merges: dict[str, list[str]] | None = None) -> Path:
     """Write ``{sheet: rows}`` to a real xlsx file; strings are stored as text, never formulas."""
     workbook = openpyxl.Workbook()

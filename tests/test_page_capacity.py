@@ -11,7 +11,7 @@ import pytest
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO
+from conftest import REPO, open_page
 from planner.capacity import LEDGER_STEPS, CapacitySettings, compute_capacity
 from planner.errors import PlannerError
 from planner.ingest import read_capacity
@@ -87,10 +87,8 @@ def test_waterfall_of_the_sample_ends_at_each_team_sprint_net_and_the_table_matc
 
 
 
-def open_page() -> AppTest:
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
-    at.switch_page(PAGE).run()
-    assert not at.exception
+def capacity_page() -> AppTest:
+    at = open_page(PAGE, timeout=60)
     assert [title.value for title in at.title] == ["Capacity"]
     return at
 
@@ -125,7 +123,7 @@ def seed_editor(at: AppTest, sheet: str, *, added=(), edited=None) -> None:
 
 
 def test_page_shows_waterfall_table_contention_and_editors(database):
-    at = open_page()
+    at = capacity_page()
     at.slider(key="planner_sprints_widget").set_value(3).run()
     at.button_group(key="planner_capacity_team").set_value("pod-platform").run()
     assert not at.exception
@@ -161,7 +159,7 @@ def test_page_shows_waterfall_table_contention_and_editors(database):
 
 
 def test_buffer_slider_lowers_net_capacity(database):
-    at = open_page()
+    at = capacity_page()
     before = net_table(at)["net"]
     at.slider(key="planner_buffer_pct_widget").set_value(20).run()
     assert not at.exception
@@ -174,7 +172,7 @@ def test_buffer_slider_lowers_net_capacity(database):
 
 
 def test_adding_an_ooo_row_lowers_the_team_net_and_is_saved(database):
-    at = open_page()
+    at = capacity_page()
     before = net_table(at)["net"]
     saved_at = saved_scenario(database).updated_at
     seed_editor(at, "ooo", added=[{"name": "Maya Patel", "start": "2026-11-30", "end": "2026-12-11"}])
@@ -204,7 +202,7 @@ def test_adding_an_ooo_row_lowers_the_team_net_and_is_saved(database):
 
 
 def test_a_row_ending_before_it_starts_or_naming_no_one_saves_nothing(database):
-    at = open_page()
+    at = capacity_page()
     before = saved_scenario(database)
     seed_editor(at, "ooo", added=[{"name": "Maya Patel", "start": "2026-12-11", "end": "2026-11-30"}])
     seed_editor(at, "oncall", edited={1: {"name": "Nobody Atall"}})

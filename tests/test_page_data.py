@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import DATA, REPO, csv_bytes
+from conftest import DATA, REPO, csv_bytes, open_page
 from planner.errors import PlannerError
 from planner.sample import SAMPLE_JIRA_CSV, SAMPLE_NAME
 from planner.store import Store
@@ -27,10 +27,7 @@ def saved(database) -> list:
 
 
 def data_page() -> AppTest:
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/data.py").run()
-    assert not at.exception
-    return at
+    return open_page("pages/data.py", timeout=60)
 
 
 def upload(at: AppTest, backlog: tuple[str, bytes] | None = None, capacity: list[tuple[str, bytes]] | None = None) -> AppTest:

@@ -6,18 +6,15 @@ import io
 
 import openpyxl
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from conftest import REPO
+from conftest import open_page
 
 
 pytestmark = pytest.mark.usefixtures("database")
 
 
 def test_export_page_offers_the_workbook_and_the_tracker_csv():
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
-    at.switch_page("pages/export.py").run()
-    assert not at.exception
+    at = open_page("pages/export.py")
     labels = [button.proto.label for button in at.get("download_button")]
     assert labels == ["Download the plan (.xlsx)", "Download id, sprint, team (.csv)"]
     assert any("items planned" in markdown.value for markdown in at.markdown)

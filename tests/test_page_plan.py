@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO
+from conftest import open_page
 from planner.overrides import Override
 
 
@@ -13,10 +13,7 @@ pytestmark = pytest.mark.usefixtures("database")
 
 
 def plan_page() -> AppTest:
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
-    at.switch_page("pages/plan.py").run()
-    assert not at.exception
-    return at
+    return open_page("pages/plan.py")
 
 
 def metrics(at: AppTest) -> dict[str, str]:
@@ -56,8 +53,7 @@ def test_capacity_sliders_move_the_plan(key, value, direction):
 def test_oncall_load_slider_changes_capacity():
     # In the sample, on-call weeks with a blank load take the slider's load; two of them fall in
     # sprints 28 and 29, so the net capacity over three sprints grows when on-call costs nothing.
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
-    at.switch_page("pages/capacity.py").run()
+    at = open_page("pages/capacity.py")
     at.slider(key="planner_sprints_widget").set_value(3).run()
     before = metrics(at)["Net days"]
     at.slider(key="planner_oncall_load_widget").set_value(0.0).run()

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from conftest import REPO
+from conftest import open_page
 from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.usefixtures("database")
 
 
 def refinement_page() -> AppTest:
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
-    at.switch_page("pages/refinement.py").run()
-    assert not at.exception
-    return at
+    return open_page("pages/refinement.py")
 
 
 def findings(at: AppTest):
@@ -86,8 +83,7 @@ def test_agenda_is_shown_as_plain_text_with_a_download_button():
 
 
 def test_held_balance_targets_steer_the_plan():
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
-    at.switch_page("pages/plan.py").run()
+    at = open_page("pages/plan.py")
     before = {m.label: m.value for m in at.metric}["Planned value"]
     at.session_state["planner_balance"] = {"tech debt": 0.25}
     at.run()

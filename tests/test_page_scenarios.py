@@ -15,7 +15,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO
+from conftest import open_page
 from planner.capacity import CapacitySettings
 from planner.errors import PlannerError
 from planner.overrides import Override
@@ -55,10 +55,7 @@ def settings_of(database, scenario_id: str) -> dict:
 
 
 def scenarios_page() -> AppTest:
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
-    at.switch_page("pages/scenarios.py").run()
-    assert not at.exception
-    return at
+    return open_page("pages/scenarios.py")
 
 
 def plain(text: str) -> str:
