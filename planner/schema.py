@@ -134,7 +134,10 @@ def _as_kind(series: pd.Series, kind: str) -> pd.Series:
     if kind == "number":
         return pd.to_numeric(series, errors="coerce").astype("float64")
     if kind == "date":
-        return pd.to_datetime(series, errors="coerce").astype("datetime64[ns]")
+        stamps = pd.to_datetime(series, errors="coerce")
+        # Tables also come from the store and the app's editors: a date beyond nanosecond range
+        # (year 3026) becomes missing here instead of failing; the ingest reports such cells.
+        return stamps.where(stamps.isna() | stamps.between(pd.Timestamp.min, pd.Timestamp.max)).astype("datetime64[ns]")
     if kind == "bool":
         return series.fillna(False).astype("bool")
     if kind == "int":

@@ -453,6 +453,21 @@ def _quietly(call: Callable[..., object], *args: object) -> None:
 # --- the store ------------------------------------------------------------------------------------
 
 
+
+def _owner_only(path: Path) -> None:
+    """Make ``path`` readable and writable by its owner only (0600), when it exists.
+
+    Scenarios hold backlogs and people's absences: other accounts on the server have no business
+    reading them.
+    """
+    try:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    except FileNotFoundError:
+        pass  # no write-ahead log at the moment: nothing to protect
+    except OSError:
+        pass  # a file we may use but not chmod (another owner): its owner decides
+
 class Store:
     """The scenario database: create, load, list, change and delete scenarios.
 
@@ -493,7 +508,9 @@ class Store:
             ) from error
         with self._lock:
             try:
-                return duckdb.connect(str(self._path))
+                connection = duckdb.connect(str(self._path))
+                _owner_only(self._path)  # before any scenario is written into it
+                return connection
             except duckdb.IOException as error:
                 raise self._open_error(error) from error
             except duckdb.Error as error:
@@ -572,6 +589,8 @@ class Store:
                 cursor.execute("BEGIN TRANSACTION")
                 result = action(cursor)
                 cursor.execute("COMMIT")
+                # DuckDB creates the write-ahead log with the process umask, whatever the file's mode.
+                _owner_only(self._path.with_name(self._path.name + ".wal"))
                 return result
             except duckdb.Error as error:
                 _rollback(cursor)

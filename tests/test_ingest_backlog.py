@@ -311,11 +311,15 @@ def test_empty_file(tmp_path):
     assert list(result.table.columns) == list(BACKLOG_COLUMNS)
 
 
-def test_header_only_file_reads_no_items_without_error(tmp_path):
+def test_header_only_file_is_an_error_naming_the_header_row(tmp_path):
+    # Issue 11: a header without items used to plan nothing with exit 0 and no word.
     path = tmp_path / "h.csv"
     path.write_bytes(csv_bytes([["id", "title", "effort"]]))
     result = read_backlog(path)
-    assert len(result.table) == 0 and not result.has_errors
+    assert len(result.table) == 0 and list(result.table.columns) == list(BACKLOG_COLUMNS)
+    [error] = result.problems
+    assert error.severity == "error" and error.file == "h.csv" and error.row == 1
+    assert "no items" in error.message
 
 
 def test_non_spreadsheet_renamed_xlsx():

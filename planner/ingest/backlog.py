@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from planner.ingest.columns import BACKLOG_FIELDS, ColumnMapping, map_columns, normalise_header
-from planner.ingest.parse import parse_dates, parse_number, split_ids, split_labels, to_text
+from planner.ingest.parse import MAX_NUMBER, parse_dates, parse_number, split_ids, split_labels, to_text
 from planner.ingest.read import Grid, Source, read_grids, source_name
 from planner.ingest.sheet import Sheet, gather, locate_header
 from planner.problems import ERROR, WARNING, Problem, has_errors
@@ -36,6 +36,8 @@ _TEXT_FIELDS = ("title", "team", "skill", "priority", "status", "type", "initiat
                 "milestone_type", "assignee", "description", "acceptance_criteria")
 _NUMBER_FIELDS = ("value_given", "business_value", "time_criticality", "risk_reduction", "reach", "impact",
                   "confidence")
+# Table fields read from a column of another field's name: the file's value column feeds ``value_given``.
+_SOURCE_FIELDS = {"value_given": "value"}
 _EMAIL_IDENTITY = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<[^<>@\s]+@[^<>\s]+>\s*$")
 _MILESTONE_PARTS = re.compile(r"\s*\|\s*")
 
@@ -172,24 +174,30 @@ def _build_table(sheet: Sheet, mapping: ColumnMapping, forced_rule: str | None) 
     if "id" not in fields:
         return empty_table(BACKLOG_COLUMNS), forced_rule or "one", log.problems
 
+    if not sheet.rows:
+        log.add(ERROR, f"the file has a header row ({sheet.header_row}) but no items below it: export the "
+                "backlog again with its items", sheet.header_row)
+        return empty_table(BACKLOG_COLUMNS), forced_rule or "one", log.problems
     ids = [to_text(cell) for cell in gather(sheet, mapping, "id")]
     keep = _rows_to_keep(sheet, ids, log)
     rows = [sheet.row_numbers[i] for i in keep]
-    column = {name: [values[i] for i in keep] for name, values in _gather_all(sheet, mapping, skill_columns).items()}
+    gathered = _gather_all(sheet, mapping, skill_columns)
+    every_row = len(keep) == len(sheet.rows)
+    column = gathered if every_row else {name: [values[i] for i in keep] for name, values in gathered.items()}
     data: dict[str, list[object]] = {"id": [ids[i] for i in keep], "source_row": rows}
 
     for field in _TEXT_FIELDS:
-        data[field] = [to_text(cell) for cell in column[field]]
+        data[field] = _texts(column[field])
     data["title"] = _titles(data["title"], rows, log) if "title" in fields else data["title"]
     data["team"] = [_last_segment(team) for team in data["team"]]
-    data["sprint"] = [_last_segment(to_text(cell)) for cell in column["sprint"]]
+    data["sprint"] = [_last_segment(text) for text in _texts(column["sprint"])]
     data["assignee"] = [_identity_name(person) for person in data["assignee"]]
     data["skill"] = [skill.casefold() if skill else None for skill in data["skill"]]
     data["moscow"] = _moscow(column["moscow"], rows, log)
-    data["labels"] = [_join_unique(split_labels(to_text(cell))) for cell in column["labels"]]
+    data["labels"] = [_join_unique(split_labels(text)) if text else None for text in _texts(column["labels"])]
     _fill_from_milestone(data)
 
-    completed = [to_text(cell) is not None for cell in column["completed_at"]]
+    completed = [text is not None for text in _texts(column["completed_at"])]
     data["done"] = [
         finished or (status is not None and normalise_header(status) in DONE_STATUSES)
         for status, finished in zip(data["status"], completed)
@@ -208,9 +216,11 @@ def _build_table(sheet: Sheet, mapping: ColumnMapping, forced_rule: str | None) 
 
     data["depends_on"] = _dependencies(data, column, rows, log)
 
-    frame = pd.DataFrame(data)
-    for header, values in _kept_columns(sheet, mapping).items():
-        frame[header if header not in frame.columns else f"{header} (file)"] = [values[i] for i in keep]
+    kept = {
+        header if header not in data else f"{header} (file)": [values[i] for i in keep]
+        for header, values in _kept_columns(sheet, mapping).items()
+    }
+    frame = pd.DataFrame({**data, **kept})  # one frame at once: a column at a time is quadratic
     table = coerce_table(frame, BACKLOG_COLUMNS)
     rule = forced_rule or choose_value_rule(table)
     table["value"] = _values(table, rule, log)
@@ -222,11 +232,17 @@ def _gather_all(sheet: Sheet, mapping: ColumnMapping, skill_columns: list[str]) 
     modes = {"sprint": "last", "depends_on": "all", "blocks": "all", "labels": "all"}
     fields = [*_TEXT_FIELDS, *_NUMBER_FIELDS, *skill_columns, "effort", "moscow", "labels", "deadline",
               "created", "updated", "completed_at", "depends_on", "blocks", "sprint"]
-    source_fields = {"value_given": "value"}
     return {
-        field: gather(sheet, mapping, source_fields.get(field, field), modes.get(field, "first"))
+        field: gather(sheet, mapping, _SOURCE_FIELDS.get(field, field), modes.get(field, "first"))
         for field in fields
     }
+
+
+def _texts(cells: list[object]) -> list[str | None]:
+    """Cells as text; a column the file does not have (all None) costs nothing on 200,000 rows."""
+    if cells.count(None) == len(cells):
+        return [None] * len(cells)
+    return [to_text(cell) for cell in cells]
 
 
 def _rows_to_keep(sheet: Sheet, ids: list[str | None], log: _RowLog) -> list[int]:
@@ -283,8 +299,7 @@ def _join_unique(items: list[str]) -> str | None:
 
 def _moscow(cells: list[object], rows: list[int], log: _RowLog) -> list[str | None]:
     result = []
-    for cell, row in zip(cells, rows):
-        text = to_text(cell)
+    for text, row in zip(_texts(cells), rows):
         if text is None:
             result.append(None)
             continue
@@ -309,8 +324,10 @@ def _fill_from_milestone(data: dict[str, list[object]]) -> None:
 
 def _numbers(cells: list[object], rows: list[int], log: _RowLog, field: str, negative_ok: bool) -> list[float | None]:
     result: list[float | None] = []
+    if cells.count(None) == len(cells):
+        return [None] * len(cells)
     column = field if field.startswith(EFFORT_PREFIX) else None
-    header = log.header(field) or column
+    header = log.header(_SOURCE_FIELDS.get(field, field)) or column
     for cell, row in zip(cells, rows):
         try:
             number = parse_number(cell)
@@ -345,7 +362,7 @@ def _dates(cells: list[object], rows: list[int], log: _RowLog, field: str, sever
            day_first: bool) -> list[pd.Timestamp]:
     parsed = parse_dates(cells, day_first=day_first)
     for index in parsed.failed:
-        log.add(severity, f"'{to_text(cells[index])}' is not a date; write it as 2026-03-12", rows[index], field)
+        log.add(severity, parsed.failure(index, cells[index]), rows[index], field)
     if parsed.note:
         log.add(WARNING, parsed.note, None, field)
     return parsed.values
@@ -355,10 +372,10 @@ def _dependencies(data: dict[str, list[object]], column: dict[str, list[object]]
                   log: _RowLog) -> list[str | None]:
     """Prerequisites from depends-on / blocked-by columns and, reversed, from outward blocking links."""
     known = frozenset(data["id"])  # type: ignore[arg-type]
-    prerequisites = [split_ids(to_text(cell), known) for cell in column["depends_on"]]
+    prerequisites = [split_ids(text, known) if text else [] for text in _texts(column["depends_on"])]
     position = {item_id: index for index, item_id in reversed(list(enumerate(data["id"])))}
-    for index, cell in enumerate(column["blocks"]):
-        for blocked in split_ids(to_text(cell), known):
+    for index, text in enumerate(_texts(column["blocks"])):
+        for blocked in split_ids(text, known):
             if blocked in position and data["id"][index] not in prerequisites[position[blocked]]:
                 prerequisites[position[blocked]].append(data["id"][index])  # type: ignore[arg-type]
     for index, ids in enumerate(prerequisites):
@@ -389,14 +406,20 @@ def _values(table: pd.DataFrame, rule: str, log: _RowLog) -> pd.Series:
     field = {"value": "value", "wsjf": "business_value", "rice": "reach", "priority": "priority"}[rule]
     for row in table.loc[values.isna(), "source_row"]:
         log.add(WARNING, f"no value under the rule '{VALUE_RULES[rule]}': counted as 0", int(row), field)
-    return values.fillna(0.0)
+    # Each input is bounded, but a RICE product is not: a value the solver cannot weigh is an input error.
+    for row, value in zip(table.loc[values > MAX_NUMBER, "source_row"], values[values > MAX_NUMBER]):
+        log.add(ERROR, f"the value {value:.3g} under the rule '{VALUE_RULES[rule]}' is too large for planning "
+                f"(more than {MAX_NUMBER:,.0f}); scale the inputs down", int(row), field)
+    return values.fillna(0.0).clip(upper=MAX_NUMBER)
 
 
 def _check_cycles(table: pd.DataFrame, log: _RowLog) -> None:
     """Report each dependency cycle once, at the row of its first item: no plan can satisfy it."""
+    # Only items with prerequisites can be on a cycle.
+    linked = table.loc[table["depends_on"].notna(), ["id", "depends_on"]]
     graph = {
-        item_id: [p.strip() for p in (deps or "").split(",") if p.strip()]
-        for item_id, deps in zip(table["id"], table["depends_on"].astype("object").where(table["depends_on"].notna(), None))
+        item_id: [p.strip() for p in deps.split(",") if p.strip()]
+        for item_id, deps in zip(linked["id"], linked["depends_on"])
     }
     rows = dict(zip(table["id"], table["source_row"]))
     state: dict[str, int] = {}  # 1 = on the current path, 2 = finished

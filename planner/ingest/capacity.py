@@ -170,8 +170,7 @@ def _read_sheet(sheet_name: str, sheet: Sheet, mapping: ColumnMapping) -> tuple[
             parsed = parse_dates(cells, day_first=day_first)
             for index in parsed.failed:
                 problems.append(sheet.problem(
-                    ERROR, f"'{to_text(cells[index])}' is not a date; write it as 2026-03-12",
-                    sheet.row_numbers[index], header_text,
+                    ERROR, parsed.failure(index, cells[index]), sheet.row_numbers[index], header_text
                 ))
             if parsed.note:
                 problems.append(sheet.problem(WARNING, parsed.note, None, header_text))

@@ -8,6 +8,7 @@ and correct it; a correction is ``{header as written: field or None}``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -151,8 +152,14 @@ class ColumnMapping:
 
 
 def _synonym_index(fields: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, int]]:
+    """Normalised synonym -> (field, rank), built once per set of fields (a header row may have 5,000 cells)."""
+    return _built_index(tuple((name, tuple(synonyms)) for name, synonyms in fields.items()))
+
+
+@functools.lru_cache(maxsize=32)
+def _built_index(fields: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, tuple[str, int]]:
     index: dict[str, tuple[str, int]] = {}
-    for field_name, synonyms in fields.items():
+    for field_name, synonyms in fields:
         for rank, synonym in enumerate((field_name, *synonyms)):
             index.setdefault(normalise_header(synonym), (field_name, rank))
     return index

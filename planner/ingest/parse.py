@@ -14,7 +14,25 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-__all__ = ["to_text", "parse_number", "DateColumn", "parse_dates", "split_ids", "split_labels"]
+__all__ = [
+    "to_text",
+    "parse_number",
+    "DateColumn",
+    "parse_dates",
+    "split_ids",
+    "split_labels",
+    "MAX_NUMBER",
+    "FIRST_DATE",
+    "LAST_DATE",
+]
+
+# Larger numbers are typos or attacks, not estimates or values: summed over a backlog they reach
+# infinity (two values of 1e308) and solvers lose whole units long before that.
+MAX_NUMBER = 1e12
+# Dates a plan can mean; outside them a year is mistyped (3026-03-12), and pandas' own range
+# (1677-2262) would fail on them further on.
+FIRST_DATE = pd.Timestamp("1900-01-01")
+LAST_DATE = pd.Timestamp("2199-12-31 23:59:59")
 
 _UNIT_SUFFIX = re.compile(r"\s*(?:d|day|days|pt|pts|point|points|sp)\.?$", re.IGNORECASE)
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
@@ -51,12 +69,27 @@ def parse_number(cell: object, percent: bool = False) -> float | None:
             raise ValueError("is TRUE/FALSE, not a number")
         return None
     if isinstance(cell, (int, float)):
-        return None if isinstance(cell, float) and math.isnan(cell) else float(cell)
+        if isinstance(cell, float) and math.isnan(cell):
+            return None
+        if isinstance(cell, float) and math.isinf(cell):
+            raise ValueError(f"'{cell}' is not a number")
+        return _bounded(float(cell), cell)
     if isinstance(cell, (dt.date, dt.datetime)):
         raise ValueError("is a date, not a number")
     text = str(cell).strip()
     if not text:
         return None
+    try:  # most cells are plain numbers: the unit, percent and decimal-comma rules are for the rest
+        value, scale = float(text), 1.0
+    except ValueError:
+        value, scale = _written_number(text, cell, percent)
+    if math.isnan(value) or math.isinf(value):
+        raise ValueError(f"'{cell}' is not a number")
+    return _bounded(value * scale, cell)
+
+
+def _written_number(text: str, cell: object, percent: bool) -> tuple[float, float]:
+    """A number written with a unit word, a decimal comma or (``percent``) a ``%``: its value and scale."""
     scale = 1.0
     if percent and text.endswith("%"):
         text, scale = text[:-1].strip(), 0.01
@@ -64,21 +97,37 @@ def parse_number(cell: object, percent: bool = False) -> float | None:
     if _DECIMAL_COMMA.match(text):
         text = text.replace(",", ".")
     try:
-        value = float(text)
+        return float(text), scale
     except ValueError:
         raise ValueError(f"'{cell}' is not a number") from None
-    if math.isnan(value) or math.isinf(value):
-        raise ValueError(f"'{cell}' is not a number")
-    return value * scale
+
+
+def _bounded(value: float, cell: object) -> float:
+    """``value``, unless it is too large to plan with (a typo, or an attack on the solver's arithmetic)."""
+    if abs(value) > MAX_NUMBER:
+        raise ValueError(f"'{to_text(cell)}' is too large for planning (more than {MAX_NUMBER:,.0f})")
+    return value
 
 
 @dataclass(frozen=True)
 class DateColumn:
-    """Dates parsed from one column: values (NaT where blank or failed), failed row indexes, a note."""
+    """Dates parsed from one column: values (NaT where blank or failed), failed row indexes, a note.
+
+    ``out_of_range`` holds the failed rows that are dates, but outside :data:`FIRST_DATE` -
+    :data:`LAST_DATE` (a mistyped year).
+    """
 
     values: list[pd.Timestamp]
     failed: list[int]
     note: str | None = None
+    out_of_range: frozenset[int] = frozenset()
+
+    def failure(self, row: int, cell: object) -> str:
+        """Why the cell of ``row`` (one of ``failed``) is not used, and what to write instead."""
+        if row in self.out_of_range:
+            return (f"'{to_text(cell)}' is outside the years {FIRST_DATE.year}-{LAST_DATE.year}: is the year "
+                    "mistyped? Write it as 2026-03-12")
+        return f"'{to_text(cell)}' is not a date; write it as 2026-03-12"
 
 
 # Text date formats seen in exports, tried as whole-column formats. Order matters only for ties.
@@ -124,20 +173,23 @@ def parse_dates(cells: Sequence[object], day_first: bool = False) -> DateColumn:
         else:
             text_rows.append(row)
             texts.append(str(cell).strip())
-    if not texts:
-        return DateColumn(values, failed)
-    series = pd.Series(texts, dtype="object")
-    best, note = _best_format(series, day_first)
-    parsed = _parse_with(series, best) if best else pd.Series([pd.NaT] * len(texts))
-    for position, row in enumerate(text_rows):
-        stamp = parsed.iloc[position]
-        if pd.isna(stamp):
-            stamp = _parse_any(texts[position], day_first)
-        if pd.isna(stamp):
-            failed.append(row)
-        else:
-            values[row] = stamp
-    return DateColumn(values, sorted(failed), note)
+    note = None
+    if texts:
+        series = pd.Series(texts, dtype="object")
+        best, note = _best_format(series, day_first)
+        parsed = _parse_with(series, best) if best else pd.Series([pd.NaT] * len(texts))
+        for position, row in enumerate(text_rows):
+            stamp = parsed.iloc[position]
+            if pd.isna(stamp):
+                stamp = _parse_any(texts[position], day_first)
+            if pd.isna(stamp):
+                failed.append(row)
+            else:
+                values[row] = stamp
+    out_of_range = [row for row, stamp in enumerate(values) if not pd.isna(stamp) and not FIRST_DATE <= stamp <= LAST_DATE]
+    for row in out_of_range:
+        values[row] = pd.NaT
+    return DateColumn(values, sorted(failed + out_of_range), note, frozenset(out_of_range))
 
 
 def _parse_with(series: pd.Series, fmt: str) -> pd.Series:

@@ -53,11 +53,19 @@ def _is_blank(cell: object) -> bool:
     return to_text(cell) is None
 
 
+def _is_filled(row: list[object]) -> bool:
+    """Whether any cell of the row holds something (most rows: the first cell already does)."""
+    for cell in row:
+        if to_text(cell) is not None:
+            return True
+    return False
+
+
 def locate_header(grid: Grid, fields: Mapping[str, Sequence[str]]) -> tuple[Sheet | None, list[Problem]]:
     """Find the header row and return the data below it, trimmed of trailing blank rows and columns."""
     problems: list[Problem] = []
-    rows = [list(row) for row in grid.rows]
-    filled = [index for index, row in enumerate(rows) if not all(_is_blank(cell) for cell in row)]
+    rows = grid.rows  # read, never changed: a copy of 200,000 rows costs half a second
+    filled = [index for index, row in enumerate(rows) if _is_filled(row)]
     if not filled:
         where = f"sheet '{grid.sheet}' is empty" if grid.sheet else "the file has no rows"
         return None, [Problem(ERROR, f"{where}: it needs a header row and one row per item", grid.file, grid.sheet)]
@@ -92,7 +100,7 @@ def locate_header(grid: Grid, fields: Mapping[str, Sequence[str]]) -> tuple[Shee
                     grid.file, grid.sheet, header_index + 1, text,
                 ))
         headers.append(text)
-    padded = [(row + [None] * width)[:width] for row in data]
+    padded = [row if len(row) == width else (list(row) + [None] * width)[:width] for row in data]
     numbers = list(range(header_index + 2, header_index + 2 + len(padded)))
     return Sheet(
         grid.file, grid.sheet, header_index + 1, headers, padded, numbers, grid.kind, grid.encoding, grid.delimiter
