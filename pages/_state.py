@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
 import pandas as pd
@@ -220,8 +220,9 @@ def what_if_controls(scenario: Scenario) -> None:
         state["planner_value_rule"] = rule
         with st.expander("Headcount"):
             for team in sorted(scenario.capacity.people["team"].dropna().unique()):
-                delta = st.number_input(team, -10, 10, value=state["planner_headcount"].get(team, 0), step=1,
-                                        key=f"planner_headcount_{team}_widget")
+                # A label is Markdown: a team named like a link or an image must show as written.
+                delta = st.number_input(markdown_inert(team), -10, 10, value=state["planner_headcount"].get(team, 0),
+                                        step=1, key=f"planner_headcount_{team}_widget")
                 state["planner_headcount"][team] = int(delta)
 
 
@@ -237,29 +238,54 @@ def capacity_for(scenario_id: str, updated_at: str, settings: CapacitySettings) 
     return compute_capacity(scenario.capacity, settings)
 
 
+class PlanKey(NamedTuple):
+    """Everything a plan depends on, in :func:`plan_for`'s order: the key of its cached plan."""
+
+    scenario_id: str
+    updated_at: str
+    settings: CapacitySettings
+    value_rule: str
+    overrides: tuple[tuple[str, Override], ...]
+    previous: tuple[tuple[str, tuple[str, str]], ...]
+    balance: tuple[tuple[str, float], ...]
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def plan_for(scenario_id: str, updated_at: str, settings: CapacitySettings, value_rule: str,
              overrides: tuple[tuple[str, Override], ...], previous: tuple[tuple[str, tuple[str, str]], ...],
              balance: tuple[tuple[str, float], ...] = ()) -> PlanResult:
     """The plan under the what-ifs, pins, value rule and balance targets (cached by all of them)."""
     scenario = load_by_id(scenario_id, updated_at)
-    backlog = apply_overrides(apply_value_rule(scenario.backlog, value_rule), dict(overrides))
+    backlog = backlog_for(scenario, value_rule, overrides)
     net = capacity_for(scenario_id, updated_at, settings)
     options = replace(APP_SOLVE, previous=dict(previous) or None, balance=dict(balance) or None)
     return make_plan(backlog, net, options=options)
 
 
+def backlog_for(scenario: Scenario, value_rule: str, overrides: tuple[tuple[str, Override], ...]) -> pd.DataFrame:
+    """The scenario's backlog valued by ``value_rule`` with ``overrides`` applied: what the plan takes."""
+    return apply_overrides(apply_value_rule(scenario.backlog, value_rule), dict(overrides))
+
+
 def planning_backlog(scenario: Scenario) -> pd.DataFrame:
     """The scenario's backlog with the session's value rule and overrides, as the plan sees it."""
     arguments = scenario_what_ifs.plan_arguments(st.session_state, scenario.settings)
-    return apply_overrides(apply_value_rule(scenario.backlog, arguments.value_rule), dict(arguments.overrides))
+    return backlog_for(scenario, arguments.value_rule, arguments.overrides)
 
 
 BALANCE_KEY = "planner_balance"  # item type -> least share of planned effort, set on the Refinement page
 
 
-def current_plan(scenario: Scenario) -> PlanResult:
-    """Solve (or reuse) the plan for the current scenario, what-ifs and balance targets."""
+def plan_key(scenario: Scenario) -> PlanKey:
+    """This session's inputs to the plan of ``scenario``: what-ifs, value rule, pins, kept plan, balance targets.
+
+    Read from session state here, outside any cached function: a cached result is keyed by all of them.
+    """
     arguments = scenario_what_ifs.plan_arguments(st.session_state, scenario.settings)
     balance = tuple(sorted(st.session_state.get(BALANCE_KEY, {}).items()))
-    return plan_for(scenario.id, scenario.updated_at.isoformat(), *arguments, balance)
+    return PlanKey(scenario.id, scenario.updated_at.isoformat(), *arguments, balance)
+
+
+def current_plan(scenario: Scenario) -> PlanResult:
+    """Solve (or reuse) the plan for the current scenario, what-ifs and balance targets."""
+    return plan_for(*plan_key(scenario))

@@ -12,8 +12,9 @@ The page has two parts:
 
 Saving happens in button callbacks: they run before the next script run, the only moment the sidebar
 picker (drawn by ``app.py`` before this page) can still be pointed at the new scenario.
-User text (file names, headers, messages) goes through :func:`markdown_inert` wherever it reaches
-Markdown; tables are ``st.dataframe`` / ``st.data_editor``.
+User text (file names, headers, messages) goes through :func:`markdown_inert` (or
+:func:`markdown_format`, for a template of the page's own) wherever it reaches Markdown; tables are
+``st.dataframe`` / ``st.data_editor``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from pages import _state
 from planner.errors import PlannerError
 from planner.ingest import BACKLOG_FIELDS, BacklogImport, CapacityImport, read_backlog, read_capacity
 from planner.problems import ERROR, WARNING, Problem
-from planner.safe_text import markdown_inert
+from planner.safe_text import markdown_format, markdown_inert
 from planner.sample import SAMPLE_NAME, create_sample, import_settings
 from planner.schema import CAPACITY_SHEETS, CapacityTables, split_list
 from planner.value import VALUE_RULES
@@ -285,11 +286,6 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _inert_lines(text: str) -> str:
-    """Multi-line user text for Markdown: every line inert, line breaks kept."""
-    return "  \n".join(markdown_inert(line) for line in str(text).splitlines())
-
-
 def problem_table(problems: list[Problem]) -> pd.DataFrame:
     """One row per problem (severity, file, sheet, row, column, message), in the order given."""
     frame = pd.DataFrame([problem.as_dict() for problem in problems], columns=PROBLEM_COLUMNS)
@@ -327,7 +323,7 @@ def _say_flash() -> None:
             st.toast(markdown_inert(text), icon=":material/check_circle:")
             st.success(markdown_inert(text))
         else:
-            st.error(_inert_lines(text))
+            st.error(markdown_inert(text, lines=True))
     st.session_state[FLASH] = []
 
 
@@ -350,16 +346,16 @@ def _uploaders() -> None:
     )
     # After a switch to another page the uploaders start empty, while the files read before stay.
     if backlog is None and state[BACKLOG_FILE] is not None:
-        backlog_column.caption(f"Using {markdown_inert(state[BACKLOG_FILE]['name'])}, loaded earlier.")
+        backlog_column.caption(markdown_format("Using {}, loaded earlier.", state[BACKLOG_FILE]["name"]))
     if not capacity and state[CAPACITY_FILES]:
-        names = ", ".join(markdown_inert(f["name"]) for f in state[CAPACITY_FILES])
-        capacity_column.caption(f"Using {names}, loaded earlier.")
+        names = ", ".join(f["name"] for f in state[CAPACITY_FILES])
+        capacity_column.caption(markdown_format("Using {}, loaded earlier.", names))
 
 
 def _show_reading(loaded: Loaded) -> None:
     """How the files were read: sources, value rule, problems, mapping, preview."""
     for failure in loaded.failures:
-        st.error(_inert_lines(failure))
+        st.error(markdown_inert(failure, lines=True))
     backlog, capacity = loaded.backlog, loaded.capacity
     if backlog is None and capacity is None:
         return
@@ -367,10 +363,11 @@ def _show_reading(loaded: Loaded) -> None:
     st.markdown("##### How the files were read")
     lines = []
     if backlog is not None and backlog.source is not None:  # no source: the file could not be read at all
-        lines.append(f"Backlog: {markdown_inert(backlog.source.describe())}.")
-        lines.append(f"Value of an item: {markdown_inert(backlog.value_rule_text)}.")
+        lines.append(markdown_format("Backlog: {}.", backlog.source.describe()))
+        lines.append(markdown_format("Value of an item: {}.", backlog.value_rule_text))
     if capacity is not None:
-        lines += [f"Capacity, {sheet}: {markdown_inert(info.describe())}." for sheet, info in capacity.sources.items()]
+        lines += [markdown_format("Capacity, {}: {}.", sheet, info.describe())
+                  for sheet, info in capacity.sources.items()]
     if lines:
         st.caption("  \n".join(lines))
 
@@ -420,9 +417,9 @@ def _mapping_editor(backlog: BacklogImport, corrections: dict[str, str | None]) 
         },
     )
     if corrections:
-        changes = ", ".join(f"{markdown_inert(header)} → {markdown_inert(chosen or 'kept as is')}"
+        changes = ", ".join(markdown_format("{} → {}", header, chosen or "kept as is")
                             for header, chosen in corrections.items())
-        st.caption(f"Your corrections: {changes}.")
+        st.caption(f"Your corrections: {changes}.")  # each part made inert above
         st.button("Undo the corrections", on_click=_reset_corrections, icon=":material/undo:")
 
 
@@ -444,8 +441,8 @@ def _save_controls(loaded: Loaded, scenario: Any) -> None:
     if scenario is not None:
         with replace.popover("Replace the current scenario's data", icon=":material/swap_horiz:",
                              disabled=bool(blockers)):
-            st.markdown(f"The backlog and capacity of **{markdown_inert(scenario.name)}** are replaced by these "
-                        "files; its name stays. This cannot be undone.")
+            st.markdown(markdown_format("The backlog and capacity of **{}** are replaced by these files; its name "
+                                        "stays. This cannot be undone.", scenario.name))
             st.button("Replace its data", on_click=_replace, args=(loaded, scenario.id, scenario.name, scenario.settings))
     discard.button("Discard these files", icon=":material/delete:", on_click=clear_uploads)
 
@@ -494,7 +491,7 @@ teams.metric("Teams", capacity.people["team"].nunique())
 sprints.metric("Sprints", len(capacity.sprints))
 
 rule = scenario.settings.get("value_rule", "one")
-st.caption(f"Value of an item: {markdown_inert(VALUE_RULES.get(rule, rule))}.")
+st.caption(markdown_format("Value of an item: {}.", VALUE_RULES.get(rule, rule)))
 
 backlog_tab, capacity_tab, problems_tab, mapping_tab = st.tabs(
     ["Backlog", "Capacity", f"Problems ({len(problems)})", "Column mapping"]
@@ -504,7 +501,7 @@ with backlog_tab:
     show_backlog_table(backlog, ["id", "title", "type", "team", "effort", "value", "moscow", "depends_on", "deadline",
                                  "status", "sprint", "initiative", "milestone"])
     skills = sorted({skill for text in capacity.people["skills"] for skill in split_list(text)})
-    st.caption(f"Skills in the team: {markdown_inert(', '.join(skills)) if skills else 'none listed'}.")
+    st.caption(markdown_format("Skills in the team: {}.", ", ".join(skills) or "none listed"))
 
 with capacity_tab:
     show_capacity_tables(capacity)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from pages import _state
 from planner.errors import PlannerError
-from planner.safe_text import markdown_inert
+from planner.safe_text import markdown_code, markdown_format, markdown_inert
 from planner.overrides import PIN_IN, PIN_OUT, Override
 from planner.report import excluded_table, load_by_type, plan_changes, plan_table, positions, value_by_initiative
 
@@ -15,25 +15,27 @@ scenario = _state.page_scenario()
 state = st.session_state
 sprint_names = list(scenario.capacity.sprints["sprint"].dropna()) or ["(generated)"]
 
+key = _state.plan_key(scenario)  # everything the plan depends on
 try:
-    result = _state.current_plan(scenario)
+    result = _state.plan_for(*key)
 except PlannerError as error:
     st.error(markdown_inert(error))
     st.stop()
 backlog = _state.planning_backlog(scenario)
 
-# What changed since the last plan shown in this session: the meeting sees what a slider did.
-signature = (scenario.id, scenario.updated_at.isoformat(), _state.capacity_settings(), state["planner_value_rule"],
-             tuple(sorted(state["planner_overrides"].items())))
+# What changed since the last plan shown in this session: the meeting sees what a slider did. Compared
+# by the plan's key, so a change of any input (balance targets on the Refinement page too) counts.
 shown = state.get("planner_shown")
-if shown is None or shown[0] != signature:
+if shown is None or shown[0] != key:
     state["planner_changes"] = plan_changes(shown[1], positions(result)) if shown else pd.DataFrame()
-    state["planner_shown"] = (signature, positions(result))
+    state["planner_shown"] = (key, positions(result))
 
+# The planner's message names Must and pinned items, teams and sprints (user text): a code span shows
+# it exactly as written, ids searchable as typed, and none of it as Markdown.
 if result.status == "infeasible":
-    st.error(result.message)
+    st.error(markdown_code(result.message))
 elif result.status == "error":
-    st.error(result.message or "The plan could not be made.")
+    st.error(markdown_code(result.message) or "The plan could not be made.")
 else:
     value, baseline, gain, items, quality = st.columns(5)
     value.metric("Planned value", f"{result.objective:,.0f}")
@@ -102,7 +104,7 @@ with pins_tab:
 with out_tab:
     out = excluded_table(result, backlog)
     counts = out["reason"].str.split(" ").str[0].value_counts()
-    st.caption(" · ".join(f"{reason}: {count}" for reason, count in counts.items()))
+    st.caption(" · ".join(markdown_format("{}: {}", reason, count) for reason, count in counts.items()))
     st.dataframe(out, hide_index=True)
     if not result.prices.empty:
         st.markdown("**What one more day is worth** (value per day of each skill, per team and sprint)")

@@ -18,7 +18,7 @@ from planner.checks import (
 )
 from planner.errors import PlannerError
 from planner.overrides import Override, apply_overrides
-from planner.safe_text import markdown_inert
+from planner.safe_text import markdown_format, markdown_inert
 from planner.value import apply_value_rule
 
 PREFIX = "planner_refinement_"
@@ -66,7 +66,8 @@ def settings_controls(scenario) -> CheckSettings:
             for position, kind in enumerate(types):
                 held = round(100 * st.session_state.get(_state.BALANCE_KEY, {}).get(kind, 0))
                 share = columns[position % len(columns)].number_input(
-                    f"{kind} (%)", min_value=0, max_value=100, value=held, step=5, key=f"{PREFIX}balance_{kind}",
+                    markdown_format("{} (%)", kind), min_value=0, max_value=100, value=held, step=5,
+                    key=f"{PREFIX}balance_{kind}",
                 )
                 if share > 0:
                     targets[kind] = share / 100

@@ -11,7 +11,7 @@
 
 Changes happen in button callbacks: they run before the next script run, the only moment the sidebar
 picker (drawn by ``app.py`` before this page) can still be pointed at another scenario. User text
-reaches Markdown only through :func:`markdown_inert`; tables are ``st.dataframe``.
+reaches Markdown only through :mod:`planner.safe_text`; tables are ``st.dataframe``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import streamlit as st
 
 from pages import _state
 from planner.errors import PlannerError
-from planner.safe_text import markdown_inert
+from planner.safe_text import markdown_code, markdown_format, markdown_inert
 from planner.scenarios import (
     WHAT_IF_DEFAULTS,
     apply_what_if,
@@ -285,7 +285,7 @@ def compare_section(available: list[ScenarioSummary], labels: dict[str, str], cu
                 st.error(markdown_inert(f"{label}: {error}"))
                 continue
             if result.status in ("infeasible", "error"):
-                st.warning(markdown_inert(f"{label}: {result.message or 'no plan could be made.'}"))
+                st.warning(markdown_format("{}: ", label) + (markdown_code(result.message) or "no plan could be made."))
             results[label], backlogs[label] = result, scenario.backlog
             what_ifs[label], rules[label] = values, arguments.value_rule
     if len(results) < 2:
@@ -315,7 +315,7 @@ def compare_section(available: list[ScenarioSummary], labels: dict[str, str], cu
     utilisation = utilisation_table(results)
     st.dataframe(utilisation, column_config={label: number(label, format="percent") for label in utilisation.columns})
 
-    st.markdown(f"**Items that differ from {markdown_inert(first)}**")
+    st.markdown(markdown_format("**Items that differ from {}**", first))
     for label in list(results)[1:]:
         differences = plan_differences(results[first], results[label], backlogs[label], first, label)
         title = f"{first} vs {label}: {len(differences)} item{'s' if len(differences) != 1 else ''}"
