@@ -55,7 +55,7 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def _streamlit(folder: Path):
-    """A Streamlit server of the app on a free port, with its own database in ``folder``; yields its URL."""
+    """A Streamlit server of the app on a free port, with its own database in ``folder``; yields its URL and process."""
     port = _free_port()
     log = (folder / "streamlit.log").open("w")
     env = {**os.environ, "PLANNER_DB": str(folder / "planner.duckdb")}
@@ -77,7 +77,7 @@ def _streamlit(folder: Path):
         process.terminate()
         pytest.fail(f"streamlit did not start in 60 s: {(folder / 'streamlit.log').read_text()[-2000:]}")
     try:
-        yield url
+        yield url, process
     finally:
         process.terminate()
         try:
@@ -89,7 +89,7 @@ def _streamlit(folder: Path):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, sync_playwright):
-    with _streamlit(tmp_path_factory.mktemp("server")) as url:
+    with _streamlit(tmp_path_factory.mktemp("server")) as (url, _):
         yield url
 
 
@@ -227,7 +227,7 @@ def test_upload_save_plan_and_move_a_slider(server, browser):
 def test_a_link_to_a_page_opens_that_page_on_a_fresh_server(tmp_path, sync_playwright, browser):
     # Until the router has run once, Streamlit serves pages/plan.py on its own; the page hands over
     # to the router, which must then open the Plan page the link asked for, not the default page.
-    with _streamlit(tmp_path) as url:
+    with _streamlit(tmp_path) as (url, _):
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         try:
             page.goto(f"{url}/plan")
@@ -238,3 +238,49 @@ def test_a_link_to_a_page_opens_that_page_on_a_fresh_server(tmp_path, sync_playw
             assert page.get_by_role("heading", name="Data").count() == 0
         finally:
             page.close()
+
+
+def _peak_memory_mb(process: subprocess.Popen) -> float:
+    """The server process's peak resident memory so far (VmHWM), in MB."""
+    for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM in /proc")
+
+
+def test_hostile_workbooks_are_refused_and_the_server_stays_up(tmp_path, sync_playwright, browser):
+    """Issue 11: a 1.6 KB workbook with a cell at XFD1048576 used to take the whole server down."""
+    from hostile_files import DIMENSION_BOMB_CELLS, HEADER_ROW, cell, lying_zip_bomb, sheet_xml, write_workbook
+
+    hostile = [(f"bomb-{far}.xlsx", write_workbook(tmp_path / f"bomb-{far}.xlsx", sheet_xml(HEADER_ROW + cell(far))), far)
+               for far in DIMENSION_BOMB_CELLS]
+    hostile.append(("lying-zip.xlsx", lying_zip_bomb(tmp_path / "lying-zip.xlsx", 1024), "unpacks"))
+    ARTIFACTS.mkdir(exist_ok=True)
+    with _streamlit(tmp_path) as (url, process):
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        try:
+            page.goto(url)
+            page.get_by_test_id("stMetricValue").first.wait_for(timeout=30_000)
+            page.get_by_text("Load files").click()
+            before = _peak_memory_mb(process)
+            uploader = page.get_by_test_id("stFileUploader").nth(0).locator("input[type=file]")
+            for name, path, shown in hostile:
+                started = time.monotonic()
+                uploader.set_input_files(str(path))
+                page.get_by_text(name).first.wait_for(timeout=30_000)
+                page.get_by_text(shown).first.wait_for(state="attached", timeout=30_000)  # in the problems table
+                refused_in = time.monotonic() - started
+                assert process.poll() is None, f"the server died on {name}"
+                assert refused_in < 30, f"{name} took {refused_in:.1f} s to refuse"
+            page.screenshot(path=str(ARTIFACTS / "data-hostile-upload.png"), full_page=True)
+            assert _peak_memory_mb(process) - before < 300
+        finally:
+            page.close()
+        # Another member of the meeting opens the app after the uploads: it is still there.
+        second = browser.new_page(viewport={"width": 1280, "height": 800})
+        try:
+            second.goto(url)
+            second.get_by_test_id("stMetricValue").first.wait_for(timeout=30_000)
+            assert second.get_by_test_id("stMetricValue").all_inner_texts()[:3] == ["111", "108", "16"]
+        finally:
+            second.close()

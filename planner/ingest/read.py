@@ -2,48 +2,46 @@
 
 A file is recognised by its content, not its name: an Excel workbook (xlsx, xlsm, xls, xlsb, ods: read
 with calamine, formula cells through their cached values), or delimited text (CSV, semicolon or tab
-separated; UTF-8 with or without BOM, UTF-16 with BOM, else Windows-1252, said in a warning). Every
-cell comes back as text (CSV) or as calamine's typed value (xlsx); rows keep the numbers the user sees
-in a spreadsheet.
+separated; UTF-8 with or without BOM, UTF-16 with or without BOM, else Windows-1252, every guess said
+in a warning). Every cell comes back as text (CSV) or as calamine's typed value (workbooks); rows keep
+the numbers the user sees in a spreadsheet.
+
+Hostile workbooks are refused before calamine touches them (:mod:`planner.ingest.workbook`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
-import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Union
 
-import python_calamine
-from defusedxml import ElementTree
-
+from planner.ingest.grid import Grid
+from planner.ingest.workbook import (
+    CHILD_MEMORY_BYTES,
+    CHILD_TIMEOUT_SECONDS,
+    MAX_SHEET_CELLS,
+    MAX_UNCOMPRESSED_BYTES,
+    read_in_child,
+    read_workbook,
+)
 from planner.problems import ERROR, WARNING, Problem
 
-__all__ = ["Source", "Grid", "read_grids", "source_name", "MAX_UNCOMPRESSED_BYTES"]
+__all__ = [
+    "CHILD_MEMORY_BYTES",
+    "CHILD_TIMEOUT_SECONDS",
+    "MAX_SHEET_CELLS",
+    "MAX_UNCOMPRESSED_BYTES",
+    "Grid",
+    "Source",
+    "read_grids",
+    "source_name",
+]
 
 Source = Union[str, Path, bytes, BinaryIO]
 
-# A planning spreadsheet is small; a zip that inflates past this is a zip bomb, not a backlog.
-MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 _SNIFF_RECORDS = 60
 _DELIMITERS = (",", ";", "\t", "|")
-
-
-@dataclass(frozen=True)
-class Grid:
-    """One sheet (or one CSV file) as rows of cells; ``rows[i]`` is spreadsheet row ``i + 1``."""
-
-    file: str
-    sheet: str | None
-    rows: list[list[object]]
-    kind: str  # "xlsx" | "csv"
-    encoding: str | None = None
-    delimiter: str | None = None
-    # (first_row, first_col, last_row, last_col), 0-based inclusive, as calamine reports them.
-    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 def source_name(source: Source, name: str | None = None) -> str:
@@ -66,9 +64,9 @@ def read_grids(source: Source, name: str | None = None) -> tuple[list[Grid], lis
         return [], [Problem(ERROR, "the file is empty: export it again with its header row and items", file)]
     kind = _sniff_kind(data)
     if kind == "zip":
-        return _read_workbook(data, file)
+        return read_workbook(data, file)
     if kind == "ole":
-        return _read_calamine(data, file, merged_ok=False)
+        return read_in_child(data, file, merged_ok=False)
     if kind == "binary":
         return [], [Problem(
             ERROR,
@@ -95,103 +93,50 @@ def _read_bytes(source: Source) -> bytes:
     return source.read()
 
 
+# Files that are certainly not text even when their first bytes look printable (a PDF's header is).
+_BINARY_SIGNATURES = (
+    b"%PDF-", b"\x89PNG", b"\xff\xd8\xff", b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!\x1a", b"\xfd7zXZ",
+    b"\x7fELF", b"II*\x00", b"MM\x00*",
+)
+
+
 def _sniff_kind(data: bytes) -> str:
+    """``zip``, ``ole``, ``binary`` or ``text``, from the content alone."""
     if data[:4] == b"PK\x03\x04":
         return "zip"
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         return "ole"
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return "text"
-    head = data[:4096]
-    # Text files have no NUL bytes and few control characters; PDFs, images and zips do.
-    if b"\x00" in head:
+    if data.startswith(_BINARY_SIGNATURES):
         return "binary"
-    controls = sum(1 for byte in head if byte < 9 or 13 < byte < 32)
+    head = data[:4096]
+    if _bomless_utf16(head):
+        return "text"
+    # Text has few control characters; PDFs, images and zips have many. A stray NUL (a tool's glitch)
+    # does not make a CSV binary, so NULs count apart: a few are dropped later, with a warning.
+    if head.count(0) > max(1, len(head) // 100):
+        return "binary"
+    controls = sum(1 for byte in head if 0 < byte < 9 or 13 < byte < 32)
     return "binary" if controls > len(head) // 100 else "text"
 
 
-# --- Excel -------------------------------------------------------------------------------------
+def _bomless_utf16(head: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` when the bytes are UTF-16 text without a byte-order mark.
 
-def _read_workbook(data: bytes, file: str) -> tuple[list[Grid], list[Problem]]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        inflated = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        return [], [Problem(ERROR, "the workbook is damaged (not a readable zip archive): save it again", file)]
-    if inflated > MAX_UNCOMPRESSED_BYTES:
-        return [], [Problem(
-            ERROR,
-            f"the workbook unpacks to {inflated // (1024 * 1024)} MB, far more than a backlog needs; "
-            "it was not opened (save only the needed sheets, or export CSV)",
-            file,
-        )]
-    names = set(archive.namelist())
-    if "xl/workbook.xml" not in names and "content.xml" not in names and "xl/workbook.bin" not in names:
-        return [], [Problem(ERROR, "this zip file is not an Excel workbook: upload an .xlsx or .csv file", file)]
-    grids, problems = _read_calamine(data, file, merged_ok=True)
-    if "xl/workbook.xml" in names:
-        problems += _formulas_without_values(archive, file)
-    return grids, problems
-
-
-def _read_calamine(data: bytes, file: str, merged_ok: bool) -> tuple[list[Grid], list[Problem]]:
-    try:
-        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        grids = []
-        for meta in workbook.sheets_metadata:
-            sheet = workbook.get_sheet_by_name(meta.name)
-            merged = [(a[0], a[1], b[0], b[1]) for a, b in (sheet.merged_cell_ranges or [])] if merged_ok else []
-            grids.append(Grid(file, meta.name, sheet.to_python(skip_empty_area=False), "xlsx", merged=merged))
-        return grids, []
-    except Exception as exc:  # calamine raises its own error types for every damaged-file case
-        return [], [Problem(ERROR, f"the workbook cannot be read ({exc}): open it in Excel and save it again", file)]
-
-
-_FORMULA_WITHOUT_VALUE = re.compile(
-    rb'<c r="([A-Z]+[0-9]+)"[^>]*>\s*<f(?:\s[^>]*)?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>'
-)
-
-
-def _formulas_without_values(archive: zipfile.ZipFile, file: str) -> list[Problem]:
-    """Warn about formula cells saved without a computed value (they read as blank)."""
-    problems = []
-    for sheet_name, path in _sheet_paths(archive).items():
-        try:
-            xml = archive.read(path)
-        except KeyError:
-            continue
-        if b"<f" not in xml:
-            continue
-        cells = [match.decode() for match in _FORMULA_WITHOUT_VALUE.findall(xml)]
-        if cells:
-            shown = ", ".join(cells[:10]) + (" ..." if len(cells) > 10 else "")
-            problems.append(Problem(
-                WARNING,
-                f"{len(cells)} formula cell(s) have no saved value and read as blank ({shown}); "
-                "open the file in Excel and save it so the values are stored",
-                file,
-                sheet_name,
-            ))
-    return problems
-
-
-def _sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Map sheet names to their XML part inside an xlsx archive."""
-    try:
-        workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    except Exception:  # a workbook without the usual parts: skip this optional check
-        return {}
-    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
-    paths = {}
-    for sheet in workbook.iter():
-        if not sheet.tag.endswith("}sheet"):
-            continue
-        rel_id = next((value for key, value in sheet.attrib.items() if key.endswith("}id")), None)
-        target = targets.get(rel_id, "")
-        if target:
-            paths[sheet.get("name", "")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-    return paths
+    Latin-script text in UTF-16 has a NUL in every other byte (the high byte of each character), and
+    binary files do not keep to that rhythm.
+    """
+    pairs = len(head) // 2
+    if pairs < 2:
+        return None
+    even_nuls = head[0:pairs * 2:2].count(0)
+    odd_nuls = head[1:pairs * 2:2].count(0)
+    if odd_nuls >= pairs * 0.6 and even_nuls <= pairs * 0.02:
+        return "utf-16-le"
+    if even_nuls >= pairs * 0.6 and odd_nuls <= pairs * 0.02:
+        return "utf-16-be"
+    return None
 
 
 # --- CSV and other delimited text --------------------------------------------------------------
@@ -199,16 +144,29 @@ def _sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
 def _decode(data: bytes, file: str) -> tuple[str, str, list[Problem]]:
     """Decode text bytes; only a non-UTF encoding is a guess, and the guess is said."""
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return data.decode("utf-16"), "utf-16", []
+        return _decode_utf16(data, "utf-16", file, [])
+    assumed = _bomless_utf16(data[:4096])
+    if assumed:
+        order = "little" if assumed.endswith("le") else "big"
+        return _decode_utf16(data, assumed, file, [Problem(
+            WARNING,
+            f"the file has no byte-order mark but its bytes are UTF-16 text ({order}-endian): read it as "
+            f"{assumed.upper()}. If the text looks wrong, save it as 'CSV UTF-8' and upload again",
+            file,
+        )])
+    problems = []
+    offset = 0
     if data[:3] == b"\xef\xbb\xbf":
-        try:
-            return data[3:].decode("utf-8"), "utf-8-sig", []
-        except UnicodeDecodeError:
-            pass
+        # The BOM says UTF-8 even when a later byte is not: drop it, whatever encoding the rest turns out.
+        data, offset = data[3:], 3
+    raw = data
+    if b"\x00" in data:
+        data, nul_problem = _drop_nuls(data, file)
+        problems.append(nul_problem)
     try:
-        return data.decode("utf-8"), "utf-8", []
+        return data.decode("utf-8"), "utf-8-sig" if offset else "utf-8", problems
     except UnicodeDecodeError as exc:
-        first_bad = exc.start
+        first_bad = exc.start  # in the text without NULs; cp1252 keeps one character a byte
     try:
         text = data.decode("cp1252")
         encoding = "cp1252"
@@ -218,12 +176,57 @@ def _decode(data: bytes, file: str) -> tuple[str, str, list[Problem]]:
         encoding = "latin-1"
         label = "Latin-1"
     sample = text[max(0, first_bad - 15): first_bad + 15].replace("\n", " ")
-    return text, encoding, [Problem(
+    in_file = offset + (_first_non_utf8(raw) if raw is not data else first_bad)
+    mark = " starts with a UTF-8 byte-order mark but" if offset else ""
+    return text, encoding, problems + [Problem(
         WARNING,
-        f"the file is not UTF-8 (first non-UTF-8 byte at offset {first_bad}, near '{sample}'); "
+        f"the file{mark} is not UTF-8 (first non-UTF-8 byte at offset {in_file}, near '{sample}'); "
         f"read as {label}. If accents look wrong, save it as 'CSV UTF-8' and upload again",
         file,
     )]
+
+
+def _first_non_utf8(data: bytes) -> int:
+    """Offset of the first byte that is not UTF-8 (the data is known to hold one)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return len(data)
+
+
+def _decode_utf16(data: bytes, encoding: str, file: str, problems: list[Problem]) -> tuple[str, str, list[Problem]]:
+    """UTF-16 text; a damaged tail (odd length, a lone surrogate) is replaced and said, not fatal."""
+    try:
+        return data.decode(encoding), encoding, problems
+    except UnicodeDecodeError as exc:
+        text = data.decode(encoding, errors="replace")
+        return text, encoding, problems + [Problem(
+            WARNING,
+            f"the UTF-16 text is damaged from byte {exc.start} on; unreadable characters show as '\ufffd'. "
+            "Export the file again",
+            file,
+        )]
+
+
+def _drop_nuls(data: bytes, file: str) -> tuple[bytes, Problem]:
+    """Remove NUL bytes (no text holds them) and say on which lines they were."""
+    lines: list[int] = []
+    at = data.find(b"\x00")
+    while at >= 0 and len(lines) < 5:
+        line = data.count(b"\n", 0, at) + 1
+        if line not in lines:
+            lines.append(line)
+        at = data.find(b"\x00", at + 1)
+    count = data.count(b"\x00")
+    where = ", ".join(map(str, lines)) + (" ..." if at >= 0 and count > len(lines) else "")
+    return data.replace(b"\x00", b""), Problem(
+        WARNING,
+        f"the file holds {count} NUL byte(s), which text never does (line {where}); they were dropped. "
+        "If a value there looks cut or joined, export the file again",
+        file,
+        row=lines[0],
+    )
 
 
 def _read_text(data: bytes, file: str) -> tuple[Grid | None, list[Problem]]:

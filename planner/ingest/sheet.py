@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from planner.ingest.columns import ColumnMapping, match_header, normalise_header
 from planner.ingest.parse import to_text
-from planner.ingest.read import Grid
+from planner.ingest.grid import Grid
 from planner.problems import ERROR, WARNING, Problem
 
 __all__ = ["Sheet", "locate_header", "gather", "column_letter"]
