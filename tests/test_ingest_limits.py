@@ -19,9 +19,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, csv_bytes, write_xlsx
+from hostile_files import HEADER_ROW, ODS_HEADER, ods_bytes, sheet_xml, write_workbook
 from planner.cli import main
 from planner.ingest import read_backlog, read_capacity
 from planner.ingest import columns as column_matching
+from planner.ingest.grid import MAX_ROWS, MAX_SHEET_CELLS
 from planner.ingest.parse import FIRST_DATE, LAST_DATE, MAX_NUMBER, parse_dates, parse_number
 from planner.schema import BACKLOG_COLUMNS, coerce_table
 from planner.store import Store
@@ -168,6 +170,40 @@ def test_a_long_backlog_reads_every_row(tmp_path):
     assert len(result.table) == 20_000
     [cycle] = errors_of(result)
     assert "cycle" in cycle.message and cycle.row in (31, 32)
+
+
+@pytest.mark.parametrize("extra", [1, 2_000_000])
+def test_a_csv_longer_than_the_row_limit_is_refused_before_it_is_read_whole(tmp_path, extra):
+    # A 20 MB upload of short rows is millions of items: refused at the limit, not reported row by row.
+    path = tmp_path / "long.csv"
+    path.write_bytes(b"id,title,effort\n" + b"a,b,1\n" * (MAX_ROWS + extra))
+    result = read_backlog(path)
+    [error] = result.problems
+    assert error.severity == "error" and f"{MAX_ROWS:,}" in error.message and len(result.table) == 0
+
+
+def test_a_csv_row_with_millions_of_cells_is_refused(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_bytes(b"id,title,effort\n" + b"," * (MAX_SHEET_CELLS + 1) + b"\n")
+    [error] = read_backlog(path).problems
+    assert error.severity == "error" and error.row == 2 and "cells" in error.message
+
+
+def test_a_workbook_longer_than_the_row_limit_is_refused_naming_the_sheet(tmp_path):
+    rows = "".join(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c></row>' for n in range(3, MAX_ROWS + 3))
+    path = write_workbook(tmp_path / "long.xlsx", sheet_xml(HEADER_ROW + rows))
+    [error] = read_backlog(path).problems
+    assert (error.severity, error.sheet) == ("error", "Backlog") and "rows or more" in error.message
+
+
+def test_an_ods_whose_repeated_rows_pass_the_row_limit_is_refused(tmp_path):
+    # 1 KB that calamine expands to a million items, each then reported as a duplicate id (18 s, 2 GB).
+    repeated = ('<table:table-row table:number-rows-repeated="1048000"><table:table-cell office:value-type="string">'
+                "<text:p>A-1</text:p></table:table-cell></table:table-row>")
+    path = tmp_path / "backlog.ods"
+    path.write_bytes(ods_bytes(ODS_HEADER + repeated))
+    [error] = read_backlog(path).problems
+    assert error.severity == "error" and "rows" in error.message and error.file == "backlog.ods"
 
 
 # --- settings of a shared server -----------------------------------------------------------------

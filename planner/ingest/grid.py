@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Grid"]
+__all__ = ["Grid", "MAX_ROWS", "MAX_SHEET_CELLS"]
+
+# Cells calamine may lay out densely for one sheet, from A1 to the last row and column holding a value
+# (or values it may hold, counted cell by cell). 5 million is 50,000 rows x 100 columns, well above any
+# backlog, and costs calamine ~160 MB plus Python's lists; the bombs this stops ask for 26 million
+# (Z1000000: 1.2 GB, 6 s) to 17 billion (XFD1048576: an abort).
+MAX_SHEET_CELLS = 5_000_000
+# Rows of one sheet or CSV file. A backlog of 200,000 items reads in about 3 s; ten times that (a 20 MB
+# CSV of short rows) would hold the server for a minute and gigabytes while reporting every row.
+MAX_ROWS = 250_000
 
 
 @dataclass(frozen=True)

@@ -16,20 +16,21 @@ import io
 from pathlib import Path
 from typing import BinaryIO, Union
 
-from planner.ingest.grid import Grid
+from planner.ingest.grid import MAX_ROWS, MAX_SHEET_CELLS, Grid
 from planner.ingest.workbook import (
     CHILD_MEMORY_BYTES,
     CHILD_TIMEOUT_SECONDS,
-    MAX_SHEET_CELLS,
     MAX_UNCOMPRESSED_BYTES,
     read_in_child,
     read_workbook,
+    too_many_rows,
 )
 from planner.problems import ERROR, WARNING, Problem
 
 __all__ = [
     "CHILD_MEMORY_BYTES",
     "CHILD_TIMEOUT_SECONDS",
+    "MAX_ROWS",
     "MAX_SHEET_CELLS",
     "MAX_UNCOMPRESSED_BYTES",
     "Grid",
@@ -239,8 +240,20 @@ def _read_text(data: bytes, file: str) -> tuple[Grid | None, list[Problem]]:
             f"read with {delimiter!r}. Check the columns found below",
             file,
         ))
+    rows: list[list[object]] = []
+    cells = 0
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
+        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False):
+            rows.append(record)  # type: ignore[arg-type]
+            cells += len(record)
+            # Stop early: a 20 MB file of short rows is millions of them, each reported further on.
+            if len(rows) > MAX_ROWS:
+                return None, problems + [Problem(ERROR, too_many_rows("the file", len(rows)), file)]
+            if cells > MAX_SHEET_CELLS:
+                return None, problems + [Problem(
+                    ERROR, f"the file holds more than {MAX_SHEET_CELLS:,} cells (row {len(rows)} reaches it), more "
+                    "than a backlog needs: export only the needed columns and rows", file, None, len(rows),
+                )]
     except csv.Error as exc:
         return None, problems + [Problem(ERROR, f"the text cannot be read as CSV: {exc}", file)]
     return Grid(file, None, rows, "csv", encoding=encoding, delimiter=delimiter), problems

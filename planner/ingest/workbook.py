@@ -30,7 +30,7 @@ from xml.parsers import expat
 import python_calamine
 from defusedxml import ElementTree
 
-from planner.ingest.grid import Grid
+from planner.ingest.grid import MAX_ROWS, MAX_SHEET_CELLS, Grid
 from planner.problems import ERROR, WARNING, Problem
 
 __all__ = [
@@ -45,11 +45,6 @@ __all__ = [
 # A planning spreadsheet is small; a zip that inflates past this (counted as it really inflates, never
 # as the archive declares) is a zip bomb, not a backlog. A 50,000-row x 60-column export is ~155 MB.
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
-# Cells calamine may lay out densely for one sheet, from A1 to the last row and column holding a value
-# (or values it may hold, counted cell by cell). 5 million is 50,000 rows x 100 columns, well above any
-# backlog, and costs calamine ~160 MB plus Python's lists; the bombs this stops ask for 26 million
-# (Z1000000: 1.2 GB, 6 s) to 17 billion (XFD1048576: an abort).
-MAX_SHEET_CELLS = 5_000_000
 # xls, xlsb and ods are read in a child process limited to this much address space, for this long.
 CHILD_MEMORY_BYTES = 1024 * 1024 * 1024
 CHILD_TIMEOUT_SECONDS = 60
@@ -236,7 +231,7 @@ class _Extent:
 
     @property
     def fits(self) -> bool:
-        return self.area <= MAX_SHEET_CELLS and self.cells <= MAX_SHEET_CELLS
+        return self.area <= MAX_SHEET_CELLS and self.cells <= MAX_SHEET_CELLS and self.rows <= MAX_ROWS
 
     def see(self, row: int, column: int) -> None:
         self.cells += 1
@@ -278,10 +273,18 @@ def _too_far_message(extent: _Extent, sheet: str) -> str:
             f"to {corner}; the limit is {_how_many(MAX_SHEET_CELLS)}): delete the stray cell, rows or "
             "columns (Ctrl+End in Excel shows the last cell) and save, or export the sheet as CSV"
         )
+    if extent.rows > MAX_ROWS:
+        return too_many_rows(f"sheet '{sheet}'", extent.rows)
     return (
         f"sheet '{sheet}' holds {extent.cells:,} cells, more than a backlog needs (the limit is "
         f"{_how_many(MAX_SHEET_CELLS)}): save only the needed rows and columns, or export the sheet as CSV"
     )
+
+
+def too_many_rows(where: str, rows: int) -> str:
+    """The message for a sheet or file longer than :data:`MAX_ROWS`."""
+    return (f"{where} has {rows:,} rows or more, more than the {MAX_ROWS:,} a backlog may have: filter the export "
+            "to the items worth planning (open ones, this quarter's), or split it")
 
 
 def _how_many(count: int) -> str:
@@ -566,7 +569,7 @@ def _read_calamine(data: bytes, file: str) -> tuple[list[Grid], list[Problem]]:
         for meta in workbook.sheets_metadata:
             sheet = workbook.get_sheet_by_name(meta.name)
             end = sheet.end
-            if end is not None and (end[0] + 1) * (end[1] + 1) > MAX_SHEET_CELLS:
+            if end is not None and ((end[0] + 1) * (end[1] + 1) > MAX_SHEET_CELLS or end[0] + 1 > MAX_ROWS):
                 # The scan above makes this unreachable; if calamine ever places cells differently,
                 # this still stops the fill from A1 that to_python would do next.
                 corner = f"{_column_name(end[1] + 1)}{end[0] + 1}"
@@ -584,7 +587,7 @@ def _read_calamine(data: bytes, file: str) -> tuple[list[Grid], list[Problem]]:
 # calamine in a child process: an allocation it cannot make aborts the child, not the app.
 _CHILD_SOURCE = r"""
 import datetime, io, json, resource, sys
-limit, max_cells, merged_ok = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"
+limit, max_cells, max_rows, merged_ok = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
 hard = resource.getrlimit(resource.RLIMIT_AS)[1]
 if hard != resource.RLIM_INFINITY:
     limit = min(limit, hard)  # a limit this process inherited can only be lowered
@@ -605,7 +608,7 @@ try:
     for meta in workbook.sheets_metadata:
         sheet = workbook.get_sheet_by_name(meta.name)
         end = sheet.end
-        if end is not None and (end[0] + 1) * (end[1] + 1) > max_cells:
+        if end is not None and ((end[0] + 1) * (end[1] + 1) > max_cells or end[0] + 1 > max_rows):
             result = {"far": [meta.name, end[0] + 1, end[1] + 1]}
             break
         merged = [[a[0], a[1], b[0], b[1]] for a, b in (sheet.merged_cell_ranges or [])] if merged_ok else []
@@ -631,7 +634,7 @@ def _decode_child_value(item: dict[str, object]) -> object:
 def read_in_child(data: bytes, file: str, merged_ok: bool) -> tuple[list[Grid], list[Problem]]:
     """Read xls, xlsb or ods with calamine in a child process limited in memory and time."""
     command = [sys.executable or "python3", "-I", "-c", _CHILD_SOURCE, str(CHILD_MEMORY_BYTES),
-               str(MAX_SHEET_CELLS), "1" if merged_ok else "0"]
+               str(MAX_SHEET_CELLS), str(MAX_ROWS), "1" if merged_ok else "0"]
     try:
         done = subprocess.run(command, input=data, capture_output=True, timeout=CHILD_TIMEOUT_SECONDS, check=False)
     except subprocess.TimeoutExpired:
