@@ -297,8 +297,18 @@ def run_pieces(data: Data, options: SolveOptions) -> dict[str, object]:
     binaries = len(model.x)
     if _solve_for_value is not None:
         baseline_start = baseline if baseline_valid else None
-        (solution, _, _), t_solve = _timed(
-            lambda: _solve_for_value(problem, options, baseline_start, time.perf_counter()))
+
+        def value_search():
+            # (problem, options with a deadline, start, notes) -> Solution; older libraries took the
+            # start time and returned (solution, start, bound).
+            try:
+                found = _solve_for_value(problem, replace(options, deadline=time.perf_counter() + options.time_limit),
+                                         baseline_start, [])
+            except TypeError:  # pragma: no cover - older library
+                found = _solve_for_value(problem, options, baseline_start, time.perf_counter())
+            return found[0] if isinstance(found, tuple) else found
+
+        solution, t_solve = _timed(value_search)
     else:  # pragma: no cover - older library
         solution, t_solve = _timed(lambda: solve(model, model_options))
     _, t_prices = _timed(lambda: skill_prices(problem, options))

@@ -12,7 +12,8 @@ hand from the first step.
 
 Parts too big to prove within their share of the time (a team's many items over many sprints) make
 the search give up at once: the caller then improves the plan team by team instead
-(:mod:`planner.improve`).
+(:mod:`planner.improve`). So does a part the time limit stops before it has any plan: running out
+of time proves nothing, so only a part the solver proves infeasible makes a branch infeasible.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass, replace
 
 from planner.baseline import rank_and_fill
 from planner.model import Solution, SolveOptions, build_model, solve
-from planner.problem import PlanProblem, drop_unreachable
+from planner.problem import PlanItem, PlanProblem, drop_unreachable
 from planner.verify import plan_violations
 
 __all__ = ["solve_by_team", "decomposable", "team_groups"]
@@ -74,18 +75,19 @@ def solve_by_team(problem: PlanProblem, options: SolveOptions, part_seconds: flo
     """The best plan within ``options.gap`` of the bound, or the best found in ``options.time_limit``.
 
     ``part_seconds``: the most one part's solve may take (default: half the time shared among the
-    parts); a part not proven optimal in that time ends the search with status ``error``: the
-    parts are too big for this method. ``part_solves``: the most parts solved in all (default: three
-    per part and twenty more); a search that needs more stops with the best plan and bound so far
-    (status ``feasible``): many links between the parts make it too wide, and the whole model is
-    the better tool.
+    parts); a part not proven optimal in that time (or stopped with no plan at all) ends the search
+    with status ``error``: the parts are too big for this method, which proves nothing about the
+    plan. ``part_solves``: the most parts solved in all (default: three per part and twenty more);
+    a search that needs more stops with the best plan and bound so far (status ``feasible``): many
+    links between the parts make it too wide, and the whole model is the better tool.
+    ``infeasible`` only when the solver proves that no plan holds the Must and pinned items.
     """
     started = time.perf_counter()
     search = _Search(problem, options, started + options.time_limit, part_seconds, part_solves)
     status, best, bound = search.run()
     values = {item.index: item.value for item in problem.items}
     if best is None or status == "error":
-        message = "" if status == "infeasible" else "the parts could not be proven in their share of the time"
+        message = "" if status == "infeasible" else "the parts could not be solved in their share of the time"
         return Solution(status if status != "feasible" else "error", {}, 0.0, None, time.perf_counter() - started,
                         message)
     objective = float(sum(values[index] for index in best))
@@ -109,8 +111,9 @@ class _Search:
         self.groups = team_groups(problem)
         self.part_seconds = part_seconds if part_seconds is not None else options.time_limit / (2 * len(self.groups))
         group_of = {team: number for number, teams in enumerate(self.groups) for team in teams}
-        self.members = [[item for item in problem.items if group_of[item.teams[0]] == number]
-                        for number in range(len(self.groups))]
+        self.members: list[list[PlanItem]] = [[] for _ in self.groups]
+        for item in problem.items:  # one pass: 200,000 items x 20 parts took half a second
+            self.members[group_of[item.teams[0]]].append(item)
         self.relevant = [{item.index for item in mine} | {p for item in mine for p in item.prerequisites}
                          for mine in self.members]
         self.solved: dict[tuple, Solution] = {}
@@ -127,10 +130,10 @@ class _Search:
         root = _Node()
         try:
             parts = self._parts(root)
-        except _TooBig:
+        except _TooBig:  # a part too big, or the time ran out before every part had a plan
             return "error", None, 0.0
-        if parts is None:
-            return ("error" if self._spent() else "infeasible"), None, 0.0
+        if parts is None:  # proven: a part cannot hold its Must and pinned items
+            return "infeasible", None, 0.0
         open_nodes = [(-self._bound(parts), next(counter), root, parts)]
         while open_nodes:
             top = -open_nodes[0][0]
@@ -147,12 +150,10 @@ class _Search:
             for child in children:
                 try:
                     child_parts = self._parts(child)
-                except _TooBig:
-                    child_parts = None
-                    self.unsettled = max(self.unsettled, self._bound(parts))  # not ruled out, only not proven
-                if child_parts is None and self._spent():
-                    self.unsettled = max(self.unsettled, self._bound(parts))  # cut short, not ruled out
-                elif child_parts is not None and not self._closed(self._bound(child_parts)):
+                except _TooBig:  # too big, or cut short by the time limit: not ruled out, only not proven
+                    self.unsettled = max(self.unsettled, self._bound(parts))
+                    continue
+                if child_parts is not None and not self._closed(self._bound(child_parts)):
                     heapq.heappush(open_nodes, (-self._bound(child_parts), next(counter), child, child_parts))
         if self.best is None:
             return ("error" if self.unsettled > float("-inf") else "infeasible"), None, 0.0
@@ -174,9 +175,11 @@ class _Search:
     # --- the parts -------------------------------------------------------------------------------
 
     def _parts(self, node: _Node) -> list[Solution] | None:
-        """Each part's optimal plan under the branch; None when a part has no valid plan or time ran out.
+        """Each part's optimal plan under the branch; None when a part provably has no valid plan.
 
-        Raises :class:`_TooBig` when a part is not proven optimal within its share of the time.
+        Raises :class:`_TooBig` when a part is not proven optimal within its share of the time, when
+        a solve ends on the time limit without a plan, or when the time or the solves run out first:
+        none of these says anything about the branch.
         """
         parts = []
         for number in range(len(self.groups)):
@@ -186,13 +189,17 @@ class _Search:
             solution = self.solved.get(key)
             if solution is None:
                 part = self._part(node, number)
-                left = self.stop - time.perf_counter()
-                if part is None or self._spent():
+                if part is None:
                     return None
+                if self._spent():
+                    raise _TooBig
+                left = self.stop - time.perf_counter()
                 self.solves_left -= 1
                 step = replace(self.options, time_limit=max(min(left, self.part_seconds), 0.1))
                 empty = Solution("optimal", {}, 0.0, 0.0, 0.0)
                 solution = solve(build_model(part, step), step) if part.items else empty
+                if solution.status in ("stopped", "error"):
+                    raise _TooBig  # no plan in its time: proves nothing about the branch
                 if solution.status == "feasible" and time.perf_counter() < self.stop:
                     raise _TooBig
                 self.solved[key] = solution

@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 import pandas as pd
 import pulp
 
-from planner.model import SolveOptions, build_model, quiet_stdout
+from planner.model import MIN_SOLVE_SECONDS, SolveOptions, build_model, quiet_stdout, seconds_left, solve, solver_seconds
 from planner.problem import PlanItem, PlanProblem
 
-__all__ = ["Exclusion", "skill_prices", "exclusion_reasons", "overflow", "PRICE_COLUMNS"]
+__all__ = ["Exclusion", "MustFit", "skill_prices", "exclusion_reasons", "must_fit", "overflow", "PRICE_COLUMNS"]
 
 PRICE_COLUMNS = ["team", "skill", "sprint", "value_per_day"]
 _TOLERANCE = 1e-6
@@ -35,7 +35,11 @@ class Exclusion:
 
 
 def skill_prices(problem: PlanProblem, options: SolveOptions) -> pd.DataFrame:
-    """Value of one more day (or point) of each skill per team and sprint, from the LP relaxation."""
+    """Value of one more day (or point) of each skill per team and sprint, from the LP relaxation.
+
+    Empty when there are no items, or when the LP is not solved by ``options.deadline`` (prices
+    are an explanation, never worth missing the deadline for).
+    """
     if not problem.items:
         return pd.DataFrame(columns=PRICE_COLUMNS)
     # Where the chosen items fill capacity exactly the LP is degenerate and any price between the
@@ -44,9 +48,13 @@ def skill_prices(problem: PlanProblem, options: SolveOptions) -> pd.DataFrame:
     shrunk = replace(problem, pools=tuple(
         replace(pool, capacity=tuple(c * (1 - _SHRINK) for c in pool.capacity)) for pool in problem.pools
     ))
-    relaxed = build_model(shrunk, replace(options, warm_start=None), relax=True)
+    lp_options = replace(options, warm_start=None, time_limit=max(options.time_limit, 5))
+    relaxed = build_model(shrunk, lp_options, relax=True)
+    seconds = solver_seconds(relaxed, lp_options)
+    if seconds < MIN_SOLVE_SECONDS:
+        return pd.DataFrame(columns=PRICE_COLUMNS)
     with quiet_stdout():
-        relaxed.lp.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=max(options.time_limit, 5)))
+        relaxed.lp.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=seconds, timeMode="elapsed"))
     if relaxed.lp.status != pulp.LpStatusOptimal:
         return pd.DataFrame(columns=PRICE_COLUMNS)
     rows = []
@@ -97,6 +105,8 @@ def _settled_detail(reason: str) -> str:
 
 def _cut_detail(item: PlanItem, problem: PlanProblem, price: dict[tuple[str, str, int], float], unit: str) -> str:
     """What value, or what smaller effort, would have made the cut, priced at the capacity it needs."""
+    if not price:  # no prices (none needed, or no time for them): nothing to weigh the item against
+        return "did not make the cut: the items chosen fill the capacity it needs"
     costs = [
         sum(effort * price.get((team, skill, sprint), 0.0) for skill, effort in item.effort.items())
         for team in item.teams
@@ -113,11 +123,27 @@ def _cut_detail(item: PlanItem, problem: PlanProblem, price: dict[tuple[str, str
             f"or an effort under about {smaller:.3g} {unit} (it has {item.total_effort:.3g})")
 
 
-def overflow(problem: PlanProblem, options: SolveOptions) -> list[str]:
-    """Where Must and pinned items overflow capacity, as sentences; empty when they fit.
+@dataclass(frozen=True)
+class MustFit:
+    """Whether the Must and pinned items (with their prerequisites) fit, and where they do not.
 
-    Elastic model: Must and pinned items forced in, every other item free, and each team's skill
-    capacity allowed to overflow; the solver minimises the overflow.
+    ``status``: ``fits`` (``plan`` places them), ``overflows`` (proven: ``messages`` say where), or
+    ``unknown`` (the time limit cut the diagnosis short; ``messages`` name the items).
+    """
+
+    status: str
+    messages: tuple[str, ...]
+    plan: dict[int, tuple[str, int]]
+
+
+def must_fit(problem: PlanProblem, options: SolveOptions) -> MustFit:
+    """Whether the Must and pinned items fit, where they overflow, and a placement of them when they fit.
+
+    Elastic model: Must and pinned items (and their prerequisites) forced in, every other item
+    left out, and each team's skill capacity allowed to overflow; the solver minimises the
+    overflow. Small (the forced items only), so it is cheap when rank-and-fill cannot place them:
+    either a proof that no plan exists, or a placement to fill around. It gets what is left until
+    ``options.deadline``, but at least a second: an infeasible plan has no other answer to give.
     """
     by_index = {item.index: item for item in problem.items}
     needed = [item.index for item in problem.items if item.must or item.pinned is not None]
@@ -128,13 +154,22 @@ def overflow(problem: PlanProblem, options: SolveOptions) -> list[str]:
             closure.add(index)
             needed.extend(by_index[index].prerequisites)
     forced = replace(problem, items=tuple(replace(by_index[i], must=True) for i in sorted(closure)))
-    model = build_model(forced, replace(options, warm_start=None), elastic=True)
+    if not forced.items:
+        return MustFit("fits", (), {})
+    seconds = max(min(max(options.time_limit, 10.0), seconds_left(options)), 1.0)
+    elastic_options = replace(options, solver="cbc", warm_start=None, gap=0.0, time_limit=seconds, deadline=None,
+                              balance=None, earliness=0.0, stability=0.0, root_only=False)
+    model = build_model(forced, elastic_options, elastic=True)
     slack = model.overflow
-    model.lp.setObjective(-pulp.lpSum(slack.values()))
-    with quiet_stdout():
-        model.lp.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=max(options.time_limit, 10)))
-    if model.lp.status != pulp.LpStatusOptimal:
-        return _order_conflicts(forced)
+    model.lp.setObjective(pulp.LpAffineExpression([(variable, -1) for variable in slack.values()]))
+    solution = solve(model, elastic_options)
+    if solution.status == "infeasible":  # proven: no order of these items respects the rules
+        return MustFit("overflows", tuple(_order_conflicts(forced)), {})
+    if solution.status not in ("optimal", "feasible"):
+        names = ", ".join(item.id for item in forced.items[:20]) + (" ..." if len(forced.items) > 20 else "")
+        cut_short = (f"the diagnosis of where they overflow was cut short by the time limit; the Must and pinned "
+                     f"items (with their prerequisites) are: {names}")
+        return MustFit("unknown", (cut_short,), {})
     messages = []
     for (team, skill, sprint), variable in sorted(slack.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1])):
         extra = variable.varValue or 0.0
@@ -146,7 +181,15 @@ def overflow(problem: PlanProblem, options: SolveOptions) -> list[str]:
                 f"{team}, {problem.sprints[sprint]}, {skill}: Must and pinned items ({', '.join(need)}) need "
                 f"{extra + available:.3g} {problem.unit}, {extra:.3g} more than the {available:.3g} available"
             )
-    return messages
+    if not messages:
+        return MustFit("fits", (), dict(solution.assignments))
+    # Proven only when the search finished: stopped early, a plan with less overflow (or none) may exist.
+    return MustFit("overflows" if solution.status == "optimal" else "unknown", tuple(messages), {})
+
+
+def overflow(problem: PlanProblem, options: SolveOptions) -> list[str]:
+    """Where Must and pinned items overflow capacity, as sentences; empty when they fit (see :func:`must_fit`)."""
+    return list(must_fit(problem, options).messages)
 
 
 def _order_conflicts(forced: PlanProblem) -> list[str]:

@@ -16,13 +16,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from planner.model import Solution, SolveOptions, build_model, solve
+from planner.model import Solution, SolveOptions, build_model, seconds_left, solve
 from planner.problem import PlanItem, PlanProblem, drop_unreachable
 from planner.verify import plan_violations
 
-__all__ = ["improve_by_team", "team_part"]
+__all__ = ["improve_by_team", "team_part", "TeamIndex"]
 
 Plan = dict[int, tuple[str, int]]
 
@@ -40,9 +40,11 @@ def improve_by_team(problem: PlanProblem, plan: Plan, options: SolveOptions, sec
     ``seconds`` are spent. Teams with the most value left out go first. Two re-plans run side by
     side when ``busy`` (the other work sharing the machine) says the second core is free; the
     search stops early when ``enough`` says a plan of this value is good enough (within the gap of
-    a bound). ``plan`` must be valid; so is the result.
+    a bound). ``plan`` must be valid; so is the result. It ends by ``options.deadline`` too: a
+    re-plan the time limit stops without a plan is simply not kept.
     """
-    stop = time.perf_counter() + seconds
+    stop = time.perf_counter() + min(seconds, seconds_left(options))
+    team_index = TeamIndex.of(problem)
     values = {item.index: item.value for item in problem.items}
     plan = dict(plan)
     best = sum(values[index] for index in plan)
@@ -69,7 +71,7 @@ def improve_by_team(problem: PlanProblem, plan: Plan, options: SolveOptions, sec
                         queue.append((team, window))
                         continue
                     cap = whole_team_cap if kind is None and round_number < len(kinds) else seconds
-                    step = _step(problem, plan, team, window, options, stop, workers, len(queue) + 1, cap)
+                    step = _step(problem, plan, team, window, options, stop, workers, len(queue) + 1, cap, team_index)
                     if step is not None:
                         running[pool.submit(solve, build_model(*step), step[1])] = (team, window)
                         busy_teams.add(team)
@@ -100,9 +102,9 @@ def _tasks(problem: PlanProblem, plan: Plan, values: dict[int, float], size: int
 
 
 def _step(problem: PlanProblem, plan: Plan, team: str, window: range, options: SolveOptions, stop: float,
-          workers: int, tasks_left: int, cap: float) -> tuple[PlanProblem, SolveOptions] | None:
+          workers: int, tasks_left: int, cap: float, team_index: TeamIndex) -> tuple[PlanProblem, SolveOptions] | None:
     """The part to re-plan and the options to solve it from where it is; None when it has no items."""
-    part = team_part(problem, plan, team, window)
+    part = team_part(problem, plan, team, window, team_index)
     left = stop - time.perf_counter()
     if not part.items or left < 0.1:
         return None
@@ -130,27 +132,51 @@ def _teams_by_value_left_out(problem: PlanProblem, plan: Plan, values: dict[int,
     return sorted(problem.teams, key=lambda team: -left_out[team])
 
 
-def team_part(problem: PlanProblem, plan: Plan, team: str, sprints: range | None = None) -> PlanProblem:
+@dataclass(frozen=True)
+class TeamIndex:
+    """The items each team may take and the items that depend on each item, for :func:`team_part`.
+
+    Built once per problem: re-planning walks one team's items, not the whole backlog, each time
+    (200,000 items: 80 ms a part without it).
+    """
+
+    items_of: dict[str, list[PlanItem]]
+    dependents: dict[int, list[int]]
+
+    @classmethod
+    def of(cls, problem: PlanProblem) -> TeamIndex:
+        """The index of ``problem``."""
+        items_of: dict[str, list[PlanItem]] = {team: [] for team in problem.teams}
+        dependents: dict[int, list[int]] = {}
+        for item in problem.items:
+            for team in item.teams:
+                items_of[team].append(item)
+            for prerequisite in item.prerequisites:
+                dependents.setdefault(prerequisite, []).append(item.index)
+        return cls(items_of, dependents)
+
+
+def team_part(problem: PlanProblem, plan: Plan, team: str, sprints: range | None = None,
+              team_index: TeamIndex | None = None) -> PlanProblem:
     """``team``'s share of the problem with the rest of ``plan`` held where it is.
 
     The share: items the team may take that no other team has planned and, given ``sprints``, that
     the team has not planned outside them; they may go only to ``sprints`` (default: all). An item
     whose prerequisite is held may not go before it; one whose prerequisite is held out of the plan
     stays out; an item a held item depends on must be planned no later than that item.
+    ``team_index`` (:meth:`TeamIndex.of` the same problem) makes it faster, not different.
     """
+    found = team_index or TeamIndex.of(problem)
     window = sprints if sprints is not None else range(problem.horizon)
     free = {
-        item.index: item for item in problem.items
-        if team in item.teams and (item.index not in plan or (plan[item.index][0] == team
-                                                              and plan[item.index][1] in window))
+        item.index: item for item in found.items_of.get(team, ())
+        if item.index not in plan or (plan[item.index][0] == team and plan[item.index][1] in window)
     }
     needed_by: dict[int, int] = {}  # free item -> last sprint an item held in the plan allows it
-    for item in problem.items:
-        if item.index in free or item.index not in plan:
-            continue
-        for prerequisite in item.prerequisites:
-            if prerequisite in free:
-                needed_by[prerequisite] = min(needed_by.get(prerequisite, plan[item.index][1]), plan[item.index][1])
+    for prerequisite in free:
+        for dependent in found.dependents.get(prerequisite, ()):
+            if dependent in plan and dependent not in free:
+                needed_by[prerequisite] = min(needed_by.get(prerequisite, plan[dependent][1]), plan[dependent][1])
     parts: dict[int, PlanItem] = {}
     for index, item in free.items():
         outside = [p for p in item.prerequisites if p not in free]

@@ -31,7 +31,8 @@ from planner.errors import PlannerError
 from planner.keys import normalise_header
 from planner.problem import PlanProblem, pool_serves
 
-__all__ = ["SolveOptions", "Solution", "PlanModel", "build_model", "solve", "quiet_stdout", "SOLVERS"]
+__all__ = ["SolveOptions", "Solution", "PlanModel", "build_model", "solve", "quiet_stdout", "SOLVERS", "seconds_left",
+           "solver_seconds", "io_seconds", "model_terms", "estimated_terms", "model_seconds", "MIN_SOLVE_SECONDS"]
 
 SOLVERS = ("cbc", "highs")
 
@@ -50,6 +51,9 @@ class SolveOptions:
     warm_start: Mapping[int, tuple[str, int]] | None = None  # backlog index -> (team, sprint position)
     balance: Mapping[str, float] | None = None  # item type -> least share of the planned effort (0-1)
     root_only: bool = False  # CBC: stop after the root node (its cuts give the bound; no branching)
+    # ``time.perf_counter()`` by which the whole plan must be ready: every solve ends by then, whatever
+    # its own ``time_limit`` (None: no deadline beyond ``time_limit``). make_plan sets it.
+    deadline: float | None = None
 
     def __post_init__(self) -> None:
         if self.solver not in SOLVERS:
@@ -78,11 +82,21 @@ class PlanModel:
     team_position: dict[str, int] = field(default_factory=dict)
 
 
+def seconds_left(options: SolveOptions) -> float:
+    """Seconds until ``options.deadline`` (infinite without one); negative once it has passed."""
+    return math.inf if options.deadline is None else options.deadline - time.perf_counter()
+
+
 @dataclass(frozen=True)
 class Solution:
-    """What the solver found, read back and not yet checked."""
+    """What the solver found, read back and not yet checked.
 
-    status: str  # "optimal" | "feasible" | "infeasible" | "error"
+    ``stopped``: the time limit (or the deadline) ended the solve before it found a plan. That
+    says nothing about feasibility, so callers fall back to a plan found another way; only
+    ``infeasible`` is a proof that no plan exists.
+    """
+
+    status: str  # "optimal" | "feasible" | "infeasible" | "stopped" | "error"
     assignments: dict[int, tuple[str, int]]
     objective: float
     bound: float | None  # the gap is the caller's to compute, once, against its best bound
@@ -118,11 +132,14 @@ def _add_variables(model: PlanModel, relax: bool, with_time: bool = True) -> Non
     """x[i,t,s] only where allowed: the item's teams, its pinned sprint, sprints before its deadline."""
     category = pulp.LpContinuous if relax else pulp.LpBinary
     problem = model.problem
+    add_variable = model.lp.add_variable
+    x = model.x
     for item in problem.items:
+        index, sprints = item.index, item.sprints(problem.horizon)
         for team in item.teams:
-            for sprint in item.sprints(problem.horizon):
-                name = f"x_{item.index}_{model.team_position[team]}_{sprint}"
-                model.x[(item.index, team, sprint)] = model.lp.add_variable(name, 0, 1, cat=category)
+            prefix = f"x_{index}_{model.team_position[team]}_"
+            for sprint in sprints:
+                x[(index, team, sprint)] = add_variable(f"{prefix}{sprint}", 0, 1, cat=category)
     if not with_time:
         return
     demanded = _demanded_skills(problem)
@@ -174,7 +191,7 @@ def _skill_sets(skills: list[str], pools: list, sprint: int) -> list[tuple[str, 
                     frontier.append(other)
         return len(reached) == len(subset)
 
-    kept = []
+    kept: list[tuple[str, ...]] = []
     for size in range(1, len(skills) + 1):
         for subset in combinations(skills, size):
             if not linked(subset):
@@ -222,13 +239,13 @@ def fillable_capacity(capacity: float, efforts: list[float]) -> float:
     of 1-point items over 12 team-sprints: CBC from a 2 % gap after 30 s to proven at the root).
     Efforts with no common step of at least 1/100 keep the capacity as it is.
     """
-    step = _common_step(efforts)
+    step = _common_step(set(efforts))  # a row has thousands of items but a handful of distinct efforts
     if step is None:
         return capacity
     return float(step * math.floor(capacity / step + 1e-6))  # the tolerance keeps 8.9999999 at 9
 
 
-def _common_step(efforts: list[float]) -> Fraction | None:
+def _common_step(efforts: set[float] | list[float]) -> Fraction | None:
     steps = []
     for effort in efforts:
         fraction = Fraction(effort).limit_denominator(100)
@@ -258,10 +275,12 @@ def add_each_item_at_most_once(model: PlanModel) -> None:
             if forced:
                 variables[0].lowBound = 1
             continue
+        # Expressions from (variable, coefficient) pairs: lpSum's operator arithmetic is ten times slower.
+        places = pulp.LpAffineExpression([(variable, 1) for variable in variables])
         if forced:
-            model.lp += (pulp.lpSum(variables) == 1, f"once_{item.index}")
+            model.lp += (places == 1, f"once_{item.index}")
         else:
-            model.lp += (pulp.lpSum(variables) <= 1, f"once_{item.index}")
+            model.lp += (places <= 1, f"once_{item.index}")
 
 
 def add_people_capacity(model: PlanModel) -> None:
@@ -272,7 +291,7 @@ def add_people_capacity(model: PlanModel) -> None:
     for (position, sprint), variables in by_pool.items():
         if len(variables) > 1:  # a single variable already has the capacity as its upper bound
             capacity = model.problem.pools[position].capacity[sprint]
-            model.lp += (pulp.lpSum(variables) <= capacity, f"people_{position}_{sprint}")
+            model.lp += (pulp.LpAffineExpression([(v, 1) for v in variables]) <= capacity, f"people_{position}_{sprint}")
 
 
 def add_skill_capacity(model: PlanModel, elastic: bool = False) -> None:
@@ -297,7 +316,8 @@ def add_skill_capacity(model: PlanModel, elastic: bool = False) -> None:
         if elastic:
             model.overflow[key] = model.lp.add_variable(f"over_{name}", 0)
             available.append(model.overflow[key])
-        model.lp += (pulp.lpSum(effort * variable for effort, variable in terms) <= pulp.lpSum(available), name)
+        need = [(variable, effort) for effort, variable in terms] + [(variable, -1) for variable in available]
+        model.lp += (pulp.LpAffineExpression(need) <= 0, name)
         model.skill_rows[key] = name
 
 
@@ -314,9 +334,9 @@ def add_dependencies(model: PlanModel) -> None:
             before = by_item[prerequisite]
             # Checking at each sprint the item may take is enough: that sprint's prefix holds it.
             for sprint in sorted(item_sprints):
-                mine = [v for s, variables in item_sprints.items() if s <= sprint for v in variables]
-                theirs = [v for s, variables in before.items() if s <= sprint for v in variables]
-                model.lp += (pulp.lpSum(mine) <= pulp.lpSum(theirs), f"after_{item.index}_{prerequisite}_{sprint}")
+                terms = [(v, 1) for s, variables in item_sprints.items() if s <= sprint for v in variables]
+                terms += [(v, -1) for s, variables in before.items() if s <= sprint for v in variables]
+                model.lp += (pulp.LpAffineExpression(terms) <= 0, f"after_{item.index}_{prerequisite}_{sprint}")
 
 
 def add_balance_targets(model: PlanModel, balance: Mapping[str, float]) -> None:
@@ -343,13 +363,14 @@ def _set_objective(model: PlanModel, options: SolveOptions) -> None:
     problem = model.problem
     values = {item.index: item.value for item in problem.items}
     previous = _previous_positions(problem, options)
+    sprint_weight = [1 + options.earliness * (problem.horizon - 1 - sprint) for sprint in range(problem.horizon)]
     terms = []
     for (index, team, sprint), variable in model.x.items():
-        weight = 1 + options.earliness * (problem.horizon - 1 - sprint)
-        if previous.get(index) == (team, sprint):
+        weight = sprint_weight[sprint]
+        if previous and previous.get(index) == (team, sprint):
             weight += options.stability
-        terms.append(values[index] * weight * variable)
-    model.lp += pulp.lpSum(terms)
+        terms.append((variable, values[index] * weight))
+    model.lp.setObjective(pulp.LpAffineExpression(terms))
 
 
 def _previous_positions(problem: PlanProblem, options: SolveOptions) -> dict[int, tuple[str, int]]:
@@ -370,14 +391,20 @@ def solve(model: PlanModel, options: SolveOptions) -> Solution:
     """Solve and read back the plan, the bound and an honest status.
 
     PuLP reports "Optimal" after a time limit with an incumbent; only ``sol_status`` and the
-    solver's own log tell the truth, so both are read.
+    solver's own log tell the truth, so both are read. A solve that ends on its time limit without a
+    plan is ``stopped``, never ``infeasible``: only the solver's proof makes a plan infeasible. The
+    solver gets ``options.time_limit``, cut to what the deadline leaves once the model is written
+    and read back; with no time left it is not started (``stopped``).
     """
+    limit = solver_seconds(model, options)
+    if limit < MIN_SOLVE_SECONDS:
+        return Solution("stopped", {}, 0.0, None, 0.0, "no time was left to search")
     if options.warm_start:
         _warm_start(model, options.warm_start)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "solver.log"
-        solver = _solver(options, log, warm=bool(options.warm_start))
+        solver = _solver(options, log, warm=bool(options.warm_start), seconds=limit)
         # Only HiGHS prints (its banner); CBC runs with its output closed, so solves may run side by side.
         quiet = quiet_stdout() if options.solver == "highs" else contextlib.nullcontext()
         try:
@@ -387,10 +414,18 @@ def solve(model: PlanModel, options: SolveOptions) -> Solution:
             return Solution("error", {}, 0.0, None, time.perf_counter() - started, f"the solver failed: {error}")
         log_text = log.read_text(errors="replace") if log.exists() else ""
     seconds = time.perf_counter() - started
+    stopped = _STOPPED.search(log_text) is not None
     if model.lp.status == pulp.LpStatusInfeasible or model.lp.sol_status == pulp.LpSolutionInfeasible:
-        return Solution("infeasible", {}, 0.0, None, seconds)
+        if not stopped and _may_be_infeasible(model) and not _reached(log_text, limit):
+            return Solution("infeasible", {}, 0.0, None, seconds)
+        stopped = True  # CBC's preprocessing, cut short by the time limit, says "infeasible": it is not a proof
     if model.lp.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
-        return Solution("error", {}, 0.0, None, seconds, "no plan was found within the time limit")
+        if stopped or model.lp.status in (pulp.LpStatusNotSolved, pulp.LpStatusInfeasible):
+            # No plan, and no proof there is none: the caller keeps a plan found another way.
+            return Solution("stopped", {}, 0.0, _bound_without_plan(model, options, log_text), seconds,
+                            "the time limit ended the search before it found a plan")
+        return Solution("error", {}, 0.0, None, seconds,
+                        f"the solver ended with status {pulp.LpStatus.get(model.lp.status, model.lp.status)}")
     assignments = {
         index: (team, sprint)
         for (index, team, sprint), variable in model.x.items()
@@ -405,20 +440,98 @@ def solve(model: PlanModel, options: SolveOptions) -> Solution:
     return Solution(status, assignments, objective, bound, seconds)
 
 
+MIN_SOLVE_SECONDS = 0.05  # less than this for the solver: not worth starting it
+_IO_SECONDS = 0.02  # starting the solver and reading its files back, beyond the model's size (measured 4 ms)
+_IO_SECONDS_PER_TERM = 5e-6  # writing the model, CBC reading it, reading the plan back (measured 4-5e-6)
+_STOPPED = re.compile(r"^Result - Stopped on|^Partial search|^Stopped on|time limit reached", re.MULTILINE)
+
+
+_BUILD_SECONDS_PER_TERM = 4e-6  # building the PuLP model, per variable and row entry (measured 3.4-4.6e-6)
+
+
+def estimated_terms(problem: PlanProblem) -> int:
+    """About how many variables and row entries :func:`build_model` makes for ``problem``, without building it.
+
+    Each place (item, team, sprint) is a variable, an entry of the item's "at most once" row (when
+    it has several places) and of about two capacity rows per skill; each dependency adds prefix
+    rows over the sprints. Within a third of the real count on the benchmarks: enough to tell a
+    model that builds in a second from one that does not build in the time left.
+    """
+    horizon = problem.horizon
+    terms = 0
+    for item in problem.items:
+        places = len(item.teams) * len(item.sprints(horizon))
+        terms += places * (1 + (places > 1) + 2 * len(item.effort)) + len(item.prerequisites) * places * horizon
+    return terms
+
+
+def model_seconds(terms: int) -> float:
+    """Seconds to build a model of ``terms`` variables and entries, write it out and read a plan back."""
+    return _BUILD_SECONDS_PER_TERM * terms + io_seconds(terms)
+
+
+def model_terms(model: PlanModel) -> int:
+    """Variables and constraint entries of the model: what writing it out costs."""
+    return len(model.x) + len(model.h) + sum(len(constraint) for constraint in model.lp.constraints())
+
+
+def io_seconds(terms: int) -> float:
+    """Seconds PuLP takes to write a model of ``terms`` variables and entries and read its plan back."""
+    return _IO_SECONDS + _IO_SECONDS_PER_TERM * terms
+
+
+def solver_seconds(model: PlanModel, options: SolveOptions) -> float:
+    """The solver's own time limit: ``options.time_limit``, cut to what the deadline leaves after the I/O."""
+    left = seconds_left(options)
+    if math.isinf(left):
+        return options.time_limit
+    return min(options.time_limit, left - io_seconds(model_terms(model)))
+
+
+def _may_be_infeasible(model: PlanModel) -> bool:
+    """Whether any plan could be infeasible: only forced items can make it so (no plan at all is valid)."""
+    return any(item.must or item.pinned is not None for item in model.problem.items)
+
+
+_WALLCLOCK = re.compile(r"Wallclock seconds\)?:\s*([0-9.]+)")
+
+
+def _reached(log_text: str, limit: float) -> bool:
+    """Whether CBC ran into its time limit (its own wall clock, from its log)."""
+    times = [float(found) for found in _WALLCLOCK.findall(log_text)]
+    return bool(times) and max(times) >= 0.95 * limit
+
+
+def _bound_without_plan(model: PlanModel, options: SolveOptions, log_text: str) -> float | None:
+    """The bound a solve stopped without a plan proved, when it got as far as solving the relaxation."""
+    if options.solver == "highs":
+        return _finite(_bound(model, options, log_text, 0.0))
+    if "Continuous objective value" not in log_text:  # the relaxation itself was not solved: no bound
+        return None
+    found = _CBC_BOUND.search(log_text)
+    return _finite(float(found.group(1))) if found else None
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) and abs(value) < 1e30 else None
+
+
 def _warm_start(model: PlanModel, start: Mapping[int, tuple[str, int]]) -> None:
     for (index, team, sprint), variable in model.x.items():
         variable.setInitialValue(1 if start.get(index) == (team, sprint) else 0)
 
 
-def _solver(options: SolveOptions, log: Path, warm: bool) -> pulp.LpSolver:
+def _solver(options: SolveOptions, log: Path, warm: bool, seconds: float) -> pulp.LpSolver:
     if options.solver == "highs":
         if not pulp.HiGHS().available():
             raise PlannerError("HiGHS is not installed: pip install highspy, or use --solver cbc")
         solver_class = _HiGHSWithStart if warm else pulp.HiGHS
-        return solver_class(msg=False, timeLimit=options.time_limit, gapRel=options.gap, threads=options.threads)
+        return solver_class(msg=False, timeLimit=seconds, gapRel=options.gap, threads=options.threads)
+    # Wall-clock time (PuLP's default, said here because CBC's own default is CPU time, which runs
+    # slower than the clock on a busy machine and faster with threads).
     return pulp.PULP_CBC_CMD(
-        msg=False, timeLimit=options.time_limit, gapRel=options.gap, threads=options.threads, warmStart=warm,
-        logPath=str(log), maxNodes=0 if options.root_only else None,
+        msg=False, timeLimit=seconds, gapRel=options.gap, threads=options.threads, warmStart=warm,
+        logPath=str(log), maxNodes=0 if options.root_only else None, timeMode="elapsed",
     )
 
 

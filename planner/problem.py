@@ -13,18 +13,24 @@ skills, which can take any skill.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from planner.capacity import CapacityResult
-from planner.schema import EFFORT_PREFIX, effort_skill_columns, split_list
+from planner.errors import InputError
+from planner.problems import ERROR, Problem
+from planner.schema import EFFORT_PREFIX, MAX_NUMBER, CapacityTables, effort_skill_columns, split_list
 
-__all__ = ["GENERAL", "PlanItem", "Pool", "PlanProblem", "allocate", "build_problem", "drop_unreachable",
-           "pool_serves"]
+__all__ = ["GENERAL", "PlanItem", "Pool", "PlanProblem", "allocate", "build_problem",
+           "drop_unreachable", "pool_serves", "capacity_sprint_names", "unknown_sprint_pins", "unplannable_numbers",
+           "check_plan_inputs"]
 
 GENERAL = "general"
 _EPSILON = 1e-9
+_GENERATED_SPRINT = re.compile(r"sprint \d+")  # the names of sprints made up without a sprints sheet
 
 
 @dataclass(frozen=True)
@@ -174,8 +180,14 @@ def build_problem(backlog: pd.DataFrame, capacity: CapacityResult) -> PlanProble
         )
 
     problem_pools = {team: [p for p in pools if p.team == team] for team in teams}
+    # Items of the same size, teams and sprints fit alike: a backlog of 200,000 items has a few
+    # hundred such shapes, and checking each item on its own took seconds.
+    fit: dict[tuple, str | None] = {}
     for index, item in list(candidates.items()):
-        reason = _fit_reason(item, problem_pools, len(sprints))
+        shape = (tuple(sorted(item.effort.items())), item.teams, item.pinned, item.last_sprint)
+        if shape not in fit:
+            fit[shape] = _fit_reason(item, problem_pools, len(sprints))
+        reason = fit[shape]
         if reason:
             excluded[index] = reason
             del candidates[index]
@@ -192,6 +204,91 @@ def build_problem(backlog: pd.DataFrame, capacity: CapacityResult) -> PlanProble
         if reason not in ("done", "wont") and _text(column["moscow"][index]) == "Must"
     )
     return PlanProblem(items, excluded, ids, sprints, sprint_ends, teams, pools, capacity.unit, must_problems)
+
+
+# --- input a plan cannot be made from ------------------------------------------------------------
+
+
+def capacity_sprint_names(tables: CapacityTables) -> tuple[str, ...] | None:
+    """The sprints the capacity file has (its sprints sheet); None without one (sprints are then made up)."""
+    names = tables.sprints["sprint"] if "sprint" in tables.sprints else pd.Series([], dtype=object)
+    found = tuple(str(name).strip() for name in names if _text(name) is not None and str(name).strip())
+    return found or None
+
+
+def same_sprint(pin: str, name: str) -> bool:
+    """Whether a backlog's sprint names this sprint: case and surrounding spaces aside."""
+    return pin.strip().casefold() == name.strip().casefold()
+
+
+def unknown_sprint_pins(backlog: pd.DataFrame, sprints: Sequence[str] | None, file: str = "backlog",
+                        column: str = "sprint", sheet: str | None = None) -> list[Problem]:
+    """Must items pinned to a sprint the capacity file does not have at all: one error each.
+
+    A pin to a sprint of the file beyond the sprints planned is not an error (the item is
+    ``pinned-later``); a pin to no sprint of the file is a typo or another file's sprint, and a Must
+    item there would otherwise make the plan infeasible for a reason that is not about capacity.
+    ``sprints``: the capacity file's sprints (:func:`capacity_sprint_names`); None when it has no
+    sprints sheet, so that the sprints are made up as ``Sprint 1``, ``Sprint 2`` ...: any such name
+    exists. Other items pinned to unknown sprints are left alone (they are settled ``pinned-later``).
+    The problem names the file, the row (``source_row``), the column and the sprints there are.
+    """
+    if "sprint" not in backlog or "moscow" not in backlog:
+        return []
+    rows = backlog["source_row"].tolist() if "source_row" in backlog else [None] * len(backlog)
+    done = backlog["done"].tolist() if "done" in backlog else [False] * len(backlog)
+    listed = "; ".join(sprints) if sprints else "none (sprints are made up: Sprint 1, Sprint 2, ...)"
+    problems = []
+    for position, (item_id, pin, moscow) in enumerate(zip(backlog["id"], backlog["sprint"], backlog["moscow"])):
+        pin, moscow = _text(pin), _text(moscow)
+        if pin is None or not pin.strip() or moscow != "Must" or bool(done[position]):
+            continue
+        known = (any(same_sprint(pin, name) for name in sprints) if sprints is not None
+                 else _GENERATED_SPRINT.fullmatch(pin.strip().casefold()) is not None)
+        if not known:
+            row = rows[position]
+            problems.append(Problem(
+                ERROR, f"{item_id} is Must and pinned to sprint '{pin}', which the capacity file does not have "
+                f"(its sprints: {listed}): fix the sprint name, or unpin the item",
+                file, sheet, int(row) if row is not None and not pd.isna(row) and int(row) > 0 else None, column))
+    return problems
+
+
+def unplannable_numbers(backlog: pd.DataFrame, file: str = "backlog", sheet: str | None = None) -> list[Problem]:
+    """Values and efforts a plan cannot weigh: infinite, or above :data:`MAX_NUMBER`. One error each.
+
+    Missing numbers are fine (no value counts 0, no effort is ``not-estimated``).
+    """
+    columns = [name for name in ("value", "effort", *effort_skill_columns(backlog.columns)) if name in backlog]
+    rows = backlog["source_row"].tolist() if "source_row" in backlog else [None] * len(backlog)
+    ids = backlog["id"].tolist()
+    problems = []
+    for name in columns:
+        numbers = pd.to_numeric(backlog[name], errors="coerce").astype("float64").to_numpy()
+        for position in (abs(numbers) > MAX_NUMBER).nonzero()[0]:  # NaN compares False: missing is fine
+            row = rows[position]
+            problems.append(Problem(
+                ERROR, f"{ids[position]} has {name} {numbers[position]:.3g}: a plan cannot weigh numbers above "
+                f"{MAX_NUMBER:,.0f} (summed, they reach infinity); scale them down",
+                file, sheet, int(row) if row is not None and not pd.isna(row) and int(row) > 0 else None, name))
+    return problems
+
+
+def check_plan_inputs(backlog: pd.DataFrame, sprints: Sequence[str] | None | bool = False, file: str = "backlog",
+                      sprint_column: str = "sprint", sheet: str | None = None) -> None:
+    """Raise :class:`InputError` for a backlog no plan can be made from, listing every problem.
+
+    Numbers a plan cannot weigh always; Must items pinned to a sprint the capacity file does not
+    have when ``sprints`` are given (the file's sprint names, or None without a sprints sheet;
+    ``False``: not known, not checked). The app and the command line call it with the file's name
+    and headers; :func:`planner.plan.make_plan` calls it too.
+    """
+    problems = unplannable_numbers(backlog, file, sheet)
+    if sprints is not False:
+        problems += unknown_sprint_pins(backlog, sprints, file, sprint_column, sheet)  # type: ignore[arg-type]
+    if problems:
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        raise InputError(f"{count} in the backlog to fix before planning", problems)
 
 
 def _pools(capacity: CapacityResult, sprints: tuple[str, ...]) -> tuple[Pool, ...]:
@@ -254,7 +351,7 @@ def _pin(sprint: str | None, sprints: tuple[str, ...]) -> tuple[int | None, str 
     if sprint is None:
         return None, None
     for position, name in enumerate(sprints):
-        if name.casefold() == sprint.casefold():
+        if same_sprint(sprint, name):
             return position, None
     return None, f"pinned-later {sprint}"
 

@@ -26,6 +26,7 @@ __all__ = [
     "CapacityTables",
     "EFFORT_PREFIX",
     "LIST_SEPARATOR",
+    "MAX_NUMBER",
     "effort_skill_columns",
     "empty_table",
     "coerce_table",
@@ -33,6 +34,10 @@ __all__ = [
 ]
 
 EFFORT_PREFIX = "effort:"
+# The largest value, effort or other number a table holds. Larger ones are typos or attacks, not
+# estimates: summed over a backlog they reach infinity (two values of 1e308), and solvers lose whole
+# units long before that.
+MAX_NUMBER = 1e12
 LIST_SEPARATOR = ", "
 
 BACKLOG_COLUMNS: dict[str, str] = {

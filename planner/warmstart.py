@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from planner.model import SolveOptions, build_model, solve
+from planner.model import MIN_SOLVE_SECONDS, SolveOptions, build_model, seconds_left, solve
 from planner.problem import PlanItem, PlanProblem, Pool
 
 __all__ = ["sprint_by_sprint", "whole_horizon_bound"]
@@ -19,7 +19,11 @@ _START_GAP = 0.01
 
 
 def sprint_by_sprint(problem: PlanProblem, options: SolveOptions) -> dict[int, tuple[str, int]] | None:
-    """Backlog index -> (team, sprint position), or None when this heuristic finds no plan."""
+    """Backlog index -> (team, sprint position), or None when this heuristic finds no plan.
+
+    A sprint the time limit (``options.deadline``) stops before it has a plan ends the fill: the
+    sprints filled so far are returned, for rank-and-fill to top up.
+    """
     placed: dict[int, tuple[str, int]] = {}
     # A start, not the answer: each sprint within 1 % of its best, in a small share of the time.
     step_limit = max(options.time_limit / (8 * max(problem.horizon, 1)), 0.2)
@@ -29,7 +33,11 @@ def sprint_by_sprint(problem: PlanProblem, options: SolveOptions) -> dict[int, t
         step = _one_sprint(problem, sprint, placed)
         if not step.items:
             continue
+        if seconds_left(step_options) <= MIN_SOLVE_SECONDS:
+            return placed
         solution = solve(build_model(step, step_options), step_options)
+        if solution.status == "stopped":
+            return placed
         if solution.status not in ("optimal", "feasible"):
             return None
         for index, (team, _) in solution.assignments.items():
@@ -88,4 +96,5 @@ def whole_horizon_bound(problem: PlanProblem, options: SolveOptions) -> float | 
     step = replace(options, warm_start=None, previous=None, gap=max(options.gap, _START_GAP),
                    time_limit=max(options.time_limit / 10, 0.5))
     solution = solve(build_model(relaxed, step), step)
-    return solution.bound if solution.status in ("optimal", "feasible") else None
+    # Stopped on time, the relaxation's bound (when it got that far) is still a bound.
+    return solution.bound if solution.status in ("optimal", "feasible", "stopped") else None

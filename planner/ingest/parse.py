@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from planner.schema import MAX_NUMBER
+
 __all__ = [
     "to_text",
     "parse_number",
@@ -26,9 +28,6 @@ __all__ = [
     "LAST_DATE",
 ]
 
-# Larger numbers are typos or attacks, not estimates or values: summed over a backlog they reach
-# infinity (two values of 1e308) and solvers lose whole units long before that.
-MAX_NUMBER = 1e12
 # Dates a plan can mean; outside them a year is mistyped (3026-03-12), and pandas' own range
 # (1677-2262) would fail on them further on.
 FIRST_DATE = pd.Timestamp("1900-01-01")
