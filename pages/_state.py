@@ -19,6 +19,7 @@ from planner.errors import PlannerError
 from planner.model import SolveOptions
 from planner.overrides import Override, apply_overrides
 from planner.plan import PlanResult, make_plan
+from planner.problem import capacity_sprint_names, check_plan_inputs
 from planner.safe_text import markdown_inert
 from planner.sample import ensure_sample
 from planner.scenarios import WHAT_IF_DEFAULTS
@@ -254,9 +255,15 @@ class PlanKey(NamedTuple):
 def plan_for(scenario_id: str, updated_at: str, settings: CapacitySettings, value_rule: str,
              overrides: tuple[tuple[str, Override], ...], previous: tuple[tuple[str, tuple[str, str]], ...],
              balance: tuple[tuple[str, float], ...] = ()) -> PlanResult:
-    """The plan under the what-ifs, pins, value rule and balance targets (cached by all of them)."""
+    """The plan under the what-ifs, pins, value rule and balance targets (cached by all of them).
+
+    Raises :class:`~planner.errors.InputError` for a backlog no plan can be made from (a Must item
+    pinned to a sprint the capacity file does not have), as the command line does.
+    """
     scenario = load_by_id(scenario_id, updated_at)
     backlog = backlog_for(scenario, value_rule, overrides)
+    files = scenario.settings.get("files") or {}
+    check_plan_inputs(backlog, capacity_sprint_names(scenario.capacity), file=files.get("backlog") or "backlog")
     net = capacity_for(scenario_id, updated_at, settings)
     options = replace(APP_SOLVE, previous=dict(previous) or None, balance=dict(balance) or None)
     return make_plan(backlog, net, options=options)

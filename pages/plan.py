@@ -50,6 +50,8 @@ else:
         f"within {100 * (result.gap or 0):.2f} % of the best possible")
     quality.metric("Quality", result.status, help=f"{proven}; solved in {result.seconds:.2f} s")
     st.caption(f"{proven.capitalize()}; solved in {result.seconds:.2f} s. Unit: {result.unit}.")
+    if result.message:  # a search cut short by the time limit, or steps skipped for lack of it: say so
+        st.caption(markdown_code(result.message))
 
 changes = state.get("planner_changes")
 if changes is not None and not changes.empty:

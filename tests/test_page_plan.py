@@ -147,3 +147,35 @@ def test_pin_editor_pins_an_item_out_and_marks_one_must():
     assert not at.exception
     assert out_item not in planned_ids(at)
     assert must_item in planned_ids(at)
+
+
+def test_a_must_pinned_to_a_sprint_the_capacity_file_lacks_is_named_as_bad_input():
+    # Issue 11: as on the command line (exit 2), a bad input, not "no plan can hold the Musts".
+    from conftest import REPO
+    from planner.ingest import read_backlog
+    from planner.safe_text import markdown_inert
+
+    table = read_backlog(REPO / "data" / "sample_backlog.xlsx").table
+    [left_over] = table.loc[table["sprint"] == "Sprint 26", "id"]  # the sample's item from a past sprint
+    at = plan_page()
+    at.session_state["planner_overrides"] = {left_over: Override(moscow="Must")}
+    at.run()
+    assert not at.exception
+    [error] = at.error
+    assert markdown_inert(left_over) in error.value and markdown_inert("'Sprint 26'") in error.value
+    assert "capacity file does not have" in error.value
+    assert not at.metric  # no plan shown under the error
+
+
+def test_a_plan_cut_short_by_the_time_limit_says_so(monkeypatch):
+    # The app solves with a 3 s limit; a limit too short to search shows rank-and-fill, and says why.
+    from dataclasses import replace
+
+    from pages import _state
+
+    monkeypatch.setattr(_state, "APP_SOLVE", replace(_state.APP_SOLVE, time_limit=0.01))
+    at = plan_page()
+    at.slider(key="planner_sprints_widget").set_value(3).run()
+    assert not at.exception
+    assert metrics(at)["Quality"] in ("feasible", "optimal")
+    assert any("time limit" in caption.value for caption in at.caption)
