@@ -51,7 +51,7 @@ else:
     quality.metric("Quality", result.status, help=f"{proven}; solved in {result.seconds:.2f} s")
     st.caption(f"{proven.capitalize()}; solved in {result.seconds:.2f} s. Unit: {result.unit}.")
     if result.message:  # a search cut short by the time limit, or steps skipped for lack of it: say so
-        st.caption(markdown_code(result.message))
+        st.caption(markdown_inert(result.message[:1].upper() + result.message[1:] + "."))
 
 changes = state.get("planner_changes")
 if changes is not None and not changes.empty:
