@@ -235,7 +235,7 @@ def unknown_sprint_pins(backlog: pd.DataFrame, sprints: Sequence[str] | None, fi
     """
     if "sprint" not in backlog or "moscow" not in backlog:
         return []
-    rows = backlog["source_row"].tolist() if "source_row" in backlog else [None] * len(backlog)
+    rows = _source_rows(backlog)
     done = backlog["done"].tolist() if "done" in backlog else [False] * len(backlog)
     listed = "; ".join(sprints) if sprints else "none (sprints are made up: Sprint 1, Sprint 2, ...)"
     problems = []
@@ -246,11 +246,10 @@ def unknown_sprint_pins(backlog: pd.DataFrame, sprints: Sequence[str] | None, fi
         known = (any(same_sprint(pin, name) for name in sprints) if sprints is not None
                  else _GENERATED_SPRINT.fullmatch(pin.strip().casefold()) is not None)
         if not known:
-            row = rows[position]
             problems.append(Problem(
                 ERROR, f"{item_id} is Must and pinned to sprint '{pin}', which the capacity file does not have "
                 f"(its sprints: {listed}): fix the sprint name, or unpin the item",
-                file, sheet, int(row) if row is not None and not pd.isna(row) and int(row) > 0 else None, column))
+                file, sheet, rows[position], column))
     return problems
 
 
@@ -260,18 +259,24 @@ def unplannable_numbers(backlog: pd.DataFrame, file: str = "backlog", sheet: str
     Missing numbers are fine (no value counts 0, no effort is ``not-estimated``).
     """
     columns = [name for name in ("value", "effort", *effort_skill_columns(backlog.columns)) if name in backlog]
-    rows = backlog["source_row"].tolist() if "source_row" in backlog else [None] * len(backlog)
+    rows = _source_rows(backlog)
     ids = backlog["id"].tolist()
     problems = []
     for name in columns:
         numbers = pd.to_numeric(backlog[name], errors="coerce").astype("float64").to_numpy()
         for position in (abs(numbers) > MAX_NUMBER).nonzero()[0]:  # NaN compares False: missing is fine
-            row = rows[position]
             problems.append(Problem(
                 ERROR, f"{ids[position]} has {name} {numbers[position]:.3g}: a plan cannot weigh numbers above "
                 f"{MAX_NUMBER:,.0f} (summed, they reach infinity); scale them down",
-                file, sheet, int(row) if row is not None and not pd.isna(row) and int(row) > 0 else None, name))
+                file, sheet, rows[position], name))
     return problems
+
+
+def _source_rows(backlog: pd.DataFrame) -> list[int | None]:
+    """Each item's row in the user's file, or None where the table does not know it (made in the app)."""
+    if "source_row" not in backlog:
+        return [None] * len(backlog)
+    return [int(row) if not pd.isna(row) and int(row) > 0 else None for row in backlog["source_row"]]
 
 
 def check_plan_inputs(backlog: pd.DataFrame, sprints: Sequence[str] | None | bool = False, file: str = "backlog",
