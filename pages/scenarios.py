@@ -4,7 +4,9 @@
   Plan page's pins and MoSCoW changes) are saved with a copy of the current scenario, under
   ``settings["what_if"]`` (see :mod:`planner.scenarios`), and the copy becomes the current scenario.
   A scenario with saved what-ifs can put them back into the sliders.
-- **Manage**: every saved scenario in a table; rename, duplicate or delete one (delete asks first).
+- **Manage**: every saved scenario in a table; rename, duplicate or delete one (delete asks first, and
+  moves the scenario to the bin).
+- **Bin**: deleted scenarios, each restorable by anyone, as it was.
 - **Compare**: two or more scenarios, each planned with its own saved what-ifs (the defaults when it
   has none): how the plans did, how full each team is, the items that differ from the first scenario
   and the value planned per initiative.
@@ -48,6 +50,7 @@ SAVE_NAME = "planner_scenarios_save_name"
 MANAGE = "planner_scenarios_manage"
 MANAGE_FOR = "planner_scenarios_manage_for"  # the current scenario when MANAGE was last set to it
 CONFIRM_DELETE = "planner_scenarios_confirm_delete"
+RESTORE = "planner_scenarios_restore"  # the scenario chosen in the bin
 COMPARE = "planner_scenarios_compare"  # the scenarios compared: outlasts pages without the widget
 COMPARE_FOR = "planner_scenarios_compare_for"  # the current scenario when COMPARE was last chosen
 COMPARE_WIDGET = "planner_scenarios_compare_widget"
@@ -86,7 +89,7 @@ def _save_what_ifs(scenario: Scenario, suggested: str) -> None:
         store.save_settings(copy_id, settings)
     except PlannerError as error:
         try:
-            store.delete(copy_id)  # no copy without its what-ifs
+            store.purge(copy_id)  # no copy without its what-ifs (and no half-made copy in the bin)
         except PlannerError:
             pass
         _flash("error", f"Nothing was saved: {error}")
@@ -147,7 +150,7 @@ def _cancel_delete() -> None:
 
 
 def _delete(scenario_id: str, name: str) -> None:
-    """Button callback (after the confirmation): delete a scenario; if it was current, show the newest left."""
+    """Button callback (after the confirmation): move a scenario to the bin; if it was current, show the newest left."""
     state = st.session_state
     state.pop(CONFIRM_DELETE, None)
     store = _state.store()
@@ -158,13 +161,26 @@ def _delete(scenario_id: str, name: str) -> None:
         _flash("error", f"Not deleted: {error}")
         return
     state.pop(MANAGE, None)
+    state[RESTORE] = scenario_id
     if state.get(_state.SCENARIO_KEY) == scenario_id:
         if left:
             _state.select_scenario(left[0].id)
         else:
             state[_state.SCENARIO_KEY] = None
             state.pop(_state.PICKER_KEY, None)
-    _flash("success", f"Deleted the scenario {name}.")
+    _flash("success", f"Moved the scenario {name} to the bin: restore it from the bin below.")
+
+
+def _restore(scenario_id: str, name: str) -> None:
+    """Button callback: bring a scenario back from the bin and make it the current one."""
+    try:
+        _state.store().restore(scenario_id)
+    except PlannerError as error:
+        _flash("error", f"Not restored: {error}")
+        return
+    st.session_state.pop(RESTORE, None)
+    _state.select_scenario(scenario_id)
+    _flash("success", f"Restored the scenario {name}; it is the current scenario.")
 
 
 # --- the sections ------------------------------------------------------------------------------------
@@ -242,10 +258,10 @@ def manage_section(available: list[ScenarioSummary], labels: dict[str, str], cur
         if state.get(CONFIRM_DELETE) != chosen.id:
             st.button("Delete…", icon=":material/delete:", on_click=_ask_delete, args=(chosen.id,))
     if state.get(CONFIRM_DELETE) == chosen.id:
-        st.warning(markdown_inert(f"Delete {chosen.name} with its backlog, capacity and saved what-ifs? "
-                                  "This cannot be undone."), icon=":material/warning:")
+        st.warning(markdown_inert(f"Delete {chosen.name} with its backlog, capacity and saved what-ifs? It goes "
+                                  "to the bin, where anyone can restore it."), icon=":material/warning:")
         yes, no = st.columns(2)
-        yes.button("Delete for good", type="primary", icon=":material/delete_forever:",
+        yes.button("Move to the bin", type="primary", icon=":material/delete:",
                    on_click=_delete, args=(chosen.id, chosen.name))
         no.button("Cancel", on_click=_cancel_delete)
 
@@ -339,6 +355,26 @@ def compare_section(available: list[ScenarioSummary], labels: dict[str, str], cu
     ))
 
 
+def bin_section() -> None:
+    """Deleted scenarios, newest first, each restorable as it was."""
+    binned = _state.store().binned()
+    with st.expander(f"Bin ({len(binned)} deleted scenario{'s' if len(binned) != 1 else ''})",
+                     icon=":material/delete:"):
+        if not binned:
+            st.caption("Nothing deleted. A deleted scenario comes here, and anyone can restore it.")
+            return
+        st.dataframe(pd.DataFrame([
+            {"name": s.name, "items": s.items, "people": s.people, "deleted": s.deleted_at} for s in binned
+        ]), hide_index=True, column_config={
+            "deleted": st.column_config.DatetimeColumn("deleted (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+        })
+        names = {s.id: s.name for s in binned}
+        if st.session_state.get(RESTORE) not in names:
+            st.session_state[RESTORE] = binned[0].id
+        chosen = st.selectbox("Scenario to restore", list(names), key=RESTORE, format_func=names.__getitem__)
+        st.button("Restore", icon=":material/restore_from_trash:", on_click=_restore, args=(chosen, names[chosen]))
+
+
 # --- the page ----------------------------------------------------------------------------------------
 
 scenario = _state.current_scenario()
@@ -346,6 +382,7 @@ st.title("Scenarios")
 _say_flash()
 if scenario is None:
     st.info("No scenario yet: load one on the Data page.")
+    bin_section()
     st.stop()
 _state.what_if_controls(scenario)
 available = _state.scenarios()
@@ -356,3 +393,5 @@ st.divider()
 manage_section(available, labels, scenario.id)
 st.divider()
 compare_section(available, labels, scenario.id)
+st.divider()
+bin_section()

@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 DATABASE_ENV = "PLANNER_DB"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BACKLOG = "backlog"
 
 # Conflicts are rare (two saves of one scenario at the same moment) and clear up on a retry.
@@ -122,13 +122,17 @@ CREATE TABLE IF NOT EXISTS scenarios (
     settings JSON NOT NULL,
     columns JSON NOT NULL,
     created_at TIMESTAMP NOT NULL,
-    updated_at TIMESTAMP NOT NULL
+    updated_at TIMESTAMP NOT NULL,
+    deleted_at TIMESTAMP
 )"""
 _SCHEMA_SQL = (_CREATE_META, _CREATE_SCENARIOS, *(table.create_sql() for table in _TABLES.values()))
 _SELECT_VERSION = "SELECT value FROM meta WHERE key = 'schema_version'"
 _INSERT_VERSION = "INSERT INTO meta VALUES ('schema_version', ?)"
 # Steps that bring a file from version N to N + 1; later schema versions add theirs here.
-_MIGRATIONS: dict[int, tuple[str, ...]] = {}
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # 2: a deleted scenario goes to the bin (deleted_at set) until it is restored or purged.
+    1: ("ALTER TABLE scenarios ADD COLUMN deleted_at TIMESTAMP",),
+}
 
 # --- statements -----------------------------------------------------------------------------------
 
@@ -136,27 +140,33 @@ _INSERT_SCENARIO = """
 INSERT INTO scenarios (id, name, settings, columns, created_at, updated_at)
 VALUES (?, ?, ?, ?, ?, ?)"""
 _SELECT_SCENARIO = """
-SELECT name, settings, columns, created_at, updated_at FROM scenarios WHERE id = ?"""
+SELECT name, settings, columns, created_at, updated_at FROM scenarios WHERE id = ? AND deleted_at IS NULL"""
 # Every write to a scenario first sets its updated_at. DuckDB checks write conflicts per column, so
 # this makes any two writes to one scenario conflict (one retries) instead of interleaving: a delete
 # racing a replace_tables would otherwise leave orphan rows. The statements report their row count,
 # which tells whether the scenario exists. No "RETURNING": measured on DuckDB 2.0, an
 # UPDATE ... RETURNING skipped the conflict check and a concurrent committed update was lost.
-_UPDATE_COLUMNS = "UPDATE scenarios SET columns = ?, updated_at = ? WHERE id = ?"
-_UPDATE_SETTINGS = "UPDATE scenarios SET settings = ?, updated_at = ? WHERE id = ?"
-_UPDATE_NAME = "UPDATE scenarios SET name = ?, updated_at = ? WHERE id = ?"
-_TOUCH_SCENARIO = "UPDATE scenarios SET updated_at = ? WHERE id = ?"
+# A scenario in the bin (deleted_at set) is out of reach of every statement but the bin's own.
+_UPDATE_COLUMNS = "UPDATE scenarios SET columns = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL"
+_UPDATE_SETTINGS = "UPDATE scenarios SET settings = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL"
+_UPDATE_NAME = "UPDATE scenarios SET name = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL"
+_TOUCH_SCENARIO = "UPDATE scenarios SET updated_at = ? WHERE id = ? AND deleted_at IS NULL"
+_TO_BIN = "UPDATE scenarios SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL"
+_FROM_BIN = "UPDATE scenarios SET deleted_at = NULL, updated_at = ? WHERE id = ? AND deleted_at IS NOT NULL"
+_TOUCH_ANY_SCENARIO = "UPDATE scenarios SET updated_at = ? WHERE id = ?"
 _DELETE_SCENARIO = "DELETE FROM scenarios WHERE id = ?"
 _COPY_SCENARIO = """
 INSERT INTO scenarios (id, name, settings, columns, created_at, updated_at)
-SELECT ?, COALESCE(?, name || ' (copy)'), settings, columns, ?, ? FROM scenarios WHERE id = ?"""
+SELECT ?, COALESCE(?, name || ' (copy)'), settings, columns, ?, ? FROM scenarios
+WHERE id = ? AND deleted_at IS NULL"""
 _LIST_SCENARIOS = f"""
 SELECT s.id, s.name,
        (SELECT count(*) FROM {_TABLES[BACKLOG].name} AS b WHERE b.scenario_id = s.id) AS items,
        (SELECT count(*) FROM {_TABLES["people"].name} AS p WHERE p.scenario_id = s.id) AS people,
-       s.created_at, s.updated_at
+       s.created_at, s.updated_at, s.deleted_at
 FROM scenarios AS s
-ORDER BY s.updated_at DESC, s.created_at DESC, s.id"""
+WHERE (s.deleted_at IS NULL) = ?
+ORDER BY s.deleted_at DESC, s.updated_at DESC, s.created_at DESC, s.id"""
 
 # Names the staged frames are registered under, per cursor.
 _STAGED_ROWS = "staged_rows"
@@ -210,6 +220,7 @@ class ScenarioSummary:
     people: int
     created_at: datetime
     updated_at: datetime
+    deleted_at: datetime | None = None  # set while the scenario is in the bin
 
 
 # eq=False: comparing DataFrames with == is elementwise, so a generated __eq__ would raise.
@@ -675,15 +686,36 @@ class Store:
         self._transaction("rename the scenario", write)
 
     def delete(self, scenario_id: str) -> None:
-        """Delete a scenario and all its tables."""
+        """Move a scenario to the bin: it leaves :meth:`list` and every use, whole, until :meth:`restore`.
+
+        Anyone who can reach the server can delete, so a deletion is recoverable (:meth:`binned`);
+        only :meth:`purge` removes a scenario for good.
+        """
 
         def write(cursor: _Cursor) -> None:
-            _require(cursor.execute(_TOUCH_SCENARIO, [self._now(), scenario_id]), scenario_id)
+            now = self._now()
+            _require(cursor.execute(_TO_BIN, [now, now, scenario_id]), scenario_id)
+
+        self._transaction("move the scenario to the bin", write)
+
+    def restore(self, scenario_id: str) -> None:
+        """Bring a scenario back from the bin, as it was when it was deleted."""
+
+        def write(cursor: _Cursor) -> None:
+            _require(cursor.execute(_FROM_BIN, [self._now(), scenario_id]), scenario_id)
+
+        self._transaction("restore the scenario", write)
+
+    def purge(self, scenario_id: str) -> None:
+        """Remove a scenario (in the bin or not) and all its tables for good."""
+
+        def write(cursor: _Cursor) -> None:
+            _require(cursor.execute(_TOUCH_ANY_SCENARIO, [self._now(), scenario_id]), scenario_id)
             for table in _TABLES.values():
                 cursor.execute(_delete_sql(table), [scenario_id])
             cursor.execute(_DELETE_SCENARIO, [scenario_id])
 
-        self._transaction("delete the scenario", write)
+        self._transaction("remove the scenario for good", write)
 
     def duplicate(self, scenario_id: str, name: str | None = None) -> str:
         """Copy a scenario with all its tables and settings; return the copy's id.
@@ -730,10 +762,16 @@ class Store:
         return self._transaction("load the scenario", read)
 
     def list(self) -> list[ScenarioSummary]:
-        """Every saved scenario, most recently changed first."""
+        """Every saved scenario (not those in the bin), most recently changed first."""
+        return self._summaries(in_bin=False)
 
+    def binned(self) -> list[ScenarioSummary]:
+        """The scenarios in the bin, most recently deleted first."""
+        return self._summaries(in_bin=True)
+
+    def _summaries(self, in_bin: bool) -> list[ScenarioSummary]:
         def read(cursor: _Cursor) -> list[ScenarioSummary]:
-            rows = cursor.execute(_LIST_SCENARIOS).fetchall()
+            rows = cursor.execute(_LIST_SCENARIOS, [not in_bin]).fetchall()
             return [
                 ScenarioSummary(
                     id=row_id,
@@ -742,9 +780,10 @@ class Store:
                     people=int(people),
                     created_at=_utc(created_at),
                     updated_at=_utc(updated_at),
+                    deleted_at=None if deleted_at is None else _utc(deleted_at),
                 )
-                for row_id, name, items, people, created_at, updated_at in rows
+                for row_id, name, items, people, created_at, updated_at, deleted_at in rows
             ]
 
-        return self._transaction("list the scenarios", read)
+        return self._transaction("list the bin" if in_bin else "list the scenarios", read)
 

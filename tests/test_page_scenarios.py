@@ -176,14 +176,21 @@ def test_rename_and_delete(database):
     assert "Twenty percent more" in set(frame_with(at, "name", "items", "people", "updated")["name"])
     # Delete asks first; cancel keeps it.
     click(at, "Delete…")
-    assert any("cannot be undone" in w.value for w in at.warning)
+    assert any("the bin" in w.value for w in at.warning)
     click(at, "Cancel")
     assert len(saved(database)) == 2
     click(at, "Delete…")
-    click(at, "Delete for good")
+    click(at, "Move to the bin")
     assert [s.id for s in saved(database)] == [sample]
     assert at.session_state["planner_scenario_id"] == sample  # the current one was deleted
     assert list(frame_with(at, "name", "items")["name"]) == [SAMPLE_NAME]
+    # Issue 11: anyone can delete, so anyone can restore: the bin gives it back, whole, as current.
+    assert list(frame_with(at, "name", "deleted")["name"]) == ["Twenty percent more"]
+    assert at.selectbox(key="planner_scenarios_restore").value == copy
+    click(at, "Restore")
+    assert sorted(s.id for s in saved(database)) == sorted([sample, copy])
+    assert at.session_state["planner_scenario_id"] == copy
+    assert settings_of(database, copy)[WHAT_IF_KEY]["capacity_pct"] == 120
 
 
 def test_duplicate(database):
@@ -375,3 +382,15 @@ def test_comparison_tables():
         ("one", "X"): 8, ("one", "(no initiative)"): 2, ("two", "X"): 5, ("two", "(no initiative)"): 2,
         ("two", "Y"): 4,
     }
+
+
+def test_the_last_scenario_deleted_can_be_restored_from_the_bin(database):
+    at = scenarios_page()
+    sample = at.session_state["planner_scenario_id"]
+    click(at, "Delete…")
+    click(at, "Move to the bin")
+    assert saved(database) == []
+    assert any("No scenario yet" in info.value for info in at.info)  # and the bin is still there
+    click(at, "Restore")
+    assert [s.id for s in saved(database)] == [sample]
+    assert at.session_state["planner_scenario_id"] == sample

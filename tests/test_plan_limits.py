@@ -118,14 +118,16 @@ def test_a_search_cut_short_shows_the_best_plan_found_and_says_so():
 
 
 def test_a_whole_model_too_big_for_the_time_left_is_not_built():
-    # 20,000 items any of 10 teams may take... 5 % of them: every team shares, so there is one part;
+    # 20,000 items, half of them any of 10 teams may take: every team shares, so there is one part;
     # three sprints. The whole model cannot be built and searched in 3 s: the plan is rank-and-fill
-    # improved team by team, feasible, and the message says the search was cut short.
-    items = big_backlog(20_000, teams=10, any_team=0.05)
+    # improved team by team, and the message says the search was cut short. Improved, it may meet the
+    # density bound: then it is proven, and says so.
+    items = big_backlog(20_000, teams=10, any_team=0.5)
     started = time.perf_counter()
     result = plan(items, teams=10, sprints=3, options=SolveOptions(time_limit=3.0, gap=0))
     assert_a_plan(result, items)
-    assert result.status == "feasible" and "cut short by the time limit" in result.message
+    assert "the whole model" in result.message and "could not be built" in result.message
+    assert result.status == "feasible" or (result.status == "optimal" and result.gap == 0)
     assert time.perf_counter() - started < 30
 
 

@@ -287,6 +287,58 @@ def test_delete_removes_the_scenario_and_only_it(store: Store) -> None:
     assert_frame_equal(store.load(kept).backlog, make_backlog())
 
 
+def test_a_deleted_scenario_waits_in_the_bin_and_comes_back_whole(store: Store) -> None:
+    # Issue 11: anyone who reaches the server can delete, so a deletion must be recoverable.
+    doomed = store.create("doomed", make_backlog(), make_capacity(), {"unit": "days"})
+    store.delete(doomed)
+    [binned] = store.binned()
+    assert (binned.id, binned.name, binned.items) == (doomed, "doomed", len(make_backlog()))
+    assert binned.deleted_at is not None and binned.deleted_at.tzinfo is not None
+    for write in (lambda: store.rename(doomed, "x"), lambda: store.save_settings(doomed, {}),
+                  lambda: store.replace_tables(doomed, make_backlog(rows=1), CapacityTables()),
+                  lambda: store.duplicate(doomed), lambda: store.delete(doomed)):
+        with pytest.raises(ScenarioNotFound):
+            write()  # out of reach while in the bin
+    store.restore(doomed)
+    assert store.binned() == [] and [summary.id for summary in store.list()] == [doomed]
+    restored = store.load(doomed)
+    assert (restored.name, restored.settings) == ("doomed", {"unit": "days"})
+    assert_frame_equal(restored.backlog, make_backlog())
+    assert_capacity_equal(restored.capacity, make_capacity())
+    with pytest.raises(ScenarioNotFound):
+        store.restore(doomed)  # not in the bin any more
+
+
+def test_purge_removes_a_scenario_for_good(store: Store) -> None:
+    binned = store.create("binned", make_backlog(), make_capacity())
+    live = store.create("live", make_backlog(), make_capacity())
+    store.delete(binned)
+    store.purge(binned)
+    store.purge(live)
+    assert store.list() == [] and store.binned() == []
+    for missing in (binned, live):
+        with pytest.raises(ScenarioNotFound):
+            store.restore(missing)
+    with duckdb.connect(str(store.path)) as connection:
+        for table in ["backlog_items", *(f"capacity_{sheet}" for sheet in CAPACITY_SHEETS)]:
+            assert connection.execute(f"SELECT count(*) FROM {table}").fetchall() == [(0,)], table
+
+
+def test_a_file_of_schema_1_gets_the_bin_and_keeps_its_scenarios(tmp_path) -> None:
+    path = tmp_path / "old.duckdb"
+    with Store(path) as store:
+        kept = store.create("kept", make_backlog(), make_capacity())
+    with duckdb.connect(str(path)) as connection:  # as a planner before the bin wrote it
+        connection.execute("ALTER TABLE scenarios DROP COLUMN deleted_at")
+        connection.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with Store(path) as store:
+        assert [summary.id for summary in store.list()] == [kept]
+        store.delete(kept)
+        assert [summary.id for summary in store.binned()] == [kept]
+    with duckdb.connect(str(path)) as connection:
+        assert connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall() == [("2",)]
+
+
 def test_duplicate_is_a_full_and_independent_copy(store: Store) -> None:
     original = store.create("Base", make_backlog(), make_capacity(), {"unit": "days"})
     copy = store.duplicate(original)
@@ -617,7 +669,7 @@ def test_delete_racing_a_replace_leaves_no_orphan_rows(store: Store) -> None:
 
         def delete() -> None:
             start.wait()
-            store.delete(scenario_id)
+            store.purge(scenario_id)
 
         threads = [threading.Thread(target=replace), threading.Thread(target=delete)]
         for thread in threads:
@@ -625,7 +677,7 @@ def test_delete_racing_a_replace_leaves_no_orphan_rows(store: Store) -> None:
         for thread in threads:
             thread.join(timeout=60)
     assert len(outcomes) == 10
-    assert store.list() == []
+    assert store.list() == [] and store.binned() == []
     with duckdb.connect(str(store.path)) as connection:
         for table in ["backlog_items", *(f"capacity_{sheet}" for sheet in CAPACITY_SHEETS)]:
             assert connection.execute(f"SELECT count(*) FROM {table}").fetchall() == [(0,)], table
