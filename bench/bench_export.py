@@ -19,10 +19,9 @@ import time
 import pandas as pd
 
 from planner.capacity import CapacitySettings, compute_capacity
-from planner.explain import PRICE_COLUMNS, Exclusion
-from planner.export import plan_workbook, tracker_csv
-from planner.plan import CAPACITY_COLUMNS, Assignment, PlanResult
+from planner.outputs import plan_workbook, tracker_csv
 from planner.schema import BACKLOG_COLUMNS, CapacityTables, coerce_table
+from planner.solve import CAPACITY_COLUMNS, PRICE_COLUMNS, Assignment, Exclusion, PlanResult
 
 TEAMS = [f"pod-{name}" for name in ("scale", "claims", "care", "data", "web", "ios", "platform", "billing")]
 SKILLS = ["backend", "frontend", "ios", "data"]
@@ -47,37 +46,76 @@ def make_case(planned: int) -> tuple[PlanResult, pd.DataFrame, object]:
         parts = {skill: rng.choice([None, None, 1.0, 2.0, 3.0, 5.0]) for skill in SKILLS}
         if not any(parts.values()):
             parts["backend"] = 2.0
-        rows.append({
-            "id": f"CARE-{index + 1:05d}", "title": f"Item {index} — make the scale pairing flow work ✓ {rng.random():.3f}",
-            "team": TEAMS[index % len(TEAMS)], **{f"effort:{skill}": value for skill, value in parts.items()},
-            "effort": sum(value for value in parts.values() if value), "value": float(rng.randint(1, 60)),
-            "moscow": rng.choice(["Must", "Should", "Could", None]),
-            "deadline": pd.Timestamp("2026-03-01") + pd.Timedelta(days=rng.randint(0, 90)) if index % 6 == 0 else None,
-            "depends_on": f"CARE-{index:05d}" if index % 10 == 0 and index else None,
-            "type": rng.choice(["story", "bug", "task"]), "initiative": rng.choice(["Scale", "Claims", "Care"]),
-            "milestone": "Scale Onboarding | eng build milestone | Cellular scale pairing",
-            "status": "To Do", "priority": rng.choice(["High", "Medium", "Low"]), "labels": "rpm, q1",
-            "description": "As a clinician I want the scale to pair without a phone. " * rng.randint(2, 8),
-            "done": False, "source_row": index + 2,
-        })
+        rows.append(
+            {
+                "id": f"CARE-{index + 1:05d}",
+                "title": f"Item {index} — make the scale pairing flow work ✓ {rng.random():.3f}",
+                "team": TEAMS[index % len(TEAMS)],
+                **{f"effort:{skill}": value for skill, value in parts.items()},
+                "effort": sum(value for value in parts.values() if value),
+                "value": float(rng.randint(1, 60)),
+                "moscow": rng.choice(["Must", "Should", "Could", None]),
+                "deadline": pd.Timestamp("2026-03-01") + pd.Timedelta(days=rng.randint(0, 90))
+                if index % 6 == 0
+                else None,
+                "depends_on": f"CARE-{index:05d}" if index % 10 == 0 and index else None,
+                "type": rng.choice(["story", "bug", "task"]),
+                "initiative": rng.choice(["Scale", "Claims", "Care"]),
+                "milestone": "Scale Onboarding | eng build milestone | Cellular scale pairing",
+                "status": "To Do",
+                "priority": rng.choice(["High", "Medium", "Low"]),
+                "labels": "rpm, q1",
+                "description": "As a clinician I want the scale to pair without a phone. " * rng.randint(2, 8),
+                "done": False,
+                "source_row": index + 2,
+            }
+        )
     backlog = coerce_table(pd.DataFrame(rows), BACKLOG_COLUMNS)
     selected = tuple(
         Assignment(row["id"], row["team"], sprint_names[index % 6], row["value"], row["effort"])
         for index, row in enumerate(rows[:planned])
     )
-    excluded = tuple(Exclusion(row["id"], "capacity", "did not make the cut: worth about 30 of value")
-                     for row in rows[planned:])
+    excluded = tuple(
+        Exclusion(row["id"], "capacity", "did not make the cut: worth about 30 of value") for row in rows[planned:]
+    )
     capacity = pd.DataFrame(
-        [{"team": team, "sprint": sprint, "skill": None, "capacity": 40.0, "load": 38.5}
-         for team in TEAMS for sprint in sprint_names], columns=CAPACITY_COLUMNS)
-    people = pd.DataFrame([{"name": f"Person {n}", "team": TEAMS[n % len(TEAMS)], "skills": SKILLS[n % 4],
-                            "allocation": 1.0} for n in range(60)])
-    sprints = pd.DataFrame([{"sprint": name, "start": pd.Timestamp("2026-01-05") + pd.Timedelta(days=14 * n),
-                             "end": pd.Timestamp("2026-01-16") + pd.Timedelta(days=14 * n)}
-                            for n, name in enumerate(sprint_names)])
+        [
+            {"team": team, "sprint": sprint, "skill": None, "capacity": 40.0, "load": 38.5}
+            for team in TEAMS
+            for sprint in sprint_names
+        ],
+        columns=CAPACITY_COLUMNS,
+    )
+    people = pd.DataFrame(
+        [
+            {"name": f"Person {n}", "team": TEAMS[n % len(TEAMS)], "skills": SKILLS[n % 4], "allocation": 1.0}
+            for n in range(60)
+        ]
+    )
+    sprints = pd.DataFrame(
+        [
+            {
+                "sprint": name,
+                "start": pd.Timestamp("2026-01-05") + pd.Timedelta(days=14 * n),
+                "end": pd.Timestamp("2026-01-16") + pd.Timedelta(days=14 * n),
+            }
+            for n, name in enumerate(sprint_names)
+        ]
+    )
     net = compute_capacity(CapacityTables.from_frames({"people": people, "sprints": sprints}), CapacitySettings())
-    result = PlanResult("optimal", sum(a.value for a in selected), None, 0.0, 0.0, selected, excluded, capacity,
-                        pd.DataFrame(columns=PRICE_COLUMNS), 1.0, sprints=tuple(sprint_names))
+    result = PlanResult(
+        "optimal",
+        sum(a.value for a in selected),
+        None,
+        0.0,
+        0.0,
+        selected,
+        excluded,
+        capacity,
+        pd.DataFrame(columns=PRICE_COLUMNS),
+        1.0,
+        sprints=tuple(sprint_names),
+    )
     return result, backlog, net
 
 

@@ -36,15 +36,41 @@ def write_backlog(path: Path, rows: int) -> None:
     rng = random.Random(7)
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet("Backlog")
-    sheet.append(["id", "title", "team", "effort:backend", "effort:ios", "business_value", "time_criticality",
-                  "risk_reduction", "moscow", "depends_on", "deadline", "status", "description"])
+    sheet.append(
+        [
+            "id",
+            "title",
+            "team",
+            "effort:backend",
+            "effort:ios",
+            "business_value",
+            "time_criticality",
+            "risk_reduction",
+            "moscow",
+            "depends_on",
+            "deadline",
+            "status",
+            "description",
+        ]
+    )
     for index in range(rows):
-        sheet.append([
-            f"A-{index}", f"Item {index} with some words ü", f"pod-{index % 20}", rng.choice([1, 2, 3, 5]),
-            rng.choice([None, 1, 2]), rng.choice([1, 2, 3, 5, 8]), rng.choice([1, 2, 3]), rng.choice([1, 2]),
-            rng.choice(["Must", "Should", "Could", None]), f"A-{index - 1}" if index and index % 15 == 0 else None,
-            None, "To Do", "A description " * 5,
-        ])
+        sheet.append(
+            [
+                f"A-{index}",
+                f"Item {index} with some words ü",
+                f"pod-{index % 20}",
+                rng.choice([1, 2, 3, 5]),
+                rng.choice([None, 1, 2]),
+                rng.choice([1, 2, 3, 5, 8]),
+                rng.choice([1, 2, 3]),
+                rng.choice([1, 2]),
+                rng.choice(["Must", "Should", "Could", None]),
+                f"A-{index - 1}" if index and index % 15 == 0 else None,
+                None,
+                "To Do",
+                "A description " * 5,
+            ]
+        )
     workbook.save(path)
 
 
@@ -69,7 +95,7 @@ def write_long_csv(path: Path, rows: int = 200_000) -> None:
         lines.append(
             f"I-{index},Item number {index} with some text,Team {rng.randrange(20)},{rng.randint(1, 8)},"
             f"{rng.randint(1, 100)},{rng.choice(['Should', 'Could', ''])},{f'I-{index - 1}' if index % 50 == 1 else ''},"
-            f"{'2027-03-01' if index % 100 == 0 else ''},{rng.choice(['Story', 'Bug', 'Tech debt'])},\"a, b\""
+            f'{"2027-03-01" if index % 100 == 0 else ""},{rng.choice(["Story", "Bug", "Tech debt"])},"a, b"'
         )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -81,24 +107,34 @@ def main() -> None:
         write_backlog(path, rows)
         print(f"{rows:,}-row xlsx, 13 columns ({path.stat().st_size / 1e6:.1f} MB)")
         print(f"  calamine grid read:            {timed(lambda: read_grids(path)):.2f} s")
-        print(f"  openpyxl read-only grid read:  "
-              f"{timed(lambda: list(openpyxl.load_workbook(path, read_only=True, data_only=True)['Backlog'].values), 1):.2f} s")
-        print(f"  pandas read_excel (openpyxl):  {timed(lambda: pd.read_excel(path, dtype=str, engine='openpyxl'), 1):.2f} s")
+        print(
+            f"  openpyxl read-only grid read:  "
+            f"{timed(lambda: list(openpyxl.load_workbook(path, read_only=True, data_only=True)['Backlog'].values), 1):.2f} s"
+        )
+        print(
+            f"  pandas read_excel (openpyxl):  {timed(lambda: pd.read_excel(path, dtype=str, engine='openpyxl'), 1):.2f} s"
+        )
         print(f"  read_backlog (whole ingest):   {timed(lambda: read_backlog(path)):.2f} s")
         wide = Path(folder) / "wide.csv"
         write_wide_csv(wide)
-        print(f"5,000-column CSV, 20 rows ({wide.stat().st_size / 1e3:.0f} KB): "
-              f"read_backlog {timed(lambda: read_backlog(wide)):.2f} s")
+        print(
+            f"5,000-column CSV, 20 rows ({wide.stat().st_size / 1e3:.0f} KB): "
+            f"read_backlog {timed(lambda: read_backlog(wide)):.2f} s"
+        )
         long = Path(folder) / "long.csv"
         write_long_csv(long)
-        print(f"200,000-row CSV, 10 columns ({long.stat().st_size / 1e6:.1f} MB): "
-              f"read_backlog {timed(lambda: read_backlog(long), 1):.2f} s")
+        print(
+            f"200,000-row CSV, 10 columns ({long.stat().st_size / 1e6:.1f} MB): "
+            f"read_backlog {timed(lambda: read_backlog(long), 1):.2f} s"
+        )
     for name in ("jirasoftware.csv", "mesos.csv"):
         path = SHARED / name
         if path.exists():
             result = read_backlog(path)
-            print(f"{name}: {len(result.table):,} items, {len(result.problems)} problems, "
-                  f"read_backlog {timed(lambda: read_backlog(path)):.3f} s")
+            print(
+                f"{name}: {len(result.table):,} items, {len(result.problems)} problems, "
+                f"read_backlog {timed(lambda: read_backlog(path)):.3f} s"
+            )
 
 
 if __name__ == "__main__":

@@ -20,8 +20,8 @@ status and message, and ``make_plan`` alone (tables already read) with its phase
 from __future__ import annotations
 
 import argparse
-import csv
 import cProfile
+import csv
 import json
 import random
 import subprocess
@@ -31,18 +31,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from planner.capacity import CapacitySettings, compute_capacity  # noqa: E402
-from planner.ingest import read_backlog, read_capacity  # noqa: E402
-from planner.model import SolveOptions  # noqa: E402
-from planner.plan import make_plan  # noqa: E402
+from planner.capacity import CapacitySettings, compute_capacity
+from planner.ingest import read_backlog, read_capacity
+from planner.solve import (
+    SolveOptions,
+    make_plan,
+)
 
 CASES = ((20_000, 3.0), (50_000, 30.0), (200_000, 20.0))
-SPRINTS = (("S1", "2026-01-05", "2026-01-16"), ("S2", "2026-01-19", "2026-01-30"),
-           ("S3", "2026-02-02", "2026-02-13"))
+SPRINTS = (("S1", "2026-01-05", "2026-01-16"), ("S2", "2026-01-19", "2026-01-30"), ("S3", "2026-02-02", "2026-02-13"))
 
 
-def write_case(folder: Path, rows: int, seed: int = 1, teams: int = 20, people: int = 5,
-               blank_team_share: float = 0.05, dependency_share: float = 0.02) -> tuple[Path, Path]:
+def write_case(
+    folder: Path,
+    rows: int,
+    seed: int = 1,
+    teams: int = 20,
+    people: int = 5,
+    blank_team_share: float = 0.05,
+    dependency_share: float = 0.02,
+) -> tuple[Path, Path]:
     """A seeded backlog CSV and a capacity folder (people.csv, sprints.csv) in ``folder``."""
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -80,21 +88,45 @@ def run_cli(backlog: Path, capacity: Path, time_limit: float, sprints: int) -> d
     """The command in a subprocess, timed from outside (reading the files counts)."""
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "planner.cli", "plan", "--backlog", str(backlog), "--capacity", str(capacity),
-         "--sprints", str(sprints), "--time-limit", str(time_limit), "--json"],
-        capture_output=True, text=True, check=False, cwd=Path(__file__).resolve().parent.parent)
+        [
+            sys.executable,
+            "-m",
+            "planner.cli",
+            "plan",
+            "--backlog",
+            str(backlog),
+            "--capacity",
+            str(capacity),
+            "--sprints",
+            str(sprints),
+            "--time-limit",
+            str(time_limit),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     seconds = time.perf_counter() - started
     try:
         payload = json.loads(done.stdout)
     except json.JSONDecodeError:
         payload = {"status": "?", "message": done.stderr[-300:]}
-    return {"cli_s": round(seconds, 2), "exit": done.returncode, "status": payload.get("status"),
-            "objective": payload.get("objective"), "gap": payload.get("gap"),
-            "baseline": payload.get("baseline_objective"), "message": payload.get("message")}
+    return {
+        "cli_s": round(seconds, 2),
+        "exit": done.returncode,
+        "status": payload.get("status"),
+        "objective": payload.get("objective"),
+        "gap": payload.get("gap"),
+        "baseline": payload.get("baseline_objective"),
+        "message": payload.get("message"),
+    }
 
 
-def run_library(backlog: Path, capacity: Path, time_limit: float, sprints: int,
-                profile: str | None = None) -> dict[str, object]:
+def run_library(
+    backlog: Path, capacity: Path, time_limit: float, sprints: int, profile: str | None = None
+) -> dict[str, object]:
     """Read the files (timed apart), then make_plan alone with the limit as its budget."""
     started = time.perf_counter()
     table = read_backlog(backlog).table
@@ -112,10 +144,16 @@ def run_library(backlog: Path, capacity: Path, time_limit: float, sprints: int,
     seconds = time.perf_counter() - started
     planned = {a.id for a in result.selected}
     out = {e.id for e in result.excluded}
-    return {"read_s": round(read_s, 2), "make_plan_s": round(seconds, 2), "status": result.status,
-            "objective": result.objective, "gap": result.gap, "baseline": result.baseline_objective,
-            "every_item_once": len(planned) + len(out) == len(table) and not planned & out,
-            "message": result.message}
+    return {
+        "read_s": round(read_s, 2),
+        "make_plan_s": round(seconds, 2),
+        "status": result.status,
+        "objective": result.objective,
+        "gap": result.gap,
+        "baseline": result.baseline_objective,
+        "every_item_once": len(planned) + len(out) == len(table) and not planned & out,
+        "message": result.message,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

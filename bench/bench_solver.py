@@ -15,9 +15,9 @@ Cases (targets are the product's, the script only reports them):
 3. 2,000 items, 20 teams, 6 sprints; gap 0.01, 30 s.                   Target: within 1 % of the bound in 30 s.
 
 For each case and solver the script times the pieces on their own (compute_capacity, build_problem,
-rank_and_fill, the warm start make_plan picks (``planner.plan._best_start`` when the library has
+rank_and_fill, the warm start make_plan picks (``planner.solve.plan._best_start`` when the library has
 it, else the rank-and-fill plan), build_model (for the model's size), the value-first search
-make_plan runs (``planner.plan._solve_for_value``: part by part, or its own warm start and then
+make_plan runs (``planner.solve.plan._solve_for_value``: part by part, or its own warm start and then
 team-by-team improvement beside the whole model), then the LP-relaxation prices make_plan computes
 for its reasons), and then ``make_plan`` end to end, which also orders the sprints and checks the
 plan. The first line names the library
@@ -54,21 +54,21 @@ import pulp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from planner.baseline import rank_and_fill  # noqa: E402
-from planner.capacity import CapacitySettings, compute_capacity  # noqa: E402
-from planner.explain import skill_prices  # noqa: E402
-from planner.model import SolveOptions, build_model, solve  # noqa: E402
-from planner.plan import make_plan  # noqa: E402
-from planner.problem import build_problem  # noqa: E402
-from planner.schema import BACKLOG_COLUMNS, CapacityTables, coerce_table  # noqa: E402
-from planner.verify import plan_violations  # noqa: E402
+from planner.capacity import CapacitySettings, compute_capacity
+from planner.schema import BACKLOG_COLUMNS, CapacityTables, coerce_table
+from planner.solve import make_plan
+from planner.solve.baseline import rank_and_fill
+from planner.solve.explain import skill_prices
+from planner.solve.model import SolveOptions, build_model, solve
+from planner.solve.problem import build_problem
+from planner.solve.verify import plan_violations
 
 try:  # the warm start make_plan uses, when the library has one (private: checked at run time)
-    from planner.plan import _best_start  # noqa: E402
+    from planner.solve.plan import _best_start
 except ImportError:  # pragma: no cover - older library
     _best_start = None
 try:  # the value-first search make_plan runs (private: checked at run time)
-    from planner.plan import _solve_for_value  # noqa: E402
+    from planner.solve.plan import _solve_for_value
 except ImportError:  # pragma: no cover - older library
     _solve_for_value = None
 
@@ -106,6 +106,7 @@ CASES = {
 
 
 # --- data -------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Data:
@@ -177,10 +178,21 @@ def generate(case: Case, seed: int, load: float | None) -> Data:
         effort = _effort(rng, skills, rng.random() < case.two_skill_share)
         size = sum(effort.values())
         value = min(40, max(1, round(rng.lognormvariate(math.log(3 + 3 * size), 0.55))))
-        rows.append({"id": f"{(team or 'ANY').upper().replace('POD-', 'P')}-{i + 1}", "title": f"Item {i + 1}",
-                     "team": team, "effort": size, "value": float(value), "value_given": float(value),
-                     "moscow": rng.choices(["Should", "Could", None], (4, 4, 2))[0], "depends_on": None,
-                     "deadline": None, "done": False, "_effort": effort})
+        rows.append(
+            {
+                "id": f"{(team or 'ANY').upper().replace('POD-', 'P')}-{i + 1}",
+                "title": f"Item {i + 1}",
+                "team": team,
+                "effort": size,
+                "value": float(value),
+                "value_given": float(value),
+                "moscow": rng.choices(["Should", "Could", None], (4, 4, 2))[0],
+                "depends_on": None,
+                "deadline": None,
+                "done": False,
+                "_effort": effort,
+            }
+        )
 
     # Won't
     for i in rng.sample(range(case.items), round(case.wont_share * case.items)):
@@ -215,7 +227,7 @@ def generate(case: Case, seed: int, load: float | None) -> Data:
         row = rows[i]
         if row["moscow"] == "Won't" or row["team"] is None or len(row["_effort"]) != 1 or row["effort"] > 2:
             continue
-        (skill, days), = row["_effort"].items()
+        ((skill, days),) = row["_effort"].items()
         key = (row["team"], skill)
         if must_used.get(key, 0.0) + days > 0.30 * net_days.get(key, 0.0):
             continue
@@ -252,17 +264,25 @@ def generate(case: Case, seed: int, load: float | None) -> Data:
 
     total = float(net.team_sprint["net"].sum())
     facts = {
-        "items": case.items, "teams": len(teams), "people": len(people), "sprints": case.sprints,
-        "must": int((frame["moscow"] == "Must").sum()), "wont": int((frame["moscow"] == "Won't").sum()),
-        "dependencies": len(pairs), "deadlines": int(frame["deadline"].notna().sum()),
+        "items": case.items,
+        "teams": len(teams),
+        "people": len(people),
+        "sprints": case.sprints,
+        "must": int((frame["moscow"] == "Must").sum()),
+        "wont": int((frame["moscow"] == "Won't").sum()),
+        "dependencies": len(pairs),
+        "deadlines": int(frame["deadline"].notna().sum()),
         "two_skill_items": sum(len(row["_effort"]) > 1 for row in rows),
-        "effort_days": round(effort, 1), "net_capacity_days": round(total, 1), "load": round(effort / total, 2),
+        "effort_days": round(effort, 1),
+        "net_capacity_days": round(total, 1),
+        "load": round(effort / total, 2),
         "focus_factor": f"{team_frame['focus_factor'].min():.2f}-{team_frame['focus_factor'].max():.2f}",
     }
     return Data(backlog, tables, settings, facts)
 
 
 # --- measuring ---------------------------------------------------------------------------------------
+
 
 def _timed(action):
     started = time.perf_counter()
@@ -287,11 +307,16 @@ def run_pieces(data: Data, options: SolveOptions) -> dict[str, object]:
             found = start
         start, start_bound = found if isinstance(found, tuple) else (found, None)
     start_objective = sum(values[i] for i in start) if start else None
-    # The value-first search make_plan runs (planner.plan._solve_for_value when the library has it:
+    # The value-first search make_plan runs (planner.solve.plan._solve_for_value when the library has it:
     # part by part, else its own warm start and team-by-team improvement beside the whole model),
     # else a plain solve of the whole model from the warm start.
-    model_options = replace(options, warm_start=start, earliness=0.0, stability=0.0,
-                            time_limit=max(options.time_limit - t_start, 1.0) * 0.85)
+    model_options = replace(
+        options,
+        warm_start=start,
+        earliness=0.0,
+        stability=0.0,
+        time_limit=max(options.time_limit - t_start, 1.0) * 0.85,
+    )
     model, t_build = _timed(lambda: build_model(problem, model_options))
     variables, constraints = len(model.lp.variables()), model.lp.numConstraints()
     binaries = len(model.x)
@@ -302,8 +327,9 @@ def run_pieces(data: Data, options: SolveOptions) -> dict[str, object]:
             # (problem, options with a deadline, start, notes) -> Solution; older libraries took the
             # start time and returned (solution, start, bound).
             try:
-                found = _solve_for_value(problem, replace(options, deadline=time.perf_counter() + options.time_limit),
-                                         baseline_start, [])
+                found = _solve_for_value(
+                    problem, replace(options, deadline=time.perf_counter() + options.time_limit), baseline_start, []
+                )
             except TypeError:  # pragma: no cover - older library
                 found = _solve_for_value(problem, options, baseline_start, time.perf_counter())
             return found[0] if isinstance(found, tuple) else found
@@ -317,29 +343,55 @@ def run_pieces(data: Data, options: SolveOptions) -> dict[str, object]:
     bound = min(bounds) if bounds else None
     gap = max(bound - solution.objective, 0.0) / max(abs(bound), 1e-9) if bound is not None else None
     return {
-        "candidates": len(problem.items), "capacity_s": t_capacity, "problem_s": t_problem, "baseline_s": t_baseline,
-        "start_s": t_start, "start_objective": start_objective, "start_bound": start_bound, "build_s": t_build, "solve_s": t_solve,
-        "solver_s": solution.seconds, "prices_s": t_prices,
-        "status": solution.status, "objective": solution.objective, "bound": bound, "gap": gap,
-        "baseline_objective": baseline_objective, "baseline_valid": baseline_valid, "gain_pct": gain,
-        "variables": variables, "binaries": binaries, "constraints": constraints, "message": solution.message,
+        "candidates": len(problem.items),
+        "capacity_s": t_capacity,
+        "problem_s": t_problem,
+        "baseline_s": t_baseline,
+        "start_s": t_start,
+        "start_objective": start_objective,
+        "start_bound": start_bound,
+        "build_s": t_build,
+        "solve_s": t_solve,
+        "solver_s": solution.seconds,
+        "prices_s": t_prices,
+        "status": solution.status,
+        "objective": solution.objective,
+        "bound": bound,
+        "gap": gap,
+        "baseline_objective": baseline_objective,
+        "baseline_valid": baseline_valid,
+        "gain_pct": gain,
+        "variables": variables,
+        "binaries": binaries,
+        "constraints": constraints,
+        "message": solution.message,
     }
 
 
 def run_end_to_end(data: Data, options: SolveOptions) -> dict[str, object]:
     result, seconds = _timed(lambda: make_plan(data.backlog, data.tables, data.settings, options, today=TODAY))
     gain = (result.gain_over_baseline / result.baseline_objective * 100) if result.baseline_objective else None
-    return {"e2e_s": seconds, "e2e_status": result.status, "e2e_objective": result.objective, "e2e_bound": result.bound,
-            "e2e_gap": result.gap, "e2e_baseline": result.baseline_objective, "e2e_gain_pct": gain,
-            "e2e_selected": len(result.selected), "e2e_message": result.message}
+    return {
+        "e2e_s": seconds,
+        "e2e_status": result.status,
+        "e2e_objective": result.objective,
+        "e2e_bound": result.bound,
+        "e2e_gap": result.gap,
+        "e2e_baseline": result.baseline_objective,
+        "e2e_gain_pct": gain,
+        "e2e_selected": len(result.selected),
+        "e2e_message": result.message,
+    }
 
 
 def profile_build(data: Data, options: SolveOptions, top: int = 15) -> str:
     """cProfile of build_problem and of build_model (each alone), top ``top`` by cumulative time."""
     net = compute_capacity(data.tables, data.settings, TODAY)
     out = io.StringIO()
-    for name, action in (("build_problem", lambda: build_problem(data.backlog, net)),
-                         ("build_model", lambda: build_model(problem, options))):
+    for name, action in (
+        ("build_problem", lambda: build_problem(data.backlog, net)),
+        ("build_model", lambda: build_model(problem, options)),
+    ):
         profiler = cProfile.Profile()
         profiler.enable()
         result = action()
@@ -362,26 +414,37 @@ def _fmt(value, spec: str = ".2f") -> str:
 def report(case: Case, solver: str, row: dict[str, object]) -> None:
     print(f"case {case.number} [{solver}] target: {case.target}")
     if "status" in row:
-        print(f"  pieces: capacity {_fmt(row['capacity_s'])} s | build_problem {_fmt(row['problem_s'])} s | "
-              f"rank_and_fill {_fmt(row['baseline_s'])} s | warm start {_fmt(row['start_s'])} s "
-              f"(value {_fmt(row['start_objective'], '.0f')}"
-              + (f", bound {_fmt(row['start_bound'], '.1f')}" if row.get("start_bound") is not None else "")
-              + f") | build_model {_fmt(row['build_s'])} s | "
-              f"value search {_fmt(row['solve_s'])} s | prices (LP) {_fmt(row['prices_s'])} s")
-        print(f"  model: {row['variables']:,} variables ({row['binaries']:,} binary), {row['constraints']:,} "
-              f"constraints, {row['candidates']:,} candidate items")
-        print(f"  {row['status']}: objective {_fmt(row['objective'], '.1f')}, bound {_fmt(row['bound'], '.1f')}, "
-              f"gap {_fmt(row['gap'] * 100 if row['gap'] is not None else None, '.3f')} %, baseline "
-              f"{_fmt(row['baseline_objective'], '.1f')} (gain {_fmt(row['gain_pct'])} %)"
-              + (f" -- {row['message']}" if row["message"] else "")
-              + (" -- below its warm start (make_plan keeps the start)"
-                 if row["start_objective"] is not None and row["start_objective"] > row["objective"] else ""))
+        print(
+            f"  pieces: capacity {_fmt(row['capacity_s'])} s | build_problem {_fmt(row['problem_s'])} s | "
+            f"rank_and_fill {_fmt(row['baseline_s'])} s | warm start {_fmt(row['start_s'])} s "
+            f"(value {_fmt(row['start_objective'], '.0f')}"
+            + (f", bound {_fmt(row['start_bound'], '.1f')}" if row.get("start_bound") is not None else "")
+            + f") | build_model {_fmt(row['build_s'])} s | "
+            f"value search {_fmt(row['solve_s'])} s | prices (LP) {_fmt(row['prices_s'])} s"
+        )
+        print(
+            f"  model: {row['variables']:,} variables ({row['binaries']:,} binary), {row['constraints']:,} "
+            f"constraints, {row['candidates']:,} candidate items"
+        )
+        print(
+            f"  {row['status']}: objective {_fmt(row['objective'], '.1f')}, bound {_fmt(row['bound'], '.1f')}, "
+            f"gap {_fmt(row['gap'] * 100 if row['gap'] is not None else None, '.3f')} %, baseline "
+            f"{_fmt(row['baseline_objective'], '.1f')} (gain {_fmt(row['gain_pct'])} %)"
+            + (f" -- {row['message']}" if row["message"] else "")
+            + (
+                " -- below its warm start (make_plan keeps the start)"
+                if row["start_objective"] is not None and row["start_objective"] > row["objective"]
+                else ""
+            )
+        )
     if "e2e_s" in row:
-        print(f"  make_plan end to end: {_fmt(row['e2e_s'])} s, {row['e2e_status']}, objective "
-              f"{_fmt(row['e2e_objective'], '.1f')}, bound {_fmt(row['e2e_bound'], '.1f')}, gap "
-              f"{_fmt(row['e2e_gap'] * 100 if row['e2e_gap'] is not None else None, '.3f')} %, baseline "
-              f"{_fmt(row['e2e_baseline'], '.1f')} (gain {_fmt(row['e2e_gain_pct'])} %), "
-              f"{row['e2e_selected']} selected" + (f" -- {row['e2e_message']}" if row["e2e_message"] else ""))
+        print(
+            f"  make_plan end to end: {_fmt(row['e2e_s'])} s, {row['e2e_status']}, objective "
+            f"{_fmt(row['e2e_objective'], '.1f')}, bound {_fmt(row['e2e_bound'], '.1f')}, gap "
+            f"{_fmt(row['e2e_gap'] * 100 if row['e2e_gap'] is not None else None, '.3f')} %, baseline "
+            f"{_fmt(row['e2e_baseline'], '.1f')} (gain {_fmt(row['e2e_gain_pct'])} %), "
+            f"{row['e2e_selected']} selected" + (f" -- {row['e2e_message']}" if row["e2e_message"] else "")
+        )
     sys.stdout.flush()
 
 
@@ -392,10 +455,12 @@ def library_state() -> str:
 
     root = Path(__file__).resolve().parent.parent
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-                                check=False).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "planner"], cwd=root, capture_output=True, text=True,
-                               check=False).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=False
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "planner"], cwd=root, capture_output=True, text=True, check=False
+        ).stdout.strip()
     except OSError:
         commit, dirty = "?", ""
     model = hashlib.sha1((root / "planner" / "model.py").read_bytes()).hexdigest()[:8]
@@ -414,8 +479,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load", type=float, help="override the case's backlog/capacity load (0: as generated)")
     parser.add_argument("--no-pieces", action="store_true", help="skip the piece-by-piece run")
     parser.add_argument("--no-e2e", action="store_true", help="skip the make_plan run")
-    parser.add_argument("--profile", action="store_true",
-                        help="cProfile build_problem and build_model (top 15 cumulative), no solve")
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile build_problem and build_model (top 15 cumulative), no solve"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON line per case and solver")
     args = parser.parse_args(argv)
 
@@ -434,8 +500,12 @@ def main(argv: list[str] | None = None) -> int:
         if not args.json:
             print(f"case {number} (seed {args.seed}): {json.dumps(data.facts)} [generated in {t_generate:.1f} s]")
         for solver in solvers:
-            options = SolveOptions(solver=solver, time_limit=args.time_limit or case.time_limit,
-                                   gap=case.gap if args.gap is None else args.gap, threads=args.threads)
+            options = SolveOptions(
+                solver=solver,
+                time_limit=args.time_limit or case.time_limit,
+                gap=case.gap if args.gap is None else args.gap,
+                threads=args.threads,
+            )
             if args.profile:
                 print(f"=== case {number}: profiles ===")
                 print(profile_build(data, options))

@@ -16,13 +16,11 @@ import streamlit as st
 from planner import scenarios as scenario_what_ifs
 from planner.capacity import CapacityResult, CapacitySettings, compute_capacity
 from planner.errors import PlannerError
-from planner.model import SolveOptions
+from planner.markdown_escape import markdown_inert
 from planner.overrides import Override, apply_overrides
-from planner.plan import PlanResult, make_plan
-from planner.problem import capacity_sprint_names, check_plan_inputs
-from planner.safe_text import markdown_inert
 from planner.sample import ensure_sample
 from planner.scenarios import WHAT_IF_DEFAULTS
+from planner.solve import PlanResult, SolveOptions, capacity_sprint_names, check_plan_inputs, make_plan
 from planner.store import Scenario, ScenarioSummary, Store
 from planner.value import VALUE_RULES, apply_value_rule
 
@@ -30,8 +28,14 @@ SCENARIO_KEY = "planner_scenario_id"
 OPEN_PAGE_KEY = "planner_open_page"  # the page a link asked for before the router first ran
 PICKER_KEY = "planner_scenario_picker"
 # What-if state that belongs to one scenario: dropped when another scenario is chosen.
-_SCENARIO_STATE = ("planner_value_rule", "planner_headcount", "planner_overrides", "planner_previous",
-                   "planner_shown", "planner_changes")
+_SCENARIO_STATE = (
+    "planner_value_rule",
+    "planner_headcount",
+    "planner_overrides",
+    "planner_previous",
+    "planner_shown",
+    "planner_changes",
+)
 # A slider move must feel instant: a short limit and a 0.5 % gap, reported honestly on the page.
 APP_SOLVE = SolveOptions(time_limit=3.0, gap=0.005)
 
@@ -157,13 +161,16 @@ def scenario_picker() -> None:
         if st.session_state.get(PICKER_KEY) not in ids:
             st.session_state[PICKER_KEY] = current
         picked = st.selectbox(
-            "Scenario", ids, key=PICKER_KEY, on_change=_picked,
-            format_func=lambda scenario_id: names[scenario_id], label_visibility="collapsed",
+            "Scenario",
+            ids,
+            key=PICKER_KEY,
+            on_change=_picked,
+            format_func=lambda scenario_id: names[scenario_id],
+            label_visibility="collapsed",
         )
         st.session_state[SCENARIO_KEY] = picked
         chosen = next(s for s in available if s.id == st.session_state[SCENARIO_KEY])
         st.caption(f"{chosen.items} items, {chosen.people} people")
-
 
 
 # --- planning: what-if settings, cached capacity and plans ------------------------------------------
@@ -197,33 +204,77 @@ def what_if_controls(scenario: Scenario) -> None:
         state["planner_value_rule"] = scenario.settings.get("value_rule", "one")
     with st.sidebar:
         st.subheader("What if")
-        _remembered(st.slider, "Sprints to plan", "planner_sprints", min_value=1, max_value=max(sprints, 1) if sprints > 1 else 6)
+        _remembered(
+            st.slider,
+            "Sprints to plan",
+            "planner_sprints",
+            min_value=1,
+            max_value=max(sprints, 1) if sprints > 1 else 6,
+        )
         has_velocity = bool(scenario.capacity.teams["velocity"].notna().any())
         if has_velocity:
             units = ["days", "points"]
             state["planner_unit"] = st.radio(
-                "Effort unit", units, index=units.index(state["planner_unit"]), horizontal=True,
-                key="planner_unit_widget", help="Points use each team's velocity, scaled by availability",
+                "Effort unit",
+                units,
+                index=units.index(state["planner_unit"]),
+                horizontal=True,
+                key="planner_unit_widget",
+                help="Points use each team's velocity, scaled by availability",
             )
         else:
             state["planner_unit"] = "days"
-        _remembered(st.slider, "Capacity %", "planner_capacity_pct", min_value=50, max_value=150, step=5,
-                    help="Everyone's net capacity, scaled")
+        _remembered(
+            st.slider,
+            "Capacity %",
+            "planner_capacity_pct",
+            min_value=50,
+            max_value=150,
+            step=5,
+            help="Everyone's net capacity, scaled",
+        )
         use_team = _remembered(st.toggle, "Each team's own focus factor", "planner_use_team_focus")
-        _remembered(st.slider, "Focus factor", "planner_focus", min_value=0.5, max_value=1.0, step=0.05, disabled=use_team)
-        _remembered(st.slider, "Buffer %", "planner_buffer_pct", min_value=0, max_value=50, step=5,
-                    help="Held back for the unplanned")
-        _remembered(st.slider, "On-call load", "planner_oncall_load", min_value=0.0, max_value=1.0, step=0.1,
-                    help="Share of an on-call day lost to on-call, where the rotation gives no load")
+        _remembered(
+            st.slider, "Focus factor", "planner_focus", min_value=0.5, max_value=1.0, step=0.05, disabled=use_team
+        )
+        _remembered(
+            st.slider,
+            "Buffer %",
+            "planner_buffer_pct",
+            min_value=0,
+            max_value=50,
+            step=5,
+            help="Held back for the unplanned",
+        )
+        _remembered(
+            st.slider,
+            "On-call load",
+            "planner_oncall_load",
+            min_value=0.0,
+            max_value=1.0,
+            step=0.1,
+            help="Share of an on-call day lost to on-call, where the rotation gives no load",
+        )
         rules = list(VALUE_RULES)
-        rule = st.selectbox("Value of an item", rules, index=rules.index(state["planner_value_rule"]),
-                            key="planner_value_rule_widget", format_func=lambda r: VALUE_RULES[r])
+        rule = st.selectbox(
+            "Value of an item",
+            rules,
+            index=rules.index(state["planner_value_rule"]),
+            key="planner_value_rule_widget",
+            format_func=lambda r: VALUE_RULES[r],
+        )
         state["planner_value_rule"] = rule
         with st.expander("Headcount"):
             for team in sorted(scenario.capacity.people["team"].dropna().unique()):
                 # A label is Markdown: a team named like a link or an image must show as written.
-                delta = st.number_input(markdown_inert(team), -10, 10, value=state["planner_headcount"].get(team, 0),
-                                        step=1, key=f"planner_headcount_{team}_widget")
+                delta = st.number_input(
+                    markdown_inert(team),
+                    -10,
+                    10,
+                    value=state["planner_headcount"].get(team, 0),
+                    step=1,
+                    key=f"planner_headcount_{team}_widget",
+                )
                 state["planner_headcount"][team] = int(delta)
 
 
@@ -252,9 +303,15 @@ class PlanKey(NamedTuple):
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def plan_for(scenario_id: str, updated_at: str, settings: CapacitySettings, value_rule: str,
-             overrides: tuple[tuple[str, Override], ...], previous: tuple[tuple[str, tuple[str, str]], ...],
-             balance: tuple[tuple[str, float], ...] = ()) -> PlanResult:
+def plan_for(
+    scenario_id: str,
+    updated_at: str,
+    settings: CapacitySettings,
+    value_rule: str,
+    overrides: tuple[tuple[str, Override], ...],
+    previous: tuple[tuple[str, tuple[str, str]], ...],
+    balance: tuple[tuple[str, float], ...] = (),
+) -> PlanResult:
     """The plan under the what-ifs, pins, value rule and balance targets (cached by all of them).
 
     Raises :class:`~planner.errors.InputError` for a backlog no plan can be made from (a Must item

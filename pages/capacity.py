@@ -7,12 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from pages import _state
-from planner.capacity import LEDGER_STEPS, compute_capacity, contention
+from planner.capacity import LEDGER_STEPS, capacity_table, compute_capacity, contention, waterfall_rows
 from planner.errors import InputError, PlannerError
-from planner.safe_text import markdown_inert
+from planner.markdown_escape import markdown_inert
 from planner.schema import CAPACITY_SHEETS, CapacityTables, coerce_table
 from planner.store import Scenario
-from planner.waterfall import capacity_table, waterfall_rows
 
 FLASH_KEY = "planner_capacity_saved"
 FLAGS = {"over": "🔴 over", "tight": "🟠 tight", "ok": "🟢 ok"}
@@ -51,18 +50,32 @@ def waterfall_chart(ledger: pd.DataFrame, team: str, sprints: list[str]) -> alt.
     data = data.drop(columns="kind")
 
     x = alt.X("step:N", sort=list(LEDGER_STEPS), title=None, axis=alt.Axis(labelAngle=-40, labelOverlap=False))
-    bars = alt.Chart().mark_bar().encode(
-        x=x,
-        y=alt.Y("start:Q", title="days"),
-        y2="end:Q",
-        color=alt.Color("effect:N", title=None, scale=alt.Scale(
-            domain=list(EFFECT_COLORS), range=list(EFFECT_COLORS.values()))),
-        tooltip=[alt.Tooltip("step:N"), alt.Tooltip("change:Q", format="+.2f", title="days"),
-                 alt.Tooltip("start:Q", format=".2f"), alt.Tooltip("end:Q", format=".2f")],
+    bars = (
+        alt.Chart()
+        .mark_bar()
+        .encode(
+            x=x,
+            y=alt.Y("start:Q", title="days"),
+            y2="end:Q",
+            color=alt.Color(
+                "effect:N", title=None, scale=alt.Scale(domain=list(EFFECT_COLORS), range=list(EFFECT_COLORS.values()))
+            ),
+            tooltip=[
+                alt.Tooltip("step:N"),
+                alt.Tooltip("change:Q", format="+.2f", title="days"),
+                alt.Tooltip("start:Q", format=".2f"),
+                alt.Tooltip("end:Q", format=".2f"),
+            ],
+        )
     )
     labels = alt.Chart().mark_text(dy=-6, fontSize=11).encode(x=x, y="top:Q", text="label:N")
-    return alt.layer(bars, labels, data=data).properties(width=300, height=260).facet(
-        facet=alt.Facet("sprint:N", sort=sprints, title=None), columns=3,
+    return (
+        alt.layer(bars, labels, data=data)
+        .properties(width=300, height=260)
+        .facet(
+            facet=alt.Facet("sprint:N", sort=sprints, title=None),
+            columns=3,
+        )
     )
 
 
@@ -124,12 +137,20 @@ def range_editor(scenario: Scenario, sheet: str, people: list[str]) -> pd.DataFr
     }
     if sheet == "oncall":
         config["load"] = st.column_config.NumberColumn(
-            "load", min_value=0.0, max_value=1.0, step=0.05, format="%.2f",
+            "load",
+            min_value=0.0,
+            max_value=1.0,
+            step=0.05,
+            format="%.2f",
             help="Share of an on-call day lost to on-call; blank = the On-call load slider",
         )
     # The key names the saved version the edits are made on: after a save the editor starts afresh.
     return st.data_editor(
-        table, num_rows="dynamic", hide_index=True, column_order=shown, column_config=config,
+        table,
+        num_rows="dynamic",
+        hide_index=True,
+        column_order=shown,
+        column_config=config,
         key=f"planner_capacity_{sheet}_{scenario.id}_{scenario.updated_at.isoformat()}",
     )
 
@@ -187,8 +208,9 @@ try:
     result = _state.capacity_for(scenario.id, scenario.updated_at.isoformat(), _state.capacity_settings())
 except PlannerError as error:
     show_error(error)
-    st.caption("Fix the rows named above (OOO and on-call can be edited below), "
-               "or load corrected files on the Data page.")
+    st.caption(
+        "Fix the rows named above (OOO and on-call can be edited below), or load corrected files on the Data page."
+    )
 
 if result is not None:
     teams = list(dict.fromkeys(result.team_sprint["team"].astype(str)))
@@ -199,8 +221,11 @@ if result is not None:
     gross_metric, net_metric, kept_metric, horizon_metric = st.columns(4)
     gross_metric.metric("Gross days", f"{gross_total:,.1f}")
     net_metric.metric("Net days", f"{net_total:,.1f}")
-    kept_metric.metric("Kept", f"{net_total / gross_total:.0%}" if gross_total else "-",
-                       help="Net as a share of gross, after holidays, OOO, on-call, focus, buffer and capacity %")
+    kept_metric.metric(
+        "Kept",
+        f"{net_total / gross_total:.0%}" if gross_total else "-",
+        help="Net as a share of gross, after holidays, OOO, on-call, focus, buffer and capacity %",
+    )
     horizon_metric.metric("Sprints", len(sprints), help="Set with 'Sprints to plan' in the sidebar")
 
     if result.problems:
@@ -229,44 +254,63 @@ else:
         if not teams:
             st.info("No team has people in the capacity file.")
         else:
-            team = st.segmented_control("Team", teams, default=teams[0], key="planner_capacity_team",
-                                        format_func=markdown_inert) or teams[0]
+            team = (
+                st.segmented_control(
+                    "Team", teams, default=teams[0], key="planner_capacity_team", format_func=markdown_inert
+                )
+                or teams[0]
+            )
             st.caption(
                 "From gross days (working days x allocation) to net, one bar per step: red takes days away, "
                 "green adds them. Holidays, OOO and on-call come from the capacity file; focus, buffer and "
-                "capacity % from the sidebar." + (" Net points scale net days by the team's velocity." if
-                                                  result.unit == "points" else "")
+                "capacity % from the sidebar."
+                + (" Net points scale net days by the team's velocity." if result.unit == "points" else "")
             )
             st.altair_chart(waterfall_chart(result.ledger, team, sprints))
 
     with table_tab:
         number = st.column_config.NumberColumn
         columns = {step: number(step, format="%.1f") for step in LEDGER_STEPS}
-        columns.update({"gross": number("gross days", format="%.1f"), "net": number("net days", format="%.1f"),
-                        "net points": number("net points", format="%.1f")})
+        columns.update(
+            {
+                "gross": number("gross days", format="%.1f"),
+                "net": number("net days", format="%.1f"),
+                "net points": number("net points", format="%.1f"),
+            }
+        )
         st.caption("Days per team and sprint; each step between gross and net is the days it takes away (negative).")
         st.dataframe(table, hide_index=True, column_config=columns)
         with st.expander("Per skill: max and dedicated days"):
-            st.caption("Max: everyone with the skill (a two-skill person counts in both). "
-                       "Dedicated: people whose only skill it is.")
+            st.caption(
+                "Max: everyone with the skill (a two-skill person counts in both). "
+                "Dedicated: people whose only skill it is."
+            )
             skills = result.team_skill_sprint.rename(
-                columns={"max_days": "max days", "dedicated_days": "dedicated days"})
+                columns={"max_days": "max days", "dedicated_days": "dedicated days"}
+            )
             skill_columns = ["team", "skill", "sprint", "people", "max days", "dedicated days"] + (
-                ["max", "dedicated"] if result.unit == "points" else [])
-            st.dataframe(skills[skill_columns], hide_index=True, column_config={
-                name: number(name, format="%.1f") for name in ("max days", "dedicated days", "max", "dedicated")
-            })
+                ["max", "dedicated"] if result.unit == "points" else []
+            )
+            st.dataframe(
+                skills[skill_columns],
+                hide_index=True,
+                column_config={
+                    name: number(name, format="%.1f") for name in ("max days", "dedicated days", "max", "dedicated")
+                },
+            )
 
     with contention_tab:
         if flags is not None:
-            st.caption(f"Open Must + Should effort of each team against its net capacity over {len(sprints)} "
-                       f"sprint(s), with the Plan page's pins and MoSCoW changes.")
+            st.caption(
+                f"Open Must + Should effort of each team against its net capacity over {len(sprints)} "
+                f"sprint(s), with the Plan page's pins and MoSCoW changes."
+            )
             flagged = flags.assign(flag=flags["flag"].map(FLAGS).fillna(flags["flag"]))
             st.dataframe(
-                flagged[["team", "flag", "must_should_demand", "net_capacity", "ratio", "message"]], hide_index=True,
+                flagged[["team", "flag", "must_should_demand", "net_capacity", "ratio", "message"]],
+                hide_index=True,
                 column_config={
-                    "must_should_demand": st.column_config.NumberColumn(
-                        f"Must+Should ({result.unit})", format="%.1f"),
+                    "must_should_demand": st.column_config.NumberColumn(f"Must+Should ({result.unit})", format="%.1f"),
                     "net_capacity": st.column_config.NumberColumn(f"net capacity ({result.unit})", format="%.1f"),
                     "ratio": st.column_config.NumberColumn("demand / capacity", format="percent"),
                 },

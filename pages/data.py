@@ -32,8 +32,8 @@ import streamlit as st
 from pages import _state
 from planner.errors import PlannerError
 from planner.ingest import BACKLOG_FIELDS, BacklogImport, CapacityImport, read_backlog, read_capacity
-from planner.problems import ERROR, WARNING, Problem
-from planner.safe_text import markdown_format, markdown_inert
+from planner.input_problems import ERROR, WARNING, Problem
+from planner.markdown_escape import markdown_format, markdown_inert
 from planner.sample import SAMPLE_NAME, create_sample, import_settings
 from planner.schema import CAPACITY_SHEETS, CapacityTables, split_list
 from planner.value import VALUE_RULES
@@ -89,8 +89,10 @@ def _attempt(what: str, read: Callable[..., Any], *args: Any) -> tuple[Any, str 
         return None, f"The {what} could not be read: {error}"
     except Exception:  # a bug, not a bad file: say so on screen, keep the traceback in the server log
         log.exception("reading the %s failed", what)
-        return None, (f"The {what} could not be read because of an unexpected error in the planner "
-                      "(the server log has the details). Nothing was saved.")
+        return None, (
+            f"The {what} could not be read because of an unexpected error in the planner "
+            "(the server log has the details). Nothing was saved."
+        )
 
 
 def _corrections_key(corrections: dict[str, str | None]) -> tuple[tuple[str, str | None], ...]:
@@ -110,7 +112,9 @@ class Loaded:
 
     @property
     def problems(self) -> list[Problem]:
-        found = list(self.backlog.problems if self.backlog else ()) + list(self.capacity.problems if self.capacity else ())
+        found = list(self.backlog.problems if self.backlog else ()) + list(
+            self.capacity.problems if self.capacity else ()
+        )
         return sorted(found, key=lambda problem: problem.severity != ERROR)  # stable: errors first, file order kept
 
     def count(self, severity: str) -> int:
@@ -127,8 +131,10 @@ class Loaded:
             reasons.append("A file could not be read: see the message above.")
         errors = self.count(ERROR)
         if errors:
-            reasons.append(f"Fix the {_plural(errors, 'error')} listed under Problems: correct the file and "
-                           "upload it again, or correct the column mapping.")
+            reasons.append(
+                f"Fix the {_plural(errors, 'error')} listed under Problems: correct the file and "
+                "upload it again, or correct the column mapping."
+            )
         return reasons
 
     def settings(self) -> dict[str, object]:
@@ -146,8 +152,9 @@ def read_uploads(backlog_file: dict | None, capacity_files: list[dict], correcti
     backlog = capacity = None
     failures = []
     if backlog_file is not None:
-        backlog, failure = _attempt("backlog", read_backlog_cached, backlog_file["data"], backlog_file["name"],
-                                    _corrections_key(corrections))
+        backlog, failure = _attempt(
+            "backlog", read_backlog_cached, backlog_file["data"], backlog_file["name"], _corrections_key(corrections)
+        )
         failures += [failure] if failure else []
     if capacity_files:
         files = tuple((f["name"], f["data"]) for f in capacity_files)
@@ -215,8 +222,11 @@ def _save_new(loaded: Loaded, name_key: str) -> None:
         return
     _state.select_scenario(scenario_id)
     clear_uploads()
-    _flash("success", f"Saved the new scenario {name}: {len(loaded.backlog.table)} items, "
-                      f"{len(loaded.capacity.tables.people)} people.")
+    _flash(
+        "success",
+        f"Saved the new scenario {name}: {len(loaded.backlog.table)} items, "
+        f"{len(loaded.capacity.tables.people)} people.",
+    )
 
 
 def _replace(loaded: Loaded, scenario_id: str, name: str, settings: dict) -> None:
@@ -233,8 +243,10 @@ def _replace(loaded: Loaded, scenario_id: str, name: str, settings: dict) -> Non
         _flash("error", f"The scenario was not changed: {error}")
         return
     clear_uploads()
-    _flash("success", f"Replaced the data of {name}: {len(loaded.backlog.table)} items, "
-                      f"{len(loaded.capacity.tables.people)} people.")
+    _flash(
+        "success",
+        f"Replaced the data of {name}: {len(loaded.backlog.table)} items, {len(loaded.capacity.tables.people)} people.",
+    )
 
 
 def _start_from_sample() -> None:
@@ -258,8 +270,9 @@ def _consume_mapping_edits(backlog_file: dict) -> None:
     rows = (edits.get("edited_rows") or {}) if isinstance(edits, Mapping) else {}
     if not rows:
         return
-    shown, _ = _attempt("backlog", read_backlog_cached, backlog_file["data"], backlog_file["name"],
-                        _corrections_key(state[CORRECTIONS]))
+    shown, _ = _attempt(
+        "backlog", read_backlog_cached, backlog_file["data"], backlog_file["name"], _corrections_key(state[CORRECTIONS])
+    )
     if shown is None:
         return
     matches = shown.mapping.matches
@@ -311,7 +324,8 @@ def show_capacity_tables(capacity: CapacityTables) -> None:
         if len(table):
             dates = {
                 column: st.column_config.DateColumn(column, format="YYYY-MM-DD")
-                for column, kind in CAPACITY_SHEETS[sheet].items() if kind == "date"
+                for column, kind in CAPACITY_SHEETS[sheet].items()
+                if kind == "date"
             }
             st.dataframe(table.drop(columns=["source_row"], errors="ignore"), hide_index=True, column_config=dates)
 
@@ -334,15 +348,23 @@ def _uploaders() -> None:
     backlog_key = f"planner_data_backlog_upload_{generation}"
     capacity_key = f"planner_data_capacity_upload_{generation}"
     backlog = backlog_column.file_uploader(
-        "Backlog", type=BACKLOG_TYPES, key=backlog_key, on_change=_keep_backlog, args=(backlog_key,),
+        "Backlog",
+        type=BACKLOG_TYPES,
+        key=backlog_key,
+        on_change=_keep_backlog,
+        args=(backlog_key,),
         help="A Jira, Asana, Linear or Azure DevOps export, or your own sheet: .xlsx (first sheet or sheet "
-             "Backlog), .xls, or CSV / TSV text.",
+        "Backlog), .xls, or CSV / TSV text.",
     )
     capacity = capacity_column.file_uploader(
-        "Capacity", type=CAPACITY_TYPES, accept_multiple_files=True, key=capacity_key, on_change=_keep_capacity,
+        "Capacity",
+        type=CAPACITY_TYPES,
+        accept_multiple_files=True,
+        key=capacity_key,
+        on_change=_keep_capacity,
         args=(capacity_key,),
         help="One .xlsx with sheets people, sprints, ooo, oncall, holidays, teams; or one CSV per sheet "
-             "(people.csv, sprints.csv ...).",
+        "(people.csv, sprints.csv ...).",
     )
     # After a switch to another page the uploaders start empty, while the files read before stay.
     if backlog is None and state[BACKLOG_FILE] is not None:
@@ -366,8 +388,9 @@ def _show_reading(loaded: Loaded) -> None:
         lines.append(markdown_format("Backlog: {}.", backlog.source.describe()))
         lines.append(markdown_format("Value of an item: {}.", backlog.value_rule_text))
     if capacity is not None:
-        lines += [markdown_format("Capacity, {}: {}.", sheet, info.describe())
-                  for sheet, info in capacity.sources.items()]
+        lines += [
+            markdown_format("Capacity, {}: {}.", sheet, info.describe()) for sheet, info in capacity.sources.items()
+        ]
     if lines:
         st.caption("  \n".join(lines))
 
@@ -399,8 +422,10 @@ def _show_reading(loaded: Loaded) -> None:
 
 def _mapping_editor(backlog: BacklogImport, corrections: dict[str, str | None]) -> None:
     st.markdown("##### Column mapping")
-    st.caption("Which column feeds which field. Pick another field (or none, to keep the column as it is) "
-               "to correct it: the file is read again. A correction applies to every column with that header.")
+    st.caption(
+        "Which column feeds which field. Pick another field (or none, to keep the column as it is) "
+        "to correct it: the file is read again. A correction applies to every column with that header."
+    )
     rows = pd.DataFrame(backlog.mapping.as_rows(), columns=MAPPING_COLUMNS)
     in_use = sorted({f for f in rows["field"] if f and f not in BACKLOG_FIELDS})  # effort:<skill> columns
     st.data_editor(
@@ -411,14 +436,17 @@ def _mapping_editor(backlog: BacklogImport, corrections: dict[str, str | None]) 
         disabled=["column", "header", "how", "note"],
         column_config={
             "field": st.column_config.SelectboxColumn(
-                "field", options=["", *BACKLOG_FIELDS, *in_use], required=False,
+                "field",
+                options=["", *BACKLOG_FIELDS, *in_use],
+                required=False,
                 help="The planner field this column feeds; empty keeps the column as it is",
             ),
         },
     )
     if corrections:
-        changes = ", ".join(markdown_format("{} → {}", header, chosen or "kept as is")
-                            for header, chosen in corrections.items())
+        changes = ", ".join(
+            markdown_format("{} → {}", header, chosen or "kept as is") for header, chosen in corrections.items()
+        )
         st.caption(f"Your corrections: {changes}.")  # each part made inert above
         st.button("Undo the corrections", on_click=_reset_corrections, icon=":material/undo:")
 
@@ -436,14 +464,28 @@ def _save_controls(loaded: Loaded, scenario: Any) -> None:
     if blockers:
         st.warning("Cannot save yet.  \n" + "  \n".join(blockers), icon=":material/block:")
     save, replace, discard = st.columns(3)
-    save.button("Save as new scenario", type="primary", icon=":material/save:", disabled=bool(blockers),
-                on_click=_save_new, args=(loaded, name_key))
+    save.button(
+        "Save as new scenario",
+        type="primary",
+        icon=":material/save:",
+        disabled=bool(blockers),
+        on_click=_save_new,
+        args=(loaded, name_key),
+    )
     if scenario is not None:
-        with replace.popover("Replace the current scenario's data", icon=":material/swap_horiz:",
-                             disabled=bool(blockers)):
-            st.markdown(markdown_format("The backlog and capacity of **{}** are replaced by these files; its name "
-                                        "stays. This cannot be undone.", scenario.name))
-            st.button("Replace its data", on_click=_replace, args=(loaded, scenario.id, scenario.name, scenario.settings))
+        with replace.popover(
+            "Replace the current scenario's data", icon=":material/swap_horiz:", disabled=bool(blockers)
+        ):
+            st.markdown(
+                markdown_format(
+                    "The backlog and capacity of **{}** are replaced by these files; its name "
+                    "stays. This cannot be undone.",
+                    scenario.name,
+                )
+            )
+            st.button(
+                "Replace its data", on_click=_replace, args=(loaded, scenario.id, scenario.name, scenario.settings)
+            )
     discard.button("Discard these files", icon=":material/delete:", on_click=clear_uploads)
 
 
@@ -454,8 +496,12 @@ def load_files(scenario: Any) -> None:
     with st.expander("Load files", expanded=scenario is None or pending, icon=":material/upload_file:"):
         st.caption("Nothing is saved until you save: a file with errors never changes a saved scenario.")
         _uploaders()
-        st.button("Start from the sample", icon=":material/science:", on_click=_start_from_sample,
-                  help="Import the bundled sample files again, into a new scenario.")
+        st.button(
+            "Start from the sample",
+            icon=":material/science:",
+            on_click=_start_from_sample,
+            help="Import the bundled sample files again, into a new scenario.",
+        )
         if not pending:
             return
         if state[BACKLOG_FILE] is not None:
@@ -498,8 +544,24 @@ backlog_tab, capacity_tab, problems_tab, mapping_tab = st.tabs(
 )
 
 with backlog_tab:
-    show_backlog_table(backlog, ["id", "title", "type", "team", "effort", "value", "moscow", "depends_on", "deadline",
-                                 "status", "sprint", "initiative", "milestone"])
+    show_backlog_table(
+        backlog,
+        [
+            "id",
+            "title",
+            "type",
+            "team",
+            "effort",
+            "value",
+            "moscow",
+            "depends_on",
+            "deadline",
+            "status",
+            "sprint",
+            "initiative",
+            "milestone",
+        ],
+    )
     skills = sorted({skill for text in capacity.people["skills"] for skill in split_list(text)})
     st.caption(markdown_format("Skills in the team: {}.", ", ".join(skills) or "none listed"))
 

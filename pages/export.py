@@ -6,11 +6,10 @@ import streamlit as st
 
 from pages import _state
 from planner import scenarios as scenario_what_ifs
-from planner.agenda import agenda_table, build_agenda
-from planner.checks import CheckSettings, run_checks
 from planner.errors import PlannerError
-from planner.export import plan_workbook, tracker_csv
-from planner.safe_text import markdown_code, markdown_format, markdown_inert
+from planner.markdown_escape import markdown_code, markdown_format, markdown_inert
+from planner.outputs import plan_workbook, tracker_csv
+from planner.refine import CheckSettings, agenda_table, build_agenda, run_checks
 
 
 @st.cache_data(max_entries=8, show_spinner="Writing the workbook ...")
@@ -26,10 +25,14 @@ def workbook_bytes(key: _state.PlanKey, what_ifs: str) -> bytes:
     backlog = _state.backlog_for(saved, key.value_rule, key.overrides)
     # The Refinement sheet: the meeting agenda of the default readiness checks.
     refinement = agenda_table(build_agenda(backlog, run_checks(backlog, capacity, CheckSettings()), capacity))
-    return plan_workbook(planned, backlog, capacity, scenario_name=saved.name,
-                         settings={"what-ifs": what_ifs, "value rule": key.value_rule,
-                                   "balance targets": balance_text(key.balance)},
-                         extra_sheets={"Refinement": refinement})
+    return plan_workbook(
+        planned,
+        backlog,
+        capacity,
+        scenario_name=saved.name,
+        settings={"what-ifs": what_ifs, "value rule": key.value_rule, "balance targets": balance_text(key.balance)},
+        extra_sheets={"Refinement": refinement},
+    )
 
 
 def balance_text(balance: tuple[tuple[str, float], ...]) -> str:
@@ -58,24 +61,42 @@ what_ifs = scenario_what_ifs.what_if_summary(
 )
 stem = re.sub(r"[^\w.-]+", "-", scenario.name).strip("-") or "plan"
 
-st.markdown(markdown_format(
-    "**{}**: {} items planned over {} sprint(s), value {:,.0f} ({}).",
-    scenario.name, len(result.selected), len(result.sprints), result.objective, result.status,
-))
+st.markdown(
+    markdown_format(
+        "**{}**: {} items planned over {} sprint(s), value {:,.0f} ({}).",
+        scenario.name,
+        len(result.selected),
+        len(result.sprints),
+        result.objective,
+        result.status,
+    )
+)
 st.caption(markdown_format("What-ifs: {}. Balance targets: {}.", what_ifs, balance_text(key.balance)))
 
 workbook_column, csv_column = st.columns(2)
 with workbook_column:
     st.subheader("Plan workbook")
-    st.caption("Plan (uploads back as a backlog with the sprints pinned), Summary, Not planned, Capacity, "
-               "Refinement (the meeting agenda), and one sheet per team for each lead to print.")
+    st.caption(
+        "Plan (uploads back as a backlog with the sprints pinned), Summary, Not planned, Capacity, "
+        "Refinement (the meeting agenda), and one sheet per team for each lead to print."
+    )
     st.download_button(
-        "Download the plan (.xlsx)", workbook_bytes(key, what_ifs),
-        file_name=f"{stem}-plan.xlsx", type="primary", icon=":material/download:",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="planner_export_xlsx",
+        "Download the plan (.xlsx)",
+        workbook_bytes(key, what_ifs),
+        file_name=f"{stem}-plan.xlsx",
+        type="primary",
+        icon=":material/download:",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="planner_export_xlsx",
     )
 with csv_column:
     st.subheader("Tracker update")
     st.caption("id, sprint, team: for a bulk update of the Sprint field in Jira, Linear or Azure DevOps.")
-    st.download_button("Download id, sprint, team (.csv)", tracker_csv(result), file_name=f"{stem}-sprints.csv",
-                       mime="text/csv", icon=":material/table:", key="planner_export_csv")
+    st.download_button(
+        "Download id, sprint, team (.csv)",
+        tracker_csv(result),
+        file_name=f"{stem}-sprints.csv",
+        mime="text/csv",
+        icon=":material/table:",
+        key="planner_export_csv",
+    )

@@ -6,9 +6,9 @@ import streamlit as st
 
 from pages import _state
 from planner.errors import PlannerError
-from planner.safe_text import markdown_code, markdown_format, markdown_inert
+from planner.markdown_escape import markdown_code, markdown_format, markdown_inert
+from planner.outputs import excluded_table, load_by_type, plan_changes, plan_table, positions, value_by_initiative
 from planner.overrides import PIN_IN, PIN_OUT, Override
-from planner.report import excluded_table, load_by_type, plan_changes, plan_table, positions, value_by_initiative
 
 st.title("Plan")
 scenario = _state.page_scenario()
@@ -40,14 +40,18 @@ else:
     value, baseline, gain, items, quality = st.columns(5)
     value.metric("Planned value", f"{result.objective:,.0f}")
     baseline.metric(
-        "Rank-and-fill", f"{result.baseline_objective:,.0f}",
+        "Rank-and-fill",
+        f"{result.baseline_objective:,.0f}",
         help="Filling sprints in value-per-effort order, as Jira's scheduler or a spreadsheet would"
         + ("" if result.baseline_complete else ". It could not place every Must and pinned item."),
     )
     gain.metric("Gain", f"{result.gain_over_baseline:+,.0f}")
     items.metric("Items planned", f"{len(result.selected)} of {len(result.selected) + len(result.excluded)}")
-    proven = "proven optimal" if result.status == "optimal" and (result.gap or 0) < 1e-6 else (
-        f"within {100 * (result.gap or 0):.2f} % of the best possible")
+    proven = (
+        "proven optimal"
+        if result.status == "optimal" and (result.gap or 0) < 1e-6
+        else (f"within {100 * (result.gap or 0):.2f} % of the best possible")
+    )
     quality.metric("Quality", result.status, help=f"{proven}; solved in {result.seconds:.2f} s")
     st.caption(f"{proven.capitalize()}; solved in {result.seconds:.2f} s. Unit: {result.unit}.")
     if result.message:  # a search cut short by the time limit, or steps skipped for lack of it: say so
@@ -61,9 +65,13 @@ if changes is not None and not changes.empty:
 plan_tab, pins_tab, out_tab, charts_tab = st.tabs(["Plan", "Pins and MoSCoW", "Left out", "Charts"])
 
 with plan_tab:
-    st.dataframe(plan_table(result, backlog), hide_index=True, column_config={
-        "deadline": st.column_config.DateColumn("deadline", format="YYYY-MM-DD"),
-    })
+    st.dataframe(
+        plan_table(result, backlog),
+        hide_index=True,
+        column_config={
+            "deadline": st.column_config.DateColumn("deadline", format="YYYY-MM-DD"),
+        },
+    )
     left, right = st.columns(2)
     if left.button("Keep this plan stable", help="Later solves move as few of these items as they can"):
         state["planner_previous"] = positions(result)
@@ -80,12 +88,15 @@ with pins_tab:
     editable["value"] = backlog.set_index("id").loc[editable["id"], "value"].to_numpy()
     editable["pin"] = [overrides[i].pin if i in overrides and overrides[i].pin else "" for i in editable["id"]]
     editable["moscow"] = [
-        (overrides[i].moscow if i in overrides and overrides[i].moscow is not None else m) for i, m in
-        zip(editable["id"], editable["moscow"].astype("object").where(editable["moscow"].notna(), ""))
+        (overrides[i].moscow if i in overrides and overrides[i].moscow is not None else m)
+        for i, m in zip(editable["id"], editable["moscow"].astype("object").where(editable["moscow"].notna(), ""))
     ]
     editable["planned"] = [" / ".join(planned[i]) if i in planned else "" for i in editable["id"]]
     edited = st.data_editor(
-        editable, hide_index=True, key="planner_pin_editor", disabled=["id", "title", "team", "effort", "value", "planned"],
+        editable,
+        hide_index=True,
+        key="planner_pin_editor",
+        disabled=["id", "title", "team", "effort", "value", "planned"],
         column_config={
             "pin": st.column_config.SelectboxColumn("pin", options=["", PIN_IN, PIN_OUT, *sprint_names]),
             "moscow": st.column_config.SelectboxColumn("moscow", options=["", "Must", "Should", "Could", "Won't"]),
@@ -120,18 +131,33 @@ with charts_tab:
     limits = base.mark_tick(color="black", thickness=2).encode(y="max(capacity):Q")
     st.markdown("**Load against capacity** (the black tick is net capacity)")
     panel_width = max(140, 70 * int(state["planner_sprints"]))
-    st.altair_chart(alt.layer(bars, limits, data=load).properties(width=panel_width).facet(
-        column=alt.Column("team:N", title=None, header=alt.Header(labelFontWeight="bold")),
-    ))
+    st.altair_chart(
+        alt.layer(bars, limits, data=load)
+        .properties(width=panel_width)
+        .facet(
+            column=alt.Column("team:N", title=None, header=alt.Header(labelFontWeight="bold")),
+        )
+    )
     scatter_data = backlog[~backlog["done"] & backlog["effort"].notna()][["id", "title", "effort", "value"]].copy()
     scatter_data["planned"] = scatter_data["id"].isin(positions(result))
     st.markdown("**Value against effort** (planned items highlighted)")
-    st.altair_chart(alt.Chart(scatter_data).mark_circle(size=70).encode(
-        x=alt.X("effort:Q", title=f"effort ({result.unit})"), y="value:Q",
-        color=alt.Color("planned:N", scale=alt.Scale(domain=[True, False], range=["#1f77b4", "#cccccc"])),
-        tooltip=["id", "title", "effort", "value"],
-    ))
+    st.altair_chart(
+        alt.Chart(scatter_data)
+        .mark_circle(size=70)
+        .encode(
+            x=alt.X("effort:Q", title=f"effort ({result.unit})"),
+            y="value:Q",
+            color=alt.Color("planned:N", scale=alt.Scale(domain=[True, False], range=["#1f77b4", "#cccccc"])),
+            tooltip=["id", "title", "effort", "value"],
+        )
+    )
     st.markdown("**Value per initiative**")
-    st.altair_chart(alt.Chart(value_by_initiative(result, backlog)).mark_bar().encode(
-        y=alt.Y("initiative:N", title=None), x=alt.X("value:Q", stack=True), color="part:N",
-    ))
+    st.altair_chart(
+        alt.Chart(value_by_initiative(result, backlog))
+        .mark_bar()
+        .encode(
+            y=alt.Y("initiative:N", title=None),
+            x=alt.X("value:Q", stack=True),
+            color="part:N",
+        )
+    )

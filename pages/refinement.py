@@ -6,19 +6,20 @@ import streamlit as st
 
 from pages import _state
 from planner import scenarios as scenario_what_ifs
-from planner.agenda import agenda_markdown, build_agenda
 from planner.capacity import CapacityResult, CapacitySettings
-from planner.checks import (
+from planner.errors import PlannerError
+from planner.markdown_escape import markdown_format, markdown_inert
+from planner.overrides import Override, apply_overrides
+from planner.refine import (
     CHECKS,
     DEFAULT_MILESTONE_TYPES,
     CheckSettings,
     Finding,
+    agenda_markdown,
+    build_agenda,
     findings_frame,
     run_checks,
 )
-from planner.errors import PlannerError
-from planner.overrides import Override, apply_overrides
-from planner.safe_text import markdown_format, markdown_inert
 from planner.value import apply_value_rule
 
 PREFIX = "planner_refinement_"
@@ -39,19 +40,35 @@ def settings_controls(scenario) -> CheckSettings:
     with st.expander("Check settings"):
         left, middle, right = st.columns(3)
         split = left.number_input(
-            "Split threshold (days)", min_value=0.0, max_value=1000.0, value=float(defaults.split_threshold or 0),
-            step=1.0, key=f"{PREFIX}split_threshold", help="Items estimated above this should be split; 0 turns it off",
+            "Split threshold (days)",
+            min_value=0.0,
+            max_value=1000.0,
+            value=float(defaults.split_threshold or 0),
+            step=1.0,
+            key=f"{PREFIX}split_threshold",
+            help="Items estimated above this should be split; 0 turns it off",
         )
         stale = middle.number_input(
-            "Stale after (days)", min_value=0, max_value=3650, value=defaults.stale_days, step=1,
-            key=f"{PREFIX}stale_days", help="Open items not updated for longer are stale",
+            "Stale after (days)",
+            min_value=0,
+            max_value=3650,
+            value=defaults.stale_days,
+            step=1,
+            key=f"{PREFIX}stale_days",
+            help="Open items not updated for longer are stale",
         )
         similarity = right.slider(
-            "Duplicate similarity", min_value=0.5, max_value=1.0, value=defaults.duplicate_similarity, step=0.01,
-            key=f"{PREFIX}duplicate_similarity", help="How alike two titles must be to flag a likely duplicate",
+            "Duplicate similarity",
+            min_value=0.5,
+            max_value=1.0,
+            value=defaults.duplicate_similarity,
+            step=0.01,
+            key=f"{PREFIX}duplicate_similarity",
+            help="How alike two titles must be to flag a likely duplicate",
         )
         typed = st.text_input(
-            "Milestone types (comma-separated)", value=", ".join(DEFAULT_MILESTONE_TYPES),
+            "Milestone types (comma-separated)",
+            value=", ".join(DEFAULT_MILESTONE_TYPES),
             key=f"{PREFIX}milestone_types",
             help="Milestones must read 'Initiative | Milestone type | optional description' with one of these types",
         )
@@ -66,14 +83,20 @@ def settings_controls(scenario) -> CheckSettings:
             for position, kind in enumerate(types):
                 held = round(100 * st.session_state.get(_state.BALANCE_KEY, {}).get(kind, 0))
                 share = columns[position % len(columns)].number_input(
-                    markdown_format("{} (%)", kind), min_value=0, max_value=100, value=held, step=5,
+                    markdown_format("{} (%)", kind),
+                    min_value=0,
+                    max_value=100,
+                    value=held,
+                    step=5,
                     key=f"{PREFIX}balance_{kind}",
                 )
                 if share > 0:
                     targets[kind] = share / 100
             hold = st.toggle(
-                "Hold the plan to these targets", value=bool(st.session_state.get(_state.BALANCE_KEY)),
-                key=f"{PREFIX}hold_balance", help="The optimiser then plans at least these shares of effort per type",
+                "Hold the plan to these targets",
+                value=bool(st.session_state.get(_state.BALANCE_KEY)),
+                key=f"{PREFIX}hold_balance",
+                help="The optimiser then plans at least these shares of effort per type",
             )
             # A plain key, so the Plan and Export pages keep the targets after this page is left.
             st.session_state[_state.BALANCE_KEY] = dict(targets) if hold else {}
@@ -88,14 +111,20 @@ def settings_controls(scenario) -> CheckSettings:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def findings_for(
-    scenario_id: str, updated_at: str, settings: CheckSettings, capacity_settings: CapacitySettings,
-    value_rule: str, overrides: tuple[tuple[str, Override], ...], with_capacity: bool,
+    scenario_id: str,
+    updated_at: str,
+    settings: CheckSettings,
+    capacity_settings: CapacitySettings,
+    value_rule: str,
+    overrides: tuple[tuple[str, Override], ...],
+    with_capacity: bool,
 ) -> tuple[list[Finding], str]:
     """The findings on the planning backlog, and the agenda as Markdown (cached by all the inputs)."""
     scenario = _state.load_by_id(scenario_id, updated_at)
     backlog = apply_overrides(apply_value_rule(scenario.backlog, value_rule), dict(overrides))
     capacity: CapacityResult | None = (
-        _state.capacity_for(scenario_id, updated_at, capacity_settings) if with_capacity else None)
+        _state.capacity_for(scenario_id, updated_at, capacity_settings) if with_capacity else None
+    )
     findings = run_checks(backlog, capacity, settings)
     agenda = build_agenda(backlog, findings, capacity, unit=capacity.unit if capacity is not None else "days")
     return findings, agenda_markdown(agenda, title=f"Refinement agenda: {scenario.name}")
@@ -105,8 +134,10 @@ def findings_for(
 
 st.title("Refinement")
 scenario = _state.page_scenario()
-st.caption("Checks on the backlog as the Plan page sees it (with its value rule, pins and MoSCoW changes): "
-           "what to fix or discuss before planning.")
+st.caption(
+    "Checks on the backlog as the Plan page sees it (with its value rule, pins and MoSCoW changes): "
+    "what to fix or discuss before planning."
+)
 
 try:
     settings = settings_controls(scenario)
@@ -124,8 +155,9 @@ except PlannerError as error:
     st.warning(markdown_inert(f"The capacity could not be computed, so the checks that need it are skipped: {error}"))
 
 try:
-    findings, agenda_text = findings_for(scenario.id, updated_at, settings, arguments.settings,
-                                         arguments.value_rule, arguments.overrides, with_capacity)
+    findings, agenda_text = findings_for(
+        scenario.id, updated_at, settings, arguments.settings, arguments.value_rule, arguments.overrides, with_capacity
+    )
 except (PlannerError, ValueError) as error:
     st.error(markdown_inert(error))
     st.stop()
@@ -143,14 +175,25 @@ else:
     table = findings_frame(shown)
     table["severity"] = table["severity"].map(SEVERITY_ICONS).fillna(table["severity"])
     st.caption(f"{len(shown)} of {len(findings)} findings, errors first.")
-    st.dataframe(table, hide_index=True, column_config={
-        "items": st.column_config.TextColumn("items", width="small"),
-        "message": st.column_config.TextColumn("message", width="large"),
-    })
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            "items": st.column_config.TextColumn("items", width="small"),
+            "message": st.column_config.TextColumn("message", width="large"),
+        },
+    )
 
 with st.expander("Meeting agenda"):
-    st.caption("The flagged items grouped for the refinement meeting, each in the template Description / "
-               "Technical notes / Acceptance criteria / Points or days / Deadline.")
+    st.caption(
+        "The flagged items grouped for the refinement meeting, each in the template Description / "
+        "Technical notes / Acceptance criteria / Points or days / Deadline."
+    )
     st.code(agenda_text, language="markdown", wrap_lines=True)
-st.download_button("Download the agenda (.md)", data=agenda_text, file_name="refinement-agenda.md",
-                   mime="text/markdown", key=f"{PREFIX}agenda_download")
+st.download_button(
+    "Download the agenda (.md)",
+    data=agenda_text,
+    file_name="refinement-agenda.md",
+    mime="text/markdown",
+    key=f"{PREFIX}agenda_download",
+)

@@ -13,7 +13,7 @@
 
 Changes happen in button callbacks: they run before the next script run, the only moment the sidebar
 picker (drawn by ``app.py`` before this page) can still be pointed at another scenario. User text
-reaches Markdown only through :mod:`planner.safe_text`; tables are ``st.dataframe``.
+reaches Markdown only through :mod:`planner.markdown_escape`; tables are ``st.dataframe``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import streamlit as st
 
 from pages import _state
 from planner.errors import PlannerError
-from planner.safe_text import markdown_code, markdown_format, markdown_inert
+from planner.markdown_escape import markdown_code, markdown_format, markdown_inert
 from planner.scenarios import (
     WHAT_IF_DEFAULTS,
     apply_what_if,
@@ -197,18 +197,31 @@ def save_section(scenario: Scenario) -> None:
     st.subheader("Save the current what-ifs as a scenario")
     values = _session_what_ifs()
     summary = _summary(values, scenario)
-    st.caption(markdown_inert(
-        f"The what-ifs in the sidebar and the Plan page's pins and MoSCoW changes: {summary}. "
-        f"A new scenario is a copy of {scenario.name} holding them, and becomes the current scenario."
-    ))
+    st.caption(
+        markdown_inert(
+            f"The what-ifs in the sidebar and the Plan page's pins and MoSCoW changes: {summary}. "
+            f"A new scenario is a copy of {scenario.name} holding them, and becomes the current scenario."
+        )
+    )
     suggested = f"{scenario.name}: {summary}"
-    st.text_input("Name of the new scenario", key=SAVE_NAME, placeholder=suggested,
-                  help="Left blank: the suggested name shown")
+    st.text_input(
+        "Name of the new scenario", key=SAVE_NAME, placeholder=suggested, help="Left blank: the suggested name shown"
+    )
     with st.container(horizontal=True):
-        st.button("Save as a new scenario", type="primary", icon=":material/save:",
-                  on_click=_save_what_ifs, args=(scenario, suggested))
-        st.button("Save into this scenario", icon=":material/save_as:", on_click=_save_into, args=(scenario,),
-                  help="Keep these what-ifs with the current scenario instead of a copy")
+        st.button(
+            "Save as a new scenario",
+            type="primary",
+            icon=":material/save:",
+            on_click=_save_what_ifs,
+            args=(scenario, suggested),
+        )
+        st.button(
+            "Save into this scenario",
+            icon=":material/save_as:",
+            on_click=_save_into,
+            args=(scenario,),
+            help="Keep these what-ifs with the current scenario instead of a copy",
+        )
 
     saved = saved_what_if(scenario.settings)
     if saved is None:
@@ -222,20 +235,33 @@ def save_section(scenario: Scenario) -> None:
         same = what_if_json(values) == what_if_json(restored)
     except PlannerError:
         same = False
-    st.info(markdown_inert(f"{scenario.name} has saved what-ifs: {_summary(restored, scenario)}."
-                           + (" The sidebar shows them." if same else " The sidebar differs.")),
-            icon=":material/bookmark:")
-    st.button("Use this scenario's saved what-ifs", icon=":material/restore:", on_click=_use_saved,
-              args=(scenario,), disabled=same)
+    st.info(
+        markdown_inert(
+            f"{scenario.name} has saved what-ifs: {_summary(restored, scenario)}."
+            + (" The sidebar shows them." if same else " The sidebar differs.")
+        ),
+        icon=":material/bookmark:",
+    )
+    st.button(
+        "Use this scenario's saved what-ifs",
+        icon=":material/restore:",
+        on_click=_use_saved,
+        args=(scenario,),
+        disabled=same,
+    )
 
 
 def manage_section(available: list[ScenarioSummary], labels: dict[str, str], current: str) -> None:
     st.subheader("Manage the saved scenarios")
-    st.dataframe(scenario_table(available, current), hide_index=True, column_config={
-        "updated": st.column_config.DatetimeColumn("updated (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-        "created": st.column_config.DatetimeColumn("created (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-        "current": st.column_config.CheckboxColumn("current"),
-    })
+    st.dataframe(
+        scenario_table(available, current),
+        hide_index=True,
+        column_config={
+            "updated": st.column_config.DatetimeColumn("updated (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            "created": st.column_config.DatetimeColumn("created (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            "current": st.column_config.CheckboxColumn("current"),
+        },
+    )
     ids = [s.id for s in available]
     state = st.session_state
     # The current scenario, unless another was chosen since it became current (or the one chosen is gone).
@@ -258,18 +284,26 @@ def manage_section(available: list[ScenarioSummary], labels: dict[str, str], cur
         if state.get(CONFIRM_DELETE) != chosen.id:
             st.button("Delete…", icon=":material/delete:", on_click=_ask_delete, args=(chosen.id,))
     if state.get(CONFIRM_DELETE) == chosen.id:
-        st.warning(markdown_inert(f"Delete {chosen.name} with its backlog, capacity and saved what-ifs? It goes "
-                                  "to the bin, where anyone can restore it."), icon=":material/warning:")
+        st.warning(
+            markdown_inert(
+                f"Delete {chosen.name} with its backlog, capacity and saved what-ifs? It goes "
+                "to the bin, where anyone can restore it."
+            ),
+            icon=":material/warning:",
+        )
         yes, no = st.columns(2)
-        yes.button("Move to the bin", type="primary", icon=":material/delete:",
-                   on_click=_delete, args=(chosen.id, chosen.name))
+        yes.button(
+            "Move to the bin", type="primary", icon=":material/delete:", on_click=_delete, args=(chosen.id, chosen.name)
+        )
         no.button("Cancel", on_click=_cancel_delete)
 
 
 def compare_section(available: list[ScenarioSummary], labels: dict[str, str], current: str) -> None:
     st.subheader("Compare scenarios")
-    st.caption("Each scenario is planned with its own saved what-ifs, or the default ones when it has none; "
-               "slider moves not saved are not used. The first one chosen is the one the others are compared with.")
+    st.caption(
+        "Each scenario is planned with its own saved what-ifs, or the default ones when it has none; "
+        "slider moves not saved are not used. The first one chosen is the one the others are compared with."
+    )
     ids = [s.id for s in available]
     state = st.session_state
     # The widget's value when it is on screen, else the choice kept from an earlier visit.
@@ -315,17 +349,25 @@ def compare_section(available: list[ScenarioSummary], labels: dict[str, str], cu
     for position, (label, planned) in enumerate(zip(metrics["scenario"], metrics["planned value"])):
         compared = position > 0 and pd.notna(planned) and pd.notna(base)
         columns[position % len(columns)].metric(
-            markdown_inert(label), f"{planned:,.0f}" if pd.notna(planned) else "-",
+            markdown_inert(label),
+            f"{planned:,.0f}" if pd.notna(planned) else "-",
             delta=f"{planned - base:+,.0f}" if compared else None,
             help=markdown_inert(f"Planned value; the change is against {first}"),
         )
     if len(set(rules.values())) > 1:
         st.warning("The scenarios value items by different rules: their planned values do not compare.")
     number = st.column_config.NumberColumn
-    st.dataframe(metrics, hide_index=True, column_config={
-        "planned value": number(format="%.0f"), "rank-and-fill": number(format="%.0f"),
-        "gain": number(format="%+.0f"), "gap": number(format="percent"), "seconds": number(format="%.2f"),
-    })
+    st.dataframe(
+        metrics,
+        hide_index=True,
+        column_config={
+            "planned value": number(format="%.0f"),
+            "rank-and-fill": number(format="%.0f"),
+            "gain": number(format="%+.0f"),
+            "gap": number(format="percent"),
+            "seconds": number(format="%.2f"),
+        },
+    )
 
     st.markdown("**How full each team is** (planned load / net capacity over the sprints planned)")
     utilisation = utilisation_table(results)
@@ -339,35 +381,49 @@ def compare_section(available: list[ScenarioSummary], labels: dict[str, str], cu
             if differences.empty:
                 st.caption("The same items, in the same teams and sprints.")
             else:
-                st.dataframe(differences, hide_index=True, column_config={
-                    "first": st.column_config.TextColumn(first), "other": st.column_config.TextColumn(label),
-                })
+                st.dataframe(
+                    differences,
+                    hide_index=True,
+                    column_config={
+                        "first": st.column_config.TextColumn(first),
+                        "other": st.column_config.TextColumn(label),
+                    },
+                )
 
     st.markdown("**Value planned per initiative**")
     values = initiative_values(results, backlogs)
     order = list(results)
-    st.altair_chart(alt.Chart(values).mark_bar().encode(
-        y=alt.Y("initiative:N", title=None),
-        yOffset=alt.YOffset("scenario:N", sort=order),
-        x=alt.X("value:Q", title="planned value"),
-        color=alt.Color("scenario:N", sort=order, title="scenario", legend=alt.Legend(orient="bottom")),
-        tooltip=["scenario", "initiative", alt.Tooltip("value:Q", format=",.0f")],
-    ))
+    st.altair_chart(
+        alt.Chart(values)
+        .mark_bar()
+        .encode(
+            y=alt.Y("initiative:N", title=None),
+            yOffset=alt.YOffset("scenario:N", sort=order),
+            x=alt.X("value:Q", title="planned value"),
+            color=alt.Color("scenario:N", sort=order, title="scenario", legend=alt.Legend(orient="bottom")),
+            tooltip=["scenario", "initiative", alt.Tooltip("value:Q", format=",.0f")],
+        )
+    )
 
 
 def bin_section() -> None:
     """Deleted scenarios, newest first, each restorable as it was."""
     binned = _state.store().binned()
-    with st.expander(f"Bin ({len(binned)} deleted scenario{'s' if len(binned) != 1 else ''})",
-                     icon=":material/delete:"):
+    with st.expander(
+        f"Bin ({len(binned)} deleted scenario{'s' if len(binned) != 1 else ''})", icon=":material/delete:"
+    ):
         if not binned:
             st.caption("Nothing deleted. A deleted scenario comes here, and anyone can restore it.")
             return
-        st.dataframe(pd.DataFrame([
-            {"name": s.name, "items": s.items, "people": s.people, "deleted": s.deleted_at} for s in binned
-        ]), hide_index=True, column_config={
-            "deleted": st.column_config.DatetimeColumn("deleted (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-        })
+        st.dataframe(
+            pd.DataFrame(
+                [{"name": s.name, "items": s.items, "people": s.people, "deleted": s.deleted_at} for s in binned]
+            ),
+            hide_index=True,
+            column_config={
+                "deleted": st.column_config.DatetimeColumn("deleted (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            },
+        )
         names = {s.id: s.name for s in binned}
         if st.session_state.get(RESTORE) not in names:
             st.session_state[RESTORE] = binned[0].id

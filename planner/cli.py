@@ -1,7 +1,7 @@
 """The command line of SPEC section 3: ``planner plan --backlog FILE --capacity FILE [...]``.
 
 A thin shell around the library: parse the flags, read both files with the ingest, compute the
-capacity, call :func:`planner.plan.make_plan`, and report. No planning happens here.
+capacity, call :func:`planner.solve.plan.make_plan`, and report. No planning happens here.
 
 Exit status: 0 a plan (optimal or feasible), 2 bad input (files, or flags), 3 infeasible (the Must
 and pinned items cannot fit), 1 anything else. Problems and warnings go to stderr; stdout holds the
@@ -31,12 +31,10 @@ import pandas as pd
 from planner.capacity import CapacityResult, CapacitySettings, compute_capacity
 from planner.errors import InputError, PlannerError
 from planner.ingest import BacklogImport, CapacityImport, read_backlog, read_capacity
-from planner.model import SOLVERS, SolveOptions
-from planner.plan import PlanResult, make_plan
-from planner.problem import capacity_sprint_names, check_plan_inputs
-from planner.problems import ERROR, Problem
+from planner.input_problems import ERROR, Problem
+from planner.solve import SOLVERS, PlanResult, SolveOptions, capacity_sprint_names, check_plan_inputs, make_plan
 
-__all__ = ["main", "EXIT_OK", "EXIT_FAILURE", "EXIT_INPUT", "EXIT_INFEASIBLE"]
+__all__ = ["EXIT_FAILURE", "EXIT_INFEASIBLE", "EXIT_INPUT", "EXIT_OK", "main"]
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -44,8 +42,18 @@ EXIT_INPUT = 2
 EXIT_INFEASIBLE = 3
 EXIT_INTERRUPTED = 130
 
-JSON_KEYS = ("status", "objective", "bound", "gap", "baseline_objective", "selected", "excluded", "capacity",
-             "seconds", "message")
+JSON_KEYS = (
+    "status",
+    "objective",
+    "bound",
+    "gap",
+    "baseline_objective",
+    "selected",
+    "excluded",
+    "capacity",
+    "seconds",
+    "message",
+)
 CAPACITY_CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 SHOWN_PER_GROUP = 20  # excluded items listed per reason without --verbose
 SHOWN_SELECTED = 60  # selected items listed in full up to this many without --verbose
@@ -53,8 +61,13 @@ SHOWN_PER_TEAM_SPRINT = 10  # else this many per team and sprint
 SHOWN_WARNINGS = 20
 
 # Settings of CapacitySettings -> the flag that sets it, to name the flag in messages.
-_SETTING_FLAGS = {"unit": "--unit", "focus_factor": "--focus-factor", "buffer": "--buffer",
-                  "oncall_load": "--oncall-load", "sprint_count": "--sprints"}
+_SETTING_FLAGS = {
+    "unit": "--unit",
+    "focus_factor": "--focus-factor",
+    "buffer": "--buffer",
+    "oncall_load": "--oncall-load",
+    "sprint_count": "--sprints",
+}
 _DEFAULT_OPTIONS = SolveOptions()
 _DEFAULT_SETTINGS = CapacitySettings()
 
@@ -88,43 +101,94 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     plan = commands.add_parser(
-        "plan", help="plan a backlog into the sprints of a capacity file",
+        "plan",
+        help="plan a backlog into the sprints of a capacity file",
         description="Plan the backlog into the sprints of the capacity file and report the plan, the "
         "rank-and-fill baseline, the reason for every item left out and the capacity used.",
         epilog="Exit status: 0 a plan (optimal or feasible), 2 bad input, 3 infeasible (the Must and "
         "pinned items cannot fit), 1 anything else. Problems and warnings go to stderr.",
     )
-    plan.add_argument("--backlog", required=True, metavar="FILE",
-                      help="backlog: .xlsx (first sheet, or the sheet named Backlog) or .csv")
-    plan.add_argument("--capacity", required=True, action="append", metavar="FILE",
-                      help="capacity workbook (.xlsx with sheets people, sprints, ooo, oncall, holidays, teams); "
-                      "or one CSV per sheet: give --capacity once per CSV, or a directory of CSVs")
-    plan.add_argument("--sprints", type=int, default=1, metavar="N",
-                      help="number of sprints to plan: the first N of the sprints sheet, or N two-week "
-                      "sprints from next Monday without one (default: 1)")
-    plan.add_argument("--unit", choices=("days", "points"), default="days",
-                      help="unit of effort and capacity; points need every team's velocity (default: days)")
-    plan.add_argument("--focus-factor", type=float, default=None, metavar="F",
-                      help="share of net time spent on planned work, in (0, 1] (default: each team's "
-                      "focus_factor in the teams sheet, else 1)")
-    plan.add_argument("--buffer", type=float, default=_DEFAULT_SETTINGS.buffer, metavar="B",
-                      help=f"share of capacity kept free, 0-1 (default: {_DEFAULT_SETTINGS.buffer:g})")
-    plan.add_argument("--oncall-load", type=float, default=_DEFAULT_SETTINGS.oncall_load, metavar="L",
-                      help="share of an on-call day lost, 0-1, for on-call rows without a load "
-                      f"(default: {_DEFAULT_SETTINGS.oncall_load:g})")
-    plan.add_argument("--solver", choices=SOLVERS, default=_DEFAULT_OPTIONS.solver,
-                      help=f"MIP solver; highs needs the optional highspy package (default: {_DEFAULT_OPTIONS.solver})")
-    plan.add_argument("--time-limit", type=float, default=_DEFAULT_OPTIONS.time_limit, metavar="S",
-                      help="seconds the whole command may take, reading the files included; the best plan "
-                      f"found by then is reported (default: {_DEFAULT_OPTIONS.time_limit:g})")
-    plan.add_argument("--gap", type=float, default=_DEFAULT_OPTIONS.gap, metavar="G",
-                      help="relative optimality gap at which the solver stops, 0 = prove the optimum "
-                      f"(default: {_DEFAULT_OPTIONS.gap:g})")
+    plan.add_argument(
+        "--backlog",
+        required=True,
+        metavar="FILE",
+        help="backlog: .xlsx (first sheet, or the sheet named Backlog) or .csv",
+    )
+    plan.add_argument(
+        "--capacity",
+        required=True,
+        action="append",
+        metavar="FILE",
+        help="capacity workbook (.xlsx with sheets people, sprints, ooo, oncall, holidays, teams); "
+        "or one CSV per sheet: give --capacity once per CSV, or a directory of CSVs",
+    )
+    plan.add_argument(
+        "--sprints",
+        type=int,
+        default=1,
+        metavar="N",
+        help="number of sprints to plan: the first N of the sprints sheet, or N two-week "
+        "sprints from next Monday without one (default: 1)",
+    )
+    plan.add_argument(
+        "--unit",
+        choices=("days", "points"),
+        default="days",
+        help="unit of effort and capacity; points need every team's velocity (default: days)",
+    )
+    plan.add_argument(
+        "--focus-factor",
+        type=float,
+        default=None,
+        metavar="F",
+        help="share of net time spent on planned work, in (0, 1] (default: each team's "
+        "focus_factor in the teams sheet, else 1)",
+    )
+    plan.add_argument(
+        "--buffer",
+        type=float,
+        default=_DEFAULT_SETTINGS.buffer,
+        metavar="B",
+        help=f"share of capacity kept free, 0-1 (default: {_DEFAULT_SETTINGS.buffer:g})",
+    )
+    plan.add_argument(
+        "--oncall-load",
+        type=float,
+        default=_DEFAULT_SETTINGS.oncall_load,
+        metavar="L",
+        help="share of an on-call day lost, 0-1, for on-call rows without a load "
+        f"(default: {_DEFAULT_SETTINGS.oncall_load:g})",
+    )
+    plan.add_argument(
+        "--solver",
+        choices=SOLVERS,
+        default=_DEFAULT_OPTIONS.solver,
+        help=f"MIP solver; highs needs the optional highspy package (default: {_DEFAULT_OPTIONS.solver})",
+    )
+    plan.add_argument(
+        "--time-limit",
+        type=float,
+        default=_DEFAULT_OPTIONS.time_limit,
+        metavar="S",
+        help="seconds the whole command may take, reading the files included; the best plan "
+        f"found by then is reported (default: {_DEFAULT_OPTIONS.time_limit:g})",
+    )
+    plan.add_argument(
+        "--gap",
+        type=float,
+        default=_DEFAULT_OPTIONS.gap,
+        metavar="G",
+        help="relative optimality gap at which the solver stops, 0 = prove the optimum "
+        f"(default: {_DEFAULT_OPTIONS.gap:g})",
+    )
     plan.add_argument("--out", metavar="plan.xlsx", help="also write the plan to this Excel workbook")
-    plan.add_argument("--json", action="store_true",
-                      help="print one JSON object on stdout instead of the report")
-    plan.add_argument("-v", "--verbose", action="store_true",
-                      help="list every item, warning and skill row (the report is shortened otherwise)")
+    plan.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of the report")
+    plan.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="list every item, warning and skill row (the report is shortened otherwise)",
+    )
     return parser
 
 
@@ -149,13 +213,18 @@ def main(argv: list[str] | None = None) -> int:
         return out.fail(error.code, "error", error.message, error.details, time.perf_counter() - started)
     except InputError as error:
         details = [str(problem) for problem in error.problems]
-        return out.fail(EXIT_INPUT, "error", str(error.args[0]) if error.args else "bad input", details,
-                        time.perf_counter() - started)
+        return out.fail(
+            EXIT_INPUT,
+            "error",
+            str(error.args[0]) if error.args else "bad input",
+            details,
+            time.perf_counter() - started,
+        )
     except PlannerError as error:
         return out.fail(EXIT_INPUT, "error", str(error), (), time.perf_counter() - started)
     except KeyboardInterrupt:
         return out.fail(EXIT_INTERRUPTED, "error", "interrupted", (), time.perf_counter() - started)
-    except Exception as error:  # noqa: BLE001 - the last line of defence: one line, no traceback
+    except Exception as error:
         if os.environ.get("PLANNER_DEBUG") == "1":
             traceback.print_exc(file=sys.stderr)
         text = str(error).strip().splitlines()[0] if str(error).strip() else ""
@@ -178,8 +247,9 @@ def _plan(args: argparse.Namespace, out: _Output, started: float) -> int:
     out.warnings(problem for problem in problems if problem.severity != ERROR)
     if errors:
         count = f"{len(errors)} problem{'s' if len(errors) != 1 else ''}"
-        raise CliError(EXIT_INPUT, f"{count} in the input files to fix before planning",
-                       [str(problem) for problem in errors])
+        raise CliError(
+            EXIT_INPUT, f"{count} in the input files to fix before planning", [str(problem) for problem in errors]
+        )
 
     name = _capacity_name(args.capacity)
     try:
@@ -193,8 +263,9 @@ def _plan(args: argparse.Namespace, out: _Output, started: float) -> int:
     # time the report (and the workbook) will take to write.
     rows = len(backlog.table)
     report = _REPORT_SECONDS + _REPORT_SECONDS_PER_ROW * rows * (1 + (out_path is not None) * _WORKBOOK_FACTOR)
-    options = SolveOptions(solver=args.solver, time_limit=args.time_limit, gap=args.gap,
-                           deadline=started + args.time_limit - report)
+    options = SolveOptions(
+        solver=args.solver, time_limit=args.time_limit, gap=args.gap, deadline=started + args.time_limit - report
+    )
     result = make_plan(backlog.table, net, options=options)
 
     if result.status == "infeasible":
@@ -202,14 +273,21 @@ def _plan(args: argparse.Namespace, out: _Output, started: float) -> int:
     if result.status not in ("optimal", "feasible"):
         return out.fail(EXIT_FAILURE, "error", result.message or "no plan could be made", (), result.seconds)
     if out_path is not None:
-        from planner.export import write_plan_workbook  # only needed for --out
+        from planner.outputs import write_plan_workbook
 
         try:
-            write_plan_workbook(out_path, result, backlog.table, net, scenario_name=Path(args.backlog).name,
-                                settings=_workbook_settings(args))
+            write_plan_workbook(
+                out_path,
+                result,
+                backlog.table,
+                net,
+                scenario_name=Path(args.backlog).name,
+                settings=_workbook_settings(args),
+            )
         except OSError as error:
-            raise CliError(EXIT_FAILURE, f"the plan was made but could not be written to {out_path}: "
-                           f"{error.strerror or error}") from None
+            raise CliError(
+                EXIT_FAILURE, f"the plan was made but could not be written to {out_path}: {error.strerror or error}"
+            ) from None
     if out.json_mode:
         out.json(result.as_json())
     else:
@@ -233,22 +311,34 @@ def _backlog_place(backlog: BacklogImport, given: str) -> tuple[str, str, str | 
 def _workbook_settings(args: argparse.Namespace) -> dict[str, object]:
     """The flags as the workbook's Summary shows them."""
     return {
-        "backlog": Path(args.backlog).name, "capacity": ", ".join(Path(entry).name for entry in args.capacity),
+        "backlog": Path(args.backlog).name,
+        "capacity": ", ".join(Path(entry).name for entry in args.capacity),
         "sprints": args.sprints,
-        "unit": args.unit, "focus factor": "from the teams sheet" if args.focus_factor is None else args.focus_factor,
-        "buffer": args.buffer, "on-call load": args.oncall_load, "solver": args.solver,
-        "time limit (s)": args.time_limit, "gap": args.gap,
+        "unit": args.unit,
+        "focus factor": "from the teams sheet" if args.focus_factor is None else args.focus_factor,
+        "buffer": args.buffer,
+        "on-call load": args.oncall_load,
+        "solver": args.solver,
+        "time limit (s)": args.time_limit,
+        "gap": args.gap,
     }
 
 
 def _capacity_settings(args: argparse.Namespace) -> CapacitySettings:
     """The capacity flags as settings; an invalid value is reported under its flag."""
     try:
-        return CapacitySettings(unit=args.unit, focus_factor=args.focus_factor, buffer=args.buffer,
-                                oncall_load=args.oncall_load, sprint_count=args.sprints)
+        return CapacitySettings(
+            unit=args.unit,
+            focus_factor=args.focus_factor,
+            buffer=args.buffer,
+            oncall_load=args.oncall_load,
+            sprint_count=args.sprints,
+        )
     except InputError as error:
-        details = [f"{_SETTING_FLAGS.get(problem.column or '', problem.column)}: {problem.message}"
-                   for problem in error.problems]
+        details = [
+            f"{_SETTING_FLAGS.get(problem.column or '', problem.column)}: {problem.message}"
+            for problem in error.problems
+        ]
         raise CliError(EXIT_INPUT, "invalid option" + ("s" if len(details) > 1 else ""), details) from None
 
 
@@ -276,8 +366,10 @@ def _capacity_sources(given: Sequence[str]) -> list[Path]:
         if path.is_dir():
             found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in CAPACITY_CSV_SUFFIXES)
             if not found:
-                raise CliError(EXIT_INPUT, f"--capacity {entry}: the folder holds no CSV files "
-                               "(one per sheet: people.csv, sprints.csv, ...)")
+                raise CliError(
+                    EXIT_INPUT,
+                    f"--capacity {entry}: the folder holds no CSV files (one per sheet: people.csv, sprints.csv, ...)",
+                )
             sources.extend(found)
         else:
             sources.append(path)  # a missing file is reported by the ingest, with its name
@@ -329,8 +421,15 @@ class _Output:
         self._json_written = True
         _write(self.stdout, json.dumps(_finite(payload), allow_nan=False))
 
-    def fail(self, code: int, status: str, message: str, details: Sequence[str], seconds: float | None,
-             result: PlanResult | None = None) -> int:
+    def fail(
+        self,
+        code: int,
+        status: str,
+        message: str,
+        details: Sequence[str],
+        seconds: float | None,
+        result: PlanResult | None = None,
+    ) -> int:
         """Report a failure: ``<status>: message`` and details on stderr, and the JSON object."""
         _write(self.stderr, f"{status}: {message}")
         for line in details:
@@ -371,8 +470,14 @@ def _finite(value: object) -> object:
 # The readable report
 
 
-def format_report(result: PlanResult, backlog: BacklogImport, capacity: CapacityResult, *, verbose: bool = False,
-                  written: Path | None = None) -> str:
+def format_report(
+    result: PlanResult,
+    backlog: BacklogImport,
+    capacity: CapacityResult,
+    *,
+    verbose: bool = False,
+    written: Path | None = None,
+) -> str:
     """The plan as plain text: summary, selected items, items left out by reason, capacity."""
     unit = result.unit
     sprints = list(result.sprints) or sorted({a.sprint for a in result.selected})
@@ -387,14 +492,22 @@ def format_report(result: PlanResult, backlog: BacklogImport, capacity: Capacity
         f"; gap {_gap(result.gap)}; {result.seconds:.2f} s",
     ]
     if result.status == "feasible":
-        lines.append("The solver stopped before proving this plan optimal (time limit or gap): "
-                     "the bound says how much better a plan could be at most.")
+        lines.append(
+            "The solver stopped before proving this plan optimal (time limit or gap): "
+            "the bound says how much better a plan could be at most."
+        )
     if result.message:
         lines.append(f"Note: {result.message}")
     if written is not None:
         lines.append(f"Written to {written}")
-    lines += ["", *_selected_section(result, verbose), "", *_excluded_section(result, verbose), "",
-              *_capacity_section(result, verbose)]
+    lines += [
+        "",
+        *_selected_section(result, verbose),
+        "",
+        *_excluded_section(result, verbose),
+        "",
+        *_capacity_section(result, verbose),
+    ]
     return "\n".join(lines)
 
 
@@ -412,9 +525,16 @@ def _selected_section(result: PlanResult, verbose: bool) -> list[str]:
         for assignment in shown:
             rows.append([sprint, team, assignment.id, _number(assignment.value), _number(assignment.effort)])
         if len(shown) < len(assignments):
-            rest = assignments[len(shown):]
-            rows.append([sprint, team, f"... {len(rest)} more", _number(sum(a.value for a in rest)),
-                         _number(sum(a.effort for a in rest))])
+            rest = assignments[len(shown) :]
+            rows.append(
+                [
+                    sprint,
+                    team,
+                    f"... {len(rest)} more",
+                    _number(sum(a.value for a in rest)),
+                    _number(sum(a.effort for a in rest)),
+                ]
+            )
     lines += _table(["sprint", "team", "id", "value", "effort"], rows, numeric={3, 4})
     if not show_all:
         lines.append("  (--verbose lists every planned item)")
@@ -450,8 +570,16 @@ def _capacity_section(result: PlanResult, verbose: bool) -> list[str]:
         if skill is not None and not verbose:
             continue
         capacity, load = float(row.capacity), float(row.load)
-        rows.append([str(row.team), str(row.sprint), skill or "(all)", _number(capacity), _number(load),
-                     _utilisation(load, capacity)])
+        rows.append(
+            [
+                str(row.team),
+                str(row.sprint),
+                skill or "(all)",
+                _number(capacity),
+                _number(load),
+                _utilisation(load, capacity),
+            ]
+        )
     lines += _table(["team", "sprint", "skill", "capacity", "load", "used"], rows, numeric={3, 4, 5})
     if not verbose and frame["skill"].notna().any():
         lines.append("  (--verbose adds a row per skill)")
@@ -459,13 +587,17 @@ def _capacity_section(result: PlanResult, verbose: bool) -> list[str]:
 
 
 def _table(headers: list[str], rows: list[list[str]], numeric: set[int]) -> list[str]:
-    widths = [max(len(headers[i]), *(len(row[i]) for row in rows)) if rows else len(headers[i])
-              for i in range(len(headers))]
+    widths = [
+        max(len(headers[i]), *(len(row[i]) for row in rows)) if rows else len(headers[i]) for i in range(len(headers))
+    ]
 
     def line(cells: list[str]) -> str:
-        return "  " + "  ".join(
-            cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i]) for i, cell in enumerate(cells)
-        ).rstrip()
+        return (
+            "  "
+            + "  ".join(
+                cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i]) for i, cell in enumerate(cells)
+            ).rstrip()
+        )
 
     return [line(headers), line(["-" * width for width in widths]), *(line(row) for row in rows)]
 

@@ -2,7 +2,7 @@
 
 Every error the library raises on purpose is a :class:`PlannerError`; callers (the app, the command
 line) catch that one class and show its message. Input problems carry the list of
-:class:`planner.problems.Problem` found, each naming file, sheet, row and column.
+:class:`planner.input_problems.Problem` found, each naming file, sheet, row and column.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from planner.problems import Problem
+    from planner.input_problems import Problem
 
-__all__ = ["PlannerError", "InputError", "ScenarioNotFound", "StoreError"]
+__all__ = ["InputError", "PlannerError", "ScenarioNotFound", "StoreError"]
 
 
 class PlannerError(Exception):
@@ -23,9 +23,9 @@ class PlannerError(Exception):
 class InputError(PlannerError):
     """An input file cannot be used; ``problems`` lists every blocking problem found."""
 
-    def __init__(self, message: str, problems: Iterable["Problem"] = ()) -> None:
+    def __init__(self, message: str, problems: Iterable[Problem] = ()) -> None:
         super().__init__(message)
-        self.problems: tuple["Problem", ...] = tuple(problems)
+        self.problems: tuple[Problem, ...] = tuple(problems)
 
     def __str__(self) -> str:
         head = super().__str__()

@@ -13,7 +13,7 @@ import pandas as pd
 
 from planner.errors import PlannerError
 
-__all__ = ["Override", "apply_overrides", "PIN_IN", "PIN_OUT"]
+__all__ = ["PIN_IN", "PIN_OUT", "Override", "apply_overrides"]
 
 PIN_IN = "in"
 PIN_OUT = "out"

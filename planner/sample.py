@@ -8,7 +8,15 @@ from planner.errors import PlannerError
 from planner.ingest import BacklogImport, CapacityImport, read_backlog, read_capacity
 from planner.store import Store
 
-__all__ = ["SAMPLE_BACKLOG", "SAMPLE_CAPACITY", "SAMPLE_JIRA_CSV", "SAMPLE_NAME", "import_settings", "create_sample", "ensure_sample"]
+__all__ = [
+    "SAMPLE_BACKLOG",
+    "SAMPLE_CAPACITY",
+    "SAMPLE_JIRA_CSV",
+    "SAMPLE_NAME",
+    "create_sample",
+    "ensure_sample",
+    "import_settings",
+]
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SAMPLE_BACKLOG = DATA_DIR / "sample_backlog.xlsx"

@@ -29,32 +29,32 @@ import pandas as pd
 
 from planner.capacity import UNITS, CapacitySettings
 from planner.errors import PlannerError
+from planner.outputs import plan_changes, positions
 from planner.overrides import Override
-from planner.plan import PlanResult
-from planner.report import plan_changes, positions
+from planner.solve import PlanResult
 from planner.store import ScenarioSummary
 from planner.value import VALUE_RULES
 
 __all__ = [
-    "WHAT_IF_KEY",
-    "WHAT_IF_VERSION",
     "WHAT_IF_DEFAULTS",
+    "WHAT_IF_KEY",
     "WHAT_IF_LIMITS",
+    "WHAT_IF_VERSION",
     "PlanArguments",
-    "what_if_json",
-    "what_if_values",
-    "saved_what_if",
     "apply_what_if",
-    "with_what_if",
-    "what_if_summary",
     "capacity_settings",
+    "initiative_values",
+    "metrics_table",
     "plan_arguments",
+    "plan_differences",
+    "saved_what_if",
     "scenario_labels",
     "scenario_table",
-    "metrics_table",
     "utilisation_table",
-    "plan_differences",
-    "initiative_values",
+    "what_if_json",
+    "what_if_summary",
+    "what_if_values",
+    "with_what_if",
 ]
 
 WHAT_IF_KEY = "what_if"
@@ -188,8 +188,7 @@ def _override(key: str, item: str, override: object) -> Override:
 
 
 def _position(key: str, item: str, where: object) -> tuple[str, str]:
-    if (isinstance(where, (list, tuple)) and len(where) == 2
-            and all(isinstance(part, str) and part for part in where)):
+    if isinstance(where, (list, tuple)) and len(where) == 2 and all(isinstance(part, str) and part for part in where):
         return (where[0], where[1])
     raise _fail(key, f"{item}: {where!r} is not a team and a sprint")
 
@@ -217,8 +216,9 @@ def what_if_values(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def what_if_json(values: Mapping[str, Any]) -> dict[str, Any]:
     """Session values as JSON data to save (missing keys: their default). Raises PlannerError if unusable."""
-    checked = {key: _check(key, values[key]) if key in values else _copy(default)
-               for key, default in WHAT_IF_DEFAULTS.items()}
+    checked = {
+        key: _check(key, values[key]) if key in values else _copy(default) for key, default in WHAT_IF_DEFAULTS.items()
+    }
     data: dict[str, Any] = {"version": WHAT_IF_VERSION}
     for key, value in checked.items():
         name = key.removeprefix(_PREFIX)
@@ -284,10 +284,16 @@ def what_if_summary(values: Mapping[str, Any], own_rule: str | None = None) -> s
     if overrides:
         pins = sum(1 for o in overrides.values() if o.pin)
         classes = sum(1 for o in overrides.values() if o.moscow is not None)
-        parts.append(", ".join(part for part in (
-            f"{pins} pin{'s' if pins != 1 else ''}" if pins else "",
-            f"{classes} MoSCoW change{'s' if classes != 1 else ''}" if classes else "",
-        ) if part))
+        parts.append(
+            ", ".join(
+                part
+                for part in (
+                    f"{pins} pin{'s' if pins != 1 else ''}" if pins else "",
+                    f"{classes} MoSCoW change{'s' if classes != 1 else ''}" if classes else "",
+                )
+                if part
+            )
+        )
     if get["planner_previous"]:
         parts.append(f"kept stable ({len(get['planner_previous'])} items)")
     return ", ".join(part for part in parts if part)
@@ -360,36 +366,64 @@ def scenario_labels(summaries: Sequence[ScenarioSummary]) -> dict[str, str]:
 def scenario_table(summaries: Sequence[ScenarioSummary], current: str | None = None) -> pd.DataFrame:
     """One row per scenario, as listed: name, items, people, updated, created, and whether it is current."""
     return pd.DataFrame(
-        [{"name": s.name, "items": s.items, "people": s.people, "updated": s.updated_at, "created": s.created_at,
-          "current": s.id == current} for s in summaries],
+        [
+            {
+                "name": s.name,
+                "items": s.items,
+                "people": s.people,
+                "updated": s.updated_at,
+                "created": s.created_at,
+                "current": s.id == current,
+            }
+            for s in summaries
+        ],
         columns=["name", "items", "people", "updated", "created", "current"],
     )
 
 
-METRIC_COLUMNS = ["scenario", "what-ifs", "value rule", "status", "planned value", "rank-and-fill", "gain",
-                  "items planned", "items left out", "sprints", "gap", "seconds"]
+METRIC_COLUMNS = [
+    "scenario",
+    "what-ifs",
+    "value rule",
+    "status",
+    "planned value",
+    "rank-and-fill",
+    "gain",
+    "items planned",
+    "items left out",
+    "sprints",
+    "gap",
+    "seconds",
+]
 
 
-def metrics_table(results: Mapping[str, PlanResult], what_ifs: Mapping[str, Mapping[str, Any]] | None = None,
-                  rules: Mapping[str, str] | None = None) -> pd.DataFrame:
+def metrics_table(
+    results: Mapping[str, PlanResult],
+    what_ifs: Mapping[str, Mapping[str, Any]] | None = None,
+    rules: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """One row per scenario label: how its plan did (``gap`` is a fraction; None when there is no plan)."""
     rows = []
     for label, result in results.items():
         planned = result.status in ("optimal", "feasible")
-        rows.append({
-            "scenario": label,
-            "what-ifs": what_if_summary(what_ifs[label], (rules or {}).get(label)) if what_ifs and label in what_ifs else "",
-            "value rule": (rules or {}).get(label, ""),
-            "status": result.status,
-            "planned value": result.objective if planned else None,
-            "rank-and-fill": result.baseline_objective,
-            "gain": result.gain_over_baseline if planned else None,
-            "items planned": len(result.selected),
-            "items left out": len(result.excluded),
-            "sprints": len(result.sprints),
-            "gap": result.gap,
-            "seconds": result.seconds,
-        })
+        rows.append(
+            {
+                "scenario": label,
+                "what-ifs": what_if_summary(what_ifs[label], (rules or {}).get(label))
+                if what_ifs and label in what_ifs
+                else "",
+                "value rule": (rules or {}).get(label, ""),
+                "status": result.status,
+                "planned value": result.objective if planned else None,
+                "rank-and-fill": result.baseline_objective,
+                "gain": result.gain_over_baseline if planned else None,
+                "items planned": len(result.selected),
+                "items left out": len(result.excluded),
+                "sprints": len(result.sprints),
+                "gap": result.gap,
+                "seconds": result.seconds,
+            }
+        )
     table = pd.DataFrame(rows, columns=METRIC_COLUMNS)
     for column in ("planned value", "rank-and-fill", "gain", "gap", "seconds"):
         table[column] = pd.to_numeric(table[column], errors="coerce").astype("float64")
@@ -413,14 +447,19 @@ def utilisation_table(results: Mapping[str, PlanResult]) -> pd.DataFrame:
     return table.sort_index()
 
 
-def plan_differences(first: PlanResult, other: PlanResult, backlog: pd.DataFrame | None = None,
-                     first_label: str = "first", other_label: str = "other") -> pd.DataFrame:
+def plan_differences(
+    first: PlanResult,
+    other: PlanResult,
+    backlog: pd.DataFrame | None = None,
+    first_label: str = "first",
+    other_label: str = "other",
+) -> pd.DataFrame:
     """Items planned in one plan and not the other, or in another sprint or team.
 
     Columns: ``id``, ``title`` (from ``backlog`` when given), ``difference`` ("only in <first_label>",
     "only in <other_label>", "other sprint", "other team", "other team and sprint"), ``first`` and
     ``other`` (where the item is in each plan: "team / sprint", blank when not planned). Built on
-    :func:`planner.report.plan_changes`, the first plan as "before".
+    :func:`planner.outputs.plan_tables.plan_changes`, the first plan as "before".
     """
     old, new = positions(first), positions(other)
     changes = plan_changes(old, new)
@@ -431,18 +470,23 @@ def plan_differences(first: PlanResult, other: PlanResult, backlog: pd.DataFrame
         if change == "left":
             return f"only in {first_label}"
         team_moved, sprint_moved = old[item][0] != new[item][0], old[item][1] != new[item][1]
-        return "other team and sprint" if team_moved and sprint_moved else "other team" if team_moved else "other sprint"
+        return (
+            "other team and sprint" if team_moved and sprint_moved else "other team" if team_moved else "other sprint"
+        )
 
     titles = {}
     if backlog is not None and "title" in backlog.columns:
         titles = {item: None if pd.isna(title) else str(title) for item, title in zip(backlog["id"], backlog["title"])}
-    table = pd.DataFrame({
-        "id": changes["id"].tolist(),
-        "title": [titles.get(item) for item in changes["id"]],
-        "difference": [difference(item, change) for item, change in zip(changes["id"], changes["change"])],
-        "first": changes["before"].tolist(),
-        "other": changes["after"].tolist(),
-    }, columns=["id", "title", "difference", "first", "other"])
+    table = pd.DataFrame(
+        {
+            "id": changes["id"].tolist(),
+            "title": [titles.get(item) for item in changes["id"]],
+            "difference": [difference(item, change) for item, change in zip(changes["id"], changes["change"])],
+            "first": changes["before"].tolist(),
+            "other": changes["after"].tolist(),
+        },
+        columns=["id", "title", "difference", "first", "other"],
+    )
     return table.astype("string")
 
 
@@ -454,10 +498,13 @@ def initiative_values(results: Mapping[str, PlanResult], backlogs: Mapping[str, 
         initiative = {}
         if "initiative" in backlog.columns:
             initiative = {item: name for item, name in zip(backlog["id"], backlog["initiative"]) if not pd.isna(name)}
-        planned = pd.DataFrame({
-            "initiative": [initiative.get(a.id, "(no initiative)") for a in result.selected],
-            "value": [float(a.value) for a in result.selected],
-        }, columns=["initiative", "value"])
+        planned = pd.DataFrame(
+            {
+                "initiative": [initiative.get(a.id, "(no initiative)") for a in result.selected],
+                "value": [float(a.value) for a in result.selected],
+            },
+            columns=["initiative", "value"],
+        )
         grouped = planned.groupby("initiative", as_index=False)["value"].sum()
         grouped.insert(0, "scenario", label)
         frames.append(grouped)

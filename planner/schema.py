@@ -23,17 +23,20 @@ import pandas as pd
 __all__ = [
     "BACKLOG_COLUMNS",
     "CAPACITY_SHEETS",
-    "CapacityTables",
     "EFFORT_PREFIX",
+    "GENERAL_SKILL",
     "LIST_SEPARATOR",
     "MAX_NUMBER",
+    "CapacityTables",
+    "coerce_table",
     "effort_skill_columns",
     "empty_table",
-    "coerce_table",
     "split_list",
 ]
 
 EFFORT_PREFIX = "effort:"
+# The skill of effort that names none, and of people with no skill listed: anyone can do it.
+GENERAL_SKILL = "general"
 # The largest value, effort or other number a table holds. Larger ones are typos or attacks, not
 # estimates: summed over a backlog they reach infinity (two values of 1e308), and solvers lose whole
 # units long before that.
@@ -161,7 +164,7 @@ def split_list(text: object) -> list[str]:
     return [part.strip() for part in str(text).split(",") if part.strip()]
 
 
-def _empty_sheet(sheet: str) -> "pd.DataFrame":
+def _empty_sheet(sheet: str) -> pd.DataFrame:
     return empty_table(CAPACITY_SHEETS[sheet])
 
 
@@ -184,9 +187,11 @@ class CapacityTables:
         return {name: getattr(self, name) for name in CAPACITY_SHEETS}
 
     @classmethod
-    def from_frames(cls, frames: Mapping[str, pd.DataFrame]) -> "CapacityTables":
+    def from_frames(cls, frames: Mapping[str, pd.DataFrame]) -> CapacityTables:
         """Build from ``{sheet: frame}``, coercing each to its shape; absent sheets are empty."""
-        return cls(**{
-            name: coerce_table(frames[name], columns) if name in frames else empty_table(columns)
-            for name, columns in CAPACITY_SHEETS.items()
-        })
+        return cls(
+            **{
+                name: coerce_table(frames[name], columns) if name in frames else empty_table(columns)
+                for name, columns in CAPACITY_SHEETS.items()
+            }
+        )

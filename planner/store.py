@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -90,9 +90,9 @@ def _quote(identifier: str) -> str:
 class _Table:
     """Where one scenario table lives and what its canonical columns are."""
 
-    name: str                      # the DuckDB table; fixed here, never from user data
-    columns: Mapping[str, str]     # canonical {column: kind} from planner.schema
-    efforts: bool = False          # whether effort:<skill> columns go into effort_by_skill
+    name: str  # the DuckDB table; fixed here, never from user data
+    columns: Mapping[str, str]  # canonical {column: kind} from planner.schema
+    efforts: bool = False  # whether effort:<skill> columns go into effort_by_skill
 
     def create_sql(self) -> str:
         body = [
@@ -202,8 +202,7 @@ def _delete_sql(table: _Table) -> str:
 
 def _copy_sql(table: _Table) -> str:
     return (
-        f"INSERT INTO {table.name} BY NAME "
-        f"SELECT * REPLACE (? AS scenario_id) FROM {table.name} WHERE scenario_id = ?"
+        f"INSERT INTO {table.name} BY NAME SELECT * REPLACE (? AS scenario_id) FROM {table.name} WHERE scenario_id = ?"
     )
 
 
@@ -264,13 +263,10 @@ class _Staged:
 def _stage_all(backlog: pd.DataFrame, capacity: CapacityTables) -> dict[str, _Staged]:
     """Check and shape every table before the transaction starts, so it stays short."""
     if not isinstance(backlog, pd.DataFrame):
-        raise StoreError(
-            f"Cannot save the backlog: expected a pandas DataFrame, got {type(backlog).__name__}."
-        )
+        raise StoreError(f"Cannot save the backlog: expected a pandas DataFrame, got {type(backlog).__name__}.")
     if not isinstance(capacity, CapacityTables):
         raise StoreError(
-            "Cannot save the capacity: expected planner.schema.CapacityTables, "
-            f"got {type(capacity).__name__}."
+            f"Cannot save the capacity: expected planner.schema.CapacityTables, got {type(capacity).__name__}."
         )
     frames = {BACKLOG: backlog, **capacity.sheets()}
     return {name: _stage(name, frames[name]) for name in _TABLES}
@@ -299,8 +295,7 @@ def _typed(name: str, frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.Dat
     repeated = list(pd.Index(headers)[pd.Index(headers).duplicated()])
     if repeated:
         raise StoreError(
-            f"Cannot save the {name} table: column header {repeated[0]!r} appears more than once; "
-            "rename one of them."
+            f"Cannot save the {name} table: column header {repeated[0]!r} appears more than once; rename one of them."
         )
     typed = coerce_table(frame, columns)
     if all(column in headers for column in columns):
@@ -332,12 +327,14 @@ def _json_value(value: Any) -> Any:
 def _efforts_long(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """``effort:<skill>`` columns as (position, ordinal, skill, amount) rows; missing efforts dropped."""
     parts = [
-        pd.DataFrame({
-            "position": pd.RangeIndex(len(frame), dtype="int64"),
-            "ordinal": ordinal,
-            "skill": column[len(EFFORT_PREFIX):],
-            "amount": frame[column].to_numpy(dtype="float64"),
-        })
+        pd.DataFrame(
+            {
+                "position": pd.RangeIndex(len(frame), dtype="int64"),
+                "ordinal": ordinal,
+                "skill": column[len(EFFORT_PREFIX) :],
+                "amount": frame[column].to_numpy(dtype="float64"),
+            }
+        )
         for ordinal, column in enumerate(columns)
     ]
     if not parts:  # still registered: the insert joins it, so it needs its columns and types
@@ -366,7 +363,7 @@ def _rebuild(name: str, rows: pd.DataFrame, headers: list[str]) -> pd.DataFrame:
         parts.append(pd.DataFrame.from_records(records, columns=others))
     if effort_columns:
         maps = [mapping or {} for mapping in rows["effort_by_skill"].tolist()]
-        skills = [column[len(EFFORT_PREFIX):] for column in effort_columns]
+        skills = [column[len(EFFORT_PREFIX) :] for column in effort_columns]
         efforts = pd.DataFrame.from_records(maps, columns=skills)
         efforts.columns = effort_columns
         parts.append(efforts)
@@ -376,7 +373,7 @@ def _rebuild(name: str, rows: pd.DataFrame, headers: list[str]) -> pd.DataFrame:
 
 def _utc(moment: datetime) -> datetime:
     # Stored as naive TIMESTAMP in UTC: TIMESTAMPTZ would depend on the session's time zone.
-    return moment.replace(tzinfo=timezone.utc)
+    return moment.replace(tzinfo=UTC)
 
 
 def _clean_name(name: str) -> str:
@@ -417,6 +414,7 @@ def _backoff(attempt: int) -> None:
 
 
 # --- cursor helpers ---------------------------------------------------------------------------
+
 
 def _require(cursor: _Cursor, scenario_id: str) -> None:
     """Raise ScenarioNotFound unless the statement just run changed a row."""
@@ -464,7 +462,6 @@ def _quietly(call: Callable[..., object], *args: object) -> None:
 # --- the store ------------------------------------------------------------------------------------
 
 
-
 def _owner_only(path: Path) -> None:
     """Make ``path`` readable and writable by its owner only (0600), when it exists.
 
@@ -478,6 +475,7 @@ def _owner_only(path: Path) -> None:
         pass  # no write-ahead log at the moment: nothing to protect
     except OSError:
         pass  # a file we may use but not chmod (another owner): its owner decides
+
 
 class Store:
     """The scenario database: create, load, list, change and delete scenarios.
@@ -566,7 +564,7 @@ class Store:
         if connection is not None:
             connection.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -584,7 +582,7 @@ class Store:
     def _now(self) -> datetime:
         """Naive UTC now, strictly later than any stamp this store gave, so list order is stable."""
         with self._lock:
-            now = datetime.now(timezone.utc).replace(tzinfo=None)
+            now = datetime.now(UTC).replace(tzinfo=None)
             self._last_stamp = max(now, self._last_stamp + timedelta(microseconds=1))
             return self._last_stamp
 
@@ -622,9 +620,7 @@ class Store:
                 f"Could not {what}: the same scenario was being changed at the same time "
                 f"({attempts} tries). Nothing was changed; try again."
             )
-        return StoreError(
-            f"Could not {what} in the scenario database {self._path}: {error}. Nothing was changed."
-        )
+        return StoreError(f"Could not {what} in the scenario database {self._path}: {error}. Nothing was changed.")
 
     # -- scenarios --
 
@@ -786,4 +782,3 @@ class Store:
             ]
 
         return self._transaction("list the bin" if in_bin else "list the scenarios", read)
-

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from planner.keys import normalise_header
+from planner.cells import normalise_header
 
-__all__ = ["VALUE_RULES", "PRIORITY_SCALE", "apply_value_rule", "choose_value_rule", "compute_value", "priority_score"]
+__all__ = ["PRIORITY_SCALE", "VALUE_RULES", "apply_value_rule", "choose_value_rule", "compute_value", "priority_score"]
 
 VALUE_RULES: dict[str, str] = {
     "value": "the file's value column",
@@ -32,11 +32,30 @@ _RULE_INPUTS: dict[str, tuple[str, ...]] = {
 
 # Jira, Linear ("1" = Urgent ... "4" = Low, "0" = no priority), Azure DevOps (1-4) and P0-P4 scales.
 PRIORITY_SCALE: dict[str, float] = {
-    "highest": 5, "blocker": 5, "urgent": 5, "p0": 5, "1": 5,
-    "high": 4, "critical": 4, "p1": 4, "2": 4,
-    "medium": 3, "major": 3, "normal": 3, "p2": 3, "3": 3,
-    "low": 2, "minor": 2, "p3": 2, "4": 2,
-    "lowest": 1, "trivial": 1, "p4": 1, "nopriority": 1, "none": 1, "0": 1,
+    "highest": 5,
+    "blocker": 5,
+    "urgent": 5,
+    "p0": 5,
+    "1": 5,
+    "high": 4,
+    "critical": 4,
+    "p1": 4,
+    "2": 4,
+    "medium": 3,
+    "major": 3,
+    "normal": 3,
+    "p2": 3,
+    "3": 3,
+    "low": 2,
+    "minor": 2,
+    "p3": 2,
+    "4": 2,
+    "lowest": 1,
+    "trivial": 1,
+    "p4": 1,
+    "nopriority": 1,
+    "none": 1,
+    "0": 1,
 }
 
 

@@ -25,7 +25,9 @@ def open_page(page: str, timeout: float = 120):
     return at
 
 
-def write_xlsx(path: Path, sheets: dict[str, Sequence[Sequence[object]]], merges: dict[str, list[str]] | None = None) -> Path:
+def write_xlsx(
+    path: Path, sheets: dict[str, Sequence[Sequence[object]]], merges: dict[str, list[str]] | None = None
+) -> Path:
     """Write ``{sheet: rows}`` to a real xlsx file; strings are stored as text, never formulas."""
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)

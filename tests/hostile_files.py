@@ -110,6 +110,7 @@ def lying_zip_bomb(path: Path, inflated_mb: int, declared: int = 1000) -> Path:
     repeats = inflated_mb * MB // len(unit) + 1
     directory = []
     with path.open("wb") as out:
+
         def member(name: bytes, pieces, crc: int, size: int) -> None:
             offset = out.tell()
             out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, 0, size, len(name), 0) + name)
@@ -131,8 +132,29 @@ def lying_zip_bomb(path: Path, inflated_mb: int, declared: int = 1000) -> Path:
         member(b"xl/worksheets/sheet1.xml", [first, *([block] * repeats), last], declared_crc, declared)
         start = out.tell()
         for name, crc, compressed, size, offset in directory:
-            out.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, compressed, size,
-                                  len(name), 0, 0, 0, 0, 0, offset) + name)
+            out.write(
+                struct.pack(
+                    "<IHHHHHHIIIHHHHHII",
+                    0x02014B50,
+                    20,
+                    20,
+                    0,
+                    8,
+                    0,
+                    0x21,
+                    crc,
+                    compressed,
+                    size,
+                    len(name),
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    offset,
+                )
+                + name
+            )
         end = out.tell()
         out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(directory), len(directory), end - start, start, 0))
     return path

@@ -27,15 +27,17 @@ def backlog(*items: dict) -> pd.DataFrame:
 
 def capacity(people: list[tuple], sprints: int = 1, holidays: list[tuple] = ()) -> CapacityTables:
     """People as (name, team, skills, days_per_sprint); ``sprints`` two-week sprints from 2026-01-05."""
-    return CapacityTables.from_frames({
-        "people": pd.DataFrame(
-            [{"name": n, "team": t, "skills": s, "allocation": 1.0, "days_per_sprint": d} for n, t, s, d in people]
-        ),
-        "sprints": pd.DataFrame(
-            [{"sprint": n, "start": pd.Timestamp(a), "end": pd.Timestamp(b)} for n, a, b in SPRINTS[:sprints]]
-        ),
-        "holidays": pd.DataFrame([{"date": pd.Timestamp(d)} for d in holidays], columns=["date"]),
-    })
+    return CapacityTables.from_frames(
+        {
+            "people": pd.DataFrame(
+                [{"name": n, "team": t, "skills": s, "allocation": 1.0, "days_per_sprint": d} for n, t, s, d in people]
+            ),
+            "sprints": pd.DataFrame(
+                [{"sprint": n, "start": pd.Timestamp(a), "end": pd.Timestamp(b)} for n, a, b in SPRINTS[:sprints]]
+            ),
+            "holidays": pd.DataFrame([{"date": pd.Timestamp(d)} for d in holidays], columns=["date"]),
+        }
+    )
 
 
 def random_instance(items: int, teams: int, seed: int = 7) -> tuple[pd.DataFrame, CapacityTables]:
@@ -51,6 +53,9 @@ def random_instance(items: int, teams: int, seed: int = 7) -> tuple[pd.DataFrame
         for skill in need:
             row[f"effort:{skill}"] = rng.choice([0.5, 1, 1.5, 2, 3, 5, 8])
         rows.append(row)
-    people = [(f"p{t}-{k}", f"t{t}", ", ".join(rng.sample(skills, 2)), rng.choice([6, 7, 8, 9]))
-              for t in range(teams) for k in range(3)]
+    people = [
+        (f"p{t}-{k}", f"t{t}", ", ".join(rng.sample(skills, 2)), rng.choice([6, 7, 8, 9]))
+        for t in range(teams)
+        for k in range(3)
+    ]
     return backlog(*rows), capacity(people, sprints=3)

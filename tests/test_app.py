@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+from conftest import REPO
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO
-from planner.safe_text import markdown_inert
+from planner.markdown_escape import markdown_inert
 from planner.sample import SAMPLE_NAME
 from planner.store import Store
-
-
 
 
 def start() -> AppTest:

@@ -19,15 +19,22 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from conftest import REPO
+
 from planner.sample import SAMPLE_NAME
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
 # As the machine's notes say: without the background-networking flags Chromium keeps calling out.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _unavailable(reason: str) -> None:
@@ -60,9 +67,25 @@ def _streamlit(folder: Path):
     log = (folder / "streamlit.log").open("w")
     env = {**os.environ, "PLANNER_DB": str(folder / "planner.duckdb")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(REPO / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -182,7 +205,8 @@ def test_upload_save_plan_and_move_a_slider(server, browser):
                 const block = blocks.find(b => b.innerText.startsWith('Planned value'));
                 return block && !block.innerText.includes(before);
             }""",
-            arg=before, timeout=60_000,
+            arg=before,
+            timeout=60_000,
         )
         # Each key press reruns the app: read the plan once the last rerun (120 %) has finished.
         _wait_until_settled(page)
@@ -205,8 +229,12 @@ def test_upload_save_plan_and_move_a_slider(server, browser):
         # The download: browsers cannot save files here, so the file the button serves is fetched
         # from the server the way the browser would, and opened.
         served: list[str] = []
-        page.on("request", lambda request: served.append(request.url) if "/media/" in request.url
-                and request.url.endswith(".xlsx") else None)
+        page.on(
+            "request",
+            lambda request: (
+                served.append(request.url) if "/media/" in request.url and request.url.endswith(".xlsx") else None
+            ),
+        )
         page.get_by_role("link", name="Export").click()
         button = page.get_by_role("button", name="Download the plan (.xlsx)")
         button.wait_for(timeout=60_000)
@@ -262,8 +290,14 @@ def test_hostile_workbooks_are_refused_and_the_server_stays_up(tmp_path, sync_pl
     from hostile_files import DIMENSION_BOMB_CELLS, HEADER_ROW, cell, lying_zip_bomb, sheet_xml, write_workbook
 
     # (file name, file, what its message says): the message, not the file's name, shows it was read.
-    hostile = [(f"bomb-{far}.xlsx", write_workbook(tmp_path / f"bomb-{far}.xlsx", sheet_xml(HEADER_ROW + cell(far))),
-                f"has a cell at {far}") for far in DIMENSION_BOMB_CELLS]
+    hostile = [
+        (
+            f"bomb-{far}.xlsx",
+            write_workbook(tmp_path / f"bomb-{far}.xlsx", sheet_xml(HEADER_ROW + cell(far))),
+            f"has a cell at {far}",
+        )
+        for far in DIMENSION_BOMB_CELLS
+    ]
     hostile.append(("lying-zip.xlsx", lying_zip_bomb(tmp_path / "lying-zip.xlsx", 1024), "unpacks to more than"))
     ARTIFACTS.mkdir(exist_ok=True)
     with _streamlit(tmp_path) as (url, process):

@@ -129,8 +129,13 @@ def test_generated_calendar_length_and_start_settings() -> None:
 
 
 def test_sheet_sprints_sorted_and_cut_to_the_horizon() -> None:
-    t = tables(sprints=[("S2", "2025-03-17", "2025-03-28"), ("S1", "2025-03-03", "2025-03-14"),
-                        ("S3", "2025-03-31", "2025-04-11")])
+    t = tables(
+        sprints=[
+            ("S2", "2025-03-17", "2025-03-28"),
+            ("S1", "2025-03-03", "2025-03-14"),
+            ("S3", "2025-03-31", "2025-04-11"),
+        ]
+    )
     calendar = sprint_calendar(t, CapacitySettings(sprint_count=2), today=TODAY)
     assert calendar["sprint"].tolist() == ["S1", "S2"]
     assert calendar["working_days"].tolist() == [10, 10]
@@ -157,8 +162,10 @@ def test_sprint_spanning_a_holiday() -> None:
     ann = person(result, "Ann")
     assert (ann.working_days, ann.holiday_days, ann.gross, ann.after_holidays, ann.net) == (10, 1, 10, 9, 9)
     assert person(result, "Ann", "Sprint 2").net == 10
-    assert result.sprints[["working_days", "holiday_days", "available_days"]].values.tolist() == [[10, 1, 9],
-                                                                                                  [10, 0, 10]]
+    assert result.sprints[["working_days", "holiday_days", "available_days"]].values.tolist() == [
+        [10, 1, 9],
+        [10, 0, 10],
+    ]
 
 
 def test_team_specific_holiday_only_applies_to_that_team() -> None:
@@ -198,16 +205,20 @@ def test_ooo_counts_working_days_once(ooo, holidays, expected_holiday, expected_
 
 def test_dates_with_a_time_of_day_count_as_whole_days() -> None:
     # An export with 09:00 / 17:00 timestamps: Mon 03-03 .. Tue 03-04 is still 2 OOO days.
-    ooo = pd.DataFrame({"name": ["Ann"], "start": [pd.Timestamp("2025-03-03 09:00")],
-                        "end": [pd.Timestamp("2025-03-04 17:00")]})
+    ooo = pd.DataFrame(
+        {"name": ["Ann"], "start": [pd.Timestamp("2025-03-03 09:00")], "end": [pd.Timestamp("2025-03-04 17:00")]}
+    )
     assert person(capacity(tables(ooo=ooo)), "Ann").ooo_days == 2
 
 
 def test_part_time_allocation() -> None:
     # Allocation 0.5, holiday Wed 03-05, OOO Thu 03-06 .. Fri 03-07:
     # gross 10 x 0.5 = 5; after holidays 9 x 0.5 = 4.5; after OOO (10 - 1 - 2) x 0.5 = 3.5.
-    result = capacity(tables(people(("Ann", "pod-a", None, 0.5)), holidays=[("2025-03-05",)],
-                             ooo=[("Ann", "2025-03-06", "2025-03-07")]))
+    result = capacity(
+        tables(
+            people(("Ann", "pod-a", None, 0.5)), holidays=[("2025-03-05",)], ooo=[("Ann", "2025-03-06", "2025-03-07")]
+        )
+    )
     ann = person(result, "Ann")
     assert (ann.gross, ann.after_holidays, ann.after_ooo, ann.net) == (5, 4.5, 3.5, 3.5)
 
@@ -216,8 +227,11 @@ def test_days_per_sprint_overrides_the_calendar_scaled_by_absence() -> None:
     # days_per_sprint 6 (allocation 0.5 is then ignored, with a warning). Sprint 1: holiday Wed 03-05
     # and OOO Thu 03-06 .. Fri 03-07: gross 6; after holidays 6 x 9/10 = 5.4; after OOO 6 x 7/10 = 4.2.
     # Sprint 2 has no absence: 6.
-    result = capacity(tables(people(("Cy", "pod-a", None, 0.5, 6)), holidays=[("2025-03-05",)],
-                             ooo=[("Cy", "2025-03-06", "2025-03-07")]))
+    result = capacity(
+        tables(
+            people(("Cy", "pod-a", None, 0.5, 6)), holidays=[("2025-03-05",)], ooo=[("Cy", "2025-03-06", "2025-03-07")]
+        )
+    )
     cy = person(result, "Cy")
     assert cy.gross == 6
     assert cy.after_holidays == pytest.approx(5.4)
@@ -233,8 +247,13 @@ def test_days_per_sprint_overrides_the_calendar_scaled_by_absence() -> None:
 def test_oncall_during_ooo_and_holidays_is_not_deducted_twice() -> None:
     # On-call Mon 03-03 .. Fri 03-07 (5 days), holiday Mon 03-03, OOO Thu 03-06 .. Fri 03-07:
     # on-call counts Tue + Wed = 2 days; net 10 - 1 holiday - 2 OOO - 2 on-call x 1 = 5.
-    result = capacity(tables(oncall=[("Ann", "2025-03-03", "2025-03-07")], holidays=[("2025-03-03",)],
-                             ooo=[("Ann", "2025-03-06", "2025-03-07")]))
+    result = capacity(
+        tables(
+            oncall=[("Ann", "2025-03-03", "2025-03-07")],
+            holidays=[("2025-03-03",)],
+            ooo=[("Ann", "2025-03-06", "2025-03-07")],
+        )
+    )
     ann = person(result, "Ann")
     assert (ann.holiday_days, ann.ooo_days, ann.oncall_days, ann.oncall_load) == (1, 2, 2, 1)
     assert ann.net == 5
@@ -243,8 +262,10 @@ def test_oncall_during_ooo_and_holidays_is_not_deducted_twice() -> None:
 def test_oncall_load_from_row_or_from_settings() -> None:
     # Ann's row has no load: the setting 0.5 applies, 5 days x 0.5 = 2.5 -> net 7.5.
     # Bob's row says 0.2: 5 days x 0.2 = 1 -> net 9, whatever the setting.
-    t = tables(people(("Ann", "pod-a"), ("Bob", "pod-a")),
-               oncall=[("Ann", "2025-03-03", "2025-03-07"), ("Bob", "2025-03-03", "2025-03-07", 0.2)])
+    t = tables(
+        people(("Ann", "pod-a"), ("Bob", "pod-a")),
+        oncall=[("Ann", "2025-03-03", "2025-03-07"), ("Bob", "2025-03-03", "2025-03-07", 0.2)],
+    )
     result = capacity(t, oncall_load=0.5)
     assert person(result, "Ann").net == 7.5
     assert person(result, "Bob").net == 9
@@ -279,8 +300,16 @@ def test_focus_buffer_and_capacity_pct() -> None:
     result = capacity(t, buffer=0.25, capacity_pct=0.5)
     ann = person(result, "Ann")
     assert (ann.after_focus, ann.after_buffer, ann.net) == (8, 6, 3)
-    assert ledger(result, "pod-a") == {"gross": 10, "holidays": 0, "OOO": 0, "on-call": 0, "focus": -2,
-                                       "buffer": -2, "capacity %": -3, "net": 3}
+    assert ledger(result, "pod-a") == {
+        "gross": 10,
+        "holidays": 0,
+        "OOO": 0,
+        "on-call": 0,
+        "focus": -2,
+        "buffer": -2,
+        "capacity %": -3,
+        "net": 3,
+    }
     # The focus slider overrides the team's: 10 x 0.5 x 0.75 x 0.5 = 1.875.
     assert person(capacity(t, focus_factor=0.5, buffer=0.25, capacity_pct=0.5), "Ann").net == 1.875
     # Without a teams sheet the focus factor is 1.
@@ -296,8 +325,12 @@ def test_capacity_pct_above_one_is_a_positive_ledger_step() -> None:
 
 def test_ledger_sums_to_net_for_every_team_and_sprint() -> None:
     t = tables(
-        people(("Ann", "pod-a", "backend", 0.8), ("Bob", "pod-a", None, 0.5), ("Cy", "pod-b", None, None, 7),
-               ("Dee", "pod-b", "ios", 0.1)),
+        people(
+            ("Ann", "pod-a", "backend", 0.8),
+            ("Bob", "pod-a", None, 0.5),
+            ("Cy", "pod-b", None, None, 7),
+            ("Dee", "pod-b", "ios", 0.1),
+        ),
         holidays=[("2025-03-05",), ("2025-03-19", "pod-b")],
         ooo=[("Ann", "2025-03-12", "2025-03-20"), ("Cy", "2025-03-03", "2025-03-04")],
         oncall=[("Bob", "2025-03-10", "2025-03-21", 0.3), ("Dee", "2025-03-03", "2025-03-07")],
@@ -337,8 +370,11 @@ def test_points_conversion_scales_velocity_by_availability() -> None:
     # pod-a velocity 30; full availability = Ann 10 + Bob 0.5 x 10 = 15 days.
     # Sprint 1: Ann OOO Mon..Wed (3 days) -> net days 7 + 5 = 12 -> 30 x 12 / 15 = 24 points.
     # Sprint 2: 15 net days -> 30 points.
-    t = tables(people(("Ann", "pod-a", "backend"), ("Bob", "pod-a", None, 0.5)), teams=[("pod-a", 30)],
-               ooo=[("Ann", "2025-03-03", "2025-03-05")])
+    t = tables(
+        people(("Ann", "pod-a", "backend"), ("Bob", "pod-a", None, 0.5)),
+        teams=[("pod-a", 30)],
+        ooo=[("Ann", "2025-03-03", "2025-03-05")],
+    )
     result = capacity(t, unit="points")
     first = team(result, "pod-a")
     assert (first.full_days, first.net_days, first.net, first.unit) == (15, 12, 24, "points")
@@ -357,8 +393,14 @@ def test_points_conversion_scales_velocity_by_availability() -> None:
 def test_points_full_availability_uses_the_usual_sprint_length() -> None:
     # Sprints of 10, 10 and 5 working days: full availability is the usual 10 days, so the short
     # sprint gives half the velocity (20 x 5 / 10 = 10), not all of it.
-    t = tables(teams=[("pod-a", 20)], sprints=[("S1", "2025-03-03", "2025-03-14"), ("S2", "2025-03-17", "2025-03-28"),
-                                               ("S3", "2025-03-31", "2025-04-04")])
+    t = tables(
+        teams=[("pod-a", 20)],
+        sprints=[
+            ("S1", "2025-03-03", "2025-03-14"),
+            ("S2", "2025-03-17", "2025-03-28"),
+            ("S3", "2025-03-31", "2025-04-04"),
+        ],
+    )
     result = compute_capacity(t, CapacitySettings(unit="points"), today=TODAY)
     assert result.team_sprint["net"].tolist() == [20, 20, 10]
 
@@ -431,7 +473,9 @@ def test_extra_ooo_what_if() -> None:
 
 def test_person_split_across_two_teams_gets_their_ooo_in_both() -> None:
     # Ann is 0.5 in pod-a and 0.5 in pod-b; OOO Mon..Tue: (10 - 2) x 0.5 = 4 in each team.
-    t = tables(people(("Ann", "pod-a", None, 0.5), ("Ann", "pod-b", None, 0.5)), ooo=[("Ann", "2025-03-03", "2025-03-04")])
+    t = tables(
+        people(("Ann", "pod-a", None, 0.5), ("Ann", "pod-b", None, 0.5)), ooo=[("Ann", "2025-03-03", "2025-03-04")]
+    )
     result = capacity(t)
     assert team(result, "pod-a").net_days == 4
     assert team(result, "pod-b").net_days == 4
@@ -462,8 +506,9 @@ def test_invalid_settings_give_clear_messages(setting: str, value: object, text:
 
 def backlog(rows: list[tuple]) -> pd.DataFrame:
     """Backlog rows as (id, team, effort, moscow[, done])."""
-    frame = pd.DataFrame([tuple(row) + (False,) * (5 - len(row)) for row in rows],
-                         columns=["id", "team", "effort", "moscow", "done"])
+    frame = pd.DataFrame(
+        [tuple(row) + (False,) * (5 - len(row)) for row in rows], columns=["id", "team", "effort", "moscow", "done"]
+    )
     return coerce_table(frame, BACKLOG_COLUMNS)
 
 
@@ -472,8 +517,16 @@ def test_contention_flags_teams_that_need_more_bandwidth() -> None:
     # pod-a: Must 15 + Should 8 = 23 > 20 -> over (the Could and the done Must do not count).
     # pod-b: Must 18 of 20 = 90% -> tight. Blank team: 1 day vs spare max(20-23,0) + (20-18) = 2 -> ok.
     result = capacity(tables(people(("Ann", "pod-a"), ("Bob", "pod-b"))))
-    items = backlog([("1", "pod-a", 15, "Must"), ("2", "POD-A", 8, "Should"), ("3", "pod-a", 30, "Could"),
-                     ("4", "pod-a", 40, "Must", True), ("5", "pod-b", 18, "Must"), ("6", None, 1, "Should")])
+    items = backlog(
+        [
+            ("1", "pod-a", 15, "Must"),
+            ("2", "POD-A", 8, "Should"),
+            ("3", "pod-a", 30, "Could"),
+            ("4", "pod-a", 40, "Must", True),
+            ("5", "pod-b", 18, "Must"),
+            ("6", None, 1, "Should"),
+        ]
+    )
     frame = contention(items, result).set_index("team")
     assert frame.loc["pod-a", ["must_should_demand", "net_capacity", "flag"]].tolist() == [23, 20, "over"]
     assert frame.loc["pod-a", "message"] == (
@@ -508,13 +561,19 @@ def test_team_with_no_people_is_a_warning_with_zero_capacity() -> None:
     ("sprint", "holidays", "why"),
     [
         (("S0", "2025-03-08", "2025-03-09"), [], "Sat 2025-03-08 to Sun 2025-03-09 is all weekend"),
-        (("S0", "2025-03-03", "2025-03-07"), [(f"2025-03-0{d}",) for d in range(3, 8)],
-         "all its 5 weekdays are holidays"),
+        (
+            ("S0", "2025-03-03", "2025-03-07"),
+            [(f"2025-03-0{d}",) for d in range(3, 8)],
+            "all its 5 weekdays are holidays",
+        ),
     ],
 )
 def test_sprint_with_zero_working_days_is_a_warning_with_zero_capacity(sprint, holidays, why) -> None:
-    t = tables(people(("Ann", "pod-a"), ("Cy", "pod-a", None, None, 6)), holidays=holidays,
-               sprints=[sprint, ("S1", "2025-03-10", "2025-03-21")])
+    t = tables(
+        people(("Ann", "pod-a"), ("Cy", "pod-a", None, None, 6)),
+        holidays=holidays,
+        sprints=[sprint, ("S1", "2025-03-10", "2025-03-21")],
+    )
     result = compute_capacity(t, CapacitySettings(), today=TODAY)
     assert team(result, "pod-a", "S0").net_days == 0  # days_per_sprint too: no working day, no capacity
     assert team(result, "pod-a", "S1").net_days == 10 + 6
@@ -555,8 +614,11 @@ def test_ooo_ending_before_it_starts_is_a_clear_error() -> None:
         (tables(oncall=[("Ann", "2025-03-03", "2025-03-04", 2)]), "on-call load 2 is outside 0..1", "oncall"),
         (tables(holidays=[(None, "pod-a")]), "this holiday has no date", "holidays"),
         (tables(sprints=[("S1", "2025-03-14", "2025-03-03")]), "S1 ends (2025-03-03) before it starts", "sprints"),
-        (tables(sprints=[("S1", "2025-03-03", "2025-03-14"), ("S1", "2025-03-17", "2025-03-28")]),
-         "'S1' is used twice", "sprints"),
+        (
+            tables(sprints=[("S1", "2025-03-03", "2025-03-14"), ("S1", "2025-03-17", "2025-03-28")]),
+            "'S1' is used twice",
+            "sprints",
+        ),
         (tables(teams=[("pod-a", -3)]), "velocity -3 is negative", "teams"),
         (tables(teams=[("pod-a", None, 80)]), "focus factor 80 must be above 0 and at most 1", "teams"),
     ],
@@ -569,8 +631,11 @@ def test_unusable_input_raises_input_error_naming_the_sheet(t: CapacityTables, t
 
 
 def test_every_error_is_reported_at_once() -> None:
-    t = tables(people(("Ann", "pod-a", None, 2)), ooo=[("Zed", "2025-03-03", "2025-03-04")],
-               oncall=[("Ann", "2025-03-05", "2025-03-03")])
+    t = tables(
+        people(("Ann", "pod-a", None, 2)),
+        ooo=[("Zed", "2025-03-03", "2025-03-04")],
+        oncall=[("Ann", "2025-03-05", "2025-03-03")],
+    )
     with pytest.raises(InputError) as caught:
         capacity(t)
     assert {p.sheet for p in caught.value.problems} == {"people", "ooo", "oncall"}
@@ -579,10 +644,27 @@ def test_every_error_is_reported_at_once() -> None:
 def test_result_frames_have_the_documented_columns_and_dtypes() -> None:
     result = capacity(tables(people(("Ann", "pod-a", "backend"), ("Bob", "pod-b"))))
     assert list(result.sprints.columns) == ["sprint", "start", "end", "working_days", "holiday_days", "available_days"]
-    assert list(result.team_sprint.columns) == ["team", "sprint", "people", "gross_days", "net_days", "full_days",
-                                                "velocity", "net", "unit"]
-    assert list(result.team_skill_sprint.columns) == ["team", "skill", "sprint", "people", "max_days",
-                                                      "dedicated_days", "max", "dedicated"]
+    assert list(result.team_sprint.columns) == [
+        "team",
+        "sprint",
+        "people",
+        "gross_days",
+        "net_days",
+        "full_days",
+        "velocity",
+        "net",
+        "unit",
+    ]
+    assert list(result.team_skill_sprint.columns) == [
+        "team",
+        "skill",
+        "sprint",
+        "people",
+        "max_days",
+        "dedicated_days",
+        "max",
+        "dedicated",
+    ]
     assert list(result.ledger.columns) == ["team", "sprint", "step", "kind", "days"]
     for frame in (result.person_sprint, result.team_sprint, result.team_skill_sprint, result.ledger):
         assert str(frame["team"].dtype) == "string"

@@ -8,19 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from plan_fixtures import backlog, capacity
 
 from planner.capacity import compute_capacity
-from planner.checks import (
-    CHECKS,
-    CheckSettings,
-    Finding,
-    findings_frame,
-    near_term,
-    run_checks,
-    suggest_milestone,
-)
+from planner.refine import CHECKS, CheckSettings, Finding, findings_frame, near_term, run_checks, suggest_milestone
 from planner.schema import CapacityTables
-from plan_fixtures import backlog, capacity
 
 TODAY = date(2026, 1, 2)  # just before the fixtures' first sprint (S1: 2026-01-05 .. 01-16)
 SETTINGS = CheckSettings(today=TODAY, stale_days=30)
@@ -30,15 +22,30 @@ MESOS = Path("/work/shared/real-backlogs/mesos.csv")
 
 def clean_item(n: int, **changes) -> dict:
     """A complete, ready, small item of team a."""
-    titles = ["Login page", "Billing export", "Audit trail for claims", "Offline drafts on iOS",
-              "Nightly data warehouse load", "Password reset email"]
+    titles = [
+        "Login page",
+        "Billing export",
+        "Audit trail for claims",
+        "Offline drafts on iOS",
+        "Nightly data warehouse load",
+        "Password reset email",
+    ]
     item = {
-        "id": f"X-{n}", "title": titles[n], "team": "a", "effort": 2.0, "value": 10.0 - n,
-        "moscow": "Must" if n == 0 else "Should", "type": "story" if n % 2 == 0 else "tech debt",
-        "description": "Why and what.", "acceptance_criteria": "Given, when, then.",
-        "milestone": "Portal | eng build milestone | Login", "initiative": "Portal",
-        "milestone_type": "eng build milestone", "deadline": "2026-03-01",
-        "updated": "2025-12-20", "labels": "portal",
+        "id": f"X-{n}",
+        "title": titles[n],
+        "team": "a",
+        "effort": 2.0,
+        "value": 10.0 - n,
+        "moscow": "Must" if n == 0 else "Should",
+        "type": "story" if n % 2 == 0 else "tech debt",
+        "description": "Why and what.",
+        "acceptance_criteria": "Given, when, then.",
+        "milestone": "Portal | eng build milestone | Login",
+        "initiative": "Portal",
+        "milestone_type": "eng build milestone",
+        "deadline": "2026-03-01",
+        "updated": "2025-12-20",
+        "labels": "portal",
     }
     item.update(changes)
     return item
@@ -85,12 +92,15 @@ def test_unknown_check_name_is_refused():
 # Not ready
 
 
-@pytest.mark.parametrize("change, severity, words", [
-    ({"effort": None}, "error", "no estimate"),
-    ({"acceptance_criteria": None}, "warning", "no acceptance criteria"),
-    ({"description": "  "}, "warning", "no description"),
-    ({"team": None}, "warning", "no owner team"),
-])
+@pytest.mark.parametrize(
+    "change, severity, words",
+    [
+        ({"effort": None}, "error", "no estimate"),
+        ({"acceptance_criteria": None}, "warning", "no acceptance criteria"),
+        ({"description": "  "}, "warning", "no description"),
+        ({"team": None}, "warning", "no owner team"),
+    ],
+)
 def test_not_ready_near_term_item(change, severity, words):
     findings = run_checks(clean_backlog(**change), None, SETTINGS, only=["not-ready"])
     assert [(f.items, f.severity) for f in findings] == [(("X-0",), severity)]
@@ -119,8 +129,9 @@ def test_near_term_with_capacity_fills_by_rank():
 
 def test_oversized_more_than_team_sprint_is_error():
     table = clean_backlog(effort=12.0)
-    findings = run_checks(table, team_capacity(days=10.0), CheckSettings(today=TODAY, split_threshold=None),
-                          only=["oversized"])
+    findings = run_checks(
+        table, team_capacity(days=10.0), CheckSettings(today=TODAY, split_threshold=None), only=["oversized"]
+    )
     assert [(f.items, f.severity, f.action) for f in findings] == [(("X-0",), "error", "split into smaller items")]
     assert "more than a can hold in one sprint (10 days)" in findings[0].message
 
@@ -134,24 +145,35 @@ def test_oversized_per_skill():
 
 
 def test_split_threshold_warns_without_capacity():
-    findings = run_checks(clean_backlog(effort=9.0), None, CheckSettings(today=TODAY, split_threshold=8.0),
-                          only=["oversized"])
+    findings = run_checks(
+        clean_backlog(effort=9.0), None, CheckSettings(today=TODAY, split_threshold=8.0), only=["oversized"]
+    )
     assert [(f.items, f.severity) for f in findings] == [(("X-0",), "warning")]
-    assert run_checks(clean_backlog(effort=9.0), None, CheckSettings(today=TODAY, split_threshold=None),
-                      only=["oversized"]) == []
+    assert (
+        run_checks(
+            clean_backlog(effort=9.0), None, CheckSettings(today=TODAY, split_threshold=None), only=["oversized"]
+        )
+        == []
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # Milestones
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("Encounter Notes v2 - Released to Pilot - Voice dictation", "Encounter Notes v2 | Released to Pilot | Voice dictation"),
-    ("Portal: released to ga", "Portal | Released to GA"),
-    ("Portal|Eng Build Milestone|Login", "Portal | eng build milestone | Login"),
-    ("Portal | Released to Pilto | Clinic A", "Portal | Released to Pilot | Clinic A"),
-    ("Protocol Builder | Beta | Template library", None),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        (
+            "Encounter Notes v2 - Released to Pilot - Voice dictation",
+            "Encounter Notes v2 | Released to Pilot | Voice dictation",
+        ),
+        ("Portal: released to ga", "Portal | Released to GA"),
+        ("Portal|Eng Build Milestone|Login", "Portal | eng build milestone | Login"),
+        ("Portal | Released to Pilto | Clinic A", "Portal | Released to Pilot | Clinic A"),
+        ("Protocol Builder | Beta | Template library", None),
+    ],
+)
 def test_suggest_milestone(name, expected):
     assert suggest_milestone(name, CheckSettings().milestone_types) == expected
 
@@ -169,7 +191,9 @@ def test_milestone_findings():
     )
     findings = run_checks(table, None, SETTINGS, only=["milestone"])
     assert [(f.items, f.severity) for f in findings] == [
-        (("X-0",), "warning"), (("X-1", "X-2"), "warning"), (("X-3",), "warning")
+        (("X-0",), "warning"),
+        (("X-1", "X-2"), "warning"),
+        (("X-3",), "warning"),
     ]
     assert findings[0].action == "rename it to 'Portal | Released to Pilot | Clinic A'"
     assert "unknown type 'Beta'" in findings[1].message and "Released to GA" in findings[1].action
@@ -225,14 +249,16 @@ def test_duplicates_say_how_similar():
 
 
 def test_duplicate_threshold_is_configurable():
-    table = backlog(clean_item(0, title="Export encounter note as PDF"),
-                    clean_item(1, title="Export encounter notes to PDF"))
+    table = backlog(
+        clean_item(0, title="Export encounter note as PDF"), clean_item(1, title="Export encounter notes to PDF")
+    )
     assert run_checks(table, None, CheckSettings(today=TODAY, duplicate_similarity=0.95), only=["duplicate"]) == []
 
 
 def test_stale_items():
-    table = backlog(clean_item(0, updated="2025-10-01"), clean_item(1, updated="2025-10-01", done=True),
-                    clean_item(2, updated=None))
+    table = backlog(
+        clean_item(0, updated="2025-10-01"), clean_item(1, updated="2025-10-01", done=True), clean_item(2, updated=None)
+    )
     findings = run_checks(table, None, SETTINGS, only=["stale"])
     assert [(f.items, f.severity) for f in findings] == [(("X-0",), "info")]
     assert "93 days" in findings[0].message
@@ -308,14 +334,17 @@ def test_reassign_by_domain_label():
 
 
 def test_balance_below_target():
-    table = backlog(clean_item(0, effort=9.0, type="story"), clean_item(1, effort=1.0, type="Tech-Debt"),
-                    clean_item(2, effort=5.0, type="tech debt", moscow="Could"))
-    findings = run_checks(table, None, CheckSettings(today=TODAY, balance_targets={"tech debt": 0.2}),
-                          only=["balance"])
+    table = backlog(
+        clean_item(0, effort=9.0, type="story"),
+        clean_item(1, effort=1.0, type="Tech-Debt"),
+        clean_item(2, effort=5.0, type="tech debt", moscow="Could"),
+    )
+    findings = run_checks(table, None, CheckSettings(today=TODAY, balance_targets={"tech debt": 0.2}), only=["balance"])
     assert [(f.items, f.severity) for f in findings] == [(("X-1",), "warning")]
     assert "10% of the Must and Should effort, below the target of 20%" in findings[0].message
-    assert run_checks(table, None, CheckSettings(today=TODAY, balance_targets={"tech debt": 0.1}),
-                      only=["balance"]) == []
+    assert (
+        run_checks(table, None, CheckSettings(today=TODAY, balance_targets={"tech debt": 0.1}), only=["balance"]) == []
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -378,8 +407,9 @@ def test_timing_on_real_backlog():
     table = read_backlog(MESOS).table
     start = time.perf_counter()
     findings = run_checks(table, None, CheckSettings())
-    print(f"\nrun_checks on mesos.csv ({len(table)} items): {time.perf_counter() - start:.2f} s, "
-          f"{len(findings)} findings")
+    print(
+        f"\nrun_checks on mesos.csv ({len(table)} items): {time.perf_counter() - start:.2f} s, {len(findings)} findings"
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -387,22 +417,31 @@ def test_timing_on_real_backlog():
 
 
 def test_agenda_grouping_and_markdown():
-    from planner.agenda import agenda_markdown, build_agenda
+    from planner.refine import agenda_markdown, build_agenda
 
     table = backlog(
         clean_item(0, initiative="Portal", milestone="Portal | eng build milestone", effort=None),
-        clean_item(1, initiative="Insights", milestone="Insights | Released to GA", milestone_type="Released to GA",
-                   acceptance_criteria=None),
+        clean_item(
+            1,
+            initiative="Insights",
+            milestone="Insights | Released to GA",
+            milestone_type="Released to GA",
+            acceptance_criteria=None,
+        ),
         clean_item(2, initiative=None, milestone=None, milestone_type=None, labels="claims", description=None),
         clean_item(3, initiative=None, milestone=None, milestone_type=None, type="Compliance", team=None),
-        clean_item(4, initiative=None, milestone=None, milestone_type=None, type="tech debt", labels=None,
-                   updated="2025-01-01"),
-        clean_item(5, initiative=None, milestone=None, milestone_type=None, type="story", labels=None,
-                   updated="2025-01-01"),
+        clean_item(
+            4, initiative=None, milestone=None, milestone_type=None, type="tech debt", labels=None, updated="2025-01-01"
+        ),
+        clean_item(
+            5, initiative=None, milestone=None, milestone_type=None, type="story", labels=None, updated="2025-01-01"
+        ),
     )
     findings = run_checks(table, None, CheckSettings(today=TODAY, stale_days=30, horizon_items=6))
     agenda = build_agenda(table, findings)
-    shape = {section: [(g.name, [i.id for i in g.items], g.note) for g in groups] for section, groups in agenda.sections}
+    shape = {
+        section: [(g.name, [i.id for i in g.items], g.note) for g in groups] for section, groups in agenda.sections
+    }
     assert shape == {
         "Initiatives in build phase": [("Portal", ["X-0"], "")],
         "Initiatives in spec phase": [("Insights", ["X-1"], "needs an engineering point of contact")],
@@ -412,20 +451,27 @@ def test_agenda_grouping_and_markdown():
     }
     markdown = agenda_markdown(agenda)
     assert "### Insights (needs an engineering point of contact)" in markdown
-    for field in ("**Description:**", "**Technical notes:**", "**Acceptance criteria:**", "**Points or days:**",
-                  "**Deadline:**"):
+    for field in (
+        "**Description:**",
+        "**Technical notes:**",
+        "**Acceptance criteria:**",
+        "**Points or days:**",
+        "**Deadline:**",
+    ):
         assert markdown.count(field) == 6
     assert "- **Points or days:** (missing)" in markdown and "## Capacity notes" in markdown
 
 
 def test_agenda_capacity_notes_and_clean_backlog():
-    from planner.agenda import build_agenda
+    from planner.refine import build_agenda
 
-    tables = CapacityTables.from_frames({
-        "people": pd.DataFrame([{"name": "ann", "team": "a"}]),
-        "sprints": pd.DataFrame([{"sprint": "S1", "start": "2026-01-05", "end": "2026-01-16"}]),
-        "ooo": pd.DataFrame([{"name": "ann", "start": "2026-01-05", "end": "2026-01-06"}]),
-    })
+    tables = CapacityTables.from_frames(
+        {
+            "people": pd.DataFrame([{"name": "ann", "team": "a"}]),
+            "sprints": pd.DataFrame([{"sprint": "S1", "start": "2026-01-05", "end": "2026-01-16"}]),
+            "ooo": pd.DataFrame([{"name": "ann", "start": "2026-01-05", "end": "2026-01-06"}]),
+        }
+    )
     cap = compute_capacity(tables, today=TODAY)
     agenda = build_agenda(clean_backlog(), run_checks(clean_backlog(), cap, SETTINGS), cap)
     assert all(not groups for _, groups in agenda.sections)

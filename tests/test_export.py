@@ -8,24 +8,23 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
-import pytest
-
 import plan_fixtures as fx
+import pytest
 from conftest import REPO
+
 from planner.capacity import CapacitySettings, compute_capacity
-from planner.export import (
+from planner.ingest import read_backlog, read_capacity
+from planner.input_problems import ERROR
+from planner.outputs.workbook import (
     MAX_CELL_CHARS,
+    csv_cell_text,
+    excel_cell_text,
     plan_workbook,
-    safe_csv_text,
-    safe_text,
     sheet_title,
     tracker_csv,
     write_plan_workbook,
 )
-from planner.ingest import read_backlog, read_capacity
-from planner.model import SolveOptions
-from planner.plan import make_plan
-from planner.problems import ERROR
+from planner.solve import SolveOptions, make_plan
 
 INJECTIONS = ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(A1)", "=1+1"]
 FIXED_SHEETS = ["Plan", "Summary", "Not planned", "Capacity"]
@@ -41,9 +40,15 @@ def build(*items: dict, people=(("Ada", "pod-a", None, 10),), sprints: int = 1):
 
 def write(tmp_path: Path, result, backlog, net, **kwargs) -> openpyxl.Workbook:
     """Write to a real file and open it as a user's Excel would be read (formulas as formulas)."""
-    path = write_plan_workbook(tmp_path / "plan.xlsx", result, backlog, net,
-                               scenario_name=kwargs.pop("scenario_name", "Q1 plan"),
-                               settings=kwargs.pop("settings", {"buffer": 0.1}), **kwargs)
+    path = write_plan_workbook(
+        tmp_path / "plan.xlsx",
+        result,
+        backlog,
+        net,
+        scenario_name=kwargs.pop("scenario_name", "Q1 plan"),
+        settings=kwargs.pop("settings", {"buffer": 0.1}),
+        **kwargs,
+    )
     return openpyxl.load_workbook(path)
 
 
@@ -54,8 +59,13 @@ def table(sheet, header_row: int = 1) -> list[dict[str, object]]:
 
 
 def formula_cells(workbook: openpyxl.Workbook) -> list[str]:
-    return [f"{sheet.title}!{cell.coordinate}" for sheet in workbook.worksheets
-            for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
+    return [
+        f"{sheet.title}!{cell.coordinate}"
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type == "f"
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -140,8 +150,9 @@ def test_frozen_header_filter_widths_and_print_setup(sample_workbook):
         assert sheet.freeze_panes in ("B2", "D2")
         assert sheet.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(sheet.max_column)}{sheet.max_row}"
         assert sheet.print_title_rows == "$1:$1"
-        widths = [sheet.column_dimensions[openpyxl.utils.get_column_letter(i)].width
-                  for i in range(1, sheet.max_column + 1)]
+        widths = [
+            sheet.column_dimensions[openpyxl.utils.get_column_letter(i)].width for i in range(1, sheet.max_column + 1)
+        ]
         assert all(8 <= width <= 73 for width in widths), widths  # fitted, capped (Excel adds padding)
     plan = sample_workbook["Plan"]
     title_width = plan.column_dimensions["D"].width
@@ -160,9 +171,12 @@ def test_summary_numbers_settings_and_load_table(sample, sample_workbook):
     rank_and_fill = next(cell for label, cell in facts.items() if str(label).startswith("Rank-and-fill"))
     assert rank_and_fill.value == pytest.approx(result.baseline_objective)
     assert facts["unit"].value == "days"  # a setting as given
-    header = next(i for i, row in enumerate(rows) if [c.value for c in row[:8]] ==
-                  ["team", "sprint", "start", "end", "capacity", "load", "slack", "utilisation"])
-    load_rows = [[c.value for c in row] for row in rows[header + 1:] if row[0].value is not None]
+    header = next(
+        i
+        for i, row in enumerate(rows)
+        if [c.value for c in row[:8]] == ["team", "sprint", "start", "end", "capacity", "load", "slack", "utilisation"]
+    )
+    load_rows = [[c.value for c in row] for row in rows[header + 1 :] if row[0].value is not None]
     totals = result.capacity[result.capacity["skill"].isna()]
     assert len(load_rows) == len(totals)
     for values, expected in zip(load_rows, totals.itertuples(index=False)):
@@ -259,17 +273,17 @@ def test_long_description_is_cut_with_a_visible_marker(tmp_path):
 
 
 def test_safe_text_limits_and_illegal_characters():
-    assert safe_text("x" * MAX_CELL_CHARS) == "x" * MAX_CELL_CHARS
-    cut = safe_text("x" * (MAX_CELL_CHARS + 1))
+    assert excel_cell_text("x" * MAX_CELL_CHARS) == "x" * MAX_CELL_CHARS
+    cut = excel_cell_text("x" * (MAX_CELL_CHARS + 1))
     assert len(cut) <= MAX_CELL_CHARS and cut.endswith("more characters]")
-    emoji = safe_text("😀" * 20_000)  # 40,000 UTF-16 units: Excel's count
+    emoji = excel_cell_text("😀" * 20_000)  # 40,000 UTF-16 units: Excel's count
     assert len(emoji.encode("utf-16-le")) // 2 <= MAX_CELL_CHARS
     kept = emoji.split("…")[0]
     assert emoji.endswith(f"[cut: {20_000 - len(kept)} more characters]")
-    assert safe_text("bell\x07 and\x00nul") == "bell\ufffd and\ufffdnul"
-    assert safe_text("lone \ud800 surrogate") == "lone \ufffd surrogate"
-    assert safe_text("tab\tnew\nline\r") == "tab\tnew\nline\r"
-    assert safe_text(7) == "7"
+    assert excel_cell_text("bell\x07 and\x00nul") == "bell\ufffd and\ufffdnul"
+    assert excel_cell_text("lone \ud800 surrogate") == "lone \ufffd surrogate"
+    assert excel_cell_text("tab\tnew\nline\r") == "tab\tnew\nline\r"
+    assert excel_cell_text(7) == "7"
 
 
 def test_illegal_characters_are_marked_not_dropped(tmp_path):
@@ -278,8 +292,9 @@ def test_illegal_characters_are_marked_not_dropped(tmp_path):
     assert table(workbook["Plan"])[0]["title"].value == "before\ufffdafter"
 
 
-@pytest.mark.parametrize("title", ["Ship it 🚀📦 now", "需求分析与设计 第二阶段", "שלום עולם — בדיקה", "مرحبا بالعالم",
-                                   "Ünïcødé ✓ ‘quotes’"])
+@pytest.mark.parametrize(
+    "title", ["Ship it 🚀📦 now", "需求分析与设计 第二阶段", "שלום עולם — בדיקה", "مرحبا بالعالم", "Ünïcødé ✓ ‘quotes’"]
+)
 def test_unicode_titles_survive(tmp_path, title):
     result, backlog, net = build({"id": "A-1", "title": title, "team": "pod-a", "effort": 2, "value": 5})
     workbook = write(tmp_path, result, backlog, net)
@@ -289,8 +304,10 @@ def test_unicode_titles_survive(tmp_path, title):
 
 
 def test_ids_stay_text(tmp_path):
-    result, backlog, net = build({"id": "007", "team": "pod-a", "effort": 2, "value": 5},
-                                 {"id": "12", "team": "pod-a", "effort": 1, "value": 4, "depends_on": "007"})
+    result, backlog, net = build(
+        {"id": "007", "team": "pod-a", "effort": 2, "value": 5},
+        {"id": "12", "team": "pod-a", "effort": 1, "value": 4, "depends_on": "007"},
+    )
     workbook = write(tmp_path, result, backlog, net)
     rows = {row["id"].value: row for row in table(workbook["Plan"])}
     assert set(rows) == {"007", "12"}
@@ -340,10 +357,19 @@ def test_round_trip_gives_back_the_items_pinned_to_their_sprints(sample):
 def test_round_trip_keeps_single_skill_deadline_and_dependencies(tmp_path):
     result, backlog, net = build(
         {"id": "A-1", "title": "Base", "team": "pod-a", "effort": 2, "value": 5, "skill": "ios", "moscow": "Must"},
-        {"id": "A-2", "title": "On top", "team": "pod-a", "effort": 3, "value": 4, "skill": "ios",
-         "depends_on": "A-1, D-1", "deadline": "2026-01-30"},
+        {
+            "id": "A-2",
+            "title": "On top",
+            "team": "pod-a",
+            "effort": 3,
+            "value": 4,
+            "skill": "ios",
+            "depends_on": "A-1, D-1",
+            "deadline": "2026-01-30",
+        },
         {"id": "D-1", "title": "Done already", "team": "pod-a", "effort": 1, "value": 1, "done": True},
-        people=(("Ada", "pod-a", "ios", 3),), sprints=2,
+        people=(("Ada", "pod-a", "ios", 3),),
+        sprints=2,
     )
     assert {a.id: a.sprint for a in result.selected} == {"A-1": "S1", "A-2": "S2"}
     write(tmp_path, result, backlog, net)
@@ -391,7 +417,7 @@ def test_team_sheet_names_are_sanitised(tmp_path):
     people = tuple((f"P{i}", team, None, 10) for i, team in enumerate(teams))
     result, backlog, net = build(*items, people=people)
     workbook = write(tmp_path, result, backlog, net)
-    extra = workbook.sheetnames[len(FIXED_SHEETS):]
+    extra = workbook.sheetnames[len(FIXED_SHEETS) :]
     assert sorted(extra) == sorted(["Pod_One_ _iOS_", "Team plan", "x" * 31, "O'Brien's pod"])
     for name in extra:
         rows = table(workbook[name])
@@ -452,11 +478,13 @@ def test_tracker_csv_has_bom_header_and_one_row_per_planned_item(sample):
 
 
 def test_tracker_csv_escapes_formulas_unless_asked_not_to():
-    result, _, _ = build({"id": "=1+1", "title": "t", "team": "pod-a", "effort": 2, "value": 5},
-                         {"id": "Ünï-😀", "title": "u", "team": "pod-a", "effort": 1, "value": 4})
+    result, _, _ = build(
+        {"id": "=1+1", "title": "t", "team": "pod-a", "effort": 2, "value": 5},
+        {"id": "Ünï-😀", "title": "u", "team": "pod-a", "effort": 1, "value": 4},
+    )
     rows = csv_rows(tracker_csv(result))
     assert sorted(row[0] for row in rows[1:]) == sorted(["'=1+1", "Ünï-😀"])
     raw = csv_rows(tracker_csv(result, escape_formulas=False))
     assert sorted(row[0] for row in raw[1:]) == sorted(["=1+1", "Ünï-😀"])
-    assert [safe_csv_text(text) for text in INJECTIONS] == ["'" + text for text in INJECTIONS]
-    assert safe_csv_text("CARE-12") == "CARE-12"
+    assert [csv_cell_text(text) for text in INJECTIONS] == ["'" + text for text in INJECTIONS]
+    assert csv_cell_text("CARE-12") == "CARE-12"

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-
 from conftest import DATA, SHARED, csv_bytes, write_xlsx
+
 from planner.ingest import map_columns, read_backlog
 from planner.schema import BACKLOG_COLUMNS
 
@@ -21,6 +21,7 @@ def row_of(result, item_id):
 
 
 # --- real export formats -----------------------------------------------------------------------
+
 
 def test_jira_export_with_bom_and_repeated_headers():
     result = read_backlog(DATA / "jira_export.csv")
@@ -53,14 +54,23 @@ def test_jira_mapping_is_reported_for_correction():
     assert by_header["Issue id"].field is None
     assert by_header["Outward issue link (Relates)"].field is None
     rows = result.mapping.as_rows()
-    assert {"column": 15, "header": "Custom field (Story Points)", "field": "effort", "how": "custom field", "note": ""} in rows
+    assert {
+        "column": 15,
+        "header": "Custom field (Story Points)",
+        "field": "effort",
+        "how": "custom field",
+        "note": "",
+    } in rows
 
 
 def test_unknown_dependency_is_a_warning_naming_row_and_column():
     result = read_backlog(DATA / "jira_export.csv")
     [missing] = [p for p in result.problems if "CARE-9" in p.message]
     assert (missing.severity, missing.file, missing.row, missing.column) == (
-        "warning", "jira_export.csv", 5, "Inward issue link (Blocks)"
+        "warning",
+        "jira_export.csv",
+        5,
+        "Inward issue link (Blocks)",
     )
     assert not result.has_errors
 
@@ -140,6 +150,7 @@ def test_real_jira_backlogs_are_read_whole():
 
 # --- ids, numbers, values ----------------------------------------------------------------------
 
+
 def test_ids_stay_text_exactly_as_written(tmp_path):
     rows = [["id", "title", "effort"], ["007", "a", "1"], ["1e3", "b", "1"], ["NA", "c", "1"], ["null", "d", "1"]]
     csv_path = tmp_path / "ids.csv"
@@ -216,7 +227,9 @@ def test_value_rule_can_be_forced_and_keeps_the_given_value(tmp_path):
 
 def test_item_without_value_is_counted_as_zero_with_a_warning(tmp_path):
     path = tmp_path / "b.csv"
-    path.write_bytes(csv_bytes([["id", "title", "effort", "Business Value"], ["A", "x", "1", "5"], ["B", "y", "1", ""]]))
+    path.write_bytes(
+        csv_bytes([["id", "title", "effort", "Business Value"], ["A", "x", "1", "5"], ["B", "y", "1", ""]])
+    )
     result = read_backlog(path)
     assert list(result.table["value"]) == [5, 0]
     [warning] = [p for p in result.problems if "counted as 0" in p.message]
@@ -224,6 +237,7 @@ def test_item_without_value_is_counted_as_zero_with_a_warning(tmp_path):
 
 
 # --- problems that block planning --------------------------------------------------------------
+
 
 def test_duplicate_ids_are_errors_naming_both_rows(tmp_path):
     path = tmp_path / "dups.csv"
@@ -245,8 +259,13 @@ def test_row_without_id_is_reported_not_loaded(tmp_path):
 
 
 def test_dependency_cycle_is_an_error(tmp_path):
-    rows = [["id", "title", "effort", "depends_on"], ["A", "a", "1", "C"], ["B", "b", "1", "A"], ["C", "c", "1", "B"],
-            ["D", "d", "1", "D"]]
+    rows = [
+        ["id", "title", "effort", "depends_on"],
+        ["A", "a", "1", "C"],
+        ["B", "b", "1", "A"],
+        ["C", "c", "1", "B"],
+        ["D", "d", "1", "D"],
+    ]
     path = tmp_path / "cycle.csv"
     path.write_bytes(csv_bytes(rows))
     errors = problems_of(read_backlog(path), "error")
@@ -256,8 +275,13 @@ def test_dependency_cycle_is_an_error(tmp_path):
 
 
 def test_depends_on_accepts_commas_semicolons_and_spaces(tmp_path):
-    rows = [["id", "title", "effort", "Depends on"], ["A 1", "a", "1", ""], ["B", "b", "1", ""], ["C", "c", "1", "A 1; B"],
-            ["D", "d", "1", "B C"]]
+    rows = [
+        ["id", "title", "effort", "Depends on"],
+        ["A 1", "a", "1", ""],
+        ["B", "b", "1", ""],
+        ["C", "c", "1", "A 1; B"],
+        ["D", "d", "1", "B C"],
+    ]
     path = tmp_path / "deps.csv"
     path.write_bytes(csv_bytes(rows))
     result = read_backlog(path)
@@ -302,6 +326,7 @@ def test_corrections_fix_the_mapping(tmp_path):
 
 # --- hostile files -----------------------------------------------------------------------------
 
+
 def test_empty_file(tmp_path):
     path = tmp_path / "empty.csv"
     path.write_bytes(b"")
@@ -344,8 +369,13 @@ def test_damaged_zip_named_xlsx(tmp_path):
 
 
 def test_merged_title_row_above_header(tmp_path):
-    rows = [["Q1 backlog, pod-scale", None, None], [None, None, None], ["Key", "Summary", "Story Points"],
-            ["A-1", "x", 3], ["A-2", "y", 5]]
+    rows = [
+        ["Q1 backlog, pod-scale", None, None],
+        [None, None, None],
+        ["Key", "Summary", "Story Points"],
+        ["A-1", "x", 3],
+        ["A-2", "y", 5],
+    ]
     path = write_xlsx(tmp_path / "merged.xlsx", {"Backlog": rows}, merges={"Backlog": ["A1:C1"]})
     result = read_backlog(path)
     assert list(result.table["id"]) == ["A-1", "A-2"]
@@ -408,7 +438,9 @@ def test_wrong_sheet_name_lists_the_sheets(tmp_path):
 
 
 def test_backlog_sheet_is_preferred(tmp_path):
-    path = write_xlsx(tmp_path / "b.xlsx", {"Readme": [["about"]], "Backlog": [["id", "title", "effort"], ["A", "x", 1]]})
+    path = write_xlsx(
+        tmp_path / "b.xlsx", {"Readme": [["about"]], "Backlog": [["id", "title", "effort"], ["A", "x", 1]]}
+    )
     assert list(read_backlog(path).table["id"]) == ["A"]
 
 
@@ -427,7 +459,9 @@ def test_excel_dates_and_text_dates(tmp_path):
 
 def test_unknown_columns_are_kept_and_repeats_joined(tmp_path):
     path = tmp_path / "b.csv"
-    path.write_bytes(csv_bytes([["id", "title", "effort", "Watchers", "Watchers", "done"], ["A", "x", "1", "ann", "bob", "yes"]]))
+    path.write_bytes(
+        csv_bytes([["id", "title", "effort", "Watchers", "Watchers", "done"], ["A", "x", "1", "ann", "bob", "yes"]])
+    )
     result = read_backlog(path)
     assert result.table.loc[0, "Watchers"] == "ann; bob"
     assert result.table.loc[0, "done (file)"] == "yes"

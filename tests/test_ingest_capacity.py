@@ -6,17 +6,21 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-
 from conftest import csv_bytes, write_xlsx
+
 from planner.ingest import read_capacity
 
-PEOPLE = [["name", "team", "skills", "allocation", "days_per_sprint"],
-          ["Ada", "pod-scale", "backend, data", "80%", None],
-          ["Grace", "pod-scale", "iOS", 0.5, None],
-          ["Linus", "pod-encounters", None, None, 6]]
-SPRINTS = [["sprint", "start", "end"],
-           ["Sprint 27", dt.date(2026, 11, 30), dt.date(2026, 12, 11)],
-           ["Sprint 28", dt.date(2026, 12, 14), dt.date(2026, 12, 25)]]
+PEOPLE = [
+    ["name", "team", "skills", "allocation", "days_per_sprint"],
+    ["Ada", "pod-scale", "backend, data", "80%", None],
+    ["Grace", "pod-scale", "iOS", 0.5, None],
+    ["Linus", "pod-encounters", None, None, 6],
+]
+SPRINTS = [
+    ["sprint", "start", "end"],
+    ["Sprint 27", dt.date(2026, 11, 30), dt.date(2026, 12, 11)],
+    ["Sprint 28", dt.date(2026, 12, 14), dt.date(2026, 12, 25)],
+]
 
 
 def workbook(tmp_path, **extra):
@@ -32,8 +36,11 @@ def test_full_workbook(tmp_path):
     path = workbook(
         tmp_path,
         ooo=[["name", "start", "end"], ["Ada", dt.date(2026, 12, 10), dt.date(2026, 12, 15)]],
-        oncall=[["name", "start", "end", "load"], ["Ada", dt.date(2026, 11, 30), dt.date(2026, 12, 6), "50%"],
-                ["Linus", dt.date(2026, 12, 7), dt.date(2026, 12, 13), None]],
+        oncall=[
+            ["name", "start", "end", "load"],
+            ["Ada", dt.date(2026, 11, 30), dt.date(2026, 12, 6), "50%"],
+            ["Linus", dt.date(2026, 12, 7), dt.date(2026, 12, 13), None],
+        ],
         holidays=[["date", "team", "name"], [dt.date(2026, 12, 25), None, "Christmas Day"]],
         teams=[["team", "velocity", "focus_factor"], ["pod-scale", 30, 0.8], ["pod-encounters", 20, "75%"]],
     )
@@ -53,7 +60,10 @@ def test_full_workbook(tmp_path):
 
 
 def test_sheet_names_are_matched_loosely(tmp_path):
-    path = write_xlsx(tmp_path / "cap.xlsx", {"Team Members": PEOPLE, "PTO": [["Person", "From", "To"], ["Ada", "2026-12-01", "2026-12-02"]]})
+    path = write_xlsx(
+        tmp_path / "cap.xlsx",
+        {"Team Members": PEOPLE, "PTO": [["Person", "From", "To"], ["Ada", "2026-12-01", "2026-12-02"]]},
+    )
     result = read_capacity(path)
     assert not errors(result)
     assert list(result.tables.ooo["name"]) == ["Ada"]
@@ -79,7 +89,9 @@ def test_person_on_no_team(tmp_path):
     [("150%", "out of range"), ("-0.2", "out of range"), ("half", "not a number")],
 )
 def test_bad_allocation(tmp_path, allocation, expected_error):
-    path = write_xlsx(tmp_path / "cap.xlsx", {"people": [["name", "team", "allocation"], ["Ada", "pod-scale", allocation]]})
+    path = write_xlsx(
+        tmp_path / "cap.xlsx", {"people": [["name", "team", "allocation"], ["Ada", "pod-scale", allocation]]}
+    )
     [error] = errors(read_capacity(path))
     assert expected_error in error.message and (error.row, error.column) == (2, "allocation")
 
@@ -105,10 +117,17 @@ def test_unknown_person_in_oncall(tmp_path):
 
 
 def test_duplicate_person_and_overlapping_sprints(tmp_path):
-    path = write_xlsx(tmp_path / "cap.xlsx", {
-        "people": [["name", "team"], ["Ada", "a"], ["ada", "b"]],
-        "sprints": [["sprint", "start", "end"], ["S1", "2026-12-01", "2026-12-14"], ["S2", "2026-12-10", "2026-12-20"]],
-    })
+    path = write_xlsx(
+        tmp_path / "cap.xlsx",
+        {
+            "people": [["name", "team"], ["Ada", "a"], ["ada", "b"]],
+            "sprints": [
+                ["sprint", "start", "end"],
+                ["S1", "2026-12-01", "2026-12-14"],
+                ["S2", "2026-12-10", "2026-12-20"],
+            ],
+        },
+    )
     messages = [e.message for e in errors(read_capacity(path))]
     assert len(messages) == 2
     assert any("listed again" in m for m in messages) and any("must not overlap" in m for m in messages)

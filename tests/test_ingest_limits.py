@@ -15,14 +15,14 @@ import warnings
 
 import pandas as pd
 import pytest
+from conftest import REPO, csv_bytes, write_xlsx
+from hostile_files import HEADER_ROW, ODS_HEADER, ods_bytes, sheet_xml, write_workbook
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO, csv_bytes, write_xlsx
-from hostile_files import HEADER_ROW, ODS_HEADER, ods_bytes, sheet_xml, write_workbook
 from planner.cli import main
-from planner.ingest import read_backlog, read_capacity
 from planner.ingest import columns as column_matching
+from planner.ingest import read_backlog, read_capacity
 from planner.ingest.grid import MAX_ROWS, MAX_SHEET_CELLS
 from planner.ingest.parse import FIRST_DATE, LAST_DATE, MAX_NUMBER, parse_dates, parse_number
 from planner.schema import BACKLOG_COLUMNS, coerce_table
@@ -37,11 +37,15 @@ def errors_of(result):
 
 # --- dates ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("written", ["3026-03-12", "9999-12-31", "1066-10-14", "12/03/3026"])
 def test_a_deadline_outside_any_plan_is_an_error_naming_row_and_column(tmp_path, written):
     path = tmp_path / "backlog.csv"
-    path.write_bytes(csv_bytes([["id", "title", "effort", "Due date"], ["A-1", "One", "3", "2026-12-01"],
-                                ["A-2", "Two", "2", written]]))
+    path.write_bytes(
+        csv_bytes(
+            [["id", "title", "effort", "Due date"], ["A-1", "One", "3", "2026-12-01"], ["A-2", "Two", "2", written]]
+        )
+    )
     result = read_backlog(path)
     [error] = errors_of(result)
     assert (error.file, error.row, error.column) == ("backlog.csv", 3, "Due date")
@@ -50,10 +54,15 @@ def test_a_deadline_outside_any_plan_is_an_error_naming_row_and_column(tmp_path,
 
 
 def test_an_excel_date_cell_in_year_9999_is_an_error_not_a_crash(tmp_path):
-    path = write_xlsx(tmp_path / "backlog.xlsx", {"Backlog": [
-        ["id", "title", "effort", "deadline", "created"],
-        ["A-1", "One", 3, dt.date(9999, 12, 31), dt.datetime(3000, 1, 1, 9, 30)],
-    ]})
+    path = write_xlsx(
+        tmp_path / "backlog.xlsx",
+        {
+            "Backlog": [
+                ["id", "title", "effort", "deadline", "created"],
+                ["A-1", "One", 3, dt.date(9999, 12, 31), dt.datetime(3000, 1, 1, 9, 30)],
+            ]
+        },
+    )
     result = read_backlog(path)
     by_column = {problem.column: problem for problem in result.problems}
     assert by_column["deadline"].severity == "error" and by_column["deadline"].sheet == "Backlog"
@@ -62,11 +71,14 @@ def test_an_excel_date_cell_in_year_9999_is_an_error_not_a_crash(tmp_path):
 
 
 def test_an_ooo_in_the_year_3000_is_an_error_naming_sheet_row_and_column(tmp_path):
-    path = write_xlsx(tmp_path / "capacity.xlsx", {
-        "people": [["name", "team"], ["Ada", "pod"]],
-        "sprints": [["sprint", "start", "end"], ["S1", dt.date(2026, 11, 30), dt.date(2026, 12, 11)]],
-        "ooo": [["name", "start", "end"], ["Ada", dt.date(3000, 1, 1), "3000-01-05"]],
-    })
+    path = write_xlsx(
+        tmp_path / "capacity.xlsx",
+        {
+            "people": [["name", "team"], ["Ada", "pod"]],
+            "sprints": [["sprint", "start", "end"], ["S1", dt.date(2026, 11, 30), dt.date(2026, 12, 11)]],
+            "ooo": [["name", "start", "end"], ["Ada", dt.date(3000, 1, 1), "3000-01-05"]],
+        },
+    )
     result = read_capacity(path)
     located = {(p.sheet, p.row, p.column) for p in errors_of(result) if "mistyped" in p.message}
     assert located == {("ooo", 2, "start"), ("ooo", 2, "end")}
@@ -82,8 +94,9 @@ def test_the_cli_exits_2_on_an_out_of_range_date_with_row_and_column(tmp_path, c
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(st.dates(), st.datetimes(), st.none(),
-                          st.dates().map(lambda day: day.isoformat())), max_size=8))
+@given(
+    st.lists(st.one_of(st.dates(), st.datetimes(), st.none(), st.dates().map(lambda day: day.isoformat())), max_size=8)
+)
 def test_any_date_cell_parses_within_range_or_fails_cleanly(cells):
     parsed = parse_dates(cells)
     for row, stamp in enumerate(parsed.values):
@@ -102,6 +115,7 @@ def test_stored_tables_with_far_dates_read_as_missing_not_a_crash():
 
 # --- numbers -------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("cell", ["1e308", 1e308, "-1e13", "inf", float("inf"), "nan"])
 def test_absurd_or_non_finite_numbers_are_refused(cell):
     with pytest.raises(ValueError):
@@ -115,8 +129,9 @@ def test_ordinary_numbers_still_read(cell, expected):
 
 def test_two_values_of_1e308_are_input_errors_naming_the_value_column(tmp_path, capsys):
     path = tmp_path / "backlog.csv"
-    path.write_bytes(csv_bytes([["id", "title", "effort", "Business Value"], ["A", "a", "1", "1e308"],
-                                ["B", "b", "1", "1e308"]]))
+    path.write_bytes(
+        csv_bytes([["id", "title", "effort", "Business Value"], ["A", "a", "1", "1e308"], ["B", "b", "1", "1e308"]])
+    )
     result = read_backlog(path)
     assert [(p.row, p.column) for p in errors_of(result)] == [(2, "Business Value"), (3, "Business Value")]
     code = main(["plan", "--backlog", str(path), "--capacity", str(SAMPLE_CAPACITY), "--json"])
@@ -125,8 +140,15 @@ def test_two_values_of_1e308_are_input_errors_naming_the_value_column(tmp_path, 
 
 def test_a_rice_product_too_large_to_plan_with_is_an_error(tmp_path):
     path = tmp_path / "backlog.csv"
-    path.write_bytes(csv_bytes([["id", "title", "effort", "reach", "impact", "confidence"],
-                                ["A", "a", "1", "1e12", "1e12", "1e12"], ["B", "b", "1", "100", "2", "0.5"]]))
+    path.write_bytes(
+        csv_bytes(
+            [
+                ["id", "title", "effort", "reach", "impact", "confidence"],
+                ["A", "a", "1", "1e12", "1e12", "1e12"],
+                ["B", "b", "1", "100", "2", "0.5"],
+            ]
+        )
+    )
     result = read_backlog(path)
     [error] = errors_of(result)
     assert (error.row, error.column) == (2, "reach") and "too large" in error.message
@@ -134,6 +156,7 @@ def test_a_rice_product_too_large_to_plan_with_is_an_error(tmp_path):
 
 
 # --- empty, wide and long files ------------------------------------------------------------------
+
 
 def test_a_header_only_backlog_makes_the_cli_exit_2(tmp_path, capsys):
     path = tmp_path / "backlog.csv"
@@ -144,8 +167,9 @@ def test_a_header_only_backlog_makes_the_cli_exit_2(tmp_path, capsys):
 
 def test_a_5000_column_export_builds_the_synonym_index_once_and_the_table_in_one_go(tmp_path):
     headers = ["Issue key", "Summary", "Story Points"] + [f"Custom field (Extra {n})" for n in range(4997)]
-    rows = [headers] + [[f"W-{r}", f"title {r}", str(r + 1)] + ["x" if n % 97 == r else "" for n in range(4997)]
-                        for r in range(5)]
+    rows = [headers] + [
+        [f"W-{r}", f"title {r}", str(r + 1)] + ["x" if n % 97 == r else "" for n in range(4997)] for r in range(5)
+    ]
     path = tmp_path / "wide.csv"
     path.write_bytes(csv_bytes(rows))
     column_matching._built_index.cache_clear()
@@ -155,13 +179,16 @@ def test_a_5000_column_export_builds_the_synonym_index_once_and_the_table_in_one
     assert column_matching._built_index.cache_info().misses == 1
     assert not result.has_errors and result.table["id"].tolist() == [f"W-{r}" for r in range(5)]
     assert "Custom field (Extra 4996)" in result.table.columns and len(result.table.columns) == 4997 + len(
-        BACKLOG_COLUMNS)
+        BACKLOG_COLUMNS
+    )
 
 
 def test_a_long_backlog_reads_every_row(tmp_path):
     rows = [["id", "title", "team", "effort", "value", "depends_on"]]
-    rows += [[f"I-{n}", f"Item {n}", f"T{n % 7}", str(n % 8 + 1), str(n % 100), f"I-{n - 1}" if n % 50 == 1 else ""]
-             for n in range(20_000)]
+    rows += [
+        [f"I-{n}", f"Item {n}", f"T{n % 7}", str(n % 8 + 1), str(n % 100), f"I-{n - 1}" if n % 50 == 1 else ""]
+        for n in range(20_000)
+    ]
     rows[30] = ["I-29", "cycle", "T1", "1", "1", "I-30"]
     rows[31] = ["I-30", "cycle", "T2", "1", "1", "I-29"]
     path = tmp_path / "long.csv"
@@ -198,8 +225,10 @@ def test_a_workbook_longer_than_the_row_limit_is_refused_naming_the_sheet(tmp_pa
 
 def test_an_ods_whose_repeated_rows_pass_the_row_limit_is_refused(tmp_path):
     # 1 KB that calamine expands to a million items, each then reported as a duplicate id (18 s, 2 GB).
-    repeated = ('<table:table-row table:number-rows-repeated="1048000"><table:table-cell office:value-type="string">'
-                "<text:p>A-1</text:p></table:table-cell></table:table-row>")
+    repeated = (
+        '<table:table-row table:number-rows-repeated="1048000"><table:table-cell office:value-type="string">'
+        "<text:p>A-1</text:p></table:table-cell></table:table-row>"
+    )
     path = tmp_path / "backlog.ods"
     path.write_bytes(ods_bytes(ODS_HEADER + repeated))
     [error] = read_backlog(path).problems
@@ -207,6 +236,7 @@ def test_an_ods_whose_repeated_rows_pass_the_row_limit_is_refused(tmp_path):
 
 
 # --- settings of a shared server -----------------------------------------------------------------
+
 
 def test_the_database_and_its_log_are_readable_by_their_owner_only(tmp_path):
     from planner.sample import ensure_sample

@@ -5,10 +5,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from conftest import csv_bytes, write_xlsx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import csv_bytes, write_xlsx
 from planner.ingest import read_backlog
 
 # Text a spreadsheet can hold: no control characters (xlsx cannot store them) except newlines,

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from conftest import write_xlsx
+
 from planner.cli import main
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "mknap"
@@ -50,7 +50,7 @@ def parse_instances(path: Path) -> list[Instance]:
 
     def take(count: int) -> list[float]:
         nonlocal position
-        values = [float(token) for token in tokens[position:position + count]]
+        values = [float(token) for token in tokens[position : position + count]]
         assert len(values) == count, f"{path.name} ends early"
         position += count
         return values
@@ -87,8 +87,14 @@ def write_backlog(instance: Instance, path: Path) -> Path:
         writer = csv.writer(handle)
         writer.writerow(["id", "title", "value", *(f"effort:r{j + 1}" for j in range(instance.m))])
         for i in range(instance.n):
-            writer.writerow([f"i{i + 1}", f"MKP item {i + 1}", number(instance.profit[i]),
-                             *(number(instance.weight[j][i]) for j in range(instance.m))])
+            writer.writerow(
+                [
+                    f"i{i + 1}",
+                    f"MKP item {i + 1}",
+                    number(instance.profit[i]),
+                    *(number(instance.weight[j][i]) for j in range(instance.m)),
+                ]
+            )
     return path
 
 
@@ -115,8 +121,9 @@ def write_capacity_csvs(instance: Instance, folder: Path) -> Path:
 
 def plan(capsys: pytest.CaptureFixture[str], backlog: Path, capacity: Path) -> tuple[dict, float]:
     started = time.perf_counter()
-    code = main(["plan", "--backlog", str(backlog), "--capacity", str(capacity), "--json",
-                 "--gap", "0", "--time-limit", "60"])
+    code = main(
+        ["plan", "--backlog", str(backlog), "--capacity", str(capacity), "--json", "--gap", "0", "--time-limit", "60"]
+    )
     seconds = time.perf_counter() - started
     captured = capsys.readouterr()
     assert code == 0, captured.err
@@ -146,8 +153,11 @@ def test_mknap1_reaches_the_published_optimum(capsys, tmp_path, k):
     assert len(instances) == len(MKNAP1_OPTIMA)
     instance = instances[k]
     assert instance.optimum == MKNAP1_OPTIMA[k]  # the third number of the header is the published optimum
-    payload, seconds = plan(capsys, write_backlog(instance, tmp_path / "backlog.csv"),
-                            write_capacity_workbook(instance, tmp_path / "capacity.xlsx"))
+    payload, seconds = plan(
+        capsys,
+        write_backlog(instance, tmp_path / "backlog.csv"),
+        write_capacity_workbook(instance, tmp_path / "capacity.xlsx"),
+    )
     check(payload, instance, instance.optimum)
     print(f"mknap1 #{k + 1}: {instance.n}x{instance.m} objective {payload['objective']} in {seconds:.2f} s")
 
@@ -161,7 +171,8 @@ def test_mknapcb1_instance_0_reaches_the_proven_optimum(capsys, tmp_path):
     instance = parse_instances(BENCHMARKS / "mknapcb1.txt")[0]
     optimum = best_known("5.100-00")
     assert instance.optimum == optimum == 24381
-    payload, seconds = plan(capsys, write_backlog(instance, tmp_path / "backlog.csv"),
-                            write_capacity_csvs(instance, tmp_path / "capacity"))
+    payload, seconds = plan(
+        capsys, write_backlog(instance, tmp_path / "backlog.csv"), write_capacity_csvs(instance, tmp_path / "capacity")
+    )
     check(payload, instance, optimum)
     print(f"mknapcb1 #0: {instance.n}x{instance.m} objective {payload['objective']} in {seconds:.2f} s")

@@ -8,17 +8,16 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REPO, open_page
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO, open_page
-from planner.capacity import LEDGER_STEPS, CapacitySettings, compute_capacity
+from planner.capacity import LEDGER_STEPS, CapacitySettings, capacity_table, compute_capacity, waterfall_rows
 from planner.errors import PlannerError
 from planner.ingest import read_capacity
 from planner.sample import SAMPLE_CAPACITY
 from planner.schema import CAPACITY_SHEETS, coerce_table
 from planner.store import Store
-from planner.waterfall import capacity_table, waterfall_rows
 
 PAGE = "pages/capacity.py"
 
@@ -33,10 +32,12 @@ def ledger_of(team: str, sprint: str, days: list[float]) -> pd.DataFrame:
 
 def test_waterfall_bars_chain_from_gross_to_net():
     #                  gross holidays OOO on-call focus buffer cap% net
-    ledger = pd.concat([
-        ledger_of("pod-a", "S1", [40.0, -4.0, -6.0, -2.0, -5.6, -2.24, 2.016, 22.176]),
-        ledger_of("pod-b", "S1", [10.0, 0, 0, 0, 0, 0, 0, 10.0]),
-    ])
+    ledger = pd.concat(
+        [
+            ledger_of("pod-a", "S1", [40.0, -4.0, -6.0, -2.0, -5.6, -2.24, 2.016, 22.176]),
+            ledger_of("pod-b", "S1", [10.0, 0, 0, 0, 0, 0, 0, 10.0]),
+        ]
+    )
     bars = waterfall_rows(ledger, "pod-a", "S1")
     assert list(bars.columns) == ["step", "start", "end", "change", "kind"]
     assert list(bars["step"]) == list(LEDGER_STEPS)
@@ -83,8 +84,6 @@ def test_waterfall_of_the_sample_ends_at_each_team_sprint_net_and_the_table_matc
 
 
 # --- the page ---------------------------------------------------------------------------------------
-
-
 
 
 def capacity_page() -> AppTest:
@@ -147,8 +146,9 @@ def test_page_shows_waterfall_table_contention_and_editors(database):
     over = flags[0][flags[0]["flag"] == "🔴 over"]["team"].tolist()
     assert "pod-platform" in over
     warnings = [w.value for w in at.warning]
-    assert any(w.startswith("pod\\-platform\\: Must\\+Should needs") and "likely needs more bandwidth" in w
-               for w in warnings)
+    assert any(
+        w.startswith("pod\\-platform\\: Must\\+Should needs") and "likely needs more bandwidth" in w for w in warnings
+    )
 
     # Per skill, in an expander; and the two editors over the saved ranges.
     assert any({"skill", "max days", "dedicated days"} <= set(frame.value.columns) for frame in at.dataframe)
@@ -193,7 +193,10 @@ def test_adding_an_ooo_row_lowers_the_team_net_and_is_saved(database):
     assert len(ooo) == 9
     added = ooo.iloc[-1]
     assert (added["name"], added["start"], added["end"]) == (
-        "Maya Patel", pd.Timestamp("2026-11-30"), pd.Timestamp("2026-12-11"))
+        "Maya Patel",
+        pd.Timestamp("2026-11-30"),
+        pd.Timestamp("2026-12-11"),
+    )
     assert list(ooo["source_row"].iloc[:8]) == list(range(2, 10))  # the file's rows keep their row numbers
     assert len(scenario.capacity.oncall) == 6
     # The editor now shows the saved rows, without the edit applied a second time.
@@ -222,13 +225,24 @@ def test_a_row_ending_before_it_starts_or_naming_no_one_saves_nothing(database):
 def test_capacity_that_cannot_be_computed_shows_the_problems_and_keeps_the_editors(database):
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
     scenario = saved_scenario(database)
-    broken = pd.concat([scenario.capacity.ooo, pd.DataFrame({
-        "name": ["Maya Patel"], "start": [pd.Timestamp("2026-12-10")], "end": [pd.Timestamp("2026-12-01")],
-        "source_row": [10],
-    })], ignore_index=True)
+    broken = pd.concat(
+        [
+            scenario.capacity.ooo,
+            pd.DataFrame(
+                {
+                    "name": ["Maya Patel"],
+                    "start": [pd.Timestamp("2026-12-10")],
+                    "end": [pd.Timestamp("2026-12-01")],
+                    "source_row": [10],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
     store = Store(database)
-    store.replace_tables(scenario.id, scenario.backlog,
-                         replace(scenario.capacity, ooo=coerce_table(broken, CAPACITY_SHEETS["ooo"])))
+    store.replace_tables(
+        scenario.id, scenario.backlog, replace(scenario.capacity, ooo=coerce_table(broken, CAPACITY_SHEETS["ooo"]))
+    )
     store.close()
     at.switch_page(PAGE).run()
     assert not at.exception
@@ -247,4 +261,7 @@ def test_capacity_that_cannot_be_computed_shows_the_problems_and_keeps_the_edito
     assert len(at.get("vega_lite_chart")) == 1
     fixed = saved_scenario(database).capacity.ooo.iloc[8]
     assert (fixed["start"], fixed["end"], fixed["source_row"]) == (
-        pd.Timestamp("2026-12-01"), pd.Timestamp("2026-12-10"), 10)
+        pd.Timestamp("2026-12-01"),
+        pd.Timestamp("2026-12-10"),
+        10,
+    )

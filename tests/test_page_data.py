@@ -7,9 +7,9 @@ keyed ``st.data_editor`` through its edit state in ``at.session_state``; both ar
 from __future__ import annotations
 
 import pytest
+from conftest import DATA, REPO, csv_bytes, open_page
 from streamlit.testing.v1 import AppTest
 
-from conftest import DATA, REPO, csv_bytes, open_page
 from planner.errors import PlannerError
 from planner.sample import SAMPLE_JIRA_CSV, SAMPLE_NAME
 from planner.store import Store
@@ -17,8 +17,6 @@ from planner.value import VALUE_RULES
 
 SAMPLE_CAPACITY_XLSX = REPO / "data" / "sample_capacity.xlsx"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 
 
 def saved(database) -> list:
@@ -30,7 +28,9 @@ def data_page() -> AppTest:
     return open_page("pages/data.py", timeout=60)
 
 
-def upload(at: AppTest, backlog: tuple[str, bytes] | None = None, capacity: list[tuple[str, bytes]] | None = None) -> AppTest:
+def upload(
+    at: AppTest, backlog: tuple[str, bytes] | None = None, capacity: list[tuple[str, bytes]] | None = None
+) -> AppTest:
     if backlog is not None:
         at.file_uploader[0].upload(backlog[0], backlog[1], "text/csv")
     if capacity is not None:
@@ -41,8 +41,11 @@ def upload(at: AppTest, backlog: tuple[str, bytes] | None = None, capacity: list
 
 
 def good_upload(at: AppTest) -> AppTest:
-    return upload(at, (SAMPLE_JIRA_CSV.name, SAMPLE_JIRA_CSV.read_bytes()),
-                  [(SAMPLE_CAPACITY_XLSX.name, SAMPLE_CAPACITY_XLSX.read_bytes())])
+    return upload(
+        at,
+        (SAMPLE_JIRA_CSV.name, SAMPLE_JIRA_CSV.read_bytes()),
+        [(SAMPLE_CAPACITY_XLSX.name, SAMPLE_CAPACITY_XLSX.read_bytes())],
+    )
 
 
 def button(at: AppTest, label: str):
@@ -112,9 +115,12 @@ def test_good_upload_shows_the_mapping_and_saves_a_new_scenario(database):
 
 def test_bad_upload_shows_the_error_and_saves_nothing(database, tmp_path):
     bad = tmp_path / "dupes.csv"
-    bad.write_bytes(csv_bytes([["Key", "Summary", "Story Points"], ["A-1", "One", 3], ["A-2", "Two", 2],
-                               ["A-1", "Three", 1]]))
-    at = upload(data_page(), (bad.name, bad.read_bytes()), [(SAMPLE_CAPACITY_XLSX.name, SAMPLE_CAPACITY_XLSX.read_bytes())])
+    bad.write_bytes(
+        csv_bytes([["Key", "Summary", "Story Points"], ["A-1", "One", 3], ["A-2", "Two", 2], ["A-1", "Three", 1]])
+    )
+    at = upload(
+        data_page(), (bad.name, bad.read_bytes()), [(SAMPLE_CAPACITY_XLSX.name, SAMPLE_CAPACITY_XLSX.read_bytes())]
+    )
     first = problem_frame(at).iloc[0]
     assert (first["severity"], first["file"], first["row"], first["column"]) == ("error", "dupes.csv", 4, "Key")
     assert "is used again" in first["message"]
@@ -174,7 +180,9 @@ def test_mapping_correction_can_create_an_error(database):
 
 
 def test_replace_the_current_scenarios_data(database):
-    backlog = csv_bytes([["Key", "Summary", "Story Points", "Pod"], ["A-1", "One", 3, "Scale"], ["A-2", "Two", 2, "Scale"]])
+    backlog = csv_bytes(
+        [["Key", "Summary", "Story Points", "Pod"], ["A-1", "One", 3, "Scale"], ["A-2", "Two", 2, "Scale"]]
+    )
     at = upload(data_page(), ("small.csv", backlog), [(SAMPLE_CAPACITY_XLSX.name, SAMPLE_CAPACITY_XLSX.read_bytes())])
     current = at.session_state["planner_scenario_id"]
     button(at, "Replace its data").click()
@@ -212,7 +220,9 @@ def test_uploads_outlast_a_page_switch(database):
 
 def test_file_names_and_headers_are_shown_inert(database):
     name = "[click](http://evil.example) <b>x</b>.csv"
-    backlog = csv_bytes([["Key", "Summary", "Story Points", "![img](http://evil.example/i.png)"], ["A-1", "One", 3, "x"]])
+    backlog = csv_bytes(
+        [["Key", "Summary", "Story Points", "![img](http://evil.example/i.png)"], ["A-1", "One", 3, "x"]]
+    )
     at = upload(data_page(), (name, backlog))
     assert not at.html
     for element in [*at.markdown, *at.caption, *at.warning, *at.error, *at.success]:
@@ -220,10 +230,13 @@ def test_file_names_and_headers_are_shown_inert(database):
     assert any("\\[click\\]" in c.value for c in at.caption)
 
 
-@pytest.mark.parametrize("error, message", [
-    (PlannerError("the reader gave up on [this](http://evil.example)"), "the reader gave up on \\[this\\]"),
-    (RuntimeError("a bug"), "unexpected error in the planner"),
-])
+@pytest.mark.parametrize(
+    "error, message",
+    [
+        (PlannerError("the reader gave up on [this](http://evil.example)"), "the reader gave up on \\[this\\]"),
+        (RuntimeError("a bug"), "unexpected error in the planner"),
+    ],
+)
 def test_a_reader_that_raises_is_a_message(database, monkeypatch, error, message):
     def raises(*args, **kwargs):
         raise error

@@ -6,14 +6,13 @@ import io
 
 import openpyxl
 import pytest
+from conftest import REPO, open_page
 from streamlit.runtime.media_file_storage import MediaFileStorageError
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
-from conftest import REPO, open_page
 from planner.overrides import Override
-
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -26,10 +25,10 @@ def test_export_page_offers_the_workbook_and_the_tracker_csv():
 
 
 def test_export_workbook_holds_the_plan_shown():
-    from planner.export import plan_workbook
     from planner.ingest import read_backlog, read_capacity
-    from planner.plan import make_plan
+    from planner.outputs import plan_workbook
     from planner.sample import SAMPLE_BACKLOG, SAMPLE_CAPACITY
+    from planner.solve import make_plan
 
     backlog = read_backlog(SAMPLE_BACKLOG).table
     result = make_plan(backlog, read_capacity(SAMPLE_CAPACITY).tables)
@@ -40,13 +39,12 @@ def test_export_workbook_holds_the_plan_shown():
 
 
 def test_export_workbook_has_the_refinement_agenda_sheet():
-    from planner.agenda import AGENDA_COLUMNS, agenda_table, build_agenda
     from planner.capacity import CapacitySettings, compute_capacity
-    from planner.checks import CheckSettings, run_checks
-    from planner.export import plan_workbook
     from planner.ingest import read_backlog, read_capacity
-    from planner.plan import make_plan
+    from planner.outputs import plan_workbook
+    from planner.refine import AGENDA_COLUMNS, CheckSettings, agenda_table, build_agenda, run_checks
     from planner.sample import SAMPLE_BACKLOG, SAMPLE_CAPACITY
+    from planner.solve import make_plan
 
     backlog = read_backlog(SAMPLE_BACKLOG).table
     capacity = compute_capacity(read_capacity(SAMPLE_CAPACITY).tables, CapacitySettings())
@@ -54,7 +52,7 @@ def test_export_workbook_has_the_refinement_agenda_sheet():
     assert len(agenda) > 0
     data = plan_workbook(make_plan(backlog, capacity), backlog, capacity, extra_sheets={"Refinement": agenda})
     sheet = openpyxl.load_workbook(io.BytesIO(data))["Refinement"]
-    assert [cell.value for cell in sheet[1]][:len(AGENDA_COLUMNS)] == AGENDA_COLUMNS
+    assert [cell.value for cell in sheet[1]][: len(AGENDA_COLUMNS)] == AGENDA_COLUMNS
     assert sheet.max_row == len(agenda) + 1
 
 

@@ -17,21 +17,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import REPO, write_xlsx
 from google.protobuf.message import Message
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO, write_xlsx
 from planner.ingest import read_backlog, read_capacity
-from planner.safe_text import markdown_code, markdown_format, markdown_inert
+from planner.markdown_escape import markdown_code, markdown_format, markdown_inert
 from planner.sample import import_settings
 from planner.scenarios import WHAT_IF_KEY
 from planner.store import Store
 
 pytestmark = pytest.mark.usefixtures("database")
 
-PAYLOAD = ("![x](https://example.invalid/a.png) [click](https://evil.invalid) <img src=x onerror=alert(1)> "
-           "<script>alert(1)</script> :material/bug_report: :material_home: :red[RED] :streamlit: :smile: "
-           "$x^2$ **BOLD** _EM_ ~~DEL~~ `CODE` | T | U |")
+PAYLOAD = (
+    "![x](https://example.invalid/a.png) [click](https://evil.invalid) <img src=x onerror=alert(1)> "
+    "<script>alert(1)</script> :material/bug_report: :material_home: :red[RED] :streamlit: :smile: "
+    "$x^2$ **BOLD** _EM_ ~~DEL~~ `CODE` | T | U |"
+)
 MORE = " &lt;i&gt;\n# HEAD\n- LIST\n1. ONE\n> QUOTE\nSETEXT\n==="  # an entity, then blocks on new lines
 PAGES = ["data", "refinement", "capacity", "plan", "scenarios", "export"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -65,8 +67,7 @@ RAW = {
     "emphasis": re.compile(r"(?<![\\*])\*\*bold|(?<!\\)_em_|(?<!\\)~~del|(?<!\\)`code", re.I),
     "table": re.compile(r"(?<!\\)\| t", re.I),
     "entity": re.compile(r"(?<!\\)&lt;"),
-    "block at a line start": re.compile(
-        r"(?m)^\s*(?:#+\s*head|[-*+]\s+list|\d+[.)]\s+one|>\s*quote|=+\s*$)", re.I),
+    "block at a line start": re.compile(r"(?m)^\s*(?:#+\s*head|[-*+]\s+list|\d+[.)]\s+one|>\s*quote|=+\s*$)", re.I),
 }
 RAW_TEXT = {
     "icon": re.compile(r":material[/_]\w"),
@@ -127,8 +128,12 @@ def test_the_check_finds_raw_markdown_and_passes_escaped_text():
     for text in [hostile("x"), DEPENDENCY, HEADER, FILE_NAME, "a\n# HEAD", ":material/home:", "\\:material/home\\:"]:
         assert raw_markdown(text), text
     for text in [hostile("x"), DEPENDENCY, HEADER, FILE_NAME, f"`{PAYLOAD}``", f"a `b` {PAYLOAD} `"]:
-        for shown in [markdown_inert(text), markdown_inert(text, lines=True), markdown_code(text),
-                      markdown_format("**{}**: {} items", text, 3)]:
+        for shown in [
+            markdown_inert(text),
+            markdown_inert(text, lines=True),
+            markdown_code(text),
+            markdown_format("**{}**: {} items", text, 3),
+        ]:
             assert raw_markdown(shown) == [], shown
     assert raw_markdown(f"`a` {PAYLOAD} `b`")  # text between two code spans is still Markdown
 
@@ -138,28 +143,106 @@ def test_the_check_finds_raw_markdown_and_passes_escaped_text():
 
 def backlog_rows() -> list[list[object]]:
     """The backlog sheet: hostile text in every text column, one item pinned to a sprint, one dependency."""
-    header = ["id", "title", "team", "effort", "value", "moscow", "type", "initiative", "labels", "skill",
-              "assignee", "sprint", "milestone", "status", "description", "depends_on", HEADER]
+    header = [
+        "id",
+        "title",
+        "team",
+        "effort",
+        "value",
+        "moscow",
+        "type",
+        "initiative",
+        "labels",
+        "skill",
+        "assignee",
+        "sprint",
+        "milestone",
+        "status",
+        "description",
+        "depends_on",
+        HEADER,
+    ]
     rows: list[list[object]] = [header]
     for i in range(6):
-        rows.append([hostile(f"ID{i}"), hostile(f"title{i}"), TEAMS[i % 2], 2, 10 + i, "Should",
-                     hostile(f"type{i % 2}"), hostile(f"initiative{i % 2}"), hostile(f"label{i}"), SKILL, PEOPLE[i % 2],
-                     SPRINTS[0] if i == 0 else None, hostile(f"milestone{i}"), "To Do", hostile(f"description{i}"),
-                     DEPENDENCY if i == 5 else None, hostile(f"extra{i}")])
-    rows.append([DEPENDENCY, hostile("title dep"), TEAMS[1], 1, 3, "Could", hostile("type1"), None, None, SKILL,
-                 None, None, None, "To Do", None, None, None])
-    rows.append([MUST, hostile("too big"), TEAMS[0], 400, 5, "Must", hostile("type0"), hostile("initiative0"), None,
-                 SKILL, None, None, None, "To Do", None, None, None])
+        rows.append(
+            [
+                hostile(f"ID{i}"),
+                hostile(f"title{i}"),
+                TEAMS[i % 2],
+                2,
+                10 + i,
+                "Should",
+                hostile(f"type{i % 2}"),
+                hostile(f"initiative{i % 2}"),
+                hostile(f"label{i}"),
+                SKILL,
+                PEOPLE[i % 2],
+                SPRINTS[0] if i == 0 else None,
+                hostile(f"milestone{i}"),
+                "To Do",
+                hostile(f"description{i}"),
+                DEPENDENCY if i == 5 else None,
+                hostile(f"extra{i}"),
+            ]
+        )
+    rows.append(
+        [
+            DEPENDENCY,
+            hostile("title dep"),
+            TEAMS[1],
+            1,
+            3,
+            "Could",
+            hostile("type1"),
+            None,
+            None,
+            SKILL,
+            None,
+            None,
+            None,
+            "To Do",
+            None,
+            None,
+            None,
+        ]
+    )
+    rows.append(
+        [
+            MUST,
+            hostile("too big"),
+            TEAMS[0],
+            400,
+            5,
+            "Must",
+            hostile("type0"),
+            hostile("initiative0"),
+            None,
+            SKILL,
+            None,
+            None,
+            None,
+            "To Do",
+            None,
+            None,
+            None,
+        ]
+    )
     return rows
 
 
 def capacity_sheets() -> dict[str, list[list[object]]]:
     """The capacity workbook's sheets, every name in them hostile."""
     return {
-        "people": [["name", "team", "skills", "allocation"], [PEOPLE[0], TEAMS[0], SKILL, 1],
-                   [PEOPLE[1], TEAMS[1], SKILL, 1]],
-        "sprints": [["sprint", "start", "end"], [SPRINTS[0], dt.date(2026, 11, 30), dt.date(2026, 12, 11)],
-                    [SPRINTS[1], dt.date(2026, 12, 14), dt.date(2026, 12, 25)]],
+        "people": [
+            ["name", "team", "skills", "allocation"],
+            [PEOPLE[0], TEAMS[0], SKILL, 1],
+            [PEOPLE[1], TEAMS[1], SKILL, 1],
+        ],
+        "sprints": [
+            ["sprint", "start", "end"],
+            [SPRINTS[0], dt.date(2026, 11, 30), dt.date(2026, 12, 11)],
+            [SPRINTS[1], dt.date(2026, 12, 14), dt.date(2026, 12, 25)],
+        ],
         "ooo": [["name", "start", "end"], [PEOPLE[0], dt.date(2026, 12, 3), dt.date(2026, 12, 4)]],
         "oncall": [["name", "start", "end", "load"], [PEOPLE[1], dt.date(2026, 12, 7), dt.date(2026, 12, 8), 0.5]],
         "holidays": [["date", "team", "name"], [dt.date(2026, 12, 24), TEAMS[0], hostile("holiday")]],
@@ -170,8 +253,10 @@ def capacity_sheets() -> dict[str, list[list[object]]]:
 @pytest.fixture
 def files(tmp_path) -> tuple[Path, Path]:
     """The hostile backlog and capacity workbooks, as real xlsx files."""
-    return (write_xlsx(tmp_path / "backlog.xlsx", {"Backlog": backlog_rows()}),
-            write_xlsx(tmp_path / "capacity.xlsx", capacity_sheets()))
+    return (
+        write_xlsx(tmp_path / "backlog.xlsx", {"Backlog": backlog_rows()}),
+        write_xlsx(tmp_path / "capacity.xlsx", capacity_sheets()),
+    )
 
 
 @pytest.fixture
@@ -253,8 +338,11 @@ def test_hostile_files_on_the_data_page_are_inert(files):
     # Correct the hostile header's mapping: the correction is then named in a caption.
     editor = at.data_editor[0]
     row = list(editor.value["header"]).index(HEADER)
-    at.session_state[editor.key] = {"edited_rows": {row: {"field": "acceptance_criteria"}}, "added_rows": [],
-                                    "deleted_rows": []}
+    at.session_state[editor.key] = {
+        "edited_rows": {row: {"field": "acceptance_criteria"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     at.run()
     assert_inert(at, "data (corrected)")
     captions = " ".join(caption.value for caption in at.caption)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import open_page
 from streamlit.testing.v1 import AppTest
 
-from conftest import open_page
 from planner.overrides import Override
-
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -36,9 +35,13 @@ def test_plan_page_shows_an_optimal_plan_better_than_rank_and_fill():
     assert len(planned_ids(at)) == int(shown["Items planned"].split()[0])
 
 
-@pytest.mark.parametrize(("key", "value", "direction"), [
-    ("planner_capacity_pct_widget", 130, 1), ("planner_buffer_pct_widget", 5, -1),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "direction"),
+    [
+        ("planner_capacity_pct_widget", 130, 1),
+        ("planner_buffer_pct_widget", 5, -1),
+    ],
+)
 def test_capacity_sliders_move_the_plan(key, value, direction):
     at = plan_page()
     before = float(metrics(at)["Planned value"].replace(",", ""))
@@ -141,7 +144,8 @@ def test_pin_editor_pins_an_item_out_and_marks_one_must():
     must_item = next(i for i in open_ids if reasons.get(i) == "capacity")
     at.session_state["planner_pin_editor"] = {
         "edited_rows": {open_ids.index(out_item): {"pin": "out"}, open_ids.index(must_item): {"moscow": "Must"}},
-        "added_rows": [], "deleted_rows": [],
+        "added_rows": [],
+        "deleted_rows": [],
     }
     at.run()
     assert not at.exception
@@ -152,8 +156,9 @@ def test_pin_editor_pins_an_item_out_and_marks_one_must():
 def test_a_must_pinned_to_a_sprint_the_capacity_file_lacks_is_named_as_bad_input():
     # Issue 11: as on the command line (exit 2), a bad input, not "no plan can hold the Musts".
     from conftest import REPO
+
     from planner.ingest import read_backlog
-    from planner.safe_text import markdown_inert
+    from planner.markdown_escape import markdown_inert
 
     table = read_backlog(REPO / "data" / "sample_backlog.xlsx").table
     [left_over] = table.loc[table["sprint"] == "Sprint 26", "id"]  # the sample's item from a past sprint

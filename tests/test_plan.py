@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
 from plan_fixtures import backlog, capacity, random_instance
-from planner.capacity import CapacitySettings
-from planner.model import SolveOptions, build_model, fillable_capacity
-from planner.plan import make_plan
-from planner.problem import build_problem
-from planner.capacity import compute_capacity
-from planner.verify import plan_violations
+
+from planner.capacity import CapacitySettings, compute_capacity
+from planner.solve import make_plan
+from planner.solve.model import SolveOptions, build_model, fillable_capacity
+from planner.solve.problem import build_problem
+from planner.solve.verify import plan_violations
 
 TODAY = date(2026, 1, 1)
 EXACT = SolveOptions(gap=0, time_limit=30)
@@ -34,8 +33,9 @@ def reasons(result):
 def test_optimum_beats_rank_and_fill():
     # Capacity 10. Rank-and-fill takes A (value 7 / effort 6 is the best ratio) and then nothing fits
     # in the 4 days left: 7. The optimum takes B + C (5 + 5 days): 10.
-    items = backlog({"id": "A", "effort": 6, "value": 7}, {"id": "B", "effort": 5, "value": 5},
-                    {"id": "C", "effort": 5, "value": 5})
+    items = backlog(
+        {"id": "A", "effort": 6, "value": 7}, {"id": "B", "effort": 5, "value": 5}, {"id": "C", "effort": 5, "value": 5}
+    )
     result = run(items)
     assert result.status == "optimal"
     assert set(chosen(result)) == {"B", "C"}
@@ -47,8 +47,11 @@ def test_optimum_beats_rank_and_fill():
 def test_dependency_forces_a_lower_value_prerequisite_in():
     # Capacity 10. Without the link D + E (20 + 10) would win; D needs P, so P + D (1 + 20 = 21)
     # beats E + P (11) and E alone (10).
-    items = backlog({"id": "P", "effort": 4, "value": 1}, {"id": "D", "effort": 4, "value": 20, "depends_on": "P"},
-                    {"id": "E", "effort": 6, "value": 10})
+    items = backlog(
+        {"id": "P", "effort": 4, "value": 1},
+        {"id": "D", "effort": 4, "value": 20, "depends_on": "P"},
+        {"id": "E", "effort": 6, "value": 10},
+    )
     result = run(items)
     assert set(chosen(result)) == {"P", "D"}
     assert result.objective == 21
@@ -66,9 +69,11 @@ def test_prerequisite_comes_no_later_than_the_item():
 def test_deadline_bites():
     # 5 days per sprint, two sprints. A (deadline = end of S1) must take S1, so B goes to S2 even
     # though B is worth more and sooner sprints weigh more. C's deadline is before any sprint ends.
-    items = backlog({"id": "A", "effort": 5, "value": 10, "deadline": "2026-01-16"},
-                    {"id": "B", "effort": 5, "value": 20},
-                    {"id": "C", "effort": 1, "value": 99, "deadline": "2026-01-10"})
+    items = backlog(
+        {"id": "A", "effort": 5, "value": 10, "deadline": "2026-01-16"},
+        {"id": "B", "effort": 5, "value": 20},
+        {"id": "C", "effort": 1, "value": 99, "deadline": "2026-01-10"},
+    )
     result = run(items, [("Ann", "pod-a", None, 5)], sprints=2)
     assert chosen(result) == {"A": ("pod-a", "S1"), "B": ("pod-a", "S2")}
     assert reasons(result) == {"C": "deadline"}
@@ -81,9 +86,11 @@ def test_earlier_sprints_weigh_slightly_more():
 
 
 def test_must_overflow_names_the_items_team_sprint_and_overflow():
-    items = backlog({"id": "M1", "effort": 4, "value": 1, "moscow": "Must"},
-                    {"id": "M2", "effort": 3, "value": 1, "moscow": "Must"},
-                    {"id": "X", "effort": 1, "value": 5})
+    items = backlog(
+        {"id": "M1", "effort": 4, "value": 1, "moscow": "Must"},
+        {"id": "M2", "effort": 3, "value": 1, "moscow": "Must"},
+        {"id": "X", "effort": 1, "value": 5},
+    )
     result = run(items, [("Ann", "pod-a", "backend", 5)])
     assert result.status == "infeasible"
     assert "pod-a" in result.message and "S1" in result.message
@@ -99,8 +106,12 @@ def test_must_item_that_can_never_fit_is_named():
 
 
 def test_ids_that_collide_after_sanitising_stay_apart():
-    items = backlog({"id": "A-1", "effort": 1, "value": 1}, {"id": "A 1", "effort": 1, "value": 2},
-                    {"id": "A_1", "effort": 20, "value": 3}, {"id": "A.1", "effort": 1, "value": 4})
+    items = backlog(
+        {"id": "A-1", "effort": 1, "value": 1},
+        {"id": "A 1", "effort": 1, "value": 2},
+        {"id": "A_1", "effort": 20, "value": 3},
+        {"id": "A.1", "effort": 1, "value": 4},
+    )
     result = run(items)
     assert set(chosen(result)) == {"A-1", "A 1", "A.1"}
     assert reasons(result) == {"A_1": "too-big"}
@@ -152,8 +163,14 @@ def test_every_item_is_selected_or_excluded_with_one_reason():
     result = run(items, [("Ann", "pod-a", "backend", 10)])
     assert set(chosen(result)) == {"ok"}
     assert reasons(result) == {
-        "done": "done", "wont": "wont", "blocked": "blocked-by wont", "missing": "blocked-by nowhere",
-        "unsized": "not-estimated", "ios": "no-skill ios", "huge": "too-big", "later": "pinned-later S9",
+        "done": "done",
+        "wont": "wont",
+        "blocked": "blocked-by wont",
+        "missing": "blocked-by nowhere",
+        "unsized": "not-estimated",
+        "ios": "no-skill ios",
+        "huge": "too-big",
+        "later": "pinned-later S9",
         "elsewhere": "unknown-team pod-z",
     }
     assert all(e.detail for e in result.excluded)
@@ -164,8 +181,11 @@ def test_people_split_their_time_across_skills():
     people = [("Bo", "pod-a", "backend, frontend", 10), ("Cy", "pod-a", "ios", 3)]
     fits = backlog({"id": "B", "effort:backend": 6, "value": 5}, {"id": "F", "effort:frontend": 4, "value": 5})
     assert set(chosen(run(fits, people))) == {"B", "F"}
-    too_much = backlog({"id": "B", "effort:backend": 6, "value": 5}, {"id": "F", "effort:frontend": 5, "value": 4},
-                       {"id": "I", "effort:ios": 3, "value": 1})
+    too_much = backlog(
+        {"id": "B", "effort:backend": 6, "value": 5},
+        {"id": "F", "effort:frontend": 5, "value": 4},
+        {"id": "I", "effort:ios": 3, "value": 1},
+    )
     result = run(too_much, people)
     assert set(chosen(result)) == {"B", "I"}
     rows = result.capacity.set_index(["team", "sprint", "skill"])
@@ -175,8 +195,10 @@ def test_people_split_their_time_across_skills():
 
 def test_item_needing_two_skills():
     people = [("Bo", "pod-a", "backend", 5), ("Di", "pod-a", "design", 2)]
-    items = backlog({"id": "X", "effort:backend": 4, "effort:design": 2, "value": 9},
-                    {"id": "Y", "effort:backend": 1, "effort:design": 1, "value": 5})
+    items = backlog(
+        {"id": "X", "effort:backend": 4, "effort:design": 2, "value": 9},
+        {"id": "Y", "effort:backend": 1, "effort:design": 1, "value": 5},
+    )
     result = run(items, people)
     assert set(chosen(result)) == {"X"}  # 4+1 backend fits, 2+1 design does not
 
@@ -194,8 +216,11 @@ def test_pinned_item_goes_to_its_sprint():
 
 
 def test_capacity_reason_says_what_would_make_the_cut_and_prices_a_day():
-    items = backlog({"id": "A", "effort": 5, "value": 10}, {"id": "B", "effort": 5, "value": 8},
-                    {"id": "C", "effort": 5, "value": 3})
+    items = backlog(
+        {"id": "A", "effort": 5, "value": 10},
+        {"id": "B", "effort": 5, "value": 8},
+        {"id": "C", "effort": 5, "value": 3},
+    )
     result = run(items)
     [cut] = [e for e in result.excluded if e.id == "C"]
     assert cut.reason == "capacity"
@@ -217,8 +242,18 @@ def test_previous_plan_is_kept_when_it_costs_nothing():
 def test_json_shape():
     result = run(backlog({"id": "A", "effort": 5, "value": 10}, {"id": "B", "effort": 6, "value": 1}))
     data = result.as_json()
-    assert set(data) == {"status", "objective", "bound", "gap", "baseline_objective", "selected", "excluded",
-                         "capacity", "seconds", "message"}
+    assert set(data) == {
+        "status",
+        "objective",
+        "bound",
+        "gap",
+        "baseline_objective",
+        "selected",
+        "excluded",
+        "capacity",
+        "seconds",
+        "message",
+    }
     assert data["selected"] == [{"id": "A", "team": "pod-a", "sprint": "S1"}]
     assert data["excluded"] == [{"id": "B", "reason": "capacity"}]
     assert data["capacity"] == [{"team": "pod-a", "sprint": "S1", "skill": None, "capacity": 10.0, "load": 5.0}]
@@ -226,6 +261,7 @@ def test_json_shape():
 
 def test_real_jira_backlog_plans_whole():
     from conftest import SHARED
+
     from planner.ingest import read_backlog
 
     path = SHARED / "real-backlogs" / "mesos.csv"
@@ -243,9 +279,11 @@ def test_balance_target_makes_room_for_tech_debt():
     # 10 days. By value alone the two features (6 + 4 days, 20 + 15) fill it; with at least 30 % of
     # the planned effort on tech debt, a 3-day debt item must come in: feature A (6) + debt (3) = 9
     # days, 33 % debt, value 25, beats feature B + debt (7 days, 43 %, 20).
-    items = backlog({"id": "A", "effort": 6, "value": 20, "type": "story"},
-                    {"id": "B", "effort": 4, "value": 15, "type": "story"},
-                    {"id": "D", "effort": 3, "value": 5, "type": "Tech Debt"})
+    items = backlog(
+        {"id": "A", "effort": 6, "value": 20, "type": "story"},
+        {"id": "B", "effort": 4, "value": 15, "type": "story"},
+        {"id": "D", "effort": 3, "value": 5, "type": "Tech Debt"},
+    )
     assert set(chosen(run(items))) == {"A", "B"}
     balanced = run(items, options=SolveOptions(gap=0, balance={"tech debt": 0.3}))
     assert balanced.status == "optimal"
@@ -259,14 +297,17 @@ def test_balance_targets_over_100_percent_are_refused():
         SolveOptions(balance={"bug": 0.6, "tech debt": 0.5})
 
 
-@pytest.mark.parametrize(("capacity", "efforts", "fillable"), [
-    (9.6, [1, 2, 3, 5], 9),  # whole points
-    (8.9, [0.5, 1.5, 2], 8.5),  # half days
-    (8.9999999, [0.5, 1], 9),  # float noise in the capacity is not a lost half day
-    (8.9, [2.6, 1.3], 7.8),  # a common step of 1.3
-    (0.4, [0.5], 0),
-    (8.9, [0.123456], 8.9),  # no step of at least 1/100: as it is
-])
+@pytest.mark.parametrize(
+    ("capacity", "efforts", "fillable"),
+    [
+        (9.6, [1, 2, 3, 5], 9),  # whole points
+        (8.9, [0.5, 1.5, 2], 8.5),  # half days
+        (8.9999999, [0.5, 1], 9),  # float noise in the capacity is not a lost half day
+        (8.9, [2.6, 1.3], 7.8),  # a common step of 1.3
+        (0.4, [0.5], 0),
+        (8.9, [0.123456], 8.9),  # no step of at least 1/100: as it is
+    ],
+)
 def test_capacity_rows_state_what_the_efforts_can_fill(capacity, efforts, fillable):
     assert fillable_capacity(capacity, efforts) == pytest.approx(fillable)
 

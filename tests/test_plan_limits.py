@@ -18,24 +18,30 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from plan_fixtures import backlog, capacity, random_instance
-from planner.baseline import density_bound
+
 from planner.capacity import CapacitySettings, compute_capacity
 from planner.cli import main
-from planner.decompose import solve_by_team, team_groups
 from planner.errors import InputError
-from planner.explain import skill_prices
-from planner.model import SolveOptions, build_model, solve
-from planner.plan import PlanResult, make_plan
-from planner.problem import build_problem, check_plan_inputs
-from planner.verify import plan_violations
+from planner.solve import PlanResult, make_plan
+from planner.solve.baseline import density_bound
+from planner.solve.decompose import solve_by_team, team_groups
+from planner.solve.explain import skill_prices
+from planner.solve.model import SolveOptions, build_model, solve
+from planner.solve.problem import build_problem, check_plan_inputs
+from planner.solve.verify import plan_violations
 
 TODAY = date(2026, 1, 1)
 
 
-def big_backlog(rows: int, teams: int, seed: int = 11, any_team: float = 0.0, dependencies: float = 0.02,
-                must: tuple[dict, ...] = ()) -> pd.DataFrame:
+def big_backlog(
+    rows: int,
+    teams: int,
+    seed: int = 11,
+    any_team: float = 0.0,
+    dependencies: float = 0.02,
+    must: tuple[dict, ...] = (),
+) -> pd.DataFrame:
     """``rows`` seeded items for teams t0..t<teams-1> (``any_team``: share with no team), plus ``must`` rows."""
     rng = random.Random(seed)
     items: list[dict] = []
@@ -76,6 +82,7 @@ def assert_a_plan(result: PlanResult, items: pd.DataFrame) -> None:
 
 
 # --- 1. a time-out is never "infeasible" -------------------------------------------------------------
+
 
 def test_twenty_thousand_rows_in_three_seconds_is_a_plan():
     # Two teams of 10,000 items each, one sprint, as the app solves (3 s, gap 0.5 %): a team's part
@@ -132,8 +139,10 @@ def test_a_whole_model_too_big_for_the_time_left_is_not_built():
 
 
 def test_must_items_that_cannot_fit_are_still_infeasible_and_named_at_scale():
-    musts = ({"id": "M-1", "team": "t0", "effort": 30, "value": 1, "moscow": "Must"},
-             {"id": "M-2", "team": "t0", "effort": 30, "value": 1, "moscow": "Must"})
+    musts = (
+        {"id": "M-1", "team": "t0", "effort": 30, "value": 1, "moscow": "Must"},
+        {"id": "M-2", "team": "t0", "effort": 30, "value": 1, "moscow": "Must"},
+    )
     items = big_backlog(20_000, teams=2, must=musts)
     result = plan(items, teams=2, sprints=1, options=SolveOptions(time_limit=3.0, gap=0.005))
     assert result.status == "infeasible"
@@ -142,8 +151,9 @@ def test_must_items_that_cannot_fit_are_still_infeasible_and_named_at_scale():
 
 def test_must_items_that_cannot_fit_are_named_even_with_no_time_left():
     # The diagnosis gets at least a second: an infeasible plan has no other answer to give.
-    items = backlog({"id": "M1", "effort": 4, "value": 1, "moscow": "Must"},
-                    {"id": "M2", "effort": 3, "value": 1, "moscow": "Must"})
+    items = backlog(
+        {"id": "M1", "effort": 4, "value": 1, "moscow": "Must"}, {"id": "M2", "effort": 3, "value": 1, "moscow": "Must"}
+    )
     options = SolveOptions(time_limit=5, deadline=time.perf_counter())
     result = make_plan(items, capacity([("Ann", "pod-a", None, 5)]), CapacitySettings(sprint_count=1), options, TODAY)
     assert result.status == "infeasible" and "M1" in result.message and "M2" in result.message
@@ -162,13 +172,16 @@ def test_the_density_bound_bounds_every_plan_and_every_plan_holding_an_item():
         best = solve(build_model(problem, exact), exact)
         assert best.status == "optimal" and best.objective <= cheap.bound + 1e-6
         for item in problem.items[::5]:
-            held = replace(problem, items=tuple(replace(i, must=i.must or i.index == item.index) for i in problem.items))
+            held = replace(
+                problem, items=tuple(replace(i, must=i.must or i.index == item.index) for i in problem.items)
+            )
             with_it = solve(build_model(held, exact), exact)
             if with_it.status == "optimal":
                 assert with_it.objective <= cheap.bound - cheap.penalty.get(item.index, 0.0) + 1e-6
 
 
 # --- 2. one deadline for the whole plan ----------------------------------------------------------------
+
 
 def test_a_deadline_already_passed_gives_rank_and_fill_at_once():
     items = big_backlog(20_000, teams=4)
@@ -215,16 +228,29 @@ def write_case(folder: Path, rows: int, teams: int, sprints: int = 3) -> tuple[P
         writer = csv.writer(handle)
         writer.writerow(["sprint", "start", "end"])
         starts = pd.date_range("2026-01-05", periods=sprints, freq="14D")
-        writer.writerows([f"S{n + 1}", start.date(), (start + pd.Timedelta(days=11)).date()]
-                         for n, start in enumerate(starts))
+        writer.writerows(
+            [f"S{n + 1}", start.date(), (start + pd.Timedelta(days=11)).date()] for n, start in enumerate(starts)
+        )
     return backlog_file, folder_capacity
 
 
 def test_the_command_line_answers_within_its_time_limit(tmp_path, capsys):
     backlog_file, capacity_folder = write_case(tmp_path, 20_000, teams=20)
     started = time.perf_counter()
-    code = main(["plan", "--backlog", str(backlog_file), "--capacity", str(capacity_folder), "--sprints", "3",
-                 "--time-limit", "3", "--json"])
+    code = main(
+        [
+            "plan",
+            "--backlog",
+            str(backlog_file),
+            "--capacity",
+            str(capacity_folder),
+            "--sprints",
+            "3",
+            "--time-limit",
+            "3",
+            "--json",
+        ]
+    )
     seconds = time.perf_counter() - started
     payload = json.loads(capsys.readouterr().out)
     assert code == 0 and payload["status"] in ("optimal", "feasible")
@@ -235,15 +261,18 @@ def test_the_command_line_answers_within_its_time_limit(tmp_path, capsys):
 
 # --- 3. a Must item pinned to a sprint the capacity file does not have ---------------------------------
 
+
 def test_must_pinned_to_an_unknown_sprint_is_bad_input(tmp_path, capsys):
     backlog_file = tmp_path / "backlog.csv"
     with backlog_file.open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerows([
-            ["Issue key", "Summary", "Story Points", "MoSCoW", "Sprint"],
-            ["A-1", "Fine", 2, "Must", "S1"],
-            ["A-2", "Typo", 2, "Must", "Sprnt 2"],
-            ["A-3", "Not Must", 2, "Could", "Sprint 99"],
-        ])
+        csv.writer(handle).writerows(
+            [
+                ["Issue key", "Summary", "Story Points", "MoSCoW", "Sprint"],
+                ["A-1", "Fine", 2, "Must", "S1"],
+                ["A-2", "Typo", 2, "Must", "Sprnt 2"],
+                ["A-3", "Not Must", 2, "Could", "Sprint 99"],
+            ]
+        )
     _, capacity_folder = write_case(tmp_path / "generated", 1, teams=1, sprints=2)
     code = main(["plan", "--backlog", str(backlog_file), "--capacity", str(capacity_folder), "--sprints", "2"])
     err = capsys.readouterr().err
@@ -263,9 +292,11 @@ def test_must_pinned_to_a_sprint_beyond_the_horizon_is_still_infeasible(tmp_path
 
 
 def test_the_pin_check_is_a_library_function():
-    items = backlog({"id": "A", "effort": 1, "value": 1, "moscow": "Must", "sprint": "Nope"},
-                    {"id": "B", "effort": 1, "value": 1, "moscow": "Must", "sprint": "s1"},
-                    {"id": "C", "effort": 1, "value": 1, "sprint": "Nope"})
+    items = backlog(
+        {"id": "A", "effort": 1, "value": 1, "moscow": "Must", "sprint": "Nope"},
+        {"id": "B", "effort": 1, "value": 1, "moscow": "Must", "sprint": "s1"},
+        {"id": "C", "effort": 1, "value": 1, "sprint": "Nope"},
+    )
     with pytest.raises(InputError) as raised:
         check_plan_inputs(items, ("S1", "S2"), file="b.xlsx", sprint_column="Sprint")
     [problem] = raised.value.problems
@@ -279,9 +310,13 @@ def test_the_pin_check_is_a_library_function():
 
 # --- 4. numbers a plan cannot weigh -----------------------------------------------------------------------
 
+
 def test_values_too_large_to_sum_are_bad_input_named():
-    items = backlog({"id": "HUGE-1", "effort": 1, "value": 1e308}, {"id": "HUGE-2", "effort": 1, "value": 1e308},
-                    {"id": "OK", "effort": 1, "value": 5})
+    items = backlog(
+        {"id": "HUGE-1", "effort": 1, "value": 1e308},
+        {"id": "HUGE-2", "effort": 1, "value": 1e308},
+        {"id": "OK", "effort": 1, "value": 5},
+    )
     with pytest.raises(InputError) as raised:
         make_plan(items, capacity([("Ann", "pod-a", None, 5)]), CapacitySettings(sprint_count=1), today=TODAY)
     named = " ".join(str(problem) for problem in raised.value.problems)
@@ -289,8 +324,11 @@ def test_values_too_large_to_sum_are_bad_input_named():
 
 
 def test_a_plan_as_json_has_only_finite_numbers():
-    items = backlog({"id": "A", "effort": 1, "value": 1e12}, {"id": "B", "effort": 1, "value": 1e12},
-                    {"id": "C", "effort": 1, "value": 3})
+    items = backlog(
+        {"id": "A", "effort": 1, "value": 1e12},
+        {"id": "B", "effort": 1, "value": 1e12},
+        {"id": "C", "effort": 1, "value": 3},
+    )
     result = make_plan(items, capacity([("Ann", "pod-a", None, 2)]), CapacitySettings(sprint_count=1), today=TODAY)
     assert result.status == "optimal" and result.objective == 2e12
     payload = json.loads(json.dumps(result.as_json(), allow_nan=False))

@@ -18,15 +18,12 @@ from pathlib import Path
 
 import pytest
 import python_calamine
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from conftest import REPO, write_xlsx
 from hostile_files import (
     HEADER_ROW,
-    SHEET_HEAD,
     MB,
     ODS_HEADER,
+    SHEET_HEAD,
     cell,
     lying_zip_bomb,
     ods_bytes,
@@ -36,10 +33,13 @@ from hostile_files import (
     write_workbook,
     zip_bytes,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from planner.ingest import read_backlog, read_capacity
 from planner.ingest.read import read_grids
 from planner.ingest.workbook import MAX_SHEET_CELLS, MAX_UNCOMPRESSED_BYTES, _beyond
-from planner.problems import Problem
+from planner.input_problems import Problem
 
 TESTS = Path(__file__).parent
 # Generous bounds for the bombs (the target is 2 s; the reads measured ~0.01-0.5 s), and the memory
@@ -74,7 +74,11 @@ def read_in_child(path: Path, memory_mb: int = 2048) -> dict:
     """read_backlog(path) in a child limited to ``memory_mb`` of address space: seconds, memory, problems."""
     done = subprocess.run(
         [sys.executable, "-c", _CHILD, str(memory_mb * MB), str(REPO), str(path)],
-        capture_output=True, text=True, timeout=180, env=child_env(), check=False,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=child_env(),
+        check=False,
     )
     assert done.returncode == 0, f"the reader died (exit status {done.returncode}):\n{done.stderr[-3000:]}"
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -88,11 +92,15 @@ def the_error(outcome: dict) -> dict:
 
 # --- dimension bombs ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("far", "cells"), [
-    ("XFD1048576", "17 billion cells"),  # calamine aborted the process (asked for 512 GB)
-    ("Z1000000", "26,000,000 cells"),  # 6 s and 1.2 GB before (31 s on the reporter's server)
-    ("ZZ200000", "140 million cells"),  # 42 s and 5.5 GB before
-])
+
+@pytest.mark.parametrize(
+    ("far", "cells"),
+    [
+        ("XFD1048576", "17 billion cells"),  # calamine aborted the process (asked for 512 GB)
+        ("Z1000000", "26,000,000 cells"),  # 6 s and 1.2 GB before (31 s on the reporter's server)
+        ("ZZ200000", "140 million cells"),  # 42 s and 5.5 GB before
+    ],
+)
 def test_dimension_bombs_are_refused_quickly_naming_sheet_and_cell(tmp_path, far, cells):
     path = write_workbook(tmp_path / "backlog.xlsx", sheet_xml(HEADER_ROW + cell(far)))
     assert path.stat().st_size < 2000
@@ -111,17 +119,20 @@ def test_only_cell_far_away_is_refused_not_a_panic(tmp_path):
     assert "XFD1048576" in the_error(read_in_child(path))["message"]
 
 
-@pytest.mark.parametrize("far_cell", [
-    '<row r="2"><c r="xfd1048576"><v>1</v></c></row>',  # lower case: calamine accepts it
-    "<row r='2'><c r = 'XFD1048576'><v>1</v></c></row>",  # other quotes, spaces around '='
-    '<row r="2"><c s="1" r="XFD1048576"><v>1</v></c></row>',  # r not first
-    '<row r="2"><c foo=">" r="XFD1048576"><v>1</v></c></row>',  # '>' inside an attribute value
-    '<row r="2"><c foo="' + "x" * 3_000_000 + '" r="XFD1048576"><v>1</v></c></row>',  # a tag over a chunk
-    '<row r="2"><c r="XFD1048576" t="inlineStr"><is><t></t></is></c></row>',  # an empty string is a value
-    '<row r="2"><c r="XFD1048576" t="str"><v></v></c></row>',
-    '<row r="2"><c r="XFD1048576"><v> </v></c></row>',
-    '<row r="1048576"/><row><c r="XFD5"><v>1</v></c><c><v>1</v></c></row>',  # rows and cells without r
-])
+@pytest.mark.parametrize(
+    "far_cell",
+    [
+        '<row r="2"><c r="xfd1048576"><v>1</v></c></row>',  # lower case: calamine accepts it
+        "<row r='2'><c r = 'XFD1048576'><v>1</v></c></row>",  # other quotes, spaces around '='
+        '<row r="2"><c s="1" r="XFD1048576"><v>1</v></c></row>',  # r not first
+        '<row r="2"><c foo=">" r="XFD1048576"><v>1</v></c></row>',  # '>' inside an attribute value
+        '<row r="2"><c foo="' + "x" * 3_000_000 + '" r="XFD1048576"><v>1</v></c></row>',  # a tag over a chunk
+        '<row r="2"><c r="XFD1048576" t="inlineStr"><is><t></t></is></c></row>',  # an empty string is a value
+        '<row r="2"><c r="XFD1048576" t="str"><v></v></c></row>',
+        '<row r="2"><c r="XFD1048576"><v> </v></c></row>',
+        '<row r="1048576"/><row><c r="XFD5"><v>1</v></c><c><v>1</v></c></row>',  # rows and cells without r
+    ],
+)
 def test_far_cells_in_any_spelling_are_refused(tmp_path, far_cell):
     path = write_workbook(tmp_path / "backlog.xlsx", sheet_xml(HEADER_ROW + far_cell))
     outcome = read_in_child(path)
@@ -129,15 +140,23 @@ def test_far_cells_in_any_spelling_are_refused(tmp_path, far_cell):
     assert "far outside" in error["message"] and error["sheet"] == "Backlog", error
 
 
-@pytest.mark.parametrize(("far_cell", "warning"), [
-    ('<row r="1048576"><c r="XFD1048576" s="1"/></row>', None),  # formatted, empty
-    ('<row r="1048576"><c r="XFD1048576" s="1"></c></row>', None),
-    ('<row r="1048576"><c r="XFD1048576"><v></v></c></row>', None),
-    ('<row r="1048576"><c r="XFD1048576"><f>1+1</f></c></row>', "XFD1048576"),  # formula without value
-    # a reference in a title: the fast scan counts it, the parse does not
-    (('<row r="3"><c r="A3" t="inlineStr"><is><t>A-2</t></is></c><c r="B3" t="inlineStr"><is><t>see r="ZZZ999999"'
-      '</t></is></c><c r="C3"><v>1</v></c></row>'), None),
-])
+@pytest.mark.parametrize(
+    ("far_cell", "warning"),
+    [
+        ('<row r="1048576"><c r="XFD1048576" s="1"/></row>', None),  # formatted, empty
+        ('<row r="1048576"><c r="XFD1048576" s="1"></c></row>', None),
+        ('<row r="1048576"><c r="XFD1048576"><v></v></c></row>', None),
+        ('<row r="1048576"><c r="XFD1048576"><f>1+1</f></c></row>', "XFD1048576"),  # formula without value
+        # a reference in a title: the fast scan counts it, the parse does not
+        (
+            (
+                '<row r="3"><c r="A3" t="inlineStr"><is><t>A-2</t></is></c><c r="B3" t="inlineStr"><is><t>see r="ZZZ999999"'
+                '</t></is></c><c r="C3"><v>1</v></c></row>'
+            ),
+            None,
+        ),
+    ],
+)
 def test_far_cells_calamine_skips_do_not_refuse_the_sheet(tmp_path, far_cell, warning):
     path = write_workbook(tmp_path / "backlog.xlsx", sheet_xml(HEADER_ROW + far_cell))
     result = read_backlog(path)
@@ -170,22 +189,29 @@ def test_rows_and_cells_without_r_are_placed_as_calamine_places_them(tmp_path):
     assert "XFD1048571" in the_error(read_in_child(path))["message"]
 
 
-@pytest.mark.parametrize("sheet", [
-    # a DTD (entities can expand without end), met by the XML parser that cells without r call for
-    (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]><worksheet><sheetData><row><c><v>&a;</v></c>'
-     b"</row></sheetData></worksheet>"),
-    SHEET_HEAD + b'<sheetData><row><c foo="<" r="A1"><v>1</v></c></row></sheetData></worksheet>',
-    SHEET_HEAD + b'<sheetData><row r="2"><c r="A2" r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>',
-    SHEET_HEAD + b'<sheetData><x:row r="7"><x:c r="XFD1048576"><x:v>1</x:v></x:c></x:row></sheetData></worksheet>',
-    # UTF-16: calamine 0.37 reads no cell of it (an empty sheet); if it ever does, the child dies here
-    b"\xff\xfe" + sheet_xml(HEADER_ROW + cell("XFD1048576")).decode().replace("UTF-8", "UTF-16").encode("utf-16-le"),
-])
+@pytest.mark.parametrize(
+    "sheet",
+    [
+        # a DTD (entities can expand without end), met by the XML parser that cells without r call for
+        (
+            b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]><worksheet><sheetData><row><c><v>&a;</v></c>'
+            b"</row></sheetData></worksheet>"
+        ),
+        SHEET_HEAD + b'<sheetData><row><c foo="<" r="A1"><v>1</v></c></row></sheetData></worksheet>',
+        SHEET_HEAD + b'<sheetData><row r="2"><c r="A2" r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>',
+        SHEET_HEAD + b'<sheetData><x:row r="7"><x:c r="XFD1048576"><x:v>1</x:v></x:c></x:row></sheetData></worksheet>',
+        # UTF-16: calamine 0.37 reads no cell of it (an empty sheet); if it ever does, the child dies here
+        b"\xff\xfe"
+        + sheet_xml(HEADER_ROW + cell("XFD1048576")).decode().replace("UTF-8", "UTF-16").encode("utf-16-le"),
+    ],
+)
 def test_odd_sheet_xml_is_an_error_not_a_crash(tmp_path, sheet):
     outcome = read_in_child(write_workbook(tmp_path / "backlog.xlsx", sheet))
     assert the_error(outcome)["file"] == "backlog.xlsx"
 
 
 # --- zip bombs and damaged archives ----------------------------------------------------------------
+
 
 def test_lying_zip_bomb_is_refused_at_the_cap(tmp_path):
     path = lying_zip_bomb(tmp_path / "backlog.xlsx", inflated_mb=320)
@@ -215,7 +241,7 @@ def test_damaged_archives_are_errors(tmp_path, damage):
     elif damage == "bad method":  # method 14 (LZMA): not what Excel writes, not what calamine reads
         data = data.replace(b"\x14\x00\x00\x00\x08\x00", b"\x14\x00\x00\x00\x0e\x00")
     elif damage == "two directories":  # readers differ on which one counts
-        data = data + data[data.rfind(b"PK\x05\x06"):]
+        data = data + data[data.rfind(b"PK\x05\x06") :]
     elif damage == "no local header":
         data = data.replace(b"PK\x03\x04", b"PK\x00\x00")
         data = b"PK\x03\x04" + data[4:]
@@ -233,12 +259,19 @@ def test_damaged_archives_are_errors(tmp_path, damage):
 
 # --- formats calamine reads in a child process ---------------------------------------------------
 
+
 def test_ods_reads_in_the_child_process_with_typed_values(tmp_path):
-    row = "<table:table-row>" + ods_cell("A-1") + ods_cell("x") + \
-          '<table:table-cell office:value-type="float" office:value="2.5"/>' + \
-          '<table:table-cell office:value-type="date" office:date-value="2026-03-27"/></table:table-row>'
-    empty_tail = '<table:table-row table:number-rows-repeated="1048570"><table:table-cell ' \
-                 'table:number-columns-repeated="1024"/></table:table-row>'  # what LibreOffice writes
+    row = (
+        "<table:table-row>"
+        + ods_cell("A-1")
+        + ods_cell("x")
+        + '<table:table-cell office:value-type="float" office:value="2.5"/>'
+        + '<table:table-cell office:value-type="date" office:date-value="2026-03-27"/></table:table-row>'
+    )
+    empty_tail = (
+        '<table:table-row table:number-rows-repeated="1048570"><table:table-cell '
+        'table:number-columns-repeated="1024"/></table:table-row>'
+    )  # what LibreOffice writes
     path = tmp_path / "backlog.ods"
     path.write_bytes(ods_bytes(ODS_HEADER + row + empty_tail))
     grids, problems = read_grids(path)
@@ -248,15 +281,22 @@ def test_ods_reads_in_the_child_process_with_typed_values(tmp_path):
     assert list(read_backlog(path).table["effort"]) == [2.5]
 
 
-@pytest.mark.parametrize("rows", [
-    # 95 values repeated down 1,048,000 rows: under calamine's own 100-million-cell limit, 3.2 GB.
-    ('<table:table-row table:number-rows-repeated="1048000"><table:table-cell table:number-columns-repeated="95" '
-     'office:value-type="float" office:value="1"/></table:table-row>'),
-    # an empty row repeated a million times, then a cell far right
-    ('<table:table-row table:number-rows-repeated="1048000"><table:table-cell/></table:table-row>'
-     '<table:table-row><table:table-cell table:number-columns-repeated="16000"/>'
-     '<table:table-cell office:value-type="float" office:value="1"/></table:table-row>'),
-])
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # 95 values repeated down 1,048,000 rows: under calamine's own 100-million-cell limit, 3.2 GB.
+        (
+            '<table:table-row table:number-rows-repeated="1048000"><table:table-cell table:number-columns-repeated="95" '
+            'office:value-type="float" office:value="1"/></table:table-row>'
+        ),
+        # an empty row repeated a million times, then a cell far right
+        (
+            '<table:table-row table:number-rows-repeated="1048000"><table:table-cell/></table:table-row>'
+            '<table:table-row><table:table-cell table:number-columns-repeated="16000"/>'
+            '<table:table-cell office:value-type="float" office:value="1"/></table:table-row>'
+        ),
+    ],
+)
 def test_ods_bombs_are_errors_and_the_app_survives(tmp_path, rows):
     path = tmp_path / "backlog.ods"
     path.write_bytes(ods_bytes(ODS_HEADER + rows))
@@ -266,6 +306,7 @@ def test_ods_bombs_are_errors_and_the_app_survives(tmp_path, rows):
 
 
 # --- normal workbooks read exactly as calamine reads them ----------------------------------------
+
 
 def calamine_grids(path: Path) -> list[tuple[str, list[list[object]]]]:
     workbook = python_calamine.CalamineWorkbook.from_path(str(path))
@@ -282,8 +323,9 @@ def test_sample_workbooks_read_exactly_as_calamine_reads_them(path):
 def test_normal_workbook_reads_exactly_as_before(tmp_path):
     rows = [["id", "title", "effort", "Sprint", "notes"]]
     rows += [[f"A-{i}", f"Item {i} ü", i % 8, f"Sprint {i % 3}", "=1+1" if i == 7 else None] for i in range(400)]
-    path = write_xlsx(tmp_path / "b.xlsx", {"Backlog": rows, "Notes": [["x"], [None], ["y"]]},
-                      merges={"Notes": ["A1:B1"]})
+    path = write_xlsx(
+        tmp_path / "b.xlsx", {"Backlog": rows, "Notes": [["x"], [None], ["y"]]}, merges={"Notes": ["A1:B1"]}
+    )
     grids, problems = read_grids(path)
     assert [(grid.sheet, grid.rows) for grid in grids] == calamine_grids(path)
     assert grids[1].merged == [(0, 0, 0, 1)]
@@ -302,6 +344,7 @@ def test_wide_and_long_workbook_within_the_limit_reads(tmp_path):
 
 
 # --- text files ----------------------------------------------------------------------------------
+
 
 def test_bom_then_a_windows_1252_byte_keeps_the_header(tmp_path):
     data = b"\xef\xbb\xbfid,title,effort\r\nA-1,Caf\xe9,3\r\n"
@@ -345,12 +388,15 @@ def test_damaged_utf16_is_read_with_a_warning(tmp_path):
     assert any("UTF-16 text is damaged" in p.message for p in result.problems)
 
 
-@pytest.mark.parametrize("data", [
-    b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + b"stream text " * 300,
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4,
-    bytes((i * 7919 + 13) % 256 for i in range(5000)),  # noise
-    zip_bytes({"readme.txt": b"hello", "photo.jpg": b"\xff\xd8\xff" + b"\x00" * 100}),
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + b"stream text " * 300,
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4,
+        bytes((i * 7919 + 13) % 256 for i in range(5000)),  # noise
+        zip_bytes({"readme.txt": b"hello", "photo.jpg": b"\xff\xd8\xff" + b"\x00" * 100}),
+    ],
+)
 def test_real_binaries_are_still_refused(tmp_path, data):
     path = tmp_path / "backlog.xlsx"
     path.write_bytes(data)
@@ -361,10 +407,15 @@ def test_real_binaries_are_still_refused(tmp_path, data):
 
 # --- the reference comparison behind the fast scan ---------------------------------------------------
 
+
 @settings(max_examples=300, deadline=None)
 @given(
-    columns=st.integers(1, 20_000), rows=st.integers(1, 2_000_000),
-    column=st.integers(1, 20_000), row=st.integers(0, 2_000_000), lower=st.booleans(), zeros=st.integers(0, 2),
+    columns=st.integers(1, 20_000),
+    rows=st.integers(1, 2_000_000),
+    column=st.integers(1, 20_000),
+    row=st.integers(0, 2_000_000),
+    lower=st.booleans(),
+    zeros=st.integers(0, 2),
 )
 def test_beyond_matches_exactly_the_references_past_the_bounds(columns, rows, column, row, lower, zeros):
     letters = ""
@@ -380,7 +431,7 @@ def test_beyond_matches_exactly_the_references_past_the_bounds(columns, rows, co
 
 # --- random files: a table or problems, never an exception, never a dead process ------------------
 
-_CELL_BODIES = ["<v>1</v>", "<v></v>", "<v/>", "<f>1+1</f>", '<is><t>x</t></is>', "<is><t></t></is>", "<v> </v>", ""]
+_CELL_BODIES = ["<v>1</v>", "<v></v>", "<v/>", "<f>1+1</f>", "<is><t>x</t></is>", "<is><t></t></is>", "<v> </v>", ""]
 _CELL_TYPES = ["", ' t="n"', ' t="s"', ' t="str"', ' t="inlineStr"', ' t="b"', ' t="e"', ' t="d"', ' t="zz"']
 
 
@@ -399,12 +450,15 @@ def random_cells(draw) -> str:
     for _ in range(draw(st.integers(0, 6))):
         # Inside a backlog; or far enough to be refused (a sheet read wide or tall within the limit
         # costs the app seconds per column or row after the reader, which is not what this tests).
-        row, column = draw(st.one_of(
-            st.tuples(st.integers(0, 60), st.integers(1, 30)),
-            st.tuples(st.integers(200_000, 2**32 + 2), st.integers(26, 20_000)),
-            st.tuples(st.integers(1, 2**32 + 2), st.integers(200_000 // 26 + 5_000, 20_000)).filter(
-                lambda place: place[0] * place[1] > MAX_SHEET_CELLS),
-        ))
+        row, column = draw(
+            st.one_of(
+                st.tuples(st.integers(0, 60), st.integers(1, 30)),
+                st.tuples(st.integers(200_000, 2**32 + 2), st.integers(26, 20_000)),
+                st.tuples(st.integers(1, 2**32 + 2), st.integers(200_000 // 26 + 5_000, 20_000)).filter(
+                    lambda place: place[0] * place[1] > MAX_SHEET_CELLS
+                ),
+            )
+        )
         ref = f"{_column(column)}{row}"
         cells = []
         for _ in range(draw(st.integers(1, 3))):
@@ -429,20 +483,33 @@ def random_workbooks(draw) -> bytes:
     parts = workbook_parts(sheet)
     for name in draw(st.lists(st.sampled_from(sorted(parts)), max_size=2, unique=True)):
         del parts[name]
-    for name in draw(st.lists(st.sampled_from(["xl/sharedStrings.xml", "xl/worksheets/sheet2.xml",
-                                                "content.xml", "mimetype", "xl/workbook.bin", "docProps/x.bin"]),
-                              max_size=2, unique=True)):
+    for name in draw(
+        st.lists(
+            st.sampled_from(
+                [
+                    "xl/sharedStrings.xml",
+                    "xl/worksheets/sheet2.xml",
+                    "content.xml",
+                    "mimetype",
+                    "xl/workbook.bin",
+                    "docProps/x.bin",
+                ]
+            ),
+            max_size=2,
+            unique=True,
+        )
+    ):
         parts[name] = draw(st.binary(max_size=200))
     if parts and draw(st.booleans()):
         name = draw(st.sampled_from(sorted(parts)))
         content = bytearray(parts[name])
         at = draw(st.integers(0, max(0, len(content) - 1)))
-        content[at:at + 4] = draw(st.binary(min_size=1, max_size=4))
+        content[at : at + 4] = draw(st.binary(min_size=1, max_size=4))
         parts[name] = bytes(content)
     data = zip_bytes(parts, draw(st.sampled_from([zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED])))
     damage = draw(st.sampled_from(["none", "none", "cut short", "flipped byte"]))
     if damage == "cut short":
-        data = data[:draw(st.integers(0, len(data)))]
+        data = data[: draw(st.integers(0, len(data)))]
     elif damage == "flipped byte":
         data = bytearray(data)
         at = draw(st.integers(0, len(data) - 1))
@@ -464,7 +531,7 @@ def random_ods(draw) -> bytes:
     for _ in range(draw(st.integers(0, 4))):
         cells = [
             f'<table:table-cell table:number-columns-repeated="{draw(st.sampled_from([1, 2, 40]))}"'
-            f'{draw(st.sampled_from(["", value]))}/>'
+            f"{draw(st.sampled_from(['', value]))}/>"
             for _ in range(draw(st.integers(0, 3)))
         ]
         tail = draw(st.sampled_from([0, 1024, 16_384, 70_000]))
@@ -474,8 +541,10 @@ def random_ods(draw) -> bytes:
         rows.append(f'<table:table-row table:number-rows-repeated="{repeat}">{"".join(cells)}</table:table-row>')
     tail = draw(st.sampled_from([0, 1_048_000, 2_000_000]))
     if tail:
-        rows.append(f'<table:table-row table:number-rows-repeated="{tail}"><table:table-cell '
-                    f'table:number-columns-repeated="1024"/></table:table-row>')
+        rows.append(
+            f'<table:table-row table:number-rows-repeated="{tail}"><table:table-cell '
+            f'table:number-columns-repeated="1024"/></table:table-row>'
+        )
     return ods_bytes("".join(rows))
 
 
@@ -484,9 +553,26 @@ _RANDOM_FILES = st.one_of(
     random_workbooks().map(lambda data: (data, "backlog.xlsx")),
     random_ods().map(lambda data: (data, "backlog.ods")),
     st.binary(max_size=3000).map(lambda data: (data, "backlog.csv")),
-    st.lists(st.sampled_from([b"id,title,effort\r\n", b"A-1,x,3\r\n", b"\x00", b"\xef\xbb\xbf", b"\xe9", b"\xff\xfe",
-                              b"\xfe\xff", b";", b"\t", b'"', b"\r", b"\n", "é".encode("utf-16-le")]), max_size=40)
-    .map(lambda pieces: (b"".join(pieces), "backlog.csv")),
+    st.lists(
+        st.sampled_from(
+            [
+                b"id,title,effort\r\n",
+                b"A-1,x,3\r\n",
+                b"\x00",
+                b"\xef\xbb\xbf",
+                b"\xe9",
+                b"\xff\xfe",
+                b"\xfe\xff",
+                b";",
+                b"\t",
+                b'"',
+                b"\r",
+                b"\n",
+                "é".encode("utf-16-le"),
+            ]
+        ),
+        max_size=40,
+    ).map(lambda pieces: (b"".join(pieces), "backlog.csv")),
 )
 
 
@@ -496,8 +582,12 @@ def _assert_clean(result, table_of) -> None:
     table_of(result)
 
 
-@settings(max_examples=250, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=250,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(file=_RANDOM_FILES)
 def _random_files_never_crash(file):
     """Run in a child process by the test below (a crash cannot be caught here)."""
@@ -513,6 +603,13 @@ def test_random_files_never_crash_the_reader(tmp_path):
         f"sys.path[:0] = [{str(TESTS)!r}, {str(REPO)!r}]; "
         "import test_reader_hostile as t; t._random_files_never_crash()"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          env=child_env(), cwd=tmp_path, check=False)  # hypothesis writes .hypothesis/ there
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=child_env(),
+        cwd=tmp_path,
+        check=False,
+    )  # hypothesis writes .hypothesis/ there
     assert done.returncode == 0, f"exit status {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}"

@@ -22,10 +22,31 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 
 BACKLOG_HEADERS = [
-    "id", "title", "type", "team", "initiative", "milestone", "milestone_type",
-    "effort:backend", "effort:frontend", "effort:ios", "effort:design", "effort:data",
-    "business_value", "time_criticality", "risk_reduction", "priority", "moscow", "depends_on",
-    "deadline", "status", "sprint", "labels", "description", "acceptance_criteria", "created",
+    "id",
+    "title",
+    "type",
+    "team",
+    "initiative",
+    "milestone",
+    "milestone_type",
+    "effort:backend",
+    "effort:frontend",
+    "effort:ios",
+    "effort:design",
+    "effort:data",
+    "business_value",
+    "time_criticality",
+    "risk_reduction",
+    "priority",
+    "moscow",
+    "depends_on",
+    "deadline",
+    "status",
+    "sprint",
+    "labels",
+    "description",
+    "acceptance_criteria",
+    "created",
     "updated",
 ]
 CAPACITY_HEADERS = {
@@ -46,8 +67,10 @@ ITEM_TYPES = {"story", "bug", "tech debt", "design", "compliance", "claims on-ca
 WINDOW = (dt.date(2026, 11, 30), dt.date(2027, 1, 8))
 SPRINT_27_END = dt.date(2026, 12, 11)
 EXPORTED_AT = dt.datetime(2026, 11, 24, 16, 30)
-JIRA_DATETIME = re.compile(r"^\d{2}/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/\d{2} "
-                           r"(1[0-2]|[1-9]):[0-5]\d (AM|PM)$")
+JIRA_DATETIME = re.compile(
+    r"^\d{2}/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/\d{2} "
+    r"(1[0-2]|[1-9]):[0-5]\d (AM|PM)$"
+)
 
 
 def load_generator():
@@ -79,8 +102,10 @@ def sheet_records(path: Path, sheet: str) -> tuple[list[str], list[dict]]:
 def cell_contents(path: Path) -> dict[str, list[tuple]]:
     """Every sheet's cell values and types, for comparing workbooks."""
     workbook = openpyxl.load_workbook(path)
-    return {sheet.title: [tuple((cell.value, cell.data_type) for cell in row) for row in sheet.iter_rows()]
-            for sheet in workbook.worksheets}
+    return {
+        sheet.title: [tuple((cell.value, cell.data_type) for cell in row) for row in sheet.iter_rows()]
+        for sheet in workbook.worksheets
+    }
 
 
 def as_date(value) -> dt.date:
@@ -124,7 +149,10 @@ def is_unestimated(item: dict) -> bool:
 
 def test_generate_writes_three_files(paths):
     assert {path.name for path in paths.values()} == {
-        "sample_backlog.xlsx", "sample_capacity.xlsx", "sample_backlog_jira.csv"}
+        "sample_backlog.xlsx",
+        "sample_capacity.xlsx",
+        "sample_backlog_jira.csv",
+    }
     assert all(path.is_file() and path.stat().st_size > 0 for path in paths.values())
 
 
@@ -215,8 +243,12 @@ def test_dependencies_exist_and_have_no_cycles(backlog):
         visit(item_id, [item_id])
     done = {item["id"] for item in backlog if item["status"] == "Done"}
     assert any(done & set(prerequisites) for prerequisites in deps.values()), "a Done prerequisite"
-    same_initiative = sum(1 for item_id, prerequisites in deps.items() for prerequisite in prerequisites
-                          if by_id[prerequisite]["initiative"] == by_id[item_id]["initiative"])
+    same_initiative = sum(
+        1
+        for item_id, prerequisites in deps.items()
+        for prerequisite in prerequisites
+        if by_id[prerequisite]["initiative"] == by_id[item_id]["initiative"]
+    )
     assert same_initiative > 0.7 * sum(len(prerequisites) for prerequisites in deps.values())
 
 
@@ -266,13 +298,23 @@ def test_realistic_oddities(paths, backlog):
     assert any("Medicaid" in title for title in compliance)
     assert any(not item["acceptance_criteria"] for item in backlog if not is_unestimated(item))
     assert any(not item["description"] for item in backlog)
-    assert any("\n" in (item["description"] or "") and '"' in item["description"]
-               and "," in item["description"] for item in backlog)
+    assert any(
+        "\n" in (item["description"] or "") and '"' in item["description"] and "," in item["description"]
+        for item in backlog
+    )
     titles = [item["title"] for item in backlog]
-    assert any(re.search(r"[éü]", title) and re.search(r"[\u4e00-\u9fff\u3040-\u30ff]", title)
-               and re.search(r"[\U0001F300-\U0001FAFF]", title) for title in titles)
-    near_duplicates = [(a, b) for index, a in enumerate(titles) for b in titles[index + 1:]
-                       if a != b and difflib.SequenceMatcher(None, a.lower(), b.lower()).ratio() > 0.9]
+    assert any(
+        re.search(r"[éü]", title)
+        and re.search(r"[\u4e00-\u9fff\u3040-\u30ff]", title)
+        and re.search(r"[\U0001F300-\U0001FAFF]", title)
+        for title in titles
+    )
+    near_duplicates = [
+        (a, b)
+        for index, a in enumerate(titles)
+        for b in titles[index + 1 :]
+        if a != b and difflib.SequenceMatcher(None, a.lower(), b.lower()).ratio() > 0.9
+    ]
     assert 1 <= len(near_duplicates) <= 2
     assert any(title.startswith("+") for title in titles)
 
@@ -374,8 +416,7 @@ def test_teams(capacity):
 # --- the two files together ------------------------------------------------------------------------
 
 
-def net_days_in_sprint(person: dict, capacity: dict, sprint: tuple[dt.date, dt.date],
-                       focus: float) -> float:
+def net_days_in_sprint(person: dict, capacity: dict, sprint: tuple[dt.date, dt.date], focus: float) -> float:
     """A rough SPEC section 2 net capacity (on-call load blank = 1, the CLI default)."""
     start, end = sprint
     holidays = {as_date(row["date"]) for row in capacity["holidays"]}
@@ -383,15 +424,22 @@ def net_days_in_sprint(person: dict, capacity: dict, sprint: tuple[dt.date, dt.d
     working = [day for day in days if day.weekday() < 5 and day not in holidays]
 
     def covered(rows):
-        return {day for row in rows if row["name"] == person["name"]
-                for day in working if as_date(row["start"]) <= day <= as_date(row["end"])}
+        return {
+            day
+            for row in rows
+            if row["name"] == person["name"]
+            for day in working
+            if as_date(row["start"]) <= day <= as_date(row["end"])
+        }
 
     away = covered(capacity["ooo"])
     oncall_days = sum(
         (row["load"] if row["load"] is not None else 1)
-        for day in working if day not in away
+        for day in working
+        if day not in away
         for row in capacity["oncall"]
-        if row["name"] == person["name"] and as_date(row["start"]) <= day <= as_date(row["end"]))
+        if row["name"] == person["name"] and as_date(row["start"]) <= day <= as_date(row["end"])
+    )
     allocation = person["allocation"] if person["allocation"] is not None else 1
     if person["days_per_sprint"]:
         available = person["days_per_sprint"]
@@ -404,11 +452,12 @@ def test_must_and_pinned_items_fit_the_first_sprint(backlog, capacity):
     """The sample must plan with the defaults (one sprint): Must and pinned items fit Sprint 27."""
     sprint = (dt.date(2026, 11, 30), SPRINT_27_END)
     focus = {row["team"]: row["focus_factor"] for row in capacity["teams"]}
-    net = {person["name"]: net_days_in_sprint(person, capacity, sprint, focus[person["team"]])
-           for person in capacity["people"]}
+    net = {
+        person["name"]: net_days_in_sprint(person, capacity, sprint, focus[person["team"]])
+        for person in capacity["people"]
+    }
     by_id = {item["id"]: item for item in backlog}
-    forced = [item for item in backlog
-              if item["status"] != "Done" and (item["moscow"] == "Must" or item["sprint"])]
+    forced = [item for item in backlog if item["status"] != "Done" and (item["moscow"] == "Must" or item["sprint"])]
     for item in forced:
         assert not is_unestimated(item) and total_effort(item) <= 5, item["id"]
         assert item["moscow"] != "Won't"
@@ -435,8 +484,7 @@ def test_big_items_cannot_fit_any_sprint(backlog, capacity):
             days = item[f"effort:{skill}"] or 0
             if days < 12:
                 continue
-            members = [p for p in capacity["people"] if p["team"] == item["team"]
-                       and skill in split(p["skills"])]
+            members = [p for p in capacity["people"] if p["team"] == item["team"] and skill in split(p["skills"])]
             most = sum(10 * (p["allocation"] or 1) for p in members) * focus[item["team"]]
             assert days > most, (item["id"], skill, most)
 
@@ -457,9 +505,22 @@ def test_jira_encoding_and_headers(jira):
     assert raw.startswith(b"\xef\xbb\xbfSummary,Issue key,")
     counts = Counter(headers)
     assert counts["Sprint"] == 2 and counts["Labels"] == 3 and counts["Inward issue link (Blocks)"] == 2
-    for header in ("Issue key", "Issue id", "Issue Type", "Status", "Priority", "Assignee", "Created",
-                   "Updated", "Due date", "Custom field (Story Points)", "Custom field (Team)",
-                   "Epic Link", "Description", "Custom field (Acceptance Criteria)"):
+    for header in (
+        "Issue key",
+        "Issue id",
+        "Issue Type",
+        "Status",
+        "Priority",
+        "Assignee",
+        "Created",
+        "Updated",
+        "Due date",
+        "Custom field (Story Points)",
+        "Custom field (Team)",
+        "Epic Link",
+        "Description",
+        "Custom field (Acceptance Criteria)",
+    ):
         assert counts[header] == 1, header
     assert all(len(row) == len(headers) for row in rows)
     assert raw.decode("utf-8-sig").splitlines()[0] == ",".join(headers)  # minimal quoting

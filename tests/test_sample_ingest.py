@@ -13,7 +13,9 @@ def test_sample_backlog_reads_without_errors():
     assert not result.has_errors, [str(p) for p in result.problems if p.severity == "error"]
     assert 80 <= len(result.table) <= 150
     assert result.value_rule == "wsjf"
-    assert {"backend", "frontend", "ios", "design", "data"} <= {c.split(":")[1] for c in result.table if c.startswith("effort:")}
+    assert {"backend", "frontend", "ios", "design", "data"} <= {
+        c.split(":")[1] for c in result.table if c.startswith("effort:")
+    }
     # The refinement cases are visible as warnings, not silently dropped.
     assert sum("no estimate" in p.message for p in result.problems) >= 3
 

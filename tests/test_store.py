@@ -21,7 +21,16 @@ from planner.schema import BACKLOG_COLUMNS, CAPACITY_SHEETS, CapacityTables, coe
 from planner.store import SCHEMA_VERSION, Scenario, Store, default_database_path
 
 ODD_IDS = [
-    "007", "NA", "1e3", " spaced ", "", "null", "None", "ü💥\n\t", '"quoted"', "'; DROP TABLE scenarios; --",
+    "007",
+    "NA",
+    "1e3",
+    " spaced ",
+    "",
+    "null",
+    "None",
+    "ü💥\n\t",
+    '"quoted"',
+    "'; DROP TABLE scenarios; --",
 ]
 ODD_HEADERS = [
     "Owner (née)",
@@ -50,14 +59,18 @@ def make_backlog(rows: int = 4, efforts_after_effort: bool = True) -> pd.DataFra
         data[column] = _sample(column, kind, rows)
     data["id"] = ids
     frame = coerce_table(pd.DataFrame(data), BACKLOG_COLUMNS)
-    efforts = pd.DataFrame({
-        "effort:backend": ([1.5, np.nan, 0.0, np.inf] * rows)[:rows],
-        "effort:ios dev's": ([np.nan, 2.0, np.nan, 1e-300] * rows)[:rows],
-    })
-    extras = pd.DataFrame({
-        "Owner (née)": pd.array((["Zoë", None, "", "O'Brien"] * rows)[:rows], dtype="string"),
-        "名前 / 🚀": pd.array((["火箭", "NA", None, "1e3"] * rows)[:rows], dtype="string"),
-    })
+    efforts = pd.DataFrame(
+        {
+            "effort:backend": ([1.5, np.nan, 0.0, np.inf] * rows)[:rows],
+            "effort:ios dev's": ([np.nan, 2.0, np.nan, 1e-300] * rows)[:rows],
+        }
+    )
+    extras = pd.DataFrame(
+        {
+            "Owner (née)": pd.array((["Zoë", None, "", "O'Brien"] * rows)[:rows], dtype="string"),
+            "名前 / 🚀": pd.array((["火箭", "NA", None, "1e3"] * rows)[:rows], dtype="string"),
+        }
+    )
     columns = list(frame.columns)
     at = columns.index("effort") + 1
     if efforts_after_effort:
@@ -82,33 +95,39 @@ def _sample(column: str, kind: str, rows: int) -> list[object]:
 
 def make_capacity() -> CapacityTables:
     """All six sheets: filled ones with gaps and an extra column, and empty ones."""
-    return CapacityTables.from_frames({
-        "people": pd.DataFrame({
-            "name": ["Ana", "Bő", "NA"],
-            "team": ["Core", None, "Core"],
-            "skills": ["backend, ios", "", None],
-            "allocation": [1.0, 0.8, np.nan],
-            "days_per_sprint": [np.nan, 7.5, np.nan],
-            "source_row": [2, 3, 4],
-            "Notes (optional)": ["x", None, "🙂"],
-        }),
-        "sprints": pd.DataFrame({
-            "sprint": ["S1", "S2"],
-            "start": pd.to_datetime(["2024-01-01", None]),
-            "end": pd.to_datetime(["2024-01-12", "2024-01-26"]),
-            "source_row": [2, 3],
-        }),
-        "ooo": pd.DataFrame({"name": ["Ana"], "start": pd.to_datetime(["2024-01-03"]), "end": [pd.NaT]}),
-        "oncall": pd.DataFrame({
-            "name": ["Bő"],
-            "start": pd.to_datetime(["2024-01-08"]),
-            "end": pd.to_datetime(["2024-01-14"]),
-            "load": [np.nan],
-        }),
-        "holidays": pd.DataFrame(
-            {"date": pd.to_datetime(["2024-01-01"]), "team": [None], "name": ["New Year"]}
-        ),
-    })  # no "teams" sheet: it comes back as an empty table
+    return CapacityTables.from_frames(
+        {
+            "people": pd.DataFrame(
+                {
+                    "name": ["Ana", "Bő", "NA"],
+                    "team": ["Core", None, "Core"],
+                    "skills": ["backend, ios", "", None],
+                    "allocation": [1.0, 0.8, np.nan],
+                    "days_per_sprint": [np.nan, 7.5, np.nan],
+                    "source_row": [2, 3, 4],
+                    "Notes (optional)": ["x", None, "🙂"],
+                }
+            ),
+            "sprints": pd.DataFrame(
+                {
+                    "sprint": ["S1", "S2"],
+                    "start": pd.to_datetime(["2024-01-01", None]),
+                    "end": pd.to_datetime(["2024-01-12", "2024-01-26"]),
+                    "source_row": [2, 3],
+                }
+            ),
+            "ooo": pd.DataFrame({"name": ["Ana"], "start": pd.to_datetime(["2024-01-03"]), "end": [pd.NaT]}),
+            "oncall": pd.DataFrame(
+                {
+                    "name": ["Bő"],
+                    "start": pd.to_datetime(["2024-01-08"]),
+                    "end": pd.to_datetime(["2024-01-14"]),
+                    "load": [np.nan],
+                }
+            ),
+            "holidays": pd.DataFrame({"date": pd.to_datetime(["2024-01-01"]), "team": [None], "name": ["New Year"]}),
+        }
+    )  # no "teams" sheet: it comes back as an empty table
 
 
 def assert_capacity_equal(actual: CapacityTables, expected: CapacityTables) -> None:
@@ -131,9 +150,7 @@ def store(db_path: Path):
 
 
 @pytest.mark.parametrize("efforts_after_effort", [True, False])
-def test_backlog_round_trip_keeps_columns_order_dtypes_and_values(
-    store: Store, efforts_after_effort: bool
-) -> None:
+def test_backlog_round_trip_keeps_columns_order_dtypes_and_values(store: Store, efforts_after_effort: bool) -> None:
     backlog = make_backlog(rows=8, efforts_after_effort=efforts_after_effort)
     scenario_id = store.create("Q3", backlog, CapacityTables())
     assert_frame_equal(store.load(scenario_id).backlog, backlog)
@@ -212,9 +229,7 @@ def test_settings_default_to_empty_and_tuples_come_back_as_lists(store: Store) -
     assert store.load(scenario_id).settings == {"range": [1, 3]}
 
 
-@pytest.mark.parametrize(
-    "settings", [{"when": pd.Timestamp("2024-01-01")}, {"x": float("nan")}, ["not", "a dict"]]
-)
+@pytest.mark.parametrize("settings", [{"when": pd.Timestamp("2024-01-01")}, {"x": float("nan")}, ["not", "a dict"]])
 def test_settings_that_are_not_json_are_refused_and_nothing_saved(store: Store, settings: object) -> None:
     with pytest.raises(StoreError, match="settings"):
         store.create("bad", make_backlog(), CapacityTables(), settings)  # type: ignore[arg-type]
@@ -253,9 +268,7 @@ def test_replace_tables_keeps_name_and_settings_and_bumps_updated_at(store: Stor
     assert after.updated_at > before.updated_at
 
 
-@pytest.mark.parametrize(
-    "name, stored", [("  Plan A  ", "Plan A"), ("Ünïcode 🚀", "Ünïcode 🚀"), ("x", "x")]
-)
+@pytest.mark.parametrize("name, stored", [("  Plan A  ", "Plan A"), ("Ünïcode 🚀", "Ünïcode 🚀"), ("x", "x")])
 def test_names_are_stripped_and_may_repeat(store: Store, name: str, stored: str) -> None:
     one = store.create(name, make_backlog(), CapacityTables())
     two = store.create(name, make_backlog(), CapacityTables())
@@ -294,9 +307,13 @@ def test_a_deleted_scenario_waits_in_the_bin_and_comes_back_whole(store: Store) 
     [binned] = store.binned()
     assert (binned.id, binned.name, binned.items) == (doomed, "doomed", len(make_backlog()))
     assert binned.deleted_at is not None and binned.deleted_at.tzinfo is not None
-    for write in (lambda: store.rename(doomed, "x"), lambda: store.save_settings(doomed, {}),
-                  lambda: store.replace_tables(doomed, make_backlog(rows=1), CapacityTables()),
-                  lambda: store.duplicate(doomed), lambda: store.delete(doomed)):
+    for write in (
+        lambda: store.rename(doomed, "x"),
+        lambda: store.save_settings(doomed, {}),
+        lambda: store.replace_tables(doomed, make_backlog(rows=1), CapacityTables()),
+        lambda: store.duplicate(doomed),
+        lambda: store.delete(doomed),
+    ):
         with pytest.raises(ScenarioNotFound):
             write()  # out of reach while in the bin
     store.restore(doomed)
@@ -524,8 +541,7 @@ def test_write_conflict_is_retried(store: Store, monkeypatch: pytest.MonkeyPatch
         other.execute("BEGIN")
         # Like every store write, this one sets updated_at: that is what makes the two conflict.
         other.execute(
-            "UPDATE scenarios SET name = 'renamed elsewhere', updated_at = updated_at + INTERVAL 1 SECOND "
-            "WHERE id = ?",
+            "UPDATE scenarios SET name = 'renamed elsewhere', updated_at = updated_at + INTERVAL 1 SECOND WHERE id = ?",
             [scenario_id],
         )
         # The first attempt conflicts with the open transaction; it commits before the retry.
@@ -557,9 +573,7 @@ def test_persistent_conflict_raises_store_error_and_changes_nothing(
 def test_file_held_by_another_process_gives_a_clear_error(db_path: Path) -> None:
     with Store(db_path) as store:
         store.create("x", make_backlog(), CapacityTables())
-    hold_open = (
-        "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); sys.stdin.read()"
-    )
+    hold_open = "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); sys.stdin.read()"
     holder = subprocess.Popen(
         [sys.executable, "-c", hold_open, str(db_path)],
         stdin=subprocess.PIPE,

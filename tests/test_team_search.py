@@ -7,15 +7,15 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-
 from plan_fixtures import backlog, capacity, random_instance
-from planner.baseline import rank_and_fill
+
 from planner.capacity import CapacitySettings, compute_capacity
-from planner.decompose import decomposable, solve_by_team
-from planner.improve import improve_by_team, team_part
-from planner.model import SolveOptions, build_model, solve
-from planner.problem import build_problem
-from planner.verify import plan_violations
+from planner.solve.baseline import rank_and_fill
+from planner.solve.decompose import decomposable, solve_by_team
+from planner.solve.improve import improve_by_team, team_part
+from planner.solve.model import SolveOptions, build_model, solve
+from planner.solve.problem import build_problem
+from planner.solve.verify import plan_violations
 
 TODAY = date(2026, 1, 1)
 EXACT = SolveOptions(gap=0, time_limit=30)
@@ -49,6 +49,7 @@ def linked_instance(seed: int, items: int = 60, teams: int = 3, any_team: float 
 
 
 # --- team_part: one team's share with the rest of the plan held ------------------------------------
+
 
 def test_team_part_holds_links_to_other_teams():
     items = backlog(
@@ -103,6 +104,7 @@ def test_team_part_over_a_window_holds_the_team_s_other_sprints():
 
 # --- improve_by_team --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("seed", [3, 5])
 def test_improvement_keeps_the_plan_valid_and_never_loses_value(seed):
     frame, tables = linked_instance(seed, items=240, teams=4, any_team=0.1)
@@ -136,6 +138,7 @@ def test_improvement_stops_when_the_plan_is_good_enough():
 
 
 # --- solve_by_team: exact for one sprint ------------------------------------------------------------
+
 
 def linked_problem(seed, sprints):
     frame, tables = linked_instance(seed, items=150 if sprints == 1 else 60, teams=4)
@@ -185,17 +188,22 @@ def test_parts_too_big_for_their_share_of_time_give_up_at_once():
 
 
 def test_one_sprint_by_team_says_infeasible_when_a_must_item_cannot_go():
-    items = backlog({"id": "P", "effort": 8, "value": 1, "team": "pod-b", "moscow": "Must"},
-                    {"id": "Q", "effort": 8, "value": 1, "team": "pod-b", "moscow": "Must"},
-                    {"id": "A", "effort": 1, "value": 5, "team": "pod-a"})
+    items = backlog(
+        {"id": "P", "effort": 8, "value": 1, "team": "pod-b", "moscow": "Must"},
+        {"id": "Q", "effort": 8, "value": 1, "team": "pod-b", "moscow": "Must"},
+        {"id": "A", "effort": 1, "value": 5, "team": "pod-a"},
+    )
     problem = problem_of(items, sprints=1)
     assert solve_by_team(problem, EXACT).status == "infeasible"
 
 
 def test_an_item_two_teams_want_goes_to_one():
     # X is worth most to both teams' own plans; only one may take it, the other fills with Y.
-    items = backlog({"id": "X", "effort": 10, "value": 50}, {"id": "Y", "effort": 10, "value": 10},
-                    {"id": "Z", "effort": 10, "value": 1})
+    items = backlog(
+        {"id": "X", "effort": 10, "value": 50},
+        {"id": "Y", "effort": 10, "value": 10},
+        {"id": "Z", "effort": 10, "value": 1},
+    )
     problem = problem_of(items, sprints=1)
     solution = solve_by_team(problem, EXACT)
     assert solution.status == "optimal" and solution.objective == 60
@@ -204,9 +212,11 @@ def test_an_item_two_teams_want_goes_to_one():
 
 def test_a_cross_team_prerequisite_is_planned_when_it_pays():
     # A (pod-a, 40) needs P (pod-b, 1); pod-b alone would rather take Q (5). Together: P + A = 41 > Q + other.
-    items = backlog({"id": "P", "effort": 10, "value": 1, "team": "pod-b"},
-                    {"id": "Q", "effort": 10, "value": 5, "team": "pod-b"},
-                    {"id": "A", "effort": 10, "value": 40, "team": "pod-a", "depends_on": "P"})
+    items = backlog(
+        {"id": "P", "effort": 10, "value": 1, "team": "pod-b"},
+        {"id": "Q", "effort": 10, "value": 5, "team": "pod-b"},
+        {"id": "A", "effort": 10, "value": 40, "team": "pod-a", "depends_on": "P"},
+    )
     problem = problem_of(items, sprints=1)
     solution = solve_by_team(problem, EXACT)
     planned = {problem.ids[i] for i in solution.assignments}

@@ -2,7 +2,14 @@
 
 from planner.ingest.backlog import BacklogImport, SourceInfo, read_backlog
 from planner.ingest.capacity import CapacityImport, read_capacity
-from planner.ingest.columns import BACKLOG_FIELDS, CAPACITY_FIELDS, ColumnMapping, ColumnMatch, map_columns
+from planner.ingest.columns import (
+    BACKLOG_FIELDS,
+    CAPACITY_FIELDS,
+    ColumnMapping,
+    ColumnMatch,
+    map_columns,
+    match_header,
+)
 
 __all__ = [
     "BACKLOG_FIELDS",
@@ -13,6 +20,7 @@ __all__ = [
     "ColumnMatch",
     "SourceInfo",
     "map_columns",
+    "match_header",
     "read_backlog",
     "read_capacity",
 ]

@@ -16,26 +16,69 @@ from planner.ingest.columns import BACKLOG_FIELDS, ColumnMapping, map_columns, n
 from planner.ingest.parse import MAX_NUMBER, parse_dates, parse_number, split_ids, split_labels, to_text
 from planner.ingest.read import Grid, Source, read_grids, source_name
 from planner.ingest.sheet import Sheet, gather, locate_header
-from planner.problems import ERROR, WARNING, Problem, has_errors
+from planner.input_problems import ERROR, WARNING, Problem, has_errors
 from planner.schema import BACKLOG_COLUMNS, EFFORT_PREFIX, LIST_SEPARATOR, coerce_table, empty_table
 from planner.value import VALUE_RULES, choose_value_rule, compute_value
 
-__all__ = ["SourceInfo", "BacklogImport", "read_backlog", "DONE_STATUSES", "MOSCOW"]
+__all__ = ["DONE_STATUSES", "MOSCOW", "BacklogImport", "SourceInfo", "read_backlog"]
 
 DONE_STATUSES = frozenset(
     normalise_header(status)
-    for status in ("Done", "Closed", "Resolved", "Completed", "Complete", "Canceled", "Cancelled",
-                   "Won't Do", "Wont Do", "Removed", "Released", "Duplicate")
+    for status in (
+        "Done",
+        "Closed",
+        "Resolved",
+        "Completed",
+        "Complete",
+        "Canceled",
+        "Cancelled",
+        "Won't Do",
+        "Wont Do",
+        "Removed",
+        "Released",
+        "Duplicate",
+    )
 )
-MOSCOW = {"must": "Must", "musthave": "Must", "m": "Must",
-          "should": "Should", "shouldhave": "Should", "s": "Should",
-          "could": "Could", "couldhave": "Could", "c": "Could",
-          "wont": "Won't", "wonthave": "Won't", "w": "Won't", "willnot": "Won't", "wouldnt": "Won't"}
+MOSCOW = {
+    "must": "Must",
+    "musthave": "Must",
+    "m": "Must",
+    "should": "Should",
+    "shouldhave": "Should",
+    "s": "Should",
+    "could": "Could",
+    "couldhave": "Could",
+    "c": "Could",
+    "wont": "Won't",
+    "wonthave": "Won't",
+    "w": "Won't",
+    "willnot": "Won't",
+    "wouldnt": "Won't",
+}
 
-_TEXT_FIELDS = ("title", "team", "skill", "priority", "status", "type", "initiative", "milestone",
-                "milestone_type", "assignee", "description", "acceptance_criteria")
-_NUMBER_FIELDS = ("value_given", "business_value", "time_criticality", "risk_reduction", "reach", "impact",
-                  "confidence")
+_TEXT_FIELDS = (
+    "title",
+    "team",
+    "skill",
+    "priority",
+    "status",
+    "type",
+    "initiative",
+    "milestone",
+    "milestone_type",
+    "assignee",
+    "description",
+    "acceptance_criteria",
+)
+_NUMBER_FIELDS = (
+    "value_given",
+    "business_value",
+    "time_criticality",
+    "risk_reduction",
+    "reach",
+    "impact",
+    "confidence",
+)
 # Table fields read from a column of another field's name: the file's value column feeds ``value_given``.
 _SOURCE_FIELDS = {"value_given": "value"}
 _EMAIL_IDENTITY = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<[^<>@\s]+@[^<>\s]+>\s*$")
@@ -111,8 +154,9 @@ def read_backlog(
         return _empty_import(problems)
     mapping = map_columns(located.headers, BACKLOG_FIELDS, corrections)
     table, rule, row_problems = _build_table(located, mapping, value_rule)
-    source_info = SourceInfo(file, located.sheet, located.kind, located.encoding, located.delimiter,
-                             located.header_row, len(located.rows))
+    source_info = SourceInfo(
+        file, located.sheet, located.kind, located.encoding, located.delimiter, located.header_row, len(located.rows)
+    )
     return BacklogImport(table, tuple(problems + row_problems), mapping, rule, source_info)
 
 
@@ -128,7 +172,9 @@ def _choose_sheet(grids: list[Grid], file: str, wanted: str | None) -> tuple[Gri
                 return grid, []
         if grids[0].sheet is None:
             return grids[0], []
-        return None, [Problem(ERROR, f"there is no sheet named '{wanted}'; the sheets are: {', '.join(map(str, names))}", file)]
+        return None, [
+            Problem(ERROR, f"there is no sheet named '{wanted}'; the sheets are: {', '.join(map(str, names))}", file)
+        ]
     for grid in grids:
         if grid.sheet is not None and normalise_header(grid.sheet) == "backlog":
             return grid, []
@@ -136,10 +182,14 @@ def _choose_sheet(grids: list[Grid], file: str, wanted: str | None) -> tuple[Gri
     if not with_data:
         return grids[0], []
     if with_data[0] is not grids[0]:
-        return with_data[0], [Problem(
-            WARNING, f"the first sheet '{grids[0].sheet}' is empty; read sheet '{with_data[0].sheet}' instead",
-            file, with_data[0].sheet,
-        )]
+        return with_data[0], [
+            Problem(
+                WARNING,
+                f"the first sheet '{grids[0].sheet}' is empty; read sheet '{with_data[0].sheet}' instead",
+                file,
+                with_data[0].sheet,
+            )
+        ]
     return grids[0], []
 
 
@@ -155,28 +205,48 @@ class _RowLog:
         columns = self.mapping.columns_for(field)
         return columns[0].header if columns else None
 
-    def add(self, severity: str, message: str, row_number: int | None = None, field: str | None = None,
-            column: str | None = None) -> None:
-        self.problems.append(self.sheet.problem(severity, message, row_number, column or (self.header(field) if field else None)))
+    def add(
+        self,
+        severity: str,
+        message: str,
+        row_number: int | None = None,
+        field: str | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.problems.append(
+            self.sheet.problem(severity, message, row_number, column or (self.header(field) if field else None))
+        )
 
 
-def _build_table(sheet: Sheet, mapping: ColumnMapping, forced_rule: str | None) -> tuple[pd.DataFrame, str, list[Problem]]:
+def _build_table(
+    sheet: Sheet, mapping: ColumnMapping, forced_rule: str | None
+) -> tuple[pd.DataFrame, str, list[Problem]]:
     log = _RowLog(sheet, mapping)
     fields = mapping.fields()
     skill_columns = sorted(f for f in fields if f.startswith(EFFORT_PREFIX))
     for required in ("id", "title"):
         if required not in fields:
-            log.add(ERROR, f"no column for '{required}' (looked for headers like "
-                    f"{', '.join(BACKLOG_FIELDS[required][:4])}); map one of the columns to '{required}'")
+            log.add(
+                ERROR,
+                f"no column for '{required}' (looked for headers like "
+                f"{', '.join(BACKLOG_FIELDS[required][:4])}); map one of the columns to '{required}'",
+            )
     if "effort" not in fields and not skill_columns:
-        log.add(ERROR, "no column for 'effort' (looked for Story Points, Estimate, Effort, Size, Points, "
-                "Days or effort:<skill>); map the estimate column to 'effort'")
+        log.add(
+            ERROR,
+            "no column for 'effort' (looked for Story Points, Estimate, Effort, Size, Points, "
+            "Days or effort:<skill>); map the estimate column to 'effort'",
+        )
     if "id" not in fields:
         return empty_table(BACKLOG_COLUMNS), forced_rule or "one", log.problems
 
     if not sheet.rows:
-        log.add(ERROR, f"the file has a header row ({sheet.header_row}) but no items below it: export the "
-                "backlog again with its items", sheet.header_row)
+        log.add(
+            ERROR,
+            f"the file has a header row ({sheet.header_row}) but no items below it: export the "
+            "backlog again with its items",
+            sheet.header_row,
+        )
         return empty_table(BACKLOG_COLUMNS), forced_rule or "one", log.problems
     ids = [to_text(cell) for cell in gather(sheet, mapping, "id")]
     keep = _rows_to_keep(sheet, ids, log)
@@ -206,8 +276,14 @@ def _build_table(sheet: Sheet, mapping: ColumnMapping, forced_rule: str | None) 
         data[field] = _numbers(column[field], rows, log, field, negative_ok=False)
     for skill_column in skill_columns:
         data[skill_column] = _numbers(column[skill_column], rows, log, skill_column, negative_ok=False)
-    data["effort"] = _effort(data, _numbers(column["effort"], rows, log, "effort", negative_ok=False),
-                             skill_columns, rows, log, "effort" in fields)
+    data["effort"] = _effort(
+        data,
+        _numbers(column["effort"], rows, log, "effort", negative_ok=False),
+        skill_columns,
+        rows,
+        log,
+        "effort" in fields,
+    )
 
     day_first = sheet.delimiter == ";"
     data["deadline"] = _dates(column["deadline"], rows, log, "deadline", ERROR, day_first)
@@ -230,11 +306,23 @@ def _build_table(sheet: Sheet, mapping: ColumnMapping, forced_rule: str | None) 
 
 def _gather_all(sheet: Sheet, mapping: ColumnMapping, skill_columns: list[str]) -> dict[str, list[object]]:
     modes = {"sprint": "last", "depends_on": "all", "blocks": "all", "labels": "all"}
-    fields = [*_TEXT_FIELDS, *_NUMBER_FIELDS, *skill_columns, "effort", "moscow", "labels", "deadline",
-              "created", "updated", "completed_at", "depends_on", "blocks", "sprint"]
+    fields = [
+        *_TEXT_FIELDS,
+        *_NUMBER_FIELDS,
+        *skill_columns,
+        "effort",
+        "moscow",
+        "labels",
+        "deadline",
+        "created",
+        "updated",
+        "completed_at",
+        "depends_on",
+        "blocks",
+        "sprint",
+    ]
     return {
-        field: gather(sheet, mapping, _SOURCE_FIELDS.get(field, field), modes.get(field, "first"))
-        for field in fields
+        field: gather(sheet, mapping, _SOURCE_FIELDS.get(field, field), modes.get(field, "first")) for field in fields
     }
 
 
@@ -259,14 +347,22 @@ def _rows_to_keep(sheet: Sheet, ids: list[str | None], log: _RowLog) -> list[int
                 log.add(ERROR, "this row has no id, so it was not loaded; give every item a unique id", number, "id")
             continue
         if item_id in first_seen:
-            log.add(ERROR, f"id '{item_id}' is used again (first in row {first_seen[item_id]}); ids must be unique",
-                    number, "id")
+            log.add(
+                ERROR,
+                f"id '{item_id}' is used again (first in row {first_seen[item_id]}); ids must be unique",
+                number,
+                "id",
+            )
         else:
             first_seen[item_id] = number
         keep.append(index)
     if blank_rows:
-        log.add(WARNING, f"{len(blank_rows)} blank row(s) between items were skipped: "
-                f"{', '.join(map(str, blank_rows[:20]))}{' ...' if len(blank_rows) > 20 else ''}", blank_rows[0])
+        log.add(
+            WARNING,
+            f"{len(blank_rows)} blank row(s) between items were skipped: "
+            f"{', '.join(map(str, blank_rows[:20]))}{' ...' if len(blank_rows) > 20 else ''}",
+            blank_rows[0],
+        )
     return keep
 
 
@@ -341,25 +437,41 @@ def _numbers(cells: list[object], rows: list[int], log: _RowLog, field: str, neg
     return result
 
 
-def _effort(data: dict[str, list[object]], effort: list[float | None], skill_columns: list[str],
-            rows: list[int], log: _RowLog, has_effort_column: bool) -> list[float | None]:
+def _effort(
+    data: dict[str, list[object]],
+    effort: list[float | None],
+    skill_columns: list[str],
+    rows: list[int],
+    log: _RowLog,
+    has_effort_column: bool,
+) -> list[float | None]:
     """Total effort: the sum of ``effort:<skill>`` columns when the row has any, else the effort column."""
     result = []
     for index, row in enumerate(rows):
         parts = [data[column][index] for column in skill_columns if data[column][index] is not None]
         total = sum(parts) if parts else effort[index]
         if parts and effort[index] is not None and abs(effort[index] - total) > 1e-9:
-            log.add(WARNING, f"effort {effort[index]:g} differs from the sum of the effort:<skill> columns "
-                    f"({total:g}); the sum is used", row, "effort")
+            log.add(
+                WARNING,
+                f"effort {effort[index]:g} differs from the sum of the effort:<skill> columns "
+                f"({total:g}); the sum is used",
+                row,
+                "effort",
+            )
         if total is None and not data["done"][index] and (has_effort_column or skill_columns):
-            log.add(WARNING, "no estimate: the item cannot be planned until it is estimated", row,
-                    column=log.header("effort") or (skill_columns[0] if skill_columns else None))
+            log.add(
+                WARNING,
+                "no estimate: the item cannot be planned until it is estimated",
+                row,
+                column=log.header("effort") or (skill_columns[0] if skill_columns else None),
+            )
         result.append(total)
     return result
 
 
-def _dates(cells: list[object], rows: list[int], log: _RowLog, field: str, severity: str,
-           day_first: bool) -> list[pd.Timestamp]:
+def _dates(
+    cells: list[object], rows: list[int], log: _RowLog, field: str, severity: str, day_first: bool
+) -> list[pd.Timestamp]:
     parsed = parse_dates(cells, day_first=day_first)
     for index in parsed.failed:
         log.add(severity, parsed.failure(index, cells[index]), rows[index], field)
@@ -368,8 +480,9 @@ def _dates(cells: list[object], rows: list[int], log: _RowLog, field: str, sever
     return parsed.values
 
 
-def _dependencies(data: dict[str, list[object]], column: dict[str, list[object]], rows: list[int],
-                  log: _RowLog) -> list[str | None]:
+def _dependencies(
+    data: dict[str, list[object]], column: dict[str, list[object]], rows: list[int], log: _RowLog
+) -> list[str | None]:
     """Prerequisites from depends-on / blocked-by columns and, reversed, from outward blocking links."""
     known = frozenset(data["id"])  # type: ignore[arg-type]
     prerequisites = [split_ids(text, known) if text else [] for text in _texts(column["depends_on"])]
@@ -380,8 +493,13 @@ def _dependencies(data: dict[str, list[object]], column: dict[str, list[object]]
                 prerequisites[position[blocked]].append(data["id"][index])  # type: ignore[arg-type]
     for index, ids in enumerate(prerequisites):
         for missing in [item for item in ids if item not in known]:
-            log.add(WARNING, f"depends on '{missing}', which is not in this backlog: the item will not be "
-                    "planned until it is added (or the link removed)", rows[index], "depends_on")
+            log.add(
+                WARNING,
+                f"depends on '{missing}', which is not in this backlog: the item will not be "
+                "planned until it is added (or the link removed)",
+                rows[index],
+                "depends_on",
+            )
     return [_join_unique(ids) for ids in prerequisites]
 
 
@@ -408,8 +526,13 @@ def _values(table: pd.DataFrame, rule: str, log: _RowLog) -> pd.Series:
         log.add(WARNING, f"no value under the rule '{VALUE_RULES[rule]}': counted as 0", int(row), field)
     # Each input is bounded, but a RICE product is not: a value the solver cannot weigh is an input error.
     for row, value in zip(table.loc[values > MAX_NUMBER, "source_row"], values[values > MAX_NUMBER]):
-        log.add(ERROR, f"the value {value:.3g} under the rule '{VALUE_RULES[rule]}' is too large for planning "
-                f"(more than {MAX_NUMBER:,.0f}); scale the inputs down", int(row), field)
+        log.add(
+            ERROR,
+            f"the value {value:.3g} under the rule '{VALUE_RULES[rule]}' is too large for planning "
+            f"(more than {MAX_NUMBER:,.0f}); scale the inputs down",
+            int(row),
+            field,
+        )
     return values.fillna(0.0).clip(upper=MAX_NUMBER)
 
 
@@ -441,13 +564,17 @@ def _check_cycles(table: pd.DataFrame, log: _RowLog) -> None:
             if child not in graph:
                 continue
             if state.get(child) == 1:
-                cycle = path[path.index(child):]
+                cycle = path[path.index(child) :]
                 key = frozenset(cycle)
                 if key not in reported:
                     reported.add(key)
                     chain = " -> ".join([*cycle, child])
-                    log.add(ERROR, f"dependency cycle {chain}: none of these items can come first; "
-                            "remove one of the links", int(rows[cycle[0]]), "depends_on")
+                    log.add(
+                        ERROR,
+                        f"dependency cycle {chain}: none of these items can come first; remove one of the links",
+                        int(rows[cycle[0]]),
+                        "depends_on",
+                    )
             elif not state.get(child):
                 state[child] = 1
                 stack.append((child, iter(graph[child])))

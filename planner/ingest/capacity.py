@@ -18,10 +18,10 @@ from planner.ingest.columns import CAPACITY_FIELDS, ColumnMapping, map_columns, 
 from planner.ingest.parse import parse_dates, parse_number, split_labels, to_text
 from planner.ingest.read import Grid, Source, read_grids, source_name
 from planner.ingest.sheet import Sheet, gather, locate_header
-from planner.problems import ERROR, WARNING, Problem, has_errors
+from planner.input_problems import ERROR, WARNING, Problem, has_errors
 from planner.schema import CAPACITY_SHEETS, LIST_SEPARATOR, CapacityTables
 
-__all__ = ["CapacityImport", "read_capacity", "SHEET_SYNONYMS"]
+__all__ = ["SHEET_SYNONYMS", "CapacityImport", "read_capacity"]
 
 SHEET_SYNONYMS: dict[str, tuple[str, ...]] = {
     "people": ("people", "person", "team members", "members", "staff", "roster", "engineers", "capacity"),
@@ -122,24 +122,36 @@ def _sheets_by_name(sources: list[Source], names: list[str | None]) -> tuple[dic
             if sheet is None and grid.sheet is None and len(sources) == 1:
                 sheet = "people"  # a single CSV is the people sheet
             if sheet is None:
-                problems.append(Problem(
-                    WARNING, f"sheet '{label}' is not a capacity sheet ({', '.join(CAPACITY_SHEETS)}); it was not read",
-                    file, grid.sheet,
-                ))
+                problems.append(
+                    Problem(
+                        WARNING,
+                        f"sheet '{label}' is not a capacity sheet ({', '.join(CAPACITY_SHEETS)}); it was not read",
+                        file,
+                        grid.sheet,
+                    )
+                )
             elif sheet in grids:
-                problems.append(Problem(
-                    ERROR, f"'{label}' is a second {sheet} sheet (the first is '{grids[sheet].sheet or grids[sheet].file}'); "
-                    "keep one", file, grid.sheet,
-                ))
+                problems.append(
+                    Problem(
+                        ERROR,
+                        f"'{label}' is a second {sheet} sheet (the first is '{grids[sheet].sheet or grids[sheet].file}'); "
+                        "keep one",
+                        file,
+                        grid.sheet,
+                    )
+                )
             else:
                 grids[sheet] = grid
     if "people" not in grids and not has_errors(problems):
         found = [g.sheet or g.file for g in grids.values()]
-        problems.append(Problem(
-            ERROR, "no 'people' sheet: the capacity file needs a sheet named 'people' with name and team columns"
-            + (f" (sheets read: {', '.join(found)})" if found else ""),
-            files[0],
-        ))
+        problems.append(
+            Problem(
+                ERROR,
+                "no 'people' sheet: the capacity file needs a sheet named 'people' with name and team columns"
+                + (f" (sheets read: {', '.join(found)})" if found else ""),
+                files[0],
+            )
+        )
     return grids, problems
 
 
@@ -148,11 +160,14 @@ def _read_sheet(sheet_name: str, sheet: Sheet, mapping: ColumnMapping) -> tuple[
     fields = mapping.fields()
     missing = [field for field in _REQUIRED[sheet_name] if field not in fields]
     if missing:
-        problems.append(sheet.problem(
-            ERROR, f"no column for {', '.join(repr(m) for m in missing)}; the {sheet_name} sheet needs "
-            f"{', '.join(_REQUIRED[sheet_name])}",
-            sheet.header_row,
-        ))
+        problems.append(
+            sheet.problem(
+                ERROR,
+                f"no column for {', '.join(repr(m) for m in missing)}; the {sheet_name} sheet needs "
+                f"{', '.join(_REQUIRED[sheet_name])}",
+                sheet.header_row,
+            )
+        )
         return pd.DataFrame(), problems
     columns = CAPACITY_SHEETS[sheet_name]
     data: dict[str, list[object]] = {"source_row": list(sheet.row_numbers)}
@@ -169,9 +184,9 @@ def _read_sheet(sheet_name: str, sheet: Sheet, mapping: ColumnMapping) -> tuple[
         elif kind == "date":
             parsed = parse_dates(cells, day_first=day_first)
             for index in parsed.failed:
-                problems.append(sheet.problem(
-                    ERROR, parsed.failure(index, cells[index]), sheet.row_numbers[index], header_text
-                ))
+                problems.append(
+                    sheet.problem(ERROR, parsed.failure(index, cells[index]), sheet.row_numbers[index], header_text)
+                )
             if parsed.note:
                 problems.append(sheet.problem(WARNING, parsed.note, None, header_text))
             data[field] = parsed.values
@@ -188,7 +203,9 @@ def _read_sheet(sheet_name: str, sheet: Sheet, mapping: ColumnMapping) -> tuple[
     return frame, problems
 
 
-def _numbers(sheet: Sheet, cells: list[object], field: str, header: str | None, problems: list[Problem]) -> list[float | None]:
+def _numbers(
+    sheet: Sheet, cells: list[object], field: str, header: str | None, problems: list[Problem]
+) -> list[float | None]:
     """Numbers of one column; shares (allocation, load, focus factor) accept ``80%`` and ``80``."""
     share = field in {"allocation", "load", "focus_factor"}
     result: list[float | None] = []
@@ -206,7 +223,11 @@ def _numbers(sheet: Sheet, cells: list[object], field: str, header: str | None, 
             number /= 100
         if number is not None and (number < 0 or (share and number > 1)):
             limit = "between 0 and 1 (or 0% to 100%)" if share else "0 or more"
-            problems.append(sheet.problem(ERROR, f"{number:g} is out of range: {field.replace('_', ' ')} must be {limit}", row, header))
+            problems.append(
+                sheet.problem(
+                    ERROR, f"{number:g} is out of range: {field.replace('_', ' ')} must be {limit}", row, header
+                )
+            )
             number = None
         result.append(number)
     return result
@@ -224,18 +245,32 @@ def _row_checks(sheet_name: str, sheet: Sheet, frame: pd.DataFrame, mapping: Col
         if CAPACITY_SHEETS[sheet_name][field] == "date":
             continue  # failed dates were reported; a blank one is reported below
         for row in frame.loc[frame[field].isna(), "source_row"]:
-            what = "a person on no team: add the team they plan with" if (sheet_name, field) == ("people", "team") else f"no {field}"
+            what = (
+                "a person on no team: add the team they plan with"
+                if (sheet_name, field) == ("people", "team")
+                else f"no {field}"
+            )
             problems.append(sheet.problem(ERROR, what, int(row), header(field)))
     if "start" in frame and "end" in frame:
         for _, row in frame.iterrows():
             if pd.isna(row["start"]) or pd.isna(row["end"]):
-                problems.append(sheet.problem(ERROR, "needs both a start and an end date", int(row["source_row"]),
-                                              header("start") if pd.isna(row["start"]) else header("end")))
+                problems.append(
+                    sheet.problem(
+                        ERROR,
+                        "needs both a start and an end date",
+                        int(row["source_row"]),
+                        header("start") if pd.isna(row["start"]) else header("end"),
+                    )
+                )
             elif row["end"] < row["start"]:
-                problems.append(sheet.problem(
-                    ERROR, f"ends ({row['end']:%Y-%m-%d}) before it starts ({row['start']:%Y-%m-%d}); swap the dates",
-                    int(row["source_row"]), header("end"),
-                ))
+                problems.append(
+                    sheet.problem(
+                        ERROR,
+                        f"ends ({row['end']:%Y-%m-%d}) before it starts ({row['start']:%Y-%m-%d}); swap the dates",
+                        int(row["source_row"]),
+                        header("end"),
+                    )
+                )
     unique_key = {"people": "name", "sprints": "sprint", "teams": "team"}.get(sheet_name)
     if unique_key:
         seen: dict[str, int] = {}
@@ -244,15 +279,19 @@ def _row_checks(sheet_name: str, sheet: Sheet, frame: pd.DataFrame, mapping: Col
                 continue
             key = str(value).casefold()
             if key in seen:
-                problems.append(sheet.problem(
-                    ERROR, f"'{value}' is listed again (first in row {seen[key]})", int(row), header(unique_key)
-                ))
+                problems.append(
+                    sheet.problem(
+                        ERROR, f"'{value}' is listed again (first in row {seen[key]})", int(row), header(unique_key)
+                    )
+                )
             else:
                 seen[key] = int(row)
     return problems
 
 
-def _cross_checks(tables: CapacityTables, sheets: dict[str, Sheet], mappings: dict[str, ColumnMapping]) -> list[Problem]:
+def _cross_checks(
+    tables: CapacityTables, sheets: dict[str, Sheet], mappings: dict[str, ColumnMapping]
+) -> list[Problem]:
     """Names in ooo/oncall must be people; teams in holidays should exist; sprints must not overlap."""
     problems = []
 
@@ -265,10 +304,14 @@ def _cross_checks(tables: CapacityTables, sheets: dict[str, Sheet], mappings: di
         table = getattr(tables, sheet_name)
         for name, row in zip(table["name"], table["source_row"]):
             if name is not pd.NA and name is not None and str(name).casefold() not in people:
-                problems.append(sheets[sheet_name].problem(
-                    ERROR, f"'{name}' is not on the people sheet; fix the spelling or add the person",
-                    int(row), header(sheet_name, "name"),
-                ))
+                problems.append(
+                    sheets[sheet_name].problem(
+                        ERROR,
+                        f"'{name}' is not on the people sheet; fix the spelling or add the person",
+                        int(row),
+                        header(sheet_name, "name"),
+                    )
+                )
     teams = {str(team).casefold() for team in tables.people["team"].dropna()}
     unstaffed = {"holidays": "this holiday changes nothing", "teams": "its capacity is 0"}
     for sheet_name, consequence in unstaffed.items():
@@ -277,19 +320,27 @@ def _cross_checks(tables: CapacityTables, sheets: dict[str, Sheet], mappings: di
         table = getattr(tables, sheet_name)
         for team, row in zip(table["team"], table["source_row"]):
             if team is not pd.NA and team is not None and str(team).casefold() not in teams:
-                problems.append(sheets[sheet_name].problem(
-                    WARNING, f"team '{team}' has nobody on the people sheet: {consequence}", int(row),
-                    header(sheet_name, "team"),
-                ))
+                problems.append(
+                    sheets[sheet_name].problem(
+                        WARNING,
+                        f"team '{team}' has nobody on the people sheet: {consequence}",
+                        int(row),
+                        header(sheet_name, "team"),
+                    )
+                )
     if "sprints" in sheets:
         ordered = tables.sprints.dropna(subset=["start", "end"]).sort_values("start")
         previous = None
         for _, sprint in ordered.iterrows():
             if previous is not None and sprint["start"] <= previous["end"]:
-                problems.append(sheets["sprints"].problem(
-                    ERROR, f"'{sprint['sprint']}' starts {sprint['start']:%Y-%m-%d}, before '{previous['sprint']}' "
-                    f"ends ({previous['end']:%Y-%m-%d}); sprints must not overlap",
-                    int(sprint["source_row"]), header("sprints", "start"),
-                ))
+                problems.append(
+                    sheets["sprints"].problem(
+                        ERROR,
+                        f"'{sprint['sprint']}' starts {sprint['start']:%Y-%m-%d}, before '{previous['sprint']}' "
+                        f"ends ({previous['end']:%Y-%m-%d}); sprints must not overlap",
+                        int(sprint["source_row"]),
+                        header("sprints", "start"),
+                    )
+                )
             previous = sprint
     return problems

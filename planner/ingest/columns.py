@@ -13,14 +13,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from planner.keys import normalise_header
+from planner.cells import normalise_header
 from planner.schema import EFFORT_PREFIX
 
 __all__ = [
     "BACKLOG_FIELDS",
     "CAPACITY_FIELDS",
-    "ColumnMatch",
     "ColumnMapping",
+    "ColumnMatch",
     "map_columns",
     "normalise_header",
 ]
@@ -33,16 +33,30 @@ BACKLOG_FIELDS: dict[str, tuple[str, ...]] = {
     "title": ("title", "summary", "name", "task name", "issue summary", "work item title"),
     "team": ("team", "pod", "squad", "owner team", "team name", "area path", "area", "group"),
     "effort": (
-        "effort", "story points", "story point estimate", "storypoint", "estimate", "size", "points",
-        "days", "effort days", "estimate days", "person days", "sp",
+        "effort",
+        "story points",
+        "story point estimate",
+        "storypoint",
+        "estimate",
+        "size",
+        "points",
+        "days",
+        "effort days",
+        "estimate days",
+        "person days",
+        "sp",
     ),
     "skill": ("skill", "discipline", "required skill"),
     "value": ("value", "business value", "score", "benefit"),
     "business_value": ("business_value", "user business value", "bv"),
     "time_criticality": ("time criticality", "timecriticality", "tc"),
     "risk_reduction": (
-        "risk reduction", "rr oe", "rroe", "risk reduction opportunity enablement",
-        "risk reduction and opportunity enablement", "rr",
+        "risk reduction",
+        "rr oe",
+        "rroe",
+        "risk reduction opportunity enablement",
+        "risk reduction and opportunity enablement",
+        "rr",
     ),
     "reach": ("reach",),
     "impact": ("impact",),
@@ -50,8 +64,13 @@ BACKLOG_FIELDS: dict[str, tuple[str, ...]] = {
     "priority": ("priority", "prio"),
     "moscow": ("moscow", "mo sco w", "moscow priority"),
     "depends_on": (
-        "depends on", "dependencies", "blocked by", "blocked by dependencies", "prerequisites",
-        "predecessors", "inward issue link blocks",
+        "depends on",
+        "dependencies",
+        "blocked by",
+        "blocked by dependencies",
+        "prerequisites",
+        "predecessors",
+        "inward issue link blocks",
     ),
     "blocks": ("blocks", "blocking", "blocking dependents", "outward issue link blocks"),
     "deadline": ("deadline", "due date", "due", "target date", "due on", "needed by"),
@@ -59,7 +78,17 @@ BACKLOG_FIELDS: dict[str, tuple[str, ...]] = {
     "completed_at": ("completed at", "completed", "canceled", "cancelled", "completed on"),
     "sprint": ("sprint", "iteration path", "iteration", "cycle name", "cycle"),
     "type": ("type", "issue type", "work item type", "item type", "kind"),
-    "initiative": ("initiative", "initiatives", "epic link", "epic", "epic name", "parent summary", "parent", "parent issue", "project"),
+    "initiative": (
+        "initiative",
+        "initiatives",
+        "epic link",
+        "epic",
+        "epic name",
+        "parent summary",
+        "parent",
+        "parent issue",
+        "project",
+    ),
     "milestone": ("milestone", "project milestone", "fix version", "fix versions", "release"),
     "milestone_type": ("milestone type",),
     "assignee": ("assignee", "assigned to", "owner"),
@@ -109,7 +138,16 @@ CAPACITY_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
 
 # Jira link columns: the link type in brackets varies by site; only blocking types are dependencies.
 _LINK_HEADER = re.compile(r"^\s*(inward|outward)\s+issue\s+link\s*\((?P<kind>[^)]*)\)\s*$", re.IGNORECASE)
-_BLOCKING_LINK_TYPES = {"blocks", "blocker", "blocked", "blocking", "dependency", "dependent", "depends", "dependencies"}
+_BLOCKING_LINK_TYPES = {
+    "blocks",
+    "blocker",
+    "blocked",
+    "blocking",
+    "dependency",
+    "dependent",
+    "depends",
+    "dependencies",
+}
 _CUSTOM_FIELD = re.compile(r"^\s*custom\s+field\s*\((?P<name>.*)\)\s*$", re.IGNORECASE)
 _EFFORT_SKILL = re.compile(r"^\s*(?:effort|days|estimate|points)\s*[:/]\s*(?P<skill>.+?)\s*$", re.IGNORECASE)
 
@@ -246,5 +284,7 @@ def _one_identity_column(matches: list[ColumnMatch], index: dict[str, tuple[str,
         best = min(candidates, key=lambda m: (m.how != "corrected", index.get(_bare(m.header), (field_name, 99))[1]))
         for m in candidates:
             if normalise_header(m.header) != normalise_header(best.header):
-                result[m.position] = replace(m, field=None, how="duplicate", note=f"'{best.header}' is used as {field_name}")
+                result[m.position] = replace(
+                    m, field=None, how="duplicate", note=f"'{best.header}' is used as {field_name}"
+                )
     return result

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Grid", "MAX_ROWS", "MAX_SHEET_CELLS"]
+__all__ = ["MAX_ROWS", "MAX_SHEET_CELLS", "Grid"]
 
 # Cells calamine may lay out densely for one sheet, from A1 to the last row and column holding a value
 # (or values it may hold, counted cell by cell). 5 million is 50,000 rows x 100 columns, well above any

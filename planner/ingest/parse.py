@@ -17,15 +17,15 @@ import pandas as pd
 from planner.schema import MAX_NUMBER
 
 __all__ = [
-    "to_text",
-    "parse_number",
-    "DateColumn",
-    "parse_dates",
-    "split_ids",
-    "split_labels",
-    "MAX_NUMBER",
     "FIRST_DATE",
     "LAST_DATE",
+    "MAX_NUMBER",
+    "DateColumn",
+    "parse_dates",
+    "parse_number",
+    "split_ids",
+    "split_labels",
+    "to_text",
 ]
 
 # Dates a plan can mean; outside them a year is mistyped (3026-03-12), and pandas' own range
@@ -124,8 +124,10 @@ class DateColumn:
     def failure(self, row: int, cell: object) -> str:
         """Why the cell of ``row`` (one of ``failed``) is not used, and what to write instead."""
         if row in self.out_of_range:
-            return (f"'{to_text(cell)}' is outside the years {FIRST_DATE.year}-{LAST_DATE.year}: is the year "
-                    "mistyped? Write it as 2026-03-12")
+            return (
+                f"'{to_text(cell)}' is outside the years {FIRST_DATE.year}-{LAST_DATE.year}: is the year "
+                "mistyped? Write it as 2026-03-12"
+            )
         return f"'{to_text(cell)}' is not a date; write it as 2026-03-12"
 
 
@@ -147,7 +149,12 @@ _DATE_FORMATS = (
 )
 _DAY_MONTH = ("%d/%m/%Y", "%d/%m/%y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y")
 _MONTH_DAY = (
-    "%m/%d/%Y", "%m/%d/%y", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M", "%m-%d-%Y",
+    "%m/%d/%Y",
+    "%m/%d/%y",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %H:%M",
+    "%m-%d-%Y",
 )
 
 
@@ -185,7 +192,9 @@ def parse_dates(cells: Sequence[object], day_first: bool = False) -> DateColumn:
                 failed.append(row)
             else:
                 values[row] = stamp
-    out_of_range = [row for row, stamp in enumerate(values) if not pd.isna(stamp) and not FIRST_DATE <= stamp <= LAST_DATE]
+    out_of_range = [
+        row for row, stamp in enumerate(values) if not pd.isna(stamp) and not FIRST_DATE <= stamp <= LAST_DATE
+    ]
     for row in out_of_range:
         values[row] = pd.NaT
     return DateColumn(values, sorted(failed + out_of_range), note, frozenset(out_of_range))

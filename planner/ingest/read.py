@@ -25,7 +25,7 @@ from planner.ingest.workbook import (
     read_workbook,
     too_many_rows,
 )
-from planner.problems import ERROR, WARNING, Problem
+from planner.input_problems import ERROR, WARNING, Problem
 
 __all__ = [
     "CHILD_MEMORY_BYTES",
@@ -69,17 +69,19 @@ def read_grids(source: Source, name: str | None = None) -> tuple[list[Grid], lis
     if kind == "ole":
         return read_in_child(data, file, merged_ok=False)
     if kind == "binary":
-        return [], [Problem(
-            ERROR,
-            "this is not a spreadsheet (neither an Excel workbook nor CSV text); "
-            "save it from your tool as .xlsx or .csv and upload that",
-            file,
-        )]
+        return [], [
+            Problem(
+                ERROR,
+                "this is not a spreadsheet (neither an Excel workbook nor CSV text); "
+                "save it from your tool as .xlsx or .csv and upload that",
+                file,
+            )
+        ]
     problems: list[Problem] = []
     if Path(file).suffix.lower() in {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}:
-        problems.append(Problem(
-            WARNING, "the file is named like an Excel workbook but holds plain text: read it as CSV", file
-        ))
+        problems.append(
+            Problem(WARNING, "the file is named like an Excel workbook but holds plain text: read it as CSV", file)
+        )
     grid, text_problems = _read_text(data, file)
     return ([grid] if grid else []), problems + text_problems
 
@@ -96,8 +98,16 @@ def _read_bytes(source: Source) -> bytes:
 
 # Files that are certainly not text even when their first bytes look printable (a PDF's header is).
 _BINARY_SIGNATURES = (
-    b"%PDF-", b"\x89PNG", b"\xff\xd8\xff", b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!\x1a", b"\xfd7zXZ",
-    b"\x7fELF", b"II*\x00", b"MM\x00*",
+    b"%PDF-",
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"\x1f\x8b",
+    b"7z\xbc\xaf",
+    b"Rar!\x1a",
+    b"\xfd7zXZ",
+    b"\x7fELF",
+    b"II*\x00",
+    b"MM\x00*",
 )
 
 
@@ -131,8 +141,8 @@ def _bomless_utf16(head: bytes) -> str | None:
     pairs = len(head) // 2
     if pairs < 2:
         return None
-    even_nuls = head[0:pairs * 2:2].count(0)
-    odd_nuls = head[1:pairs * 2:2].count(0)
+    even_nuls = head[0 : pairs * 2 : 2].count(0)
+    odd_nuls = head[1 : pairs * 2 : 2].count(0)
     if odd_nuls >= pairs * 0.6 and even_nuls <= pairs * 0.02:
         return "utf-16-le"
     if even_nuls >= pairs * 0.6 and odd_nuls <= pairs * 0.02:
@@ -142,6 +152,7 @@ def _bomless_utf16(head: bytes) -> str | None:
 
 # --- CSV and other delimited text --------------------------------------------------------------
 
+
 def _decode(data: bytes, file: str) -> tuple[str, str, list[Problem]]:
     """Decode text bytes; only a non-UTF encoding is a guess, and the guess is said."""
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -149,12 +160,19 @@ def _decode(data: bytes, file: str) -> tuple[str, str, list[Problem]]:
     assumed = _bomless_utf16(data[:4096])
     if assumed:
         order = "little" if assumed.endswith("le") else "big"
-        return _decode_utf16(data, assumed, file, [Problem(
-            WARNING,
-            f"the file has no byte-order mark but its bytes are UTF-16 text ({order}-endian): read it as "
-            f"{assumed.upper()}. If the text looks wrong, save it as 'CSV UTF-8' and upload again",
+        return _decode_utf16(
+            data,
+            assumed,
             file,
-        )])
+            [
+                Problem(
+                    WARNING,
+                    f"the file has no byte-order mark but its bytes are UTF-16 text ({order}-endian): read it as "
+                    f"{assumed.upper()}. If the text looks wrong, save it as 'CSV UTF-8' and upload again",
+                    file,
+                )
+            ],
+        )
     problems = []
     offset = 0
     if data[:3] == b"\xef\xbb\xbf":
@@ -176,15 +194,22 @@ def _decode(data: bytes, file: str) -> tuple[str, str, list[Problem]]:
         text = data.decode("latin-1")
         encoding = "latin-1"
         label = "Latin-1"
-    sample = text[max(0, first_bad - 15): first_bad + 15].replace("\n", " ")
+    sample = text[max(0, first_bad - 15) : first_bad + 15].replace("\n", " ")
     in_file = offset + (_first_non_utf8(raw) if raw is not data else first_bad)
     mark = " starts with a UTF-8 byte-order mark but" if offset else ""
-    return text, encoding, problems + [Problem(
-        WARNING,
-        f"the file{mark} is not UTF-8 (first non-UTF-8 byte at offset {in_file}, near '{sample}'); "
-        f"read as {label}. If accents look wrong, save it as 'CSV UTF-8' and upload again",
-        file,
-    )]
+    return (
+        text,
+        encoding,
+        problems
+        + [
+            Problem(
+                WARNING,
+                f"the file{mark} is not UTF-8 (first non-UTF-8 byte at offset {in_file}, near '{sample}'); "
+                f"read as {label}. If accents look wrong, save it as 'CSV UTF-8' and upload again",
+                file,
+            )
+        ],
+    )
 
 
 def _first_non_utf8(data: bytes) -> int:
@@ -202,12 +227,19 @@ def _decode_utf16(data: bytes, encoding: str, file: str, problems: list[Problem]
         return data.decode(encoding), encoding, problems
     except UnicodeDecodeError as exc:
         text = data.decode(encoding, errors="replace")
-        return text, encoding, problems + [Problem(
-            WARNING,
-            f"the UTF-16 text is damaged from byte {exc.start} on; unreadable characters show as '\ufffd'. "
-            "Export the file again",
-            file,
-        )]
+        return (
+            text,
+            encoding,
+            problems
+            + [
+                Problem(
+                    WARNING,
+                    f"the UTF-16 text is damaged from byte {exc.start} on; unreadable characters show as '\ufffd'. "
+                    "Export the file again",
+                    file,
+                )
+            ],
+        )
 
 
 def _drop_nuls(data: bytes, file: str) -> tuple[bytes, Problem]:
@@ -234,12 +266,14 @@ def _read_text(data: bytes, file: str) -> tuple[Grid | None, list[Problem]]:
     text, encoding, problems = _decode(data, file)
     delimiter, ambiguous = _sniff_delimiter(text)
     if ambiguous:
-        problems.append(Problem(
-            WARNING,
-            f"the separator could be {' or '.join(repr(d) for d in ambiguous)}; "
-            f"read with {delimiter!r}. Check the columns found below",
-            file,
-        ))
+        problems.append(
+            Problem(
+                WARNING,
+                f"the separator could be {' or '.join(repr(d) for d in ambiguous)}; "
+                f"read with {delimiter!r}. Check the columns found below",
+                file,
+            )
+        )
     rows: list[list[object]] = []
     cells = 0
     try:
@@ -250,10 +284,16 @@ def _read_text(data: bytes, file: str) -> tuple[Grid | None, list[Problem]]:
             if len(rows) > MAX_ROWS:
                 return None, problems + [Problem(ERROR, too_many_rows("the file", len(rows)), file)]
             if cells > MAX_SHEET_CELLS:
-                return None, problems + [Problem(
-                    ERROR, f"the file holds more than {MAX_SHEET_CELLS:,} cells (row {len(rows)} reaches it), more "
-                    "than a backlog needs: export only the needed columns and rows", file, None, len(rows),
-                )]
+                return None, problems + [
+                    Problem(
+                        ERROR,
+                        f"the file holds more than {MAX_SHEET_CELLS:,} cells (row {len(rows)} reaches it), more "
+                        "than a backlog needs: export only the needed columns and rows",
+                        file,
+                        None,
+                        len(rows),
+                    )
+                ]
     except csv.Error as exc:
         return None, problems + [Problem(ERROR, f"the text cannot be read as CSV: {exc}", file)]
     return Grid(file, None, rows, "csv", encoding=encoding, delimiter=delimiter), problems

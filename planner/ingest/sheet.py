@@ -11,11 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from planner.ingest.columns import ColumnMapping, match_header, normalise_header
-from planner.ingest.parse import to_text
 from planner.ingest.grid import Grid
-from planner.problems import ERROR, WARNING, Problem
+from planner.ingest.parse import to_text
+from planner.input_problems import ERROR, WARNING, Problem
 
-__all__ = ["Sheet", "locate_header", "gather", "column_letter"]
+__all__ = ["Sheet", "column_letter", "gather", "locate_header"]
 
 _HEADER_SEARCH_ROWS = 15
 
@@ -73,18 +73,23 @@ def locate_header(grid: Grid, fields: Mapping[str, Sequence[str]]) -> tuple[Shee
     skipped = [index + 1 for index in filled if index < header_index]
     if skipped:
         first_text = next(to_text(c) for c in rows[skipped[0] - 1] if to_text(c))
-        problems.append(Problem(
-            WARNING,
-            f"row(s) {', '.join(map(str, skipped))} above the header row {header_index + 1} were skipped "
-            f"(title or banner such as '{first_text[:60]}')",
-            grid.file, grid.sheet, skipped[0],
-        ))
+        problems.append(
+            Problem(
+                WARNING,
+                f"row(s) {', '.join(map(str, skipped))} above the header row {header_index + 1} were skipped "
+                f"(title or banner such as '{first_text[:60]}')",
+                grid.file,
+                grid.sheet,
+                skipped[0],
+            )
+        )
     header_cells = _merged_header_cells(grid, rows, header_index)
     last_row = filled[-1]
-    data = rows[header_index + 1: last_row + 1]
+    data = rows[header_index + 1 : last_row + 1]
     width = max((len(row) for row in [header_cells, *data]), default=0)
     used = [
-        position for position in range(width)
+        position
+        for position in range(width)
         if (position < len(header_cells) and not _is_blank(header_cells[position]))
         or any(position < len(row) and not _is_blank(row[position]) for row in data)
     ]
@@ -95,10 +100,16 @@ def locate_header(grid: Grid, fields: Mapping[str, Sequence[str]]) -> tuple[Shee
         if text is None:
             text = f"Column {column_letter(position)}"
             if position in used:
-                problems.append(Problem(
-                    WARNING, f"column {column_letter(position)} has no header; its values are kept as '{text}'",
-                    grid.file, grid.sheet, header_index + 1, text,
-                ))
+                problems.append(
+                    Problem(
+                        WARNING,
+                        f"column {column_letter(position)} has no header; its values are kept as '{text}'",
+                        grid.file,
+                        grid.sheet,
+                        header_index + 1,
+                        text,
+                    )
+                )
         headers.append(text)
     padded = [row if len(row) == width else (list(row) + [None] * width)[:width] for row in data]
     numbers = list(range(header_index + 2, header_index + 2 + len(padded)))

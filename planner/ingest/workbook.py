@@ -31,15 +31,15 @@ import python_calamine
 from defusedxml import ElementTree
 
 from planner.ingest.grid import MAX_ROWS, MAX_SHEET_CELLS, Grid
-from planner.problems import ERROR, WARNING, Problem
+from planner.input_problems import ERROR, WARNING, Problem
 
 __all__ = [
     "CHILD_MEMORY_BYTES",
     "CHILD_TIMEOUT_SECONDS",
     "MAX_SHEET_CELLS",
     "MAX_UNCOMPRESSED_BYTES",
-    "read_workbook",
     "read_in_child",
+    "read_workbook",
 ]
 
 # A planning spreadsheet is small; a zip that inflates past this (counted as it really inflates, never
@@ -132,9 +132,9 @@ def _central_directory_bytes(data: bytes) -> int | None:
         return None
     size = struct.unpack_from("<I", data, at + 12)[0]
     locator = at - 20
-    if size == 0xFFFFFFFF and locator >= 0 and data[locator:locator + 4] == b"PK\x06\x07":
+    if size == 0xFFFFFFFF and locator >= 0 and data[locator : locator + 4] == b"PK\x06\x07":
         record = struct.unpack_from("<Q", data, locator + 8)[0]
-        if data[record:record + 4] == b"PK\x06\x06" and record + 56 <= len(data):
+        if data[record : record + 4] == b"PK\x06\x06" and record + 56 <= len(data):
             size = struct.unpack_from("<Q", data, record + 40)[0]
     return size
 
@@ -146,7 +146,7 @@ def _inflate(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
     is inflated until its own stream ends, and a stored one is cut at the end of the file.
     """
     offset = info.header_offset
-    if data[offset:offset + 4] != b"PK\x03\x04" or offset + 30 > len(data):
+    if data[offset : offset + 4] != b"PK\x03\x04" or offset + 30 > len(data):
         raise _Refused(f"the workbook is damaged (part {info.filename} cannot be found): save it again")
     name_length, extra_length = struct.unpack_from("<HH", data, offset + 26)
     start = offset + 30 + name_length + extra_length
@@ -154,7 +154,7 @@ def _inflate(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
     if info.compress_type == zipfile.ZIP_STORED:
         end = min(len(data), start + info.compress_size)
         for at in range(start, end, _CHUNK):
-            yield bytes(view[at:min(end, at + _CHUNK)])
+            yield bytes(view[at : min(end, at + _CHUNK)])
         return
     if info.compress_type != zipfile.ZIP_DEFLATED:
         raise _Refused(
@@ -167,7 +167,7 @@ def _inflate(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
         if inflater.unconsumed_tail:
             source: bytes | memoryview = inflater.unconsumed_tail
         else:
-            source = view[position:position + 65_536]
+            source = view[position : position + 65_536]
             position += len(source)
         try:
             out = inflater.decompress(source, _CHUNK)
@@ -241,7 +241,9 @@ class _Extent:
             self.columns, self.column_cell = column, f"{_column_name(column)}{row}"
 
 
-def _check_sheet_extents(data: bytes, infos: list[zipfile.ZipInfo], kept: dict[str, list[bytes]]) -> dict[str, list[str]]:
+def _check_sheet_extents(
+    data: bytes, infos: list[zipfile.ZipInfo], kept: dict[str, list[bytes]]
+) -> dict[str, list[str]]:
     """Refuse a sheet whose cells reach too far; return each sheet's formula cells without a value."""
     names = _sheet_names(data, infos, kept)
     formulas: dict[str, list[str]] = {}
@@ -283,8 +285,10 @@ def _too_far_message(extent: _Extent, sheet: str) -> str:
 
 def too_many_rows(where: str, rows: int) -> str:
     """The message for a sheet or file longer than :data:`MAX_ROWS`."""
-    return (f"{where} has {rows:,} rows or more, more than the {MAX_ROWS:,} a backlog may have: filter the export "
-            "to the items worth planning (open ones, this quarter's), or split it")
+    return (
+        f"{where} has {rows:,} rows or more, more than the {MAX_ROWS:,} a backlog may have: filter the export "
+        "to the items worth planning (open ones, this quarter's), or split it"
+    )
 
 
 def _how_many(count: int) -> str:
@@ -417,8 +421,12 @@ def _fast_extent(segments: Iterable[bytes], every_ref: bool) -> _Extent:
 def _beyond(columns: int, rows: int) -> re.Pattern[bytes]:
     """A reference past ``columns`` or past ``rows``: the regex form of a comparison of numbers."""
     column_letters = _column_name(columns)
-    past_column = _greater_than(column_letters, "[A-Za-z]", lambda c: f"[{c}{c.lower()}]",
-                                lambda c: f"[{chr(ord(c) + 1)}-Z{chr(ord(c) + 33)}-z]" if c < "Z" else "")
+    past_column = _greater_than(
+        column_letters,
+        "[A-Za-z]",
+        lambda c: f"[{c}{c.lower()}]",
+        lambda c: f"[{chr(ord(c) + 1)}-Z{chr(ord(c) + 33)}-z]" if c < "Z" else "",
+    )
     past_row = _greater_than(str(rows), "[0-9]", str, lambda c: f"[{chr(ord(c) + 1)}-9]" if c < "9" else "")
     return re.compile(f"r\\s*=\\s*[\"'](?:{past_column}[0-9]+|[A-Za-z]+{past_row})[\"']".encode())
 
@@ -626,24 +634,36 @@ def _decode_child_value(item: dict[str, object]) -> object:
     if kind == "timedelta":
         return dt.timedelta(seconds=float(value))  # type: ignore[arg-type]
     parse: dict[str, Callable[[str], object]] = {
-        "datetime": dt.datetime.fromisoformat, "date": dt.date.fromisoformat, "time": dt.time.fromisoformat,
+        "datetime": dt.datetime.fromisoformat,
+        "date": dt.date.fromisoformat,
+        "time": dt.time.fromisoformat,
     }
     return parse[kind](str(value)) if kind in parse else item
 
 
 def read_in_child(data: bytes, file: str, merged_ok: bool) -> tuple[list[Grid], list[Problem]]:
     """Read xls, xlsb or ods with calamine in a child process limited in memory and time."""
-    command = [sys.executable or "python3", "-I", "-c", _CHILD_SOURCE, str(CHILD_MEMORY_BYTES),
-               str(MAX_SHEET_CELLS), str(MAX_ROWS), "1" if merged_ok else "0"]
+    command = [
+        sys.executable or "python3",
+        "-I",
+        "-c",
+        _CHILD_SOURCE,
+        str(CHILD_MEMORY_BYTES),
+        str(MAX_SHEET_CELLS),
+        str(MAX_ROWS),
+        "1" if merged_ok else "0",
+    ]
     try:
         done = subprocess.run(command, input=data, capture_output=True, timeout=CHILD_TIMEOUT_SECONDS, check=False)
     except subprocess.TimeoutExpired:
-        return [], [Problem(
-            ERROR,
-            f"the workbook took more than {CHILD_TIMEOUT_SECONDS} s to read, far longer than a backlog "
-            "needs: save only the needed sheets as .xlsx, or export CSV",
-            file,
-        )]
+        return [], [
+            Problem(
+                ERROR,
+                f"the workbook took more than {CHILD_TIMEOUT_SECONDS} s to read, far longer than a backlog "
+                "needs: save only the needed sheets as .xlsx, or export CSV",
+                file,
+            )
+        ]
     except OSError as exc:
         return [], [Problem(ERROR, f"the workbook cannot be read (the reader did not start: {exc})", file)]
     try:
@@ -654,13 +674,15 @@ def read_in_child(data: bytes, file: str, merged_ok: bool) -> tuple[list[Grid], 
         stderr = done.stderr.decode(errors="replace")
         if done.returncode < 0 or "memory allocation" in stderr or "MemoryError" in stderr:
             # Killed by a signal: SIGABRT is how calamine (Rust) stops when an allocation fails.
-            return [], [Problem(
-                ERROR,
-                f"the workbook needs more than {CHILD_MEMORY_BYTES // _MB} MB to read, far more than a backlog "
-                "needs (stray cells far outside the data, or repeated rows?): delete them and save as .xlsx, "
-                "or export CSV",
-                file,
-            )]
+            return [], [
+                Problem(
+                    ERROR,
+                    f"the workbook needs more than {CHILD_MEMORY_BYTES // _MB} MB to read, far more than a backlog "
+                    "needs (stray cells far outside the data, or repeated rows?): delete them and save as .xlsx, "
+                    "or export CSV",
+                    file,
+                )
+            ]
         last = (stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1][:200]
         return [], [Problem(ERROR, f"the workbook cannot be read (the reader stopped: {last})", file)]
     if "far" in result:
@@ -669,9 +691,9 @@ def read_in_child(data: bytes, file: str, merged_ok: bool) -> tuple[list[Grid], 
         extent = _Extent(rows, columns, 0, corner, corner)
         return [], [Problem(ERROR, _too_far_message(extent, sheet), file, sheet)]
     if "error" in result:
-        return [], [Problem(
-            ERROR, f"the workbook cannot be read ({result['error']}): open it in Excel and save it again", file
-        )]
+        return [], [
+            Problem(ERROR, f"the workbook cannot be read ({result['error']}): open it in Excel and save it again", file)
+        ]
     grids = [
         Grid(file, sheet["name"], sheet["rows"], "xlsx", merged=[tuple(m) for m in sheet["merged"]])
         for sheet in result["sheets"]

@@ -18,11 +18,11 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 
-from planner.model import Solution, SolveOptions, build_model, seconds_left, solve
-from planner.problem import PlanItem, PlanProblem, drop_unreachable
-from planner.verify import plan_violations
+from planner.solve.model import Solution, SolveOptions, build_model, seconds_left, solve
+from planner.solve.problem import PlanItem, PlanProblem, drop_unreachable
+from planner.solve.verify import plan_violations
 
-__all__ = ["improve_by_team", "team_part", "TeamIndex"]
+__all__ = ["TeamIndex", "improve_by_team", "team_part"]
 
 Plan = dict[int, tuple[str, int]]
 
@@ -30,9 +30,14 @@ Plan = dict[int, tuple[str, int]]
 _WINDOWS = (2, 3)  # sprints re-planned at once after a first round over each team's whole horizon
 
 
-def improve_by_team(problem: PlanProblem, plan: Plan, options: SolveOptions, seconds: float,
-                    busy: Callable[[], bool] | None = None,
-                    enough: Callable[[float], bool] | None = None) -> Plan:
+def improve_by_team(
+    problem: PlanProblem,
+    plan: Plan,
+    options: SolveOptions,
+    seconds: float,
+    busy: Callable[[], bool] | None = None,
+    enough: Callable[[float], bool] | None = None,
+) -> Plan:
     """A plan at least as valuable as ``plan``, from re-planning one team (and a few sprints) at a time.
 
     Rounds: each team's whole horizon (briefly: a team's whole part is hard to finish), then each
@@ -77,8 +82,9 @@ def improve_by_team(problem: PlanProblem, plan: Plan, options: SolveOptions, sec
                         busy_teams.add(team)
                 if not running:
                     break
-                done, _ = wait(running, timeout=max(min(stop - time.perf_counter(), 0.1), 0.0),
-                               return_when=FIRST_COMPLETED)
+                done, _ = wait(
+                    running, timeout=max(min(stop - time.perf_counter(), 0.1), 0.0), return_when=FIRST_COMPLETED
+                )
                 for future in done:
                     team, window = running.pop(future)
                     candidate = _merged(plan, team, window, future.result())
@@ -101,8 +107,18 @@ def _tasks(problem: PlanProblem, plan: Plan, values: dict[int, float], size: int
     return [(team, range(first, first + size)) for team in teams for first in range(problem.horizon - size + 1)]
 
 
-def _step(problem: PlanProblem, plan: Plan, team: str, window: range, options: SolveOptions, stop: float,
-          workers: int, tasks_left: int, cap: float, team_index: TeamIndex) -> tuple[PlanProblem, SolveOptions] | None:
+def _step(
+    problem: PlanProblem,
+    plan: Plan,
+    team: str,
+    window: range,
+    options: SolveOptions,
+    stop: float,
+    workers: int,
+    tasks_left: int,
+    cap: float,
+    team_index: TeamIndex,
+) -> tuple[PlanProblem, SolveOptions] | None:
     """The part to re-plan and the options to solve it from where it is; None when it has no items."""
     part = team_part(problem, plan, team, window, team_index)
     left = stop - time.perf_counter()
@@ -110,8 +126,16 @@ def _step(problem: PlanProblem, plan: Plan, team: str, window: range, options: S
         return None
     current = {index: place for index, place in plan.items() if place[0] == team and place[1] in window}
     share = min(max(left * workers / tasks_left, 0.2), cap, left)
-    return part, replace(options, warm_start=current, time_limit=share, earliness=0.0, previous=None,
-                         stability=0.0, gap=0.0, root_only=False)
+    return part, replace(
+        options,
+        warm_start=current,
+        time_limit=share,
+        earliness=0.0,
+        previous=None,
+        stability=0.0,
+        gap=0.0,
+        root_only=False,
+    )
 
 
 def _merged(plan: Plan, team: str, window: range, solution: Solution) -> Plan | None:
@@ -156,8 +180,9 @@ class TeamIndex:
         return cls(items_of, dependents)
 
 
-def team_part(problem: PlanProblem, plan: Plan, team: str, sprints: range | None = None,
-              team_index: TeamIndex | None = None) -> PlanProblem:
+def team_part(
+    problem: PlanProblem, plan: Plan, team: str, sprints: range | None = None, team_index: TeamIndex | None = None
+) -> PlanProblem:
     """``team``'s share of the problem with the rest of ``plan`` held where it is.
 
     The share: items the team may take that no other team has planned and, given ``sprints``, that
@@ -169,7 +194,8 @@ def team_part(problem: PlanProblem, plan: Plan, team: str, sprints: range | None
     found = team_index or TeamIndex.of(problem)
     window = sprints if sprints is not None else range(problem.horizon)
     free = {
-        item.index: item for item in found.items_of.get(team, ())
+        item.index: item
+        for item in found.items_of.get(team, ())
         if item.index not in plan or (plan[item.index][0] == team and plan[item.index][1] in window)
     }
     needed_by: dict[int, int] = {}  # free item -> last sprint an item held in the plan allows it

@@ -16,7 +16,7 @@ import re
 import string
 from typing import Any
 
-__all__ = ["markdown_inert", "markdown_format", "markdown_code"]
+__all__ = ["markdown_code", "markdown_format", "markdown_inert"]
 
 # Every ASCII character CommonMark, GFM or Streamlit's directives give a meaning to; a backslash makes
 # each one literal. `&` (entities), `=` (setext headings under a line) and `^` are in the set too.

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from planner.capacity_types import CapacityResult
-from planner.checks import Finding
+from planner.capacity import CapacityResult
+from planner.refine.checks import Finding
 from planner.schema import split_list
 
 __all__ = ["AGENDA_COLUMNS", "Agenda", "AgendaGroup", "AgendaItem", "agenda_markdown", "agenda_table", "build_agenda"]
@@ -102,8 +102,10 @@ def build_agenda(
     initiative, milestone_type, milestone = column("initiative"), column("milestone_type"), column("milestone")
     kinds, labels, assignee = column("type"), column("labels"), column("assignee")
     build_initiatives = {
-        initiative[i] for i in range(len(rows))
-        if initiative[i] and not done[i]
+        initiative[i]
+        for i in range(len(rows))
+        if initiative[i]
+        and not done[i]
         and (_norm(milestone_type[i]) == BUILD_TYPE or BUILD_TYPE in _norm(milestone[i]))
     }
     staffed = {initiative[i] for i in range(len(rows)) if initiative[i] and assignee[i]}
@@ -129,9 +131,13 @@ def build_agenda(
             other.append(entry)
     sections = (
         ("Initiatives in build phase", tuple(AgendaGroup(name, tuple(items)) for name, items in build.items())),
-        ("Initiatives in spec phase", tuple(
-            AgendaGroup(name, tuple(items), "" if name in staffed else "needs an engineering point of contact")
-            for name, items in spec.items())),
+        (
+            "Initiatives in spec phase",
+            tuple(
+                AgendaGroup(name, tuple(items), "" if name in staffed else "needs an engineering point of contact")
+                for name, items in spec.items()
+            ),
+        ),
         ("Domain backlogs", tuple(AgendaGroup(name, tuple(domain[name])) for name in domains if domain[name])),
         ("Tech debt", (AgendaGroup("Tech debt", tuple(debt)),) if debt else ()),
         ("Other items", (AgendaGroup("Other items", tuple(other)),) if other else ()),
@@ -186,20 +192,33 @@ def agenda_markdown(agenda: Agenda, title: str = "Refinement agenda") -> str:
             out.append(f"### {_line(group.name)}" + (f" ({group.note})" if group.note else ""))
             out.append("")
             for item in group.items:
-                out += [f"#### {_line(item.id)}: {_line(item.title)}", "",
-                        f"- **Description:** {_line(item.description) or '(missing)'}",
-                        "- **Technical notes:**",
-                        *[f"  - {_line(note)}" for note in item.technical_notes],
-                        f"- **Acceptance criteria:** {_line(item.acceptance_criteria) or '(missing)'}",
-                        f"- **Points or days:** {item.effort or '(missing)'}",
-                        f"- **Deadline:** {item.deadline or '(none)'}", ""]
+                out += [
+                    f"#### {_line(item.id)}: {_line(item.title)}",
+                    "",
+                    f"- **Description:** {_line(item.description) or '(missing)'}",
+                    "- **Technical notes:**",
+                    *[f"  - {_line(note)}" for note in item.technical_notes],
+                    f"- **Acceptance criteria:** {_line(item.acceptance_criteria) or '(missing)'}",
+                    f"- **Points or days:** {item.effort or '(missing)'}",
+                    f"- **Deadline:** {item.deadline or '(none)'}",
+                    "",
+                ]
     out += ["## Capacity notes", ""]
     out += [f"- {_line(note)}" for note in agenda.capacity_notes] or ["- (none)"]
     return "\n".join(out) + "\n"
 
 
-AGENDA_COLUMNS = ["section", "group", "id", "title", "description", "technical notes", "acceptance criteria",
-                  "points or days", "deadline"]
+AGENDA_COLUMNS = [
+    "section",
+    "group",
+    "id",
+    "title",
+    "description",
+    "technical notes",
+    "acceptance criteria",
+    "points or days",
+    "deadline",
+]
 
 
 def agenda_table(agenda: Agenda) -> pd.DataFrame:
@@ -208,10 +227,17 @@ def agenda_table(agenda: Agenda) -> pd.DataFrame:
     for section, groups in agenda.sections:
         for group in groups:
             for item in group.items:
-                rows.append({
-                    "section": section, "group": group.name, "id": item.id, "title": item.title,
-                    "description": item.description, "technical notes": "; ".join(item.technical_notes),
-                    "acceptance criteria": item.acceptance_criteria, "points or days": item.effort,
-                    "deadline": item.deadline,
-                })
+                rows.append(
+                    {
+                        "section": section,
+                        "group": group.name,
+                        "id": item.id,
+                        "title": item.title,
+                        "description": item.description,
+                        "technical notes": "; ".join(item.technical_notes),
+                        "acceptance criteria": item.acceptance_criteria,
+                        "points or days": item.effort,
+                        "deadline": item.deadline,
+                    }
+                )
     return pd.DataFrame(rows, columns=AGENDA_COLUMNS)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from planner.model import MIN_SOLVE_SECONDS, SolveOptions, build_model, seconds_left, solve
-from planner.problem import PlanItem, PlanProblem, Pool
+from planner.solve.model import MIN_SOLVE_SECONDS, SolveOptions, build_model, seconds_left, solve
+from planner.solve.problem import PlanItem, PlanProblem, Pool
 
 __all__ = ["sprint_by_sprint", "whole_horizon_bound"]
 
@@ -27,8 +27,9 @@ def sprint_by_sprint(problem: PlanProblem, options: SolveOptions) -> dict[int, t
     placed: dict[int, tuple[str, int]] = {}
     # A start, not the answer: each sprint within 1 % of its best, in a small share of the time.
     step_limit = max(options.time_limit / (8 * max(problem.horizon, 1)), 0.2)
-    step_options = replace(options, time_limit=step_limit, gap=max(options.gap, _START_GAP), warm_start=None,
-                           previous=None)
+    step_options = replace(
+        options, time_limit=step_limit, gap=max(options.gap, _START_GAP), warm_start=None, previous=None
+    )
     for sprint in range(problem.horizon):
         step = _one_sprint(problem, sprint, placed)
         if not step.items:
@@ -48,7 +49,8 @@ def sprint_by_sprint(problem: PlanProblem, options: SolveOptions) -> dict[int, t
 def _one_sprint(problem: PlanProblem, sprint: int, placed: dict[int, tuple[str, int]]) -> PlanProblem:
     """The items that may still go into ``sprint``, as a one-sprint problem."""
     open_items = {
-        item.index: item for item in problem.items
+        item.index: item
+        for item in problem.items
         if item.index not in placed and sprint in item.sprints(problem.horizon)
     }
     # An item may join if each prerequisite is planned earlier or may join with it (repeat to settle).
@@ -61,12 +63,18 @@ def _one_sprint(problem: PlanProblem, sprint: int, placed: dict[int, tuple[str, 
                 changed = True
     items = tuple(_for_sprint(item, sprint, problem.horizon, placed, open_items) for item in open_items.values())
     pools = tuple(Pool(pool.team, pool.skills, pool.people, (pool.capacity[sprint],)) for pool in problem.pools)
-    return replace(problem, items=items, sprints=(problem.sprints[sprint],),
-                   sprint_ends=(problem.sprint_ends[sprint],), pools=pools)
+    return replace(
+        problem,
+        items=items,
+        sprints=(problem.sprints[sprint],),
+        sprint_ends=(problem.sprint_ends[sprint],),
+        pools=pools,
+    )
 
 
-def _for_sprint(item: PlanItem, sprint: int, horizon: int, placed: dict[int, tuple[str, int]],
-                open_items: dict[int, PlanItem]) -> PlanItem:
+def _for_sprint(
+    item: PlanItem, sprint: int, horizon: int, placed: dict[int, tuple[str, int]], open_items: dict[int, PlanItem]
+) -> PlanItem:
     last = max(item.sprints(horizon))
     forced = item.pinned == sprint or (item.must and last == sprint)
     return replace(
@@ -93,8 +101,13 @@ def whole_horizon_bound(problem: PlanProblem, options: SolveOptions) -> float | 
     )
     relaxed = replace(problem, items=items, pools=pools, sprints=("horizon",), sprint_ends=problem.sprint_ends[-1:])
     # Only the bound is wanted: a loose gap stops the solve as soon as the bound is firm.
-    step = replace(options, warm_start=None, previous=None, gap=max(options.gap, _START_GAP),
-                   time_limit=max(options.time_limit / 10, 0.5))
+    step = replace(
+        options,
+        warm_start=None,
+        previous=None,
+        gap=max(options.gap, _START_GAP),
+        time_limit=max(options.time_limit / 10, 0.5),
+    )
     solution = solve(build_model(relaxed, step), step)
     # Stopped on time, the relaxation's bound (when it got that far) is still a bound.
     return solution.bound if solution.status in ("optimal", "feasible", "stopped") else None

@@ -1,7 +1,7 @@
 """The capacity checks made once the tables are read: the errors that stop the engine, then warnings.
 
 Internal to :mod:`planner.capacity`. Errors found while reading come from
-:mod:`planner.capacity_inputs` and are raised together by :func:`raise_if_errors`;
+:mod:`planner.capacity.inputs` and are raised together by :func:`raise_if_errors`;
 :func:`require_velocity` refuses mixed units. The warnings are made on the computed capacity: what
 a plan can live with, reported in :attr:`planner.capacity.CapacityResult.problems`.
 """
@@ -14,11 +14,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from planner.capacity_inputs import Roster, Teams, match_key, user_row
+from planner.capacity.inputs import Roster, Teams, match_key, user_row
+from planner.capacity.workdays import SPRINTS_SHEET
 from planner.errors import InputError
-from planner.problems import ERROR, WARNING, Problem
-from planner.workdays import SPRINTS_SHEET
-
+from planner.input_problems import ERROR, WARNING, Problem
 
 # --------------------------------------------------------------------------------------------------
 # Errors
@@ -43,18 +42,26 @@ def require_velocity(unit: str, teams: Teams, people: Roster, file: str) -> None
     given = [teams.names[t] for t in staffed if not np.isnan(teams.velocity[t])]
     lacking = ", ".join(teams.names[t] for t in missing)
     if given:
-        message = (f"Mixed units: {', '.join(given)} {'has' if len(given) == 1 else 'have'} a velocity "
-                   f"but {lacking} {'has' if len(missing) == 1 else 'have'} none, so capacity cannot be "
-                   "given in points for every team. Add the missing velocities to the teams sheet, or "
-                   "plan in days.")
+        message = (
+            f"Mixed units: {', '.join(given)} {'has' if len(given) == 1 else 'have'} a velocity "
+            f"but {lacking} {'has' if len(missing) == 1 else 'have'} none, so capacity cannot be "
+            "given in points for every team. Add the missing velocities to the teams sheet, or "
+            "plan in days."
+        )
     else:
-        message = ("Unit 'points' needs each team's velocity (points per sprint at full availability) "
-                   "in the teams sheet, and none is given. Add a velocity column, or plan in days.")
-    raise InputError(message, [
-        Problem(ERROR, f"{teams.names[t]} has no velocity", file, "teams", user_row(teams.source_row[t]),
-                "velocity")
-        for t in missing
-    ])
+        message = (
+            "Unit 'points' needs each team's velocity (points per sprint at full availability) "
+            "in the teams sheet, and none is given. Add a velocity column, or plan in days."
+        )
+    raise InputError(
+        message,
+        [
+            Problem(
+                ERROR, f"{teams.names[t]} has no velocity", file, "teams", user_row(teams.source_row[t]), "velocity"
+            )
+            for t in missing
+        ],
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -71,15 +78,34 @@ def calendar_warnings(calendar: pd.DataFrame, today: date, from_sheet: bool, fil
     working = calendar["working_days"].tolist()
     rows = calendar["source_row"].tolist()
     for i in np.flatnonzero(calendar["available_days"].to_numpy() == 0):
-        why = (f"{starts[i]:%a %Y-%m-%d} to {ends[i]:%a %Y-%m-%d} is all weekend" if working[i] == 0
-               else f"all its {working[i]} weekdays are holidays")
-        problems.append(Problem(WARNING, f"{names[i]} has 0 working days ({why}): its capacity is 0",
-                                file, sheet, user_row(rows[i]), column))
+        why = (
+            f"{starts[i]:%a %Y-%m-%d} to {ends[i]:%a %Y-%m-%d} is all weekend"
+            if working[i] == 0
+            else f"all its {working[i]} weekdays are holidays"
+        )
+        problems.append(
+            Problem(
+                WARNING,
+                f"{names[i]} has 0 working days ({why}): its capacity is 0",
+                file,
+                sheet,
+                user_row(rows[i]),
+                column,
+            )
+        )
     ended = [i for i, end in enumerate(ends) if end.date() < today]
     if from_sheet and ended:
         listed = ", ".join(names[i] for i in ended)
-        problems.append(Problem(WARNING, f"{listed} ended before today ({today}): planned as written",
-                                file, sheet, user_row(rows[ended[0]]), "end"))
+        problems.append(
+            Problem(
+                WARNING,
+                f"{listed} ended before today ({today}): planned as written",
+                file,
+                sheet,
+                user_row(rows[ended[0]]),
+                "end",
+            )
+        )
     return problems
 
 
@@ -99,20 +125,36 @@ def team_warnings(
     for key, t in teams.index_of.items():
         if key in staffed:
             continue
-        why = ("the headcount what-if removes everyone" if key in was_staffed and key in shrunk
-               else "no one in the people sheet is in it")
-        problems.append(Problem(
-            WARNING, f"{teams.names[t]} has no people ({why}): its capacity is 0",
-            file, "teams" if teams.in_sheet[t] else "people", user_row(teams.source_row[t]), "team",
-        ))
+        why = (
+            "the headcount what-if removes everyone"
+            if key in was_staffed and key in shrunk
+            else "no one in the people sheet is in it"
+        )
+        problems.append(
+            Problem(
+                WARNING,
+                f"{teams.names[t]} has no people ({why}): its capacity is 0",
+                file,
+                "teams" if teams.in_sheet[t] else "people",
+                user_row(teams.source_row[t]),
+                "team",
+            )
+        )
     # Sprints with 0 working days for everyone are reported once, by the calendar.
     team_wide_open = calendar["available_days"].to_numpy() > 0
     names = calendar["sprint"].tolist()
     for t, s in zip(*np.nonzero((days["team_available"] == 0) & team_wide_open[None, :])):
-        problems.append(Problem(
-            WARNING, f"{teams.names[t]} has 0 working days in {names[s]}: all its weekdays are "
-            f"{teams.names[t]} holidays, so its capacity there is 0", file, "holidays", None, "team",
-        ))
+        problems.append(
+            Problem(
+                WARNING,
+                f"{teams.names[t]} has 0 working days in {names[s]}: all its weekdays are "
+                f"{teams.names[t]} holidays, so its capacity there is 0",
+                file,
+                "holidays",
+                None,
+                "team",
+            )
+        )
     return problems
 
 
@@ -128,24 +170,43 @@ def person_warnings(
     sprint_names = np.array(calendar["sprint"].tolist(), dtype=object)
     eaten = (days["oncall_deduction"] > steps["after_ooo"] + 1e-9) & (steps["after_ooo"] > 0)
     for p in np.flatnonzero(eaten.any(axis=1)):
-        problems.append(Problem(
-            WARNING, f"{people.name[p]}'s on-call takes all their available time in "
-            f"{', '.join(sprint_names[eaten[p]])}: capacity 0 there", file, "oncall", None, "load",
-        ))
+        problems.append(
+            Problem(
+                WARNING,
+                f"{people.name[p]}'s on-call takes all their available time in "
+                f"{', '.join(sprint_names[eaten[p]])}: capacity 0 there",
+                file,
+                "oncall",
+                None,
+                "load",
+            )
+        )
     working = calendar["working_days"].to_numpy(dtype=np.float64)
     open_sprint = calendar["available_days"].to_numpy() > 0  # closed ones are reported already
     for p in np.flatnonzero(~np.isnan(people.days_per_sprint)):
         row = user_row(people.source_row[p])
         if people.allocation_given[p] and people.allocation[p] != 1:
-            problems.append(Problem(
-                WARNING, f"{people.name[p]} has days_per_sprint, so their allocation "
-                f"{people.allocation[p]:g} is not used", file, "people", row, "allocation",
-            ))
+            problems.append(
+                Problem(
+                    WARNING,
+                    f"{people.name[p]} has days_per_sprint, so their allocation {people.allocation[p]:g} is not used",
+                    file,
+                    "people",
+                    row,
+                    "allocation",
+                )
+            )
         short = open_sprint & (working < people.days_per_sprint[p])
         if short.any():
-            problems.append(Problem(
-                WARNING, f"{people.name[p]}'s days_per_sprint ({people.days_per_sprint[p]:g}) is more than "
-                f"the working days of {', '.join(sprint_names[short])}", file, "people", row, "days_per_sprint",
-            ))
+            problems.append(
+                Problem(
+                    WARNING,
+                    f"{people.name[p]}'s days_per_sprint ({people.days_per_sprint[p]:g}) is more than "
+                    f"the working days of {', '.join(sprint_names[short])}",
+                    file,
+                    "people",
+                    row,
+                    "days_per_sprint",
+                )
+            )
     return problems
-

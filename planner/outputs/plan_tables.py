@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from planner.plan import PlanResult
+from planner.solve import PlanResult
 
-__all__ = ["plan_table", "excluded_table", "load_by_type", "value_by_initiative", "plan_changes", "positions"]
+__all__ = ["excluded_table", "load_by_type", "plan_changes", "plan_table", "positions", "value_by_initiative"]
 
 
 def positions(result: PlanResult) -> dict[str, tuple[str, str]]:
@@ -24,8 +24,9 @@ def _items(backlog: pd.DataFrame) -> pd.DataFrame:
 def plan_table(result: PlanResult, backlog: pd.DataFrame) -> pd.DataFrame:
     """One row per planned item, by sprint, team and value (highest first)."""
     items = _items(backlog)
-    rows = pd.DataFrame([{"sprint": a.sprint, "team": a.team, "id": a.id} for a in result.selected],
-                        columns=["sprint", "team", "id"])
+    rows = pd.DataFrame(
+        [{"sprint": a.sprint, "team": a.team, "id": a.id} for a in result.selected], columns=["sprint", "team", "id"]
+    )
     table = rows.join(items, on="id")
     sprint_order = {name: position for position, name in enumerate(result.sprints)}
     table["_order"] = table["sprint"].map(sprint_order)
@@ -35,8 +36,10 @@ def plan_table(result: PlanResult, backlog: pd.DataFrame) -> pd.DataFrame:
 def excluded_table(result: PlanResult, backlog: pd.DataFrame) -> pd.DataFrame:
     """One row per item left out, with its reason and what would make it fit."""
     items = _items(backlog)
-    rows = pd.DataFrame([{"id": e.id, "reason": e.reason, "detail": e.detail} for e in result.excluded],
-                        columns=["id", "reason", "detail"])
+    rows = pd.DataFrame(
+        [{"id": e.id, "reason": e.reason, "detail": e.detail} for e in result.excluded],
+        columns=["id", "reason", "detail"],
+    )
     return rows.join(items[["title", "value", "effort", "moscow"]], on="id")
 
 
@@ -68,6 +71,12 @@ def plan_changes(before: Mapping[str, tuple[str, str]], after: Mapping[str, tupl
         if old == new:
             continue
         change = "entered" if old is None else "left" if new is None else "moved"
-        rows.append({"id": item_id, "change": change,
-                     "before": " / ".join(old) if old else "", "after": " / ".join(new) if new else ""})
+        rows.append(
+            {
+                "id": item_id,
+                "change": change,
+                "before": " / ".join(old) if old else "",
+                "after": " / ".join(new) if new else "",
+            }
+        )
     return pd.DataFrame(rows, columns=["id", "change", "before", "after"])

@@ -28,7 +28,7 @@ Sheets, in this order:
 Every string is written as a text cell, verbatim (never a formula, a link, an error value or a
 number, whatever it starts with: see :func:`write_cell`), with the characters XML cannot hold
 replaced by U+FFFD and anything past Excel's 32,767 characters cut with a visible marker (see
-:func:`safe_text`). Numbers are numbers, dates are Excel dates, ids are text cells formatted ``@``.
+:func:`excel_cell_text`). Numbers are numbers, dates are Excel dates, ids are text cells formatted ``@``.
 """
 
 from __future__ import annotations
@@ -51,23 +51,23 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from planner.capacity import CapacityResult
-from planner.ingest.columns import BACKLOG_FIELDS, match_header
-from planner.plan import PlanResult
+from planner.ingest import BACKLOG_FIELDS, match_header
 from planner.schema import BACKLOG_COLUMNS, EFFORT_PREFIX, effort_skill_columns, split_list
+from planner.solve import PlanResult
 
 __all__ = [
     "MAX_CELL_CHARS",
+    "SHEET_CAPACITY",
+    "SHEET_NOT_PLANNED",
     "SHEET_PLAN",
     "SHEET_SUMMARY",
-    "SHEET_NOT_PLANNED",
-    "SHEET_CAPACITY",
+    "csv_cell_text",
+    "excel_cell_text",
     "plan_workbook",
-    "write_plan_workbook",
-    "tracker_csv",
-    "safe_text",
-    "safe_csv_text",
-    "write_cell",
     "sheet_title",
+    "tracker_csv",
+    "write_cell",
+    "write_plan_workbook",
 ]
 
 MAX_CELL_CHARS = 32_767  # Excel's limit on the characters of one cell
@@ -90,8 +90,15 @@ _DATE_FORMAT = "yyyy-mm-dd"
 _NUMBER_FORMAT = "General"
 _PERCENT_FORMAT = "0%"
 _TEXT_FORMAT = "@"
-_FORMATS = {"date": _DATE_FORMAT, "datetime": "yyyy-mm-dd hh:mm", "number": _NUMBER_FORMAT,
-            "percent": _PERCENT_FORMAT, "percent2": "0.00%", "id": _TEXT_FORMAT, "text": _TEXT_FORMAT}
+_FORMATS = {
+    "date": _DATE_FORMAT,
+    "datetime": "yyyy-mm-dd hh:mm",
+    "number": _NUMBER_FORMAT,
+    "percent": _PERCENT_FORMAT,
+    "percent2": "0.00%",
+    "id": _TEXT_FORMAT,
+    "text": _TEXT_FORMAT,
+}
 _HEADER_FILL = "#DDEBF7"
 _RED_FILL = "#F4B6B6"
 _AMBER_FILL = "#FFE08A"
@@ -109,7 +116,7 @@ _EXTRA_FIELDS = ("priority", "status", "assignee", "labels", "description", "acc
 # Safe text
 
 
-def safe_text(value: object) -> str:
+def excel_cell_text(value: object) -> str:
     """``value`` as text a cell can hold verbatim: illegal characters shown as U+FFFD, long text cut visibly.
 
     Excel counts a cell's characters in UTF-16 units: text past :data:`MAX_CELL_CHARS` of them is cut
@@ -130,7 +137,7 @@ def safe_text(value: object) -> str:
 def write_cell(sheet, row: int, column: int, value: object, cell_format=None) -> None:
     """Write ``value`` to an xlsxwriter ``sheet`` by its type: a string always as text, verbatim.
 
-    Strings go through :func:`safe_text` and ``write_string`` (never a formula, a number, a link or
+    Strings go through :func:`excel_cell_text` and ``write_string`` (never a formula, a number, a link or
     an error value, whatever they start with); numbers (NaN and infinity blank), booleans and dates
     as themselves; None and empty strings leave the cell empty. Rows and columns count from 0.
     """
@@ -139,7 +146,7 @@ def write_cell(sheet, row: int, column: int, value: object, cell_format=None) ->
         return
     if isinstance(value, str):
         if value:
-            sheet.write_string(row, column, safe_text(value), cell_format)
+            sheet.write_string(row, column, excel_cell_text(value), cell_format)
     elif isinstance(value, bool):
         sheet.write_boolean(row, column, value, cell_format)
     elif isinstance(value, float):
@@ -152,7 +159,7 @@ def _utf16_units(text: str) -> int:
     return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
 
 
-def safe_csv_text(value: object) -> str:
+def csv_cell_text(value: object) -> str:
     """Text for a CSV cell that Excel will not run: a leading ``= + - @`` (or tab, CR) gets a ``'``."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_CSV_FORMULA_START) else text
@@ -241,9 +248,12 @@ def _kept_headers(backlog: pd.DataFrame) -> list[str]:
     """The file's own columns the backlog kept; only those the ingest would keep again on reading."""
     internal = set(BACKLOG_COLUMNS) | {"done", "source_row", "value_given"}
     return [
-        column for column in backlog.columns
-        if column not in internal and not column.startswith(EFFORT_PREFIX)
-        and match_header(column, BACKLOG_FIELDS)[0] is None and backlog[column].notna().any()
+        column
+        for column in backlog.columns
+        if column not in internal
+        and not column.startswith(EFFORT_PREFIX)
+        and match_header(column, BACKLOG_FIELDS)[0] is None
+        and backlog[column].notna().any()
     ]
 
 
@@ -253,18 +263,25 @@ def _plan_tables(result: PlanResult, backlog: pd.DataFrame) -> tuple[Table, Tabl
     planned_ids = {a.id for a in result.selected}
     has_skill = "skill" in backlog.columns and backlog["skill"].notna().any()
     core = [
-        Column("sprint", "text", "sprint"), Column("team", "text", "team"), Column("id", "id", "id"),
-        Column("title", "text", "title"), Column("type", "text", "type"),
-        Column("initiative", "text", "initiative"), Column("milestone", "text", "milestone"),
+        Column("sprint", "text", "sprint"),
+        Column("team", "text", "team"),
+        Column("id", "id", "id"),
+        Column("title", "text", "title"),
+        Column("type", "text", "type"),
+        Column("initiative", "text", "initiative"),
+        Column("milestone", "text", "milestone"),
         Column("effort", "number", "effort"),
         *(Column(skill, "number", skill) for skill in skills),
         *([Column("skill", "text", "skill")] if has_skill else []),
-        Column("value", "number", "value"), Column("moscow", "text", "moscow"),
-        Column("deadline", "date", "deadline"), Column("depends_on", "id", "depends_on"),
+        Column("value", "number", "value"),
+        Column("moscow", "text", "moscow"),
+        Column("deadline", "date", "deadline"),
+        Column("depends_on", "id", "depends_on"),
     ]
     planned = backlog[backlog["id"].isin(list(planned_ids))] if "id" in backlog.columns else backlog.iloc[:0]
-    extra = [Column(name, "text", name) for name in _EXTRA_FIELDS
-             if name in planned.columns and planned[name].notna().any()]
+    extra = [
+        Column(name, "text", name) for name in _EXTRA_FIELDS if name in planned.columns and planned[name].notna().any()
+    ]
     taken = {column.header.casefold() for column in [*core, *extra]}
     kept = [Column(header, "text", header) for header in _kept_headers(backlog) if header.casefold() not in taken]
     columns = (*core, *extra, *kept)
@@ -304,36 +321,62 @@ def _plan_tables(result: PlanResult, backlog: pd.DataFrame) -> tuple[Table, Tabl
     teams = {team: Table(tuple(core), team_rows) for team, team_rows in sorted(per_team.items())}
 
     excluded_columns = (
-        Column("id", "id", "id"), Column("title", "text", "title"), Column("team", "text", "team"),
-        Column("reason", "text", "reason"), Column("what would make it fit", "text", "detail"),
-        Column("moscow", "text", "moscow"), Column("value", "number", "value"),
-        Column("effort", "number", "effort"), Column("deadline", "date", "deadline"),
+        Column("id", "id", "id"),
+        Column("title", "text", "title"),
+        Column("team", "text", "team"),
+        Column("reason", "text", "reason"),
+        Column("what would make it fit", "text", "detail"),
+        Column("moscow", "text", "moscow"),
+        Column("value", "number", "value"),
+        Column("effort", "number", "effort"),
+        Column("deadline", "date", "deadline"),
         Column("depends_on", "id", "depends_on"),
     )
     reason_order = Counter(e.reason.split(" ", 1)[0] for e in result.excluded)
     excluded = sorted(
         result.excluded,
-        key=lambda e: (-reason_order[e.reason.split(" ", 1)[0]], e.reason.split(" ", 1)[0],
-                       -(items.get(e.id, {}).get("value") or 0.0)),
+        key=lambda e: (
+            -reason_order[e.reason.split(" ", 1)[0]],
+            e.reason.split(" ", 1)[0],
+            -(items.get(e.id, {}).get("value") or 0.0),
+        ),
     )
     excluded_rows = []
     for exclusion in excluded:
         item = items.get(exclusion.id, {})
-        excluded_rows.append((
-            exclusion.id, item.get("title"), item.get("team"), exclusion.reason, exclusion.detail or None,
-            item.get("moscow"), item.get("value"), item.get("effort"), item.get("deadline"), item.get("depends_on"),
-        ))
+        excluded_rows.append(
+            (
+                exclusion.id,
+                item.get("title"),
+                item.get("team"),
+                exclusion.reason,
+                exclusion.detail or None,
+                item.get("moscow"),
+                item.get("value"),
+                item.get("effort"),
+                item.get("deadline"),
+                item.get("depends_on"),
+            )
+        )
     return plan, Table(excluded_columns, excluded_rows), teams
 
 
 _LEDGER = (  # (header, person_sprint column or (after, before) for a change, kind)
-    ("name", "name", "text"), ("team", "team", "text"), ("sprint", "sprint", "text"),
-    ("skills", "skills", "text"), ("allocation", "allocation", "percent"),
-    ("days per sprint", "days_per_sprint", "number"), ("what-if hire", "added", "bool"),
-    ("working days", "working_days", "number"), ("holiday days", "holiday_days", "number"),
-    ("OOO days", "ooo_days", "number"), ("on-call days", "oncall_days", "number"),
-    ("on-call load", "oncall_load", "percent"), ("focus factor", "focus_factor", "percent"),
-    ("buffer share", "buffer", "percent"), ("capacity share", "capacity_pct", "percent"),
+    ("name", "name", "text"),
+    ("team", "team", "text"),
+    ("sprint", "sprint", "text"),
+    ("skills", "skills", "text"),
+    ("allocation", "allocation", "percent"),
+    ("days per sprint", "days_per_sprint", "number"),
+    ("what-if hire", "added", "bool"),
+    ("working days", "working_days", "number"),
+    ("holiday days", "holiday_days", "number"),
+    ("OOO days", "ooo_days", "number"),
+    ("on-call days", "oncall_days", "number"),
+    ("on-call load", "oncall_load", "percent"),
+    ("focus factor", "focus_factor", "percent"),
+    ("buffer share", "buffer", "percent"),
+    ("capacity share", "capacity_pct", "percent"),
     ("gross", "gross", "number"),
     ("holidays", ("after_holidays", "gross"), "number"),
     ("OOO", ("after_ooo", "after_holidays"), "number"),
@@ -394,16 +437,22 @@ class _Writer:
 
     def __init__(self) -> None:
         self._buffer = io.BytesIO()
-        self.workbook = xlsxwriter.Workbook(self._buffer, {
-            "in_memory": True,
-            # Belt and braces: only write_string / write_number / ... are called, never write().
-            "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
-            "default_date_format": _DATE_FORMAT,
-        })
+        self.workbook = xlsxwriter.Workbook(
+            self._buffer,
+            {
+                "in_memory": True,
+                # Belt and braces: only write_string / write_number / ... are called, never write().
+                "strings_to_formulas": False,
+                "strings_to_numbers": False,
+                "strings_to_urls": False,
+                "default_date_format": _DATE_FORMAT,
+            },
+        )
         self._formats: dict[tuple[object, ...], object] = {}
 
-    def format(self, kind: str, *, header: bool = False, wrap: bool = False, bold: bool = False,
-               size: float | None = None):
+    def format(
+        self, kind: str, *, header: bool = False, wrap: bool = False, bold: bool = False, size: float | None = None
+    ):
         key = (kind, header, wrap, bold, size)
         found = self._formats.get(key)
         if found is None:
@@ -427,7 +476,7 @@ class _Writer:
         sheet = self.workbook.add_worksheet(title)
         header = self.format("text", header=True)
         for position, column in enumerate(table.columns):
-            sheet.write_string(0, position, safe_text(column.header), header)
+            sheet.write_string(0, position, excel_cell_text(column.header), header)
         formats = [self.format(column.kind, wrap=column.field in _WRAPPED) for column in table.columns]
         put = self.put
         for row_number, row in enumerate(table.rows, start=1):
@@ -485,8 +534,13 @@ def _print_setup(sheet, *, repeat_header: bool) -> None:
         sheet.repeat_rows(0)
 
 
-def _summary_sheet(writer: _Writer, result: PlanResult, capacity: CapacityResult | None,
-                   scenario_name: str, settings: Mapping[str, object]) -> None:
+def _summary_sheet(
+    writer: _Writer,
+    result: PlanResult,
+    capacity: CapacityResult | None,
+    scenario_name: str,
+    settings: Mapping[str, object],
+) -> None:
     sheet = writer.workbook.add_worksheet(SHEET_SUMMARY)
     label = writer.format("text", bold=True)
     reasons = Counter(e.reason.split(" ", 1)[0] for e in result.excluded)
@@ -503,8 +557,11 @@ def _summary_sheet(writer: _Writer, result: PlanResult, capacity: CapacityResult
         ("Best bound (no plan can beat it)", result.bound, "number"),
         ("Gap to the bound", result.gap, "percent2"),
         ("Not planned (items)", len(result.excluded), "number"),
-        ("Not planned by reason",
-         ", ".join(f"{code} {count}" for code, count in reasons.most_common()) or None, "text"),
+        (
+            "Not planned by reason",
+            ", ".join(f"{code} {count}" for code, count in reasons.most_common()) or None,
+            "text",
+        ),
         ("Unit of effort and capacity", result.unit, "text"),
         ("Sprints", ", ".join(result.sprints) or None, "text"),
         ("Solve time (s)", round(result.seconds, 2), "number"),
@@ -522,16 +579,27 @@ def _summary_sheet(writer: _Writer, result: PlanResult, capacity: CapacityResult
         sheet.write_string(row, 0, "Settings", writer.format("text", bold=True, size=12))
         for key, value in settings_rows:
             row += 1
-            kind = ("number" if isinstance(value, float) else "datetime" if isinstance(value, dt.datetime)
-                    else "date" if isinstance(value, dt.date) else "text")
+            kind = (
+                "number"
+                if isinstance(value, float)
+                else "datetime"
+                if isinstance(value, dt.datetime)
+                else "date"
+                if isinstance(value, dt.date)
+                else "text"
+            )
             writer.put(sheet, row, 0, key, label)
             writer.put(sheet, row, 1, value, writer.format(kind))
 
     table = _load_table(result, capacity)
     row += 2
-    sheet.write_string(row, 0, f"Capacity and planned load per team and sprint ({safe_text(result.unit)}): "
-                       f"red = over capacity, amber = more than {AMBER_SLACK:.0%} left",
-                       writer.format("text", bold=True, size=12))
+    sheet.write_string(
+        row,
+        0,
+        f"Capacity and planned load per team and sprint ({excel_cell_text(result.unit)}): "
+        f"red = over capacity, amber = more than {AMBER_SLACK:.0%} left",
+        writer.format("text", bold=True, size=12),
+    )
     header_row = row + 1
     header = writer.format("text", header=True)
     for position, column in enumerate(table.columns):
@@ -564,8 +632,14 @@ LOAD_COLUMNS = ("team", "sprint", "start", "end", "capacity", "load", "slack", "
 
 def _load_table(result: PlanResult, capacity: CapacityResult | None) -> Table:
     """Per team and sprint (the rows with skill empty): capacity, load, slack and utilisation."""
-    kinds = {"start": "date", "end": "date", "capacity": "number", "load": "number", "slack": "number",
-             "utilisation": "percent"}
+    kinds = {
+        "start": "date",
+        "end": "date",
+        "capacity": "number",
+        "load": "number",
+        "slack": "number",
+        "utilisation": "percent",
+    }
     columns = tuple(Column(name, kinds.get(name, "text"), name) for name in LOAD_COLUMNS)
     dates: dict[str, tuple[object, object]] = {}
     if capacity is not None and not capacity.sprints.empty:
@@ -586,23 +660,38 @@ def _conditional_load_formats(writer: _Writer, sheet, first: int, last: int) -> 
     capacity, load, slack = (xl_col_to_name(LOAD_COLUMNS.index(name)) for name in ("capacity", "load", "slack"))
     row = first + 1  # the formulas are relative to the first row, in A1 numbering
     cells = (first, 0, last, len(LOAD_COLUMNS) - 1)
-    sheet.conditional_format(*cells, {
-        "type": "formula", "criteria": f"=${load}{row}-${capacity}{row}>0.000001",
-        "format": writer.workbook.add_format({"bg_color": _RED_FILL}), "stop_if_true": True,
-    })
-    sheet.conditional_format(*cells, {
-        "type": "formula", "criteria": f"=${slack}{row}>{AMBER_SLACK}*${capacity}{row}",
-        "format": writer.workbook.add_format({"bg_color": _AMBER_FILL}),
-    })
+    sheet.conditional_format(
+        *cells,
+        {
+            "type": "formula",
+            "criteria": f"=${load}{row}-${capacity}{row}>0.000001",
+            "format": writer.workbook.add_format({"bg_color": _RED_FILL}),
+            "stop_if_true": True,
+        },
+    )
+    sheet.conditional_format(
+        *cells,
+        {
+            "type": "formula",
+            "criteria": f"=${slack}{row}>{AMBER_SLACK}*${capacity}{row}",
+            "format": writer.workbook.add_format({"bg_color": _AMBER_FILL}),
+        },
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # Public
 
 
-def plan_workbook(result: PlanResult, backlog: pd.DataFrame, capacity: CapacityResult | None = None, *,
-                  scenario_name: str = "", settings: Mapping[str, object] | None = None,
-                  extra_sheets: Mapping[str, pd.DataFrame] | None = None) -> bytes:
+def plan_workbook(
+    result: PlanResult,
+    backlog: pd.DataFrame,
+    capacity: CapacityResult | None = None,
+    *,
+    scenario_name: str = "",
+    settings: Mapping[str, object] | None = None,
+    extra_sheets: Mapping[str, pd.DataFrame] | None = None,
+) -> bytes:
     """The plan as xlsx bytes: Plan, Summary, Not planned, Capacity, ``extra_sheets``, one sheet per team.
 
     ``backlog`` is the table that was planned (the item fields come from it); ``capacity`` the
@@ -629,13 +718,20 @@ def plan_workbook(result: PlanResult, backlog: pd.DataFrame, capacity: CapacityR
     return writer.finish()
 
 
-def write_plan_workbook(path: str | Path, result: PlanResult, backlog: pd.DataFrame,
-                        capacity: CapacityResult | None = None, *, scenario_name: str = "",
-                        settings: Mapping[str, object] | None = None,
-                        extra_sheets: Mapping[str, pd.DataFrame] | None = None) -> Path:
+def write_plan_workbook(
+    path: str | Path,
+    result: PlanResult,
+    backlog: pd.DataFrame,
+    capacity: CapacityResult | None = None,
+    *,
+    scenario_name: str = "",
+    settings: Mapping[str, object] | None = None,
+    extra_sheets: Mapping[str, pd.DataFrame] | None = None,
+) -> Path:
     """Write :func:`plan_workbook` to ``path``, through a temporary file: a failure leaves no half workbook."""
-    data = plan_workbook(result, backlog, capacity, scenario_name=scenario_name, settings=settings,
-                         extra_sheets=extra_sheets)
+    data = plan_workbook(
+        result, backlog, capacity, scenario_name=scenario_name, settings=settings, extra_sheets=extra_sheets
+    )
     path = Path(path)
     handle, temporary = tempfile.mkstemp(suffix=".xlsx", dir=path.parent)
     try:
@@ -661,7 +757,7 @@ def tracker_csv(result: PlanResult, *, escape_formulas: bool = True) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(["id", "sprint", "team"])
-    clean = safe_csv_text if escape_formulas else (lambda value: "" if value is None else str(value))
+    clean = csv_cell_text if escape_formulas else (lambda value: "" if value is None else str(value))
     order = {name: position for position, name in enumerate(result.sprints)}
     for assignment in sorted(result.selected, key=lambda a: (order.get(a.sprint, len(order)), a.sprint, a.team)):
         writer.writerow([clean(assignment.id), clean(assignment.sprint), clean(assignment.team)])

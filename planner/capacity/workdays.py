@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from planner.problems import ERROR, WARNING, Problem
+from planner.input_problems import ERROR, WARNING, Problem
 
 __all__ = [
     "SPRINTS_SHEET",
@@ -93,18 +93,21 @@ def sheet_sprints(frame: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Pr
         return _calendar_frame([], [], []), problems
 
     order = np.argsort(starts.to_numpy(), kind="stable")
-    calendar = _calendar_frame(
-        names.to_numpy()[order].tolist(), starts.to_numpy()[order], ends.to_numpy()[order]
-    )
+    calendar = _calendar_frame(names.to_numpy()[order].tolist(), starts.to_numpy()[order], ends.to_numpy()[order])
     calendar["source_row"] = rows[order].astype("int64")
     for i in range(1, len(calendar)):
         if calendar["start"].iat[i] <= calendar["end"].iat[i - 1]:
-            problems.append(Problem(
-                WARNING,
-                f"{calendar['sprint'].iat[i]} overlaps {calendar['sprint'].iat[i - 1]}: "
-                "the days they share count in both",
-                file, SPRINTS_SHEET, _row(calendar["source_row"].iat[i]), "start",
-            ))
+            problems.append(
+                Problem(
+                    WARNING,
+                    f"{calendar['sprint'].iat[i]} overlaps {calendar['sprint'].iat[i - 1]}: "
+                    "the days they share count in both",
+                    file,
+                    SPRINTS_SHEET,
+                    _row(calendar["source_row"].iat[i]),
+                    "start",
+                )
+            )
     return calendar, problems
 
 
@@ -165,11 +168,13 @@ def range_mask(dates: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nd
 
 
 def _calendar_frame(names: list[str], starts: np.ndarray, ends: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame({
-        "sprint": pd.array(list(names), dtype="string"),
-        "start": np.asarray(starts, dtype="datetime64[D]").astype("datetime64[ns]"),
-        "end": np.asarray(ends, dtype="datetime64[D]").astype("datetime64[ns]"),
-    })
+    return pd.DataFrame(
+        {
+            "sprint": pd.array(list(names), dtype="string"),
+            "start": np.asarray(starts, dtype="datetime64[D]").astype("datetime64[ns]"),
+            "end": np.asarray(ends, dtype="datetime64[D]").astype("datetime64[ns]"),
+        }
+    )
 
 
 def _row(value: object) -> int | None:

@@ -16,7 +16,7 @@ Checks (the ``check`` name of their findings):
 - ``stale``: open items not updated in ``stale_days``.
 - ``dependency``: cycles, missing or Won't prerequisites, items pinned or due before their
   prerequisite can be done.
-- ``contention``: per team Must + Should demand vs net capacity (:func:`planner.contention.contention`).
+- ``contention``: per team Must + Should demand vs net capacity (:func:`planner.capacity.contention.contention`).
 - ``reassign``: items whose skill or domain label matches another team better than the owner.
 - ``balance``: share of effort per type vs the user's minimum targets.
 """
@@ -34,14 +34,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from planner.capacity_types import GENERAL_SKILL, CapacityResult
-from planner.contention import UNASSIGNED, contention
+from planner.capacity import GENERAL_SKILL, UNASSIGNED, CapacityResult, contention
 from planner.schema import EFFORT_PREFIX, effort_skill_columns, split_list
 
 __all__ = [
     "CHECKS",
-    "CheckSettings",
     "DEFAULT_MILESTONE_TYPES",
+    "CheckSettings",
     "Finding",
     "FindingSeverity",
     "findings_frame",
@@ -67,8 +66,13 @@ class Finding:
 
     def as_dict(self) -> dict[str, object]:
         """Plain dict, for tables and JSON (items joined by ``", "``)."""
-        return {"check": self.check, "severity": self.severity, "items": ", ".join(self.items),
-                "message": self.message, "action": self.action}
+        return {
+            "check": self.check,
+            "severity": self.severity,
+            "items": ", ".join(self.items),
+            "message": self.message,
+            "action": self.action,
+        }
 
 
 @dataclass(frozen=True)
@@ -103,8 +107,17 @@ class CheckSettings:
             raise ValueError(f"stale_days must be at least 0, not {self.stale_days!r}")
 
     def __hash__(self) -> int:  # the mapping is not hashable
-        return hash((self.horizon_items, self.split_threshold, self.stale_days, self.milestone_types,
-                     self.duplicate_similarity, tuple(sorted(self.balance_targets.items())), self.today))
+        return hash(
+            (
+                self.horizon_items,
+                self.split_threshold,
+                self.stale_days,
+                self.milestone_types,
+                self.duplicate_similarity,
+                tuple(sorted(self.balance_targets.items())),
+                self.today,
+            )
+        )
 
     @property
     def day(self) -> date:
@@ -120,14 +133,22 @@ def _texts(backlog: pd.DataFrame, column: str) -> list[str | None]:
     """A text column as trimmed strings, blank = None (all None when the column is absent)."""
     if column not in backlog.columns:
         return [None] * len(backlog)
-    return [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) or not str(v).strip()
-            else str(v).strip() for v in backlog[column].tolist()]
+    return [
+        None
+        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) or not str(v).strip()
+        else str(v).strip()
+        for v in backlog[column].tolist()
+    ]
 
 
 def _ids(backlog: pd.DataFrame) -> list[str]:
-    return [v if v is not None else f"row {r}" for v, r in
-            zip(_texts(backlog, "id"), backlog["source_row"].tolist() if "source_row" in backlog
-                else range(2, len(backlog) + 2))]
+    return [
+        v if v is not None else f"row {r}"
+        for v, r in zip(
+            _texts(backlog, "id"),
+            backlog["source_row"].tolist() if "source_row" in backlog else range(2, len(backlog) + 2),
+        )
+    ]
 
 
 def _done(backlog: pd.DataFrame) -> np.ndarray:
@@ -137,8 +158,9 @@ def _done(backlog: pd.DataFrame) -> np.ndarray:
 
 
 def _moscow_rank(backlog: pd.DataFrame) -> np.ndarray:
-    return np.array([_MOSCOW_RANK.get(m.casefold().split()[0], 2) if m else 2
-                     for m in _texts(backlog, "moscow")], dtype=np.int64)
+    return np.array(
+        [_MOSCOW_RANK.get(m.casefold().split()[0], 2) if m else 2 for m in _texts(backlog, "moscow")], dtype=np.int64
+    )
 
 
 def _open(backlog: pd.DataFrame) -> np.ndarray:
@@ -218,16 +240,23 @@ def check_not_ready(backlog: pd.DataFrame, capacity: CapacityResult | None, sett
         missing = []
         if np.isnan(effort[i]):
             missing.append("estimate")
-        for name, label in (("acceptance_criteria", "acceptance criteria"), ("description", "description"),
-                            ("team", "owner team")):
+        for name, label in (
+            ("acceptance_criteria", "acceptance criteria"),
+            ("description", "description"),
+            ("team", "owner team"),
+        ):
             if fields[name][i] is None:
                 missing.append(label)
         if missing:
-            findings.append(Finding(
-                "not-ready", "error" if "estimate" in missing else "warning", (item,),
-                f"{item} is near-term but has no {', no '.join(missing)}",
-                f"refine it: add the {', '.join(missing)}",
-            ))
+            findings.append(
+                Finding(
+                    "not-ready",
+                    "error" if "estimate" in missing else "warning",
+                    (item,),
+                    f"{item} is near-term but has no {', no '.join(missing)}",
+                    f"refine it: add the {', '.join(missing)}",
+                )
+            )
     return findings
 
 
@@ -252,7 +281,7 @@ def check_oversized(backlog: pd.DataFrame, capacity: CapacityResult | None, sett
                 skill_max[(str(team), str(skill))] = float(amount)
                 skill_max[(None, str(skill))] = max(skill_max.get((None, str(skill)), 0.0), float(amount))
     skill_columns = effort_skill_columns(backlog.columns)
-    skill_effort = {c[len(EFFORT_PREFIX):]: _numbers(backlog, c) for c in skill_columns}
+    skill_effort = {c[len(EFFORT_PREFIX) :]: _numbers(backlog, c) for c in skill_columns}
     findings = []
     for i, item in enumerate(_ids(backlog)):
         if not is_open[i] or np.isnan(effort[i]):
@@ -260,12 +289,16 @@ def check_oversized(backlog: pd.DataFrame, capacity: CapacityResult | None, sett
         key = _key(teams[i])
         where = teams[i] or "any team"
         if key in team_max and effort[i] > team_max[key] + 1e-9:
-            findings.append(Finding(
-                "oversized", "error", (item,),
-                f"{item} needs {_fmt(effort[i])} {unit}, more than {where} can hold in one sprint "
-                f"({_fmt(round(team_max[key], 2))} {unit})",
-                "split into smaller items",
-            ))
+            findings.append(
+                Finding(
+                    "oversized",
+                    "error",
+                    (item,),
+                    f"{item} needs {_fmt(effort[i])} {unit}, more than {where} can hold in one sprint "
+                    f"({_fmt(round(team_max[key], 2))} {unit})",
+                    "split into smaller items",
+                )
+            )
             continue
         too_big_skill = None
         for skill, amounts in skill_effort.items():
@@ -279,19 +312,27 @@ def check_oversized(backlog: pd.DataFrame, capacity: CapacityResult | None, sett
                 break
         if too_big_skill:
             skill, need, most = too_big_skill
-            findings.append(Finding(
-                "oversized", "error", (item,),
-                f"{item} needs {_fmt(need)} {unit} of {skill}, more than {where} has in one sprint "
-                f"({_fmt(round(most, 2))} {unit})",
-                "split into smaller items",
-            ))
+            findings.append(
+                Finding(
+                    "oversized",
+                    "error",
+                    (item,),
+                    f"{item} needs {_fmt(need)} {unit} of {skill}, more than {where} has in one sprint "
+                    f"({_fmt(round(most, 2))} {unit})",
+                    "split into smaller items",
+                )
+            )
         elif settings.split_threshold is not None and effort[i] > settings.split_threshold:
-            findings.append(Finding(
-                "oversized", "warning", (item,),
-                f"{item} is estimated at {_fmt(effort[i])}, above the split threshold of "
-                f"{_fmt(settings.split_threshold)}",
-                "split into smaller items",
-            ))
+            findings.append(
+                Finding(
+                    "oversized",
+                    "warning",
+                    (item,),
+                    f"{item} is estimated at {_fmt(effort[i])}, above the split threshold of "
+                    f"{_fmt(settings.split_threshold)}",
+                    "split into smaller items",
+                )
+            )
     return findings
 
 
@@ -320,7 +361,7 @@ def suggest_milestone(name: str, types: Iterable[str], initiative: str | None = 
             head = " ".join(parts[:position]) or (initiative or "")
             if not head:
                 return None
-            return " | ".join([head, match, *([" ".join(parts[position + 1:])] if parts[position + 1:] else [])])
+            return " | ".join([head, match, *([" ".join(parts[position + 1 :])] if parts[position + 1 :] else [])])
     return None
 
 
@@ -350,10 +391,12 @@ def check_milestones(backlog: pd.DataFrame, capacity: CapacityResult | None, set
         if well_formed:
             problem = f"milestone '{name}' has the unknown type '{parts[1]}' (known: {allowed})"
         else:
-            problem = (f"milestone '{name}' does not follow "
-                       "'Initiative Name | Milestone Type | optional Description'")
-        action = (f"rename it to '{suggestion}'" if suggestion and suggestion != name
-                  else f"rename it with one of the types: {allowed}")
+            problem = f"milestone '{name}' does not follow 'Initiative Name | Milestone Type | optional Description'"
+        action = (
+            f"rename it to '{suggestion}'"
+            if suggestion and suggestion != name
+            else f"rename it with one of the types: {allowed}"
+        )
         findings.append(Finding("milestone", "warning", items, problem, action))
     flagged = {i for f in findings for i in f.items}
     unknown: dict[str, list[str]] = defaultdict(list)
@@ -362,10 +405,15 @@ def check_milestones(backlog: pd.DataFrame, capacity: CapacityResult | None, set
             unknown[kind].append(ids[i])
     for kind, items in unknown.items():
         close = difflib.get_close_matches(kind.casefold(), list(known), n=1, cutoff=0.75)
-        findings.append(Finding(
-            "milestone", "warning", tuple(items), f"unknown milestone type '{kind}' (known: {allowed})",
-            f"set the type to '{known[close[0]]}'" if close else f"use one of the types: {allowed}",
-        ))
+        findings.append(
+            Finding(
+                "milestone",
+                "warning",
+                tuple(items),
+                f"unknown milestone type '{kind}' (known: {allowed})",
+                f"set the type to '{known[close[0]]}'" if close else f"use one of the types: {allowed}",
+            )
+        )
     return findings
 
 
@@ -390,30 +438,49 @@ def check_overdue(backlog: pd.DataFrame, capacity: CapacityResult | None, settin
         sprints = capacity.sprints.sort_values("start")
         first_end = pd.Timestamp(sprints["end"].iloc[0])
         first_number = _sprint_number(str(sprints["sprint"].iloc[0]))
-        ended = {str(s).strip().casefold(): pd.Timestamp(e) for s, e in zip(sprints["sprint"], sprints["end"])
-                 if pd.Timestamp(e) < today}
+        ended = {
+            str(s).strip().casefold(): pd.Timestamp(e)
+            for s, e in zip(sprints["sprint"], sprints["end"])
+            if pd.Timestamp(e) < today
+        }
     findings = []
     for i, due in enumerate(deadline):
         if not not_done[i] or pd.isna(due):
             continue
         if due.normalize() < today:
-            findings.append(Finding("overdue", "error", (ids[i],),
-                                    f"{ids[i]} was due {due.date()} and is not done", "set a new due date"))
+            findings.append(
+                Finding(
+                    "overdue",
+                    "error",
+                    (ids[i],),
+                    f"{ids[i]} was due {due.date()} and is not done",
+                    "set a new due date",
+                )
+            )
         elif first_end is not None and due < first_end:
-            findings.append(Finding(
-                "overdue", "warning", (ids[i],),
-                f"{ids[i]} is due {due.date()}, before the first sprint ends ({first_end.date()})",
-                "set a new due date or cut the scope",
-            ))
+            findings.append(
+                Finding(
+                    "overdue",
+                    "warning",
+                    (ids[i],),
+                    f"{ids[i]} is due {due.date()}, before the first sprint ends ({first_end.date()})",
+                    "set a new due date or cut the scope",
+                )
+            )
     for i, sprint in enumerate(_texts(backlog, "sprint")):
         if sprint is None or not not_done[i]:
             continue
         number = _sprint_number(sprint)
         if sprint.casefold() in ended or (first_number is not None and number is not None and number < first_number):
-            findings.append(Finding(
-                "overdue", "warning", (ids[i],), f"{ids[i]} was planned for {sprint}, which is over, and is not done",
-                "move it to an upcoming sprint or close it",
-            ))
+            findings.append(
+                Finding(
+                    "overdue",
+                    "warning",
+                    (ids[i],),
+                    f"{ids[i]} was planned for {sprint}, which is over, and is not done",
+                    "move it to an upcoming sprint or close it",
+                )
+            )
     return findings
 
 
@@ -461,11 +528,15 @@ def check_duplicates(backlog: pd.DataFrame, capacity: CapacityResult | None, set
             continue
         ratio = matcher.ratio()
         if ratio >= threshold:
-            findings.append(Finding(
-                "duplicate", "warning", (ids[j], ids[i]),
-                f"{ids[j]} and {ids[i]} have {ratio:.0%} similar titles",
-                "merge them or close one as a duplicate",
-            ))
+            findings.append(
+                Finding(
+                    "duplicate",
+                    "warning",
+                    (ids[j], ids[i]),
+                    f"{ids[j]} and {ids[i]} have {ratio:.0%} similar titles",
+                    "merge them or close one as a duplicate",
+                )
+            )
     return findings
 
 
@@ -482,10 +553,15 @@ def check_stale(backlog: pd.DataFrame, capacity: CapacityResult | None, settings
             continue
         age = (today - when.normalize()).days
         if age > settings.stale_days:
-            findings.append(Finding(
-                "stale", "info", (ids[i],), f"{ids[i]} has not been updated in {age} days (since {when.date()})",
-                "confirm it is still wanted, re-estimate it, or close it",
-            ))
+            findings.append(
+                Finding(
+                    "stale",
+                    "info",
+                    (ids[i],),
+                    f"{ids[i]} has not been updated in {age} days (since {when.date()})",
+                    "confirm it is still wanted, re-estimate it, or close it",
+                )
+            )
     return findings
 
 
@@ -539,7 +615,9 @@ def _cycles(graph: Mapping[str, list[str]]) -> list[list[str]]:
     return result
 
 
-def check_dependencies(backlog: pd.DataFrame, capacity: CapacityResult | None, settings: CheckSettings) -> list[Finding]:
+def check_dependencies(
+    backlog: pd.DataFrame, capacity: CapacityResult | None, settings: CheckSettings
+) -> list[Finding]:
     """Dependency problems of open items: cycles (error), prerequisites missing from the backlog
     (error) or Won't (error), an item due before its open prerequisite is due (warning), and an item
     pinned to a sprint before its prerequisite's sprint (warning, by the capacity's sprint order or
@@ -564,54 +642,79 @@ def check_dependencies(backlog: pd.DataFrame, capacity: CapacityResult | None, s
 
     graph = {item: split_list(text) for item, text in zip(ids, _texts(backlog, "depends_on"))}
     findings = []
-    open_graph = {item: [p for p in prereqs if p in position and not done[position[p]]]
-                  for item, prereqs in graph.items() if not done[position[item]]}
+    open_graph = {
+        item: [p for p in prereqs if p in position and not done[position[p]]]
+        for item, prereqs in graph.items()
+        if not done[position[item]]
+    }
     for component in _cycles(open_graph):
-        findings.append(Finding(
-            "dependency", "error", tuple(component),
-            f"dependency cycle: {' -> '.join(component + component[:1])}",
-            "remove one of these dependencies",
-        ))
+        findings.append(
+            Finding(
+                "dependency",
+                "error",
+                tuple(component),
+                f"dependency cycle: {' -> '.join(component + component[:1])}",
+                "remove one of these dependencies",
+            )
+        )
     for item, prereqs in graph.items():
         i = position[item]
         if not is_open[i]:
             continue
         for prereq in prereqs:
             if prereq not in position:
-                findings.append(Finding(
-                    "dependency", "error", (item,), f"{item} depends on {prereq}, which is not in the backlog",
-                    f"add {prereq} to the backlog or remove the dependency",
-                ))
+                findings.append(
+                    Finding(
+                        "dependency",
+                        "error",
+                        (item,),
+                        f"{item} depends on {prereq}, which is not in the backlog",
+                        f"add {prereq} to the backlog or remove the dependency",
+                    )
+                )
                 continue
             p = position[prereq]
             if done[p]:
                 continue
             if rank[p] == 3:
-                findings.append(Finding(
-                    "dependency", "error", (item, prereq), f"{item} depends on {prereq}, which is Won't",
-                    f"make {prereq} a Could or better, or drop the dependency",
-                ))
+                findings.append(
+                    Finding(
+                        "dependency",
+                        "error",
+                        (item, prereq),
+                        f"{item} depends on {prereq}, which is Won't",
+                        f"make {prereq} a Could or better, or drop the dependency",
+                    )
+                )
                 continue
             if pd.notna(deadline.iloc[i]) and pd.notna(deadline.iloc[p]) and deadline.iloc[i] < deadline.iloc[p]:
-                findings.append(Finding(
-                    "dependency", "warning", (item, prereq),
-                    f"{item} is due {deadline.iloc[i].date()} but its prerequisite {prereq} is only due "
-                    f"{deadline.iloc[p].date()}",
-                    f"bring {prereq}'s deadline forward or move {item}'s later",
-                ))
+                findings.append(
+                    Finding(
+                        "dependency",
+                        "warning",
+                        (item, prereq),
+                        f"{item} is due {deadline.iloc[i].date()} but its prerequisite {prereq} is only due "
+                        f"{deadline.iloc[p].date()}",
+                        f"bring {prereq}'s deadline forward or move {item}'s later",
+                    )
+                )
             mine, theirs = sprint_order(sprints[i]), sprint_order(sprints[p])
             if mine is not None and theirs is not None and mine < theirs:
-                findings.append(Finding(
-                    "dependency", "warning", (item, prereq),
-                    f"{item} is planned in {sprints[i]}, before its prerequisite {prereq} ({sprints[p]})",
-                    f"move {item} to {sprints[p]} or later, or {prereq} earlier",
-                ))
+                findings.append(
+                    Finding(
+                        "dependency",
+                        "warning",
+                        (item, prereq),
+                        f"{item} is planned in {sprints[i]}, before its prerequisite {prereq} ({sprints[p]})",
+                        f"move {item} to {sprints[p]} or later, or {prereq} earlier",
+                    )
+                )
     return findings
 
 
 def check_contention(backlog: pd.DataFrame, capacity: CapacityResult | None, settings: CheckSettings) -> list[Finding]:
     """Per team, open Must + Should demand vs net capacity over the horizon, as computed by
-    :func:`planner.contention.contention`: ``over`` is a warning, ``tight`` info. Needs a capacity."""
+    :func:`planner.capacity.contention.contention`: ``over`` is a warning, ``tight`` info. Needs a capacity."""
     if capacity is None:
         return []
     table = contention(backlog, capacity)
@@ -624,13 +727,18 @@ def check_contention(backlog: pd.DataFrame, capacity: CapacityResult | None, set
         if flag == "ok":
             continue
         key = None if team == UNASSIGNED else str(team).strip().casefold()
-        items = tuple(ids[i] for i in range(len(ids))
-                      if not_done[i] and rank[i] <= 1 and _key(teams[i]) == key)
-        findings.append(Finding(
-            "contention", "warning" if flag == "over" else "info", items, str(message),
-            "move Should items to Could, move work to another team, or add capacity" if flag == "over"
-            else "keep an eye on it: little room for surprises",
-        ))
+        items = tuple(ids[i] for i in range(len(ids)) if not_done[i] and rank[i] <= 1 and _key(teams[i]) == key)
+        findings.append(
+            Finding(
+                "contention",
+                "warning" if flag == "over" else "info",
+                items,
+                str(message),
+                "move Should items to Could, move work to another team, or add capacity"
+                if flag == "over"
+                else "keep an eye on it: little room for surprises",
+            )
+        )
     return findings
 
 
@@ -655,7 +763,7 @@ def check_reassign(backlog: pd.DataFrame, capacity: CapacityResult | None, setti
         for column in effort_skill_columns(backlog.columns):
             amounts = _numbers(backlog, column)
             for i in np.flatnonzero(np.nan_to_num(amounts) > 0):
-                needs[i].add(column[len(EFFORT_PREFIX):].casefold())
+                needs[i].add(column[len(EFFORT_PREFIX) :].casefold())
         for i, skill in enumerate(_texts(backlog, "skill")):
             if skill:
                 needs[i].add(skill.casefold())
@@ -669,11 +777,15 @@ def check_reassign(backlog: pd.DataFrame, capacity: CapacityResult | None, setti
             better = [spelling[t] for t in has if t != owner and (GENERAL_SKILL in has[t] or need <= has[t])]
             if better:
                 flagged.add(i)
-                findings.append(Finding(
-                    "reassign", "warning", (ids[i],),
-                    f"{ids[i]} needs {', '.join(lacking)}, which nobody in {teams[i]} has",
-                    f"reassign it to {' or '.join(better)}",
-                ))
+                findings.append(
+                    Finding(
+                        "reassign",
+                        "warning",
+                        (ids[i],),
+                        f"{ids[i]} needs {', '.join(lacking)}, which nobody in {teams[i]} has",
+                        f"reassign it to {' or '.join(better)}",
+                    )
+                )
     labels = [split_list(text) for text in _texts(backlog, "labels")]
     counts: dict[str, Counter] = defaultdict(Counter)
     spell: dict[str, str] = {}
@@ -694,12 +806,16 @@ def check_reassign(backlog: pd.DataFrame, capacity: CapacityResult | None, setti
         for label in item_labels:
             domain = owner_of.get(label.casefold())
             if domain and domain != owner and counts[label.casefold()][owner] <= 1:
-                findings.append(Finding(
-                    "reassign", "info", (ids[i],),
-                    f"{ids[i]} has the label '{label}', whose items are mostly owned by {spell[domain]}, "
-                    f"but is owned by {teams[i]}",
-                    f"consider reassigning it to {spell[domain]}",
-                ))
+                findings.append(
+                    Finding(
+                        "reassign",
+                        "info",
+                        (ids[i],),
+                        f"{ids[i]} has the label '{label}', whose items are mostly owned by {spell[domain]}, "
+                        f"but is owned by {teams[i]}",
+                        f"consider reassigning it to {spell[domain]}",
+                    )
+                )
                 break
     return findings
 
@@ -725,12 +841,16 @@ def check_balance(backlog: pd.DataFrame, capacity: CapacityResult | None, settin
         mask = chosen & np.array([t == key for t in types], dtype=bool)
         share = float(effort[mask].sum()) / total if total > 0 else 0.0
         if share + 1e-9 < target:
-            findings.append(Finding(
-                "balance", "warning", tuple(ids[i] for i in np.flatnonzero(mask)),
-                f"{name} is {share:.0%} of the {scope} effort, below the target of {target:.0%}",
-                f"promote {name} items to Should or Must (about {_fmt(round(target * total - effort[mask].sum(), 1))} "
-                "more effort)",
-            ))
+            findings.append(
+                Finding(
+                    "balance",
+                    "warning",
+                    tuple(ids[i] for i in np.flatnonzero(mask)),
+                    f"{name} is {share:.0%} of the {scope} effort, below the target of {target:.0%}",
+                    f"promote {name} items to Should or Must (about {_fmt(round(target * total - effort[mask].sum(), 1))} "
+                    "more effort)",
+                )
+            )
     return findings
 
 

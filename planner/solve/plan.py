@@ -14,12 +14,15 @@ from datetime import date
 
 import pandas as pd
 
-from planner.baseline import DensityBound, density_bound, rank_and_fill
 from planner.capacity import CapacityResult, CapacitySettings, compute_capacity
-from planner.explain import PRICE_COLUMNS, Exclusion, exclusion_reasons, must_fit, overflow, skill_prices
-from planner.decompose import decomposable, solve_by_team, team_groups
-from planner.improve import TeamIndex, improve_by_team, team_part
-from planner.model import (
+from planner.errors import PlannerError
+from planner.input_problems import Problem
+from planner.schema import GENERAL_SKILL, CapacityTables
+from planner.solve.baseline import DensityBound, density_bound, rank_and_fill
+from planner.solve.decompose import decomposable, solve_by_team, team_groups
+from planner.solve.explain import PRICE_COLUMNS, Exclusion, exclusion_reasons, must_fit, overflow, skill_prices
+from planner.solve.improve import TeamIndex, improve_by_team, team_part
+from planner.solve.model import (
     MIN_SOLVE_SECONDS,
     PlanModel,
     Solution,
@@ -30,14 +33,11 @@ from planner.model import (
     seconds_left,
     solve,
 )
-from planner.problem import PlanProblem, build_problem, capacity_sprint_names, check_plan_inputs, drop_unreachable
-from planner.errors import PlannerError
-from planner.problems import Problem
-from planner.schema import CapacityTables
-from planner.verify import plan_violations
-from planner.warmstart import sprint_by_sprint, whole_horizon_bound
+from planner.solve.problem import PlanProblem, build_problem, capacity_sprint_names, check_plan_inputs, drop_unreachable
+from planner.solve.verify import plan_violations
+from planner.solve.warmstart import sprint_by_sprint, whole_horizon_bound
 
-__all__ = ["Assignment", "PlanResult", "make_plan", "CAPACITY_COLUMNS"]
+__all__ = ["CAPACITY_COLUMNS", "Assignment", "PlanResult", "make_plan"]
 
 CAPACITY_COLUMNS = ["team", "sprint", "skill", "capacity", "load"]
 
@@ -100,8 +100,13 @@ class PlanResult:
             "selected": [{"id": a.id, "team": a.team, "sprint": a.sprint} for a in self.selected],
             "excluded": [{"id": e.id, "reason": e.reason} for e in self.excluded],
             "capacity": [
-                {"team": row.team, "sprint": row.sprint, "skill": None if pd.isna(row.skill) else row.skill,
-                 "capacity": float(row.capacity), "load": float(row.load)}
+                {
+                    "team": row.team,
+                    "sprint": row.sprint,
+                    "skill": None if pd.isna(row.skill) else row.skill,
+                    "capacity": float(row.capacity),
+                    "load": float(row.load),
+                }
                 for row in self.capacity.itertuples(index=False)
             ],
             "seconds": self.seconds,
@@ -182,11 +187,22 @@ def make_plan(
     if status == "feasible" and not any("time limit" in note for note in notes):
         notes.append("the search was cut short by the time limit before it proved the plan within the gap asked for")
     ordered = _order_sprints(problem, assignments, replace(work, deadline=finish - price_share), notes)
-    assignments, status, bound, gap, violations = _checked(problem, ordered, assignments, start, status, bound, gap,
-                                                           options, notes)
+    assignments, status, bound, gap, violations = _checked(
+        problem, ordered, assignments, start, status, bound, gap, options, notes
+    )
     if violations:
-        return _result(problem, net, "error", {}, None, None, baseline_objective, started,
-                       ["the solver's plan breaks a rule: " + "; ".join(violations[:5])], work)
+        return _result(
+            problem,
+            net,
+            "error",
+            {},
+            None,
+            None,
+            baseline_objective,
+            started,
+            ["the solver's plan breaks a rule: " + "; ".join(violations[:5])],
+            work,
+        )
     result = _result(problem, net, status, assignments, bound, gap, baseline_objective, started, notes, work)
     return replace(result, baseline_complete=baseline_valid)
 
@@ -202,8 +218,9 @@ def _finish_seconds(problem: PlanProblem) -> float:
     return _FINISH_SECONDS + _FINISH_SECONDS_PER_ITEM * len(problem.ids)
 
 
-def _optional_shares(problem: PlanProblem, options: SolveOptions, baseline: dict[int, tuple[str, int]]
-                     ) -> tuple[float, float]:
+def _optional_shares(
+    problem: PlanProblem, options: SolveOptions, baseline: dict[int, tuple[str, int]]
+) -> tuple[float, float]:
     """Seconds kept from the search for the sprint order and for the capacity prices.
 
     The order re-plans the chosen items only (about as many as rank-and-fill places); the prices
@@ -224,9 +241,17 @@ def _prices_seconds(problem: PlanProblem) -> float:
     return 2 * model_seconds(estimated_terms(problem)) + MIN_SOLVE_SECONDS
 
 
-def _checked(problem: PlanProblem, ordered: Plan, unordered: Plan, baseline: Plan | None, status: str,
-             bound: float | None, gap: float | None, options: SolveOptions, notes: list[str]
-             ) -> tuple[Plan, str, float | None, float | None, list[str]]:
+def _checked(
+    problem: PlanProblem,
+    ordered: Plan,
+    unordered: Plan,
+    baseline: Plan | None,
+    status: str,
+    bound: float | None,
+    gap: float | None,
+    options: SolveOptions,
+    notes: list[str],
+) -> tuple[Plan, str, float | None, float | None, list[str]]:
     """The first plan that keeps every rule: ordered, else as the search left it, else rank-and-fill.
 
     A solver can hand back a plan that breaks a rule (a tolerance, a time limit, a bug); the
@@ -238,15 +263,18 @@ def _checked(problem: PlanProblem, ordered: Plan, unordered: Plan, baseline: Pla
     fallbacks = [unordered] + ([baseline] if baseline is not None else [])
     for plan in fallbacks:
         if not plan_violations(problem, plan, options.balance):
-            notes.append("the solver's plan breaks a rule (" + "; ".join(violations[:3]) + "): showing "
-                         + ("it in the order found before" if plan is unordered else "the rank-and-fill plan"))
+            notes.append(
+                "the solver's plan breaks a rule ("
+                + "; ".join(violations[:3])
+                + "): showing "
+                + ("it in the order found before" if plan is unordered else "the rank-and-fill plan")
+            )
             gap = _gap(_value(problem, plan), bound)
             return plan, "feasible", bound, gap, []
     return ordered, "error", None, None, violations
 
 
-def _solve_for_value(problem: PlanProblem, options: SolveOptions, baseline: Plan | None,
-                     notes: list[str]) -> Solution:
+def _solve_for_value(problem: PlanProblem, options: SolveOptions, baseline: Plan | None, notes: list[str]) -> Solution:
     """The most valuable plan found by ``options.deadline`` (sprint order comes later), with its best bound.
 
     Value first: with whole-number values the solver prunes by whole units, which the small
@@ -257,7 +285,7 @@ def _solve_for_value(problem: PlanProblem, options: SolveOptions, baseline: Plan
     built in time (saying so in ``notes``): the density bound (instant, for every size; it can
     prove rank-and-fill within the gap), which also leaves out of the search the items no plan
     better than rank-and-fill can hold; with CBC and teams that share no items, part by part
-    (:mod:`planner.decompose`: when it proves the plan, nothing else is needed); the warm start;
+    (:mod:`planner.solve.decompose`: when it proves the plan, nothing else is needed); the warm start;
     the whole model with team-by-team improvement beside it. The result is the best plan found
     (rank-and-fill at worst, when it is valid) with the tightest bound proven; ``infeasible``
     only when the solver proves it and rank-and-fill has no valid plan either; ``stopped`` or
@@ -293,8 +321,12 @@ def _solve_for_value(problem: PlanProblem, options: SolveOptions, baseline: Plan
             start = best.assignments
         elif horizon_bound is not None:
             best = replace(best, bound=horizon_bound if best.bound is None else min(best.bound, horizon_bound))
-    if (best.assignments and best.bound is not None and not options.previous
-            and _within_gap(best.objective, best.bound, options)):
+    if (
+        best.assignments
+        and best.bound is not None
+        and not options.previous
+        and _within_gap(best.objective, best.bound, options)
+    ):
         return replace(best, status="optimal")  # within the gap of a proven bound: no need to search further
 
     left = seconds_left(options)
@@ -305,20 +337,26 @@ def _solve_for_value(problem: PlanProblem, options: SolveOptions, baseline: Plan
         if best.assignments and len(core.teams) > 1 and left >= _MIN_IMPROVE_SECONDS and not options.balance:
             improved = improve_by_team(core, dict(best.assignments), value_options, seconds=left)
             best = _keep_better(best, Solution("feasible", improved, _value(problem, improved), None, 0.0))
-        notes.append(f"the search was cut short by the time limit: the whole model ({terms:,} variables and "
-                     f"entries) could not be built and searched in the {max(left, 0.0):.1f} s left, so the plan is "
-                     f"{found}" + (", improved team by team" if best.objective > before else ""))
+        notes.append(
+            f"the search was cut short by the time limit: the whole model ({terms:,} variables and "
+            f"entries) could not be built and searched in the {max(left, 0.0):.1f} s left, so the plan is "
+            f"{found}" + (", improved team by team" if best.objective > before else "")
+        )
         return best
     model_options = replace(value_options, warm_start=start, time_limit=max(left, MIN_SOLVE_SECONDS))
     whole = _search(core, model_options, start)
     if whole.status == "infeasible" and not best.assignments:
         return whole
     if whole.status == "stopped" and best.assignments:
-        notes.append("the search was cut short by the time limit before it found a plan: the plan is the best "
-                     "found before it" + (" (rank-and-fill)" if best.assignments == baseline else ""))
+        notes.append(
+            "the search was cut short by the time limit before it found a plan: the plan is the best "
+            "found before it" + (" (rank-and-fill)" if best.assignments == baseline else "")
+        )
     elif whole.status == "error" and best.assignments:
-        notes.append(f"{whole.message}: the plan is the best found before the search"
-                     + (" (rank-and-fill)" if best.assignments == baseline else ""))
+        notes.append(
+            f"{whole.message}: the plan is the best found before the search"
+            + (" (rank-and-fill)" if best.assignments == baseline else "")
+        )
     if whole.status == "infeasible":  # rank-and-fill's plan is valid: the solver is wrong, keep the plan
         notes.append("the solver reported no plan, but rank-and-fill found one: showing it")
         return best
@@ -356,8 +394,11 @@ def _core(problem: PlanProblem, cheap: DensityBound, incumbent: Plan | None, opt
         if index not in protected:
             protected.add(index)
             needed.extend(by_index[index].prerequisites)
-    kept = {item.index: item for item in problem.items
-            if item.index in protected or cheap.penalty.get(item.index, 0.0) <= slack}
+    kept = {
+        item.index: item
+        for item in problem.items
+        if item.index in protected or cheap.penalty.get(item.index, 0.0) <= slack
+    }
     if len(kept) == len(problem.items):
         return problem
     drop_unreachable(kept)
@@ -369,7 +410,7 @@ def _search(problem: PlanProblem, options: SolveOptions, start: dict[int, tuple[
 
     On large multi-sprint plans CBC's search of the whole model rarely gets past its start, but its
     cuts at the root give the bound; re-planning one team at a time with the rest held
-    (:mod:`planner.improve`) finds the value. The two run side by side (CBC is a separate process),
+    (:mod:`planner.solve.improve`) finds the value. The two run side by side (CBC is a separate process),
     the improvement stops once the whole model's bound shows its plan within the gap, and the
     better plan is kept. HiGHS solves the whole model itself.
     """
@@ -384,10 +425,13 @@ def _search(problem: PlanProblem, options: SolveOptions, start: dict[int, tuple[
             if not whole.done():
                 return False
             proven = whole.result()
-            return proven.status == "optimal" or (proven.bound is not None and _within_gap(value, proven.bound, options))
+            return proven.status == "optimal" or (
+                proven.bound is not None and _within_gap(value, proven.bound, options)
+            )
 
-        improved = improve_by_team(problem, start, options, seconds=options.time_limit - 0.5,
-                                   busy=lambda: not whole.done(), enough=within_gap)
+        improved = improve_by_team(
+            problem, start, options, seconds=options.time_limit - 0.5, busy=lambda: not whole.done(), enough=within_gap
+        )
         solution = whole.result()
     return _keep_better(solution, Solution("feasible", improved, _value(problem, improved), None, 0.0))
 
@@ -438,12 +482,20 @@ def _improvable(problem: PlanProblem, options: SolveOptions, start: dict[int, tu
 
     Balance targets tie every team's plan to the others', so they are left to the whole model.
     """
-    return (options.solver == "cbc" and start is not None and len(problem.teams) > 1 and problem.horizon > 1
-            and not options.balance and options.time_limit >= 2.0)
+    return (
+        options.solver == "cbc"
+        and start is not None
+        and len(problem.teams) > 1
+        and problem.horizon > 1
+        and not options.balance
+        and options.time_limit >= 2.0
+    )
 
 
-_ORDER_NOT_DONE = ("the sprint order was not optimised: too little of the time limit was left for it (every item "
-                   "is in a sprint it may take, not necessarily the earliest)")
+_ORDER_NOT_DONE = (
+    "the sprint order was not optimised: too little of the time limit was left for it (every item "
+    "is in a sprint it may take, not necessarily the earliest)"
+)
 
 
 def _order_sprints(problem: PlanProblem, assignments: Plan, options: SolveOptions, notes: list[str]) -> Plan:
@@ -458,11 +510,17 @@ def _order_sprints(problem: PlanProblem, assignments: Plan, options: SolveOption
     """
     if not assignments or (problem.horizon == 1 and not options.previous):
         return assignments
-    chosen = replace(problem, items=tuple(replace(item, must=True) for item in problem.items
-                                          if item.index in assignments))
+    chosen = replace(
+        problem, items=tuple(replace(item, must=True) for item in problem.items if item.index in assignments)
+    )
     left = seconds_left(options)
-    ordering = replace(options, warm_start=assignments, earliness=1.0, gap=max(options.gap, 1e-3),
-                       time_limit=max(min(left, options.time_limit / 4, 10.0), MIN_SOLVE_SECONDS))
+    ordering = replace(
+        options,
+        warm_start=assignments,
+        earliness=1.0,
+        gap=max(options.gap, 1e-3),
+        time_limit=max(min(left, options.time_limit / 4, 10.0), MIN_SOLVE_SECONDS),
+    )
     if len(problem.teams) > 1 and not options.previous:
         return _order_team_by_team(chosen, assignments, ordering, notes)
     if model_seconds(estimated_terms(chosen)) + MIN_SOLVE_SECONDS > left:
@@ -494,21 +552,26 @@ def _order_team_by_team(chosen: PlanProblem, assignments: Plan, ordering: SolveO
             skipped = True
             continue
         mine = {item.index for item in part.items}
-        step = replace(ordering, warm_start={index: plan[index] for index in mine},
-                       time_limit=max(left / (len(chosen.teams) - position), 0.2))
+        step = replace(
+            ordering,
+            warm_start={index: plan[index] for index in mine},
+            time_limit=max(left / (len(chosen.teams) - position), 0.2),
+        )
         solution = solve(build_model(part, step), step)
         if solution.status in ("optimal", "feasible") and set(solution.assignments) == mine:
             plan.update(solution.assignments)
             ordered = True
         skipped = skipped or solution.status == "stopped"
     if skipped:
-        notes.append(_ORDER_NOT_DONE.replace("was not optimised", "was optimised for some teams only")
-                     if ordered else _ORDER_NOT_DONE)
+        notes.append(
+            _ORDER_NOT_DONE.replace("was not optimised", "was optimised for some teams only")
+            if ordered
+            else _ORDER_NOT_DONE
+        )
     return plan
 
 
-def _best_start(problem: PlanProblem, options: SolveOptions, baseline: Plan | None
-                ) -> tuple[Plan | None, float | None]:
+def _best_start(problem: PlanProblem, options: SolveOptions, baseline: Plan | None) -> tuple[Plan | None, float | None]:
     """The best valid plan found before the search, and a proven bound from the whole-horizon model.
 
     One sprint, or HiGHS: rank-and-fill (the solver does well from there). Several sprints with CBC:
@@ -541,13 +604,24 @@ def _value(problem: PlanProblem, assignments: dict[int, tuple[str, int]]) -> flo
     return float(sum(values[index] for index in assignments))
 
 
-_PRICES_SKIPPED = ("the capacity prices were skipped: too little of the time limit was left for them (the reasons "
-                   "of items left out for capacity do not say what value would have made the cut)")
+_PRICES_SKIPPED = (
+    "the capacity prices were skipped: too little of the time limit was left for them (the reasons "
+    "of items left out for capacity do not say what value would have made the cut)"
+)
 
 
-def _result(problem: PlanProblem, net: CapacityResult, status: str, assignments: Plan, bound: float | None,
-            gap: float | None, baseline_objective: float, started: float, notes: list[str],
-            options: SolveOptions) -> PlanResult:
+def _result(
+    problem: PlanProblem,
+    net: CapacityResult,
+    status: str,
+    assignments: Plan,
+    bound: float | None,
+    gap: float | None,
+    baseline_objective: float,
+    started: float,
+    notes: list[str],
+    options: SolveOptions,
+) -> PlanResult:
     """The result with every reason; the capacity prices (for the ``capacity`` reasons) when time is left.
 
     Prices solve the LP relaxation of the whole problem: skipped, saying so, when that would run
@@ -572,18 +646,43 @@ def _result(problem: PlanProblem, net: CapacityResult, status: str, assignments:
     if bound is None or not math.isfinite(bound) or gap is None or not math.isfinite(gap):
         bound, gap = None, None  # values are bounded on the way in (check_plan_inputs): only a bound can be off
     return PlanResult(
-        status, objective, bound, gap, baseline_objective, selected, excluded,
-        capacity_rows(problem, assignments), prices, time.perf_counter() - started, problem.unit, "; ".join(notes),
-        tuple(net.problems), problem.sprints,
+        status,
+        objective,
+        bound,
+        gap,
+        baseline_objective,
+        selected,
+        excluded,
+        capacity_rows(problem, assignments),
+        prices,
+        time.perf_counter() - started,
+        problem.unit,
+        "; ".join(notes),
+        tuple(net.problems),
+        problem.sprints,
     )
 
 
-def _infeasible(problem: PlanProblem, net: CapacityResult, baseline_objective: float, reasons: list[str],
-                started: float) -> PlanResult:
+def _infeasible(
+    problem: PlanProblem, net: CapacityResult, baseline_objective: float, reasons: list[str], started: float
+) -> PlanResult:
     message = "No plan can hold every Must and pinned item: " + "; ".join(reasons)
-    return PlanResult("infeasible", 0.0, None, None, baseline_objective, (), (), capacity_rows(problem, {}),
-                      pd.DataFrame(columns=PRICE_COLUMNS), time.perf_counter() - started, problem.unit, message,
-                      tuple(net.problems), problem.sprints)
+    return PlanResult(
+        "infeasible",
+        0.0,
+        None,
+        None,
+        baseline_objective,
+        (),
+        (),
+        capacity_rows(problem, {}),
+        pd.DataFrame(columns=PRICE_COLUMNS),
+        time.perf_counter() - started,
+        problem.unit,
+        message,
+        tuple(net.problems),
+        problem.sprints,
+    )
 
 
 def capacity_rows(problem: PlanProblem, assignments: dict[int, tuple[str, int]]) -> pd.DataFrame:
@@ -599,11 +698,24 @@ def capacity_rows(problem: PlanProblem, assignments: dict[int, tuple[str, int]])
     for team in problem.teams:
         for sprint in range(problem.horizon):
             pools = problem.team_pools(team)
-            rows.append({"team": team, "sprint": problem.sprints[sprint], "skill": None,
-                         "capacity": sum(p.capacity[sprint] for p in pools), "load": load[(team, sprint, None)]})
-            if skills_used != ["general"]:
+            rows.append(
+                {
+                    "team": team,
+                    "sprint": problem.sprints[sprint],
+                    "skill": None,
+                    "capacity": sum(p.capacity[sprint] for p in pools),
+                    "load": load[(team, sprint, None)],
+                }
+            )
+            if skills_used != [GENERAL_SKILL]:
                 for skill in skills_used:
-                    rows.append({"team": team, "sprint": problem.sprints[sprint], "skill": skill,
-                                 "capacity": problem.skill_capacity(team, skill, sprint),
-                                 "load": load[(team, sprint, skill)]})
+                    rows.append(
+                        {
+                            "team": team,
+                            "sprint": problem.sprints[sprint],
+                            "skill": skill,
+                            "capacity": problem.skill_capacity(team, skill, sprint),
+                            "load": load[(team, sprint, skill)],
+                        }
+                    )
     return pd.DataFrame(rows, columns=CAPACITY_COLUMNS)

@@ -12,14 +12,20 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from planner.capacity_inputs import Holidays, Ranges, Roster, Teams, user_row
-from planner.capacity_types import LEDGER_STEPS, CapacitySettings
-from planner.problems import WARNING, Problem
-from planner.workdays import day_grid, range_mask
+from planner.capacity.inputs import Holidays, Ranges, Roster, Teams, user_row
+from planner.capacity.types import LEDGER_STEPS, CapacitySettings
+from planner.capacity.workdays import day_grid, range_mask
+from planner.input_problems import WARNING, Problem
 
 # person_sprint column behind each ledger total, in order; a step's change is the difference of two.
 _STEP_COLUMNS: tuple[str, ...] = (
-    "gross", "after_holidays", "after_ooo", "after_oncall", "after_focus", "after_buffer", "net",
+    "gross",
+    "after_holidays",
+    "after_ooo",
+    "after_oncall",
+    "after_focus",
+    "after_buffer",
+    "net",
 )
 
 
@@ -142,11 +148,17 @@ def team_points_per_day(
         return np.ones(len(teams.names)), full, problems
     for t in teams.staffed(people):
         if full[t] == 0:
-            problems.append(Problem(
-                WARNING, f"{teams.names[t]} has no days at full availability (allocation 0?): its "
-                "velocity cannot be scaled, so its capacity is 0 points", file, "teams",
-                user_row(teams.source_row[t]), "velocity",
-            ))
+            problems.append(
+                Problem(
+                    WARNING,
+                    f"{teams.names[t]} has no days at full availability (allocation 0?): its "
+                    "velocity cannot be scaled, so its capacity is 0 points",
+                    file,
+                    "teams",
+                    user_row(teams.source_row[t]),
+                    "velocity",
+                )
+            )
     velocity = np.nan_to_num(teams.velocity, nan=0.0)
     return np.divide(velocity, full, out=np.zeros(len(full)), where=full > 0), full, problems
 
@@ -187,8 +199,12 @@ def person_sprint_frame(
     n_people, n_sprints = len(people), len(calendar)
     person = np.repeat(np.arange(n_people), n_sprints)
     sprint = np.tile(np.arange(n_sprints), n_people)
-    oncall_load = np.divide(days["oncall_deduction"], days["oncall_days"],
-                            out=np.full(days["oncall_days"].shape, np.nan), where=days["oncall_days"] > 0)
+    oncall_load = np.divide(
+        days["oncall_deduction"],
+        days["oncall_days"],
+        out=np.full(days["oncall_days"].shape, np.nan),
+        where=days["oncall_days"] > 0,
+    )
     columns: dict[str, object] = {
         "name": _strings(people.name, person),
         "team": _strings(people.team, person),
@@ -220,17 +236,19 @@ def team_sprint_frame(
 ) -> pd.DataFrame:
     n_teams, n_sprints = len(teams.names), len(calendar)
     team = np.repeat(np.arange(n_teams), n_sprints)
-    return pd.DataFrame({
-        "team": _strings(teams.names, team),
-        "sprint": _strings(calendar["sprint"].tolist(), np.tile(np.arange(n_sprints), n_teams)),
-        "people": sums["people"][team].astype(np.int64),
-        "gross_days": sums["gross"].ravel(),
-        "net_days": sums["net"].ravel(),
-        "full_days": full_days[team],
-        "velocity": teams.velocity[team],
-        "net": (sums["net"] * points_per_day[:, None]).ravel(),
-        "unit": _strings([unit], np.zeros(n_teams * n_sprints, dtype=np.int64)),
-    })
+    return pd.DataFrame(
+        {
+            "team": _strings(teams.names, team),
+            "sprint": _strings(calendar["sprint"].tolist(), np.tile(np.arange(n_sprints), n_teams)),
+            "people": sums["people"][team].astype(np.int64),
+            "gross_days": sums["gross"].ravel(),
+            "net_days": sums["net"].ravel(),
+            "full_days": full_days[team],
+            "velocity": teams.velocity[team],
+            "net": (sums["net"] * points_per_day[:, None]).ravel(),
+            "unit": _strings([unit], np.zeros(n_teams * n_sprints, dtype=np.int64)),
+        }
+    )
 
 
 def team_skill_frame(
@@ -241,8 +259,10 @@ def team_skill_frame(
     skill_count = np.array([len(skills) for skills in people.skills], dtype=np.int64)
     pair_person = np.repeat(np.arange(len(people)), skill_count)  # one (person, skill) pair per entry
     skill_code_of: dict[str, int] = {}
-    pair_skill = np.array([skill_code_of.setdefault(skill, len(skill_code_of))
-                           for skills in people.skills for skill in skills], dtype=np.int64)
+    pair_skill = np.array(
+        [skill_code_of.setdefault(skill, len(skill_code_of)) for skills in people.skills for skill in skills],
+        dtype=np.int64,
+    )
     skill_names = list(skill_code_of)
     pair_team = teams.codes(people)[pair_person]
     # Groups in team order, then skills in the order first met.
@@ -260,16 +280,18 @@ def team_skill_frame(
     group_team = np.array([team for team, _ in group_keys], dtype=np.int64)
     factor = points_per_day[group_team][:, None] if n_groups else np.zeros((0, 1))
     row_group = np.repeat(np.arange(n_groups), n_sprints)
-    return pd.DataFrame({
-        "team": _strings([teams.names[team] for team, _ in group_keys], row_group),
-        "skill": _strings([skill_names[skill] for _, skill in group_keys], row_group),
-        "sprint": _strings(calendar["sprint"].tolist(), np.tile(np.arange(n_sprints), n_groups)),
-        "people": np.bincount(group, minlength=n_groups)[row_group].astype(np.int64),
-        "max_days": max_days.ravel(),
-        "dedicated_days": dedicated_days.ravel(),
-        "max": (max_days * factor).ravel(),
-        "dedicated": (dedicated_days * factor).ravel(),
-    })
+    return pd.DataFrame(
+        {
+            "team": _strings([teams.names[team] for team, _ in group_keys], row_group),
+            "skill": _strings([skill_names[skill] for _, skill in group_keys], row_group),
+            "sprint": _strings(calendar["sprint"].tolist(), np.tile(np.arange(n_sprints), n_groups)),
+            "people": np.bincount(group, minlength=n_groups)[row_group].astype(np.int64),
+            "max_days": max_days.ravel(),
+            "dedicated_days": dedicated_days.ravel(),
+            "max": (max_days * factor).ravel(),
+            "dedicated": (dedicated_days * factor).ravel(),
+        }
+    )
 
 
 def ledger_frame(teams: Teams, calendar: pd.DataFrame, sums: Mapping[str, np.ndarray]) -> pd.DataFrame:
@@ -278,12 +300,12 @@ def ledger_frame(teams: Teams, calendar: pd.DataFrame, sums: Mapping[str, np.nda
     values = np.stack([sums["gross"], *changes, sums["net"]], axis=-1)  # teams x sprints x steps
     n_teams, n_sprints, n_steps = values.shape
     kinds = ["total"] + ["change"] * (n_steps - 2) + ["total"]
-    return pd.DataFrame({
-        "team": _strings(teams.names, np.repeat(np.arange(n_teams), n_sprints * n_steps)),
-        "sprint": _strings(calendar["sprint"].tolist(),
-                           np.tile(np.repeat(np.arange(n_sprints), n_steps), n_teams)),
-        "step": _strings(LEDGER_STEPS, np.tile(np.arange(n_steps), n_teams * n_sprints)),
-        "kind": _strings(kinds, np.tile(np.arange(n_steps), n_teams * n_sprints)),
-        "days": values.ravel(),
-    })
-
+    return pd.DataFrame(
+        {
+            "team": _strings(teams.names, np.repeat(np.arange(n_teams), n_sprints * n_steps)),
+            "sprint": _strings(calendar["sprint"].tolist(), np.tile(np.repeat(np.arange(n_sprints), n_steps), n_teams)),
+            "step": _strings(LEDGER_STEPS, np.tile(np.arange(n_steps), n_teams * n_sprints)),
+            "kind": _strings(kinds, np.tile(np.arange(n_steps), n_teams * n_sprints)),
+            "days": values.ravel(),
+        }
+    )

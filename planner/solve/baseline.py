@@ -13,16 +13,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.model import fillable_capacity
-from planner.problem import PlanItem, PlanProblem, allocate
+from planner.solve.model import fillable_capacity
+from planner.solve.problem import PlanItem, PlanProblem, allocate
 
-__all__ = ["rank_and_fill", "DensityBound", "density_bound"]
+__all__ = ["DensityBound", "density_bound", "rank_and_fill"]
 
 _EPSILON = 1e-9
 
 
-def rank_and_fill(problem: PlanProblem, placed_already: dict[int, tuple[str, int]] | None = None
-                  ) -> dict[int, tuple[str, int]] | None:
+def rank_and_fill(
+    problem: PlanProblem, placed_already: dict[int, tuple[str, int]] | None = None
+) -> dict[int, tuple[str, int]] | None:
     """Backlog index -> (team, sprint position) of every item the baseline places.
 
     ``placed_already``: a partial plan to keep and fill around (None when its items cannot be
@@ -49,12 +50,17 @@ class _Fill:
     def __init__(self, problem: PlanProblem) -> None:
         self.horizon = problem.horizon
         self.pools = {team: problem.team_pools(team) for team in problem.teams}
-        self.remaining = {(id(pool), sprint): pool.capacity[sprint]
-                          for pool in problem.pools for sprint in range(problem.horizon)}
-        self.free = {(team, sprint): sum(pool.capacity[sprint] for pool in pools)
-                     for team, pools in self.pools.items() for sprint in range(problem.horizon)}
-        self.most_free = {team: max((self.free[(team, s)] for s in range(self.horizon)), default=0.0)
-                          for team in self.pools}
+        self.remaining = {
+            (id(pool), sprint): pool.capacity[sprint] for pool in problem.pools for sprint in range(problem.horizon)
+        }
+        self.free = {
+            (team, sprint): sum(pool.capacity[sprint] for pool in pools)
+            for team, pools in self.pools.items()
+            for sprint in range(problem.horizon)
+        }
+        self.most_free = {
+            team: max((self.free[(team, s)] for s in range(self.horizon)), default=0.0) for team in self.pools
+        }
 
     def may_fit(self, effort: float, team: str, sprint: int | None = None) -> bool:
         """False when the team (in ``sprint``, or in any sprint) has less free in all than ``effort``.
@@ -148,7 +154,7 @@ def density_bound(problem: PlanProblem, groups: list[tuple[str, ...]]) -> Densit
     (weak duality); ``r`` is bisected to where the set's effort meets the capacity. Without
     prerequisites it is the fractional fill by value per effort. Holding an item forces its chain
     of prerequisites in: the bound drops by what forcing each link costs, the ``penalty``, which
-    :func:`planner.plan` uses to leave out of the search the items no plan better than the one at
+    :func:`planner.solve.plan` uses to leave out of the search the items no plan better than the one at
     hand can hold. Numpy over the items: a fraction of a second for 200,000 items, there when the
     solver has no time.
     """
@@ -168,9 +174,12 @@ def density_bound(problem: PlanProblem, groups: list[tuple[str, ...]]) -> Densit
                 parent[k] = j
                 break
     levels = _levels(parent)
-    capacity = np.array([_pooled_capacity(problem, teams, {item.total_effort for item in items
-                                                           if group_of[item.teams[0]] == number})
-                         for number, teams in enumerate(groups)])
+    capacity = np.array(
+        [
+            _pooled_capacity(problem, teams, {item.total_effort for item in items if group_of[item.teams[0]] == number})
+            for number, teams in enumerate(groups)
+        ]
+    )
     count = len(groups)
 
     def worth(price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -225,8 +234,11 @@ def _highest(group: np.ndarray, density: np.ndarray, count: int) -> np.ndarray:
 
 def _pooled_capacity(problem: PlanProblem, teams: tuple[str, ...], efforts: set[float]) -> float:
     """The teams' capacity over the horizon, each team and sprint in whole steps of the items' efforts."""
-    return sum(fillable_capacity(sum(pool.capacity[sprint] for pool in problem.team_pools(team)), list(efforts))
-               for team in teams for sprint in range(problem.horizon))
+    return sum(
+        fillable_capacity(sum(pool.capacity[sprint] for pool in problem.team_pools(team)), list(efforts))
+        for team in teams
+        for sprint in range(problem.horizon)
+    )
 
 
 def _levels(parent: np.ndarray) -> list[np.ndarray]:
@@ -247,7 +259,7 @@ def _levels(parent: np.ndarray) -> list[np.ndarray]:
             chain = [item for item in chain if not _settle(item, parent, depth)]
     order = np.argsort(depth, kind="stable")
     edges = np.searchsorted(depth[order], np.arange(depth.max() + 2))
-    return [order[edges[d]:edges[d + 1]] for d in range(depth.max() + 1)]
+    return [order[edges[d] : edges[d + 1]] for d in range(depth.max() + 1)]
 
 
 def _settle(item: int, parent: np.ndarray, depth: np.ndarray) -> bool:

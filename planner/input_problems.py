@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Problem", "Severity", "ERROR", "WARNING", "has_errors"]
+__all__ = ["ERROR", "WARNING", "Problem", "Severity", "has_errors"]
 
 Severity = Literal["error", "warning"]
 ERROR: Severity = "error"
@@ -55,6 +55,6 @@ class Problem:
         }
 
 
-def has_errors(problems: "list[Problem] | tuple[Problem, ...]") -> bool:
+def has_errors(problems: list[Problem] | tuple[Problem, ...]) -> bool:
     """True when any problem blocks planning."""
     return any(problem.severity == ERROR for problem in problems)

@@ -1,6 +1,6 @@
 """The PuLP model of SPEC section 4: pick the items of highest value that fit, by team and sprint.
 
-data (:class:`~planner.problem.PlanProblem`) -> variables -> constraints -> objective -> solve ->
+data (:class:`~planner.solve.problem.PlanProblem`) -> variables -> constraints -> objective -> solve ->
 read back. Variables are named by position (``x_<item row>_<team>_<sprint>``), never by user ids,
 so ids such as ``A-1``, ``A 1`` and ``A_1`` cannot collide.
 
@@ -20,19 +20,33 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from itertools import combinations
 from dataclasses import dataclass, field
 from fractions import Fraction
+from itertools import combinations
 from pathlib import Path
 
 import pulp
 
+from planner.cells import normalise_header
 from planner.errors import PlannerError
-from planner.keys import normalise_header
-from planner.problem import PlanProblem, pool_serves
+from planner.solve.problem import PlanProblem, pool_serves
 
-__all__ = ["SolveOptions", "Solution", "PlanModel", "build_model", "solve", "quiet_stdout", "SOLVERS", "seconds_left",
-           "solver_seconds", "io_seconds", "model_terms", "estimated_terms", "model_seconds", "MIN_SOLVE_SECONDS"]
+__all__ = [
+    "MIN_SOLVE_SECONDS",
+    "SOLVERS",
+    "PlanModel",
+    "Solution",
+    "SolveOptions",
+    "build_model",
+    "estimated_terms",
+    "io_seconds",
+    "model_seconds",
+    "model_terms",
+    "quiet_stdout",
+    "seconds_left",
+    "solve",
+    "solver_seconds",
+]
 
 SOLVERS = ("cbc", "highs")
 
@@ -200,8 +214,11 @@ def _skill_sets(skills: list[str], pools: list, sprint: int) -> list[tuple[str, 
             people = frozenset().union(*(serving[skill] for skill in subset))
             # Only an extra skill sharing people with the set makes a linked, kept superset whose
             # row implies this one (a skill nobody here has would prune rows that then go missing).
-            if any(serving[extra] & people and capacity(subset + (extra,)) <= own + 1e-9
-                   for extra in skills if extra not in subset):
+            if any(
+                serving[extra] & people and capacity(subset + (extra,)) <= own + 1e-9
+                for extra in skills
+                if extra not in subset
+            ):
                 continue
             kept.append(subset)
     return kept
@@ -216,14 +233,14 @@ def add_skill_set_capacity(model: PlanModel) -> None:
     by_team_sprint: dict[tuple[str, int], list[tuple[int, pulp.LpVariable]]] = defaultdict(list)
     for (index, team, sprint), variable in model.x.items():
         by_team_sprint[(team, sprint)].append((index, variable))
-    for (team, sprint), entries in sorted(by_team_sprint.items(), key=lambda kv: (model.team_position[kv[0][0]], kv[0][1])):
+    for (team, sprint), entries in sorted(
+        by_team_sprint.items(), key=lambda kv: (model.team_position[kv[0][0]], kv[0][1])
+    ):
         pools = problem.team_pools(team)
         skills = sorted({skill for index, _ in entries for skill in efforts[index]})
         for number, subset in enumerate(_skill_sets(skills, pools, sprint)):
             capacity = sum(p.capacity[sprint] for p in pools if any(pool_serves(p, skill) for skill in subset))
-            terms = [
-                (variable, sum(efforts[index].get(skill, 0.0) for skill in subset)) for index, variable in entries
-            ]
+            terms = [(variable, sum(efforts[index].get(skill, 0.0) for skill in subset)) for index, variable in entries]
             terms = [(variable, need) for variable, need in terms if need > 0]
             if terms:
                 name = f"skills_{model.team_position[team]}_{sprint}_{number}"
@@ -291,7 +308,10 @@ def add_people_capacity(model: PlanModel) -> None:
     for (position, sprint), variables in by_pool.items():
         if len(variables) > 1:  # a single variable already has the capacity as its upper bound
             capacity = model.problem.pools[position].capacity[sprint]
-            model.lp += (pulp.LpAffineExpression([(v, 1) for v in variables]) <= capacity, f"people_{position}_{sprint}")
+            model.lp += (
+                pulp.LpAffineExpression([(v, 1) for v in variables]) <= capacity,
+                f"people_{position}_{sprint}",
+            )
 
 
 def add_skill_capacity(model: PlanModel, elastic: bool = False) -> None:
@@ -387,6 +407,7 @@ def _previous_positions(problem: PlanProblem, options: SolveOptions) -> dict[int
 
 # --- solving ---------------------------------------------------------------------------------------
 
+
 def solve(model: PlanModel, options: SolveOptions) -> Solution:
     """Solve and read back the plan, the bound and an honest status.
 
@@ -422,14 +443,24 @@ def solve(model: PlanModel, options: SolveOptions) -> Solution:
     if model.lp.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         if stopped or model.lp.status in (pulp.LpStatusNotSolved, pulp.LpStatusInfeasible):
             # No plan, and no proof there is none: the caller keeps a plan found another way.
-            return Solution("stopped", {}, 0.0, _bound_without_plan(model, options, log_text), seconds,
-                            "the time limit ended the search before it found a plan")
-        return Solution("error", {}, 0.0, None, seconds,
-                        f"the solver ended with status {pulp.LpStatus.get(model.lp.status, model.lp.status)}")
+            return Solution(
+                "stopped",
+                {},
+                0.0,
+                _bound_without_plan(model, options, log_text),
+                seconds,
+                "the time limit ended the search before it found a plan",
+            )
+        return Solution(
+            "error",
+            {},
+            0.0,
+            None,
+            seconds,
+            f"the solver ended with status {pulp.LpStatus.get(model.lp.status, model.lp.status)}",
+        )
     assignments = {
-        index: (team, sprint)
-        for (index, team, sprint), variable in model.x.items()
-        if (variable.varValue or 0) > 0.5
+        index: (team, sprint) for (index, team, sprint), variable in model.x.items() if (variable.varValue or 0) > 0.5
     }
     values = {item.index: item.value for item in model.problem.items}
     objective = sum(values[index] for index in assignments)
@@ -530,15 +561,21 @@ def _solver(options: SolveOptions, log: Path, warm: bool, seconds: float) -> pul
     # Wall-clock time (PuLP's default, said here because CBC's own default is CPU time, which runs
     # slower than the clock on a busy machine and faster with threads).
     return pulp.PULP_CBC_CMD(
-        msg=False, timeLimit=seconds, gapRel=options.gap, threads=options.threads, warmStart=warm,
-        logPath=str(log), maxNodes=0 if options.root_only else None, timeMode="elapsed",
+        msg=False,
+        timeLimit=seconds,
+        gapRel=options.gap,
+        threads=options.threads,
+        warmStart=warm,
+        logPath=str(log),
+        maxNodes=0 if options.root_only else None,
+        timeMode="elapsed",
     )
 
 
 class _HiGHSWithStart(pulp.HiGHS):
     """PuLP's HiGHS, handing HiGHS the variables' initial values as a starting plan (PuLP does not)."""
 
-    def callSolver(self, lp):  # noqa: ANN001 (PuLP's signature)
+    def callSolver(self, lp):
         import highspy
 
         start = highspy.HighsSolution()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from planner.capacity_types import LEDGER_STEPS
+from planner.capacity.types import LEDGER_STEPS
 from planner.errors import PlannerError
 
 __all__ = ["CHANGE_STEPS", "capacity_table", "waterfall_rows"]
@@ -54,13 +54,15 @@ def waterfall_rows(ledger: pd.DataFrame, team: str, sprint: str) -> pd.DataFrame
     bars[-1] = (step, start, net, change, kind)
     bars.append((LEDGER_STEPS[-1], 0.0, net, net, "total"))
     steps, starts, ends, changes, kinds = zip(*bars)
-    return pd.DataFrame({
-        "step": pd.array(steps, dtype="string"),
-        "start": np.array(starts, dtype=np.float64),
-        "end": np.array(ends, dtype=np.float64),
-        "change": np.array(changes, dtype=np.float64),
-        "kind": pd.array(kinds, dtype="string"),
-    })
+    return pd.DataFrame(
+        {
+            "step": pd.array(steps, dtype="string"),
+            "start": np.array(starts, dtype=np.float64),
+            "end": np.array(ends, dtype=np.float64),
+            "change": np.array(changes, dtype=np.float64),
+            "kind": pd.array(kinds, dtype="string"),
+        }
+    )
 
 
 def capacity_table(team_sprint: pd.DataFrame, ledger: pd.DataFrame, unit: str = "days") -> pd.DataFrame:
@@ -70,8 +72,9 @@ def capacity_table(team_sprint: pd.DataFrame, ledger: pd.DataFrame, unit: str = 
     (all in days; each change negative for a deduction), and ``net points`` when ``unit`` is
     ``points``. Rows keep the order of ``team_sprint``.
     """
-    wide = ledger.pivot_table(index=["team", "sprint"], columns="step", values="days", aggfunc="sum",
-                              sort=False, observed=True)
+    wide = ledger.pivot_table(
+        index=["team", "sprint"], columns="step", values="days", aggfunc="sum", sort=False, observed=True
+    )
     wide = wide.reindex(columns=list(LEDGER_STEPS)).reset_index()
     wide.columns.name = None
     table = team_sprint[["team", "sprint", "people"]].merge(wide, on=["team", "sprint"], how="left")

@@ -1,7 +1,7 @@
 """The capacity engine's vocabulary: its constants, its what-if settings and its result.
 
 Internal: import these names from :mod:`planner.capacity`. They live here, below every other
-capacity module, so that the readers, the ledger and :mod:`planner.contention` can use them without
+capacity module, so that the readers, the ledger and :mod:`planner.capacity.contention` can use them without
 importing :mod:`planner.capacity` back.
 
 :class:`CapacitySettings` checks itself on creation: an invalid value raises :class:`InputError`
@@ -17,18 +17,24 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from planner.capacity.workdays import as_date
 from planner.errors import InputError
-from planner.problems import ERROR, Problem
-from planner.workdays import as_date
+from planner.input_problems import ERROR, Problem
 
 Unit = Literal["days", "points"]
 UNITS: tuple[str, ...] = ("days", "points")
-GENERAL_SKILL = "general"
 NO_TEAM = "(no team)"
 DEFAULT_SPRINT_COUNT = 6
 SETTINGS_FILE = "settings"
 LEDGER_STEPS: tuple[str, ...] = (
-    "gross", "holidays", "OOO", "on-call", "focus", "buffer", "capacity %", "net",
+    "gross",
+    "holidays",
+    "OOO",
+    "on-call",
+    "focus",
+    "buffer",
+    "capacity %",
+    "net",
 )
 _MAX_CAPACITY_PCT = 2.0
 
@@ -64,10 +70,12 @@ def _normalise_extra_ooo(extra: object, problems: list[Problem]) -> tuple[tuple[
             problems.append(setting_problem("extra_ooo", f"{entry!r} is not (name, start date, end date)"))
             continue
         if end < start:
-            problems.append(setting_problem(
-                "extra_ooo", f"{name}'s extra out-of-office ends ({end}) before it starts ({start}): "
-                "swap start and end",
-            ))
+            problems.append(
+                setting_problem(
+                    "extra_ooo",
+                    f"{name}'s extra out-of-office ends ({end}) before it starts ({start}): swap start and end",
+                )
+            )
             continue
         result.append((str(name), start, end))
     return tuple(result)
@@ -82,9 +90,9 @@ def _normalise_headcount(headcount: object, problems: list[Problem]) -> tuple[tu
             problems.append(setting_problem("headcount", f"{entry!r} is not (team, change in people)"))
             continue
         if isinstance(delta, bool) or not isinstance(delta, (int, np.integer)):
-            problems.append(setting_problem(
-                "headcount", f"{team}: the change in people {delta!r} must be a whole number"
-            ))
+            problems.append(
+                setting_problem("headcount", f"{team}: the change in people {delta!r} must be a whole number")
+            )
             continue
         result.append((str(team), int(delta)))
     return tuple(result)
@@ -140,24 +148,32 @@ class CapacitySettings:
         if self.unit not in UNITS:
             problems.append(setting_problem("unit", f"unit must be 'days' or 'points', not {self.unit!r}"))
         if self.focus_factor is not None and not _in_range(self.focus_factor, 0.0, 1.0, low_open=True):
-            problems.append(setting_problem(
-                "focus_factor", f"focus factor must be above 0 and at most 1, not {self.focus_factor!r}"
-            ))
-        for name, low, high in (("buffer", 0.0, 1.0), ("oncall_load", 0.0, 1.0),
-                                ("capacity_pct", 0.0, _MAX_CAPACITY_PCT)):
+            problems.append(
+                setting_problem(
+                    "focus_factor", f"focus factor must be above 0 and at most 1, not {self.focus_factor!r}"
+                )
+            )
+        for name, low, high in (
+            ("buffer", 0.0, 1.0),
+            ("oncall_load", 0.0, 1.0),
+            ("capacity_pct", 0.0, _MAX_CAPACITY_PCT),
+        ):
             value = getattr(self, name)
             if not _in_range(value, low, high):
-                problems.append(setting_problem(name, f"{name} must be between {low:g} and {high:g}, "
-                                                       f"not {value!r}"))
+                problems.append(setting_problem(name, f"{name} must be between {low:g} and {high:g}, not {value!r}"))
         if self.sprint_count is not None and not _positive_int(self.sprint_count):
-            problems.append(setting_problem(
-                "sprint_count", f"sprint count must be a whole number of at least 1, not {self.sprint_count!r}"
-            ))
+            problems.append(
+                setting_problem(
+                    "sprint_count", f"sprint count must be a whole number of at least 1, not {self.sprint_count!r}"
+                )
+            )
         if not _positive_int(self.default_sprint_days):
-            problems.append(setting_problem(
-                "default_sprint_days",
-                f"sprint length must be a whole number of days, at least 1, not {self.default_sprint_days!r}",
-            ))
+            problems.append(
+                setting_problem(
+                    "default_sprint_days",
+                    f"sprint length must be a whole number of days, at least 1, not {self.default_sprint_days!r}",
+                )
+            )
         if problems:
             raise InputError("Capacity settings are not valid", problems)
 
@@ -198,4 +214,3 @@ class CapacityResult:
     problems: tuple[Problem, ...] = ()
     unit: Unit = "days"
     settings: CapacitySettings = field(default_factory=CapacitySettings)
-

@@ -1,48 +1,6 @@
-"""Capacity engine: net capacity per person, team, skill and sprint after holidays, OOO and on-call.
+"""Capacity entry points: net capacity per person, team, skill and sprint, and the horizon's sprints.
 
-Net capacity of person ``p`` in sprint ``s`` (SPEC section 2), step by step, every step kept as a
-column of :attr:`CapacityResult.person_sprint` so that the ledger adds up exactly:
-
-====================  ==========================================================================
-``gross``             ``working_days x allocation`` (working days = Mon-Fri in the sprint, before
-                      holidays), or ``days_per_sprint`` when set (``allocation`` is then ignored)
-``after_holidays``    ``(working_days - holiday_days) x allocation``
-``after_ooo``         ``(working_days - holiday_days - ooo_days) x allocation``
-``after_oncall``      ``max(0, after_ooo - on-call days x load)``: the only step that can go below
-                      zero, so capacity is clipped here and is never negative
-``after_focus``       ``x focus_factor`` (the slider when set, else the team's, else 1)
-``after_buffer``      ``x (1 - buffer)``: this is the SPEC's net capacity
-``net``               ``x capacity_pct``: the global what-if multiplier is its own, last ledger step
-                      ("capacity %"), so the what-if shows as one bar of the waterfall
-====================  ==========================================================================
-
-Day counting, all on the sprint's Mon-Fri days: a holiday applies to everyone (blank team) or to
-that team's people only; an OOO day that is also a holiday is a holiday, not OOO (counted once);
-overlapping OOO rows of a person count each day once; an on-call day that is a holiday or an OOO day
-is not on-call; overlapping on-call rows count each day once, at the highest load among them.
-
-``days_per_sprint`` is read as the person's days in a sprint without holidays. Holidays and OOO
-reduce it in proportion to the working days they take:
-``after_ooo = days_per_sprint x (working_days - holiday_days - ooo_days) / working_days``; on-call,
-focus, buffer and capacity % then apply as for everyone.
-
-Errors and warnings. Input that cannot be used raises :class:`InputError` listing every problem
-found: no people at all; a person without a name, listed twice in a team, with an allocation outside
-0..1 or a negative ``days_per_sprint``; an OOO or on-call row naming no one known, missing a date,
-ending before it starts, or with a load outside 0..1; a holiday without a date; a sprint row without
-a name or dates, ending before it starts, or named twice; a team listed twice, with a negative
-velocity or a focus factor outside 0..1; unit ``points`` without the velocity of every staffed team
-(mixed units); invalid settings or what-ifs. What a plan can live with is a warning in
-:attr:`CapacityResult.problems`, and the capacity is as computed (often 0): a team with no people, a
-sprint (or one team's sprint) with 0 working days, on-call eating a person's whole availability, a
-holiday for an unknown team, ``allocation`` ignored because of ``days_per_sprint``, sprints that
-overlap or already ended.
-
-This module holds the entry points and the choice of sprints; import every public name from here.
-The work is done below it: :mod:`planner.capacity_types` (constants, settings, result),
-:mod:`planner.capacity_inputs` (reading the tables and the what-ifs), :mod:`planner.capacity_ledger`
-(the arithmetic and the result frames), :mod:`planner.capacity_checks` (raising the errors, the
-warnings) and :mod:`planner.contention` (demand vs capacity).
+The rules are in the package docstring (:mod:`planner.capacity`).
 """
 
 from __future__ import annotations
@@ -52,14 +10,14 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from planner.capacity_checks import (
+from planner.capacity.checks import (
     calendar_warnings,
     person_warnings,
     raise_if_errors,
     require_velocity,
     team_warnings,
 )
-from planner.capacity_inputs import (
+from planner.capacity.inputs import (
     apply_headcount,
     extra_ooo_ranges,
     read_holidays,
@@ -67,31 +25,22 @@ from planner.capacity_inputs import (
     read_ranges,
     read_teams,
 )
-from planner.capacity_ledger import (
+from planner.capacity.ledger import (
     capacity_steps,
     day_counts,
     ledger_frame,
     person_sprint_frame,
     sum_per_team,
     team_points_per_day,
-    team_sprint_frame,
     team_skill_frame,
+    team_sprint_frame,
 )
-from planner.capacity_types import (
+from planner.capacity.types import (
     DEFAULT_SPRINT_COUNT,
-    GENERAL_SKILL,
-    LEDGER_STEPS,
-    NO_TEAM,
-    UNITS,
     CapacityResult,
     CapacitySettings,
 )
-# Public here before the engine was split into modules: kept importable from planner.capacity.
-from planner.capacity_types import SETTINGS_FILE, Unit  # noqa: F401
-from planner.contention import TIGHT_AT, UNASSIGNED, check_units, contention
-from planner.problems import ERROR, WARNING, Problem, has_errors
-from planner.schema import CapacityTables
-from planner.workdays import (
+from planner.capacity.workdays import (
     SPRINTS_SHEET,
     as_date,
     count_working_days,
@@ -99,22 +48,10 @@ from planner.workdays import (
     next_monday,
     sheet_sprints,
 )
+from planner.input_problems import ERROR, WARNING, Problem, has_errors
+from planner.schema import CapacityTables
 
-__all__ = [
-    "DEFAULT_SPRINT_COUNT",
-    "GENERAL_SKILL",
-    "LEDGER_STEPS",
-    "NO_TEAM",
-    "TIGHT_AT",
-    "UNASSIGNED",
-    "UNITS",
-    "CapacityResult",
-    "CapacitySettings",
-    "check_units",
-    "compute_capacity",
-    "contention",
-    "sprint_calendar",
-]
+__all__ = ["compute_capacity", "sprint_calendar"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -128,7 +65,7 @@ def sprint_calendar(
     *,
     file: str = "capacity",
 ) -> pd.DataFrame:
-    """The sprints of the planning horizon with their working days (see :mod:`planner.workdays`).
+    """The sprints of the planning horizon with their working days (see :mod:`planner.capacity.workdays`).
 
     From the sprints sheet when it has rows (first ``settings.sprint_count`` of them), else
     ``settings.sprint_count`` (default :data:`DEFAULT_SPRINT_COUNT`) sprints of
@@ -215,8 +152,7 @@ def _horizon(
     """The horizon's sprints (sprint, start, end, source_row), from the sheet or generated."""
     if len(sheet) == 0:
         start = settings.start or next_monday(today)
-        calendar = generate_sprints(start, settings.sprint_count or DEFAULT_SPRINT_COUNT,
-                                    settings.default_sprint_days)
+        calendar = generate_sprints(start, settings.sprint_count or DEFAULT_SPRINT_COUNT, settings.default_sprint_days)
         calendar["source_row"] = np.zeros(len(calendar), dtype=np.int64)
         return calendar, []
     calendar, problems = sheet_sprints(sheet, file)
@@ -225,17 +161,27 @@ def _horizon(
     if settings.start is not None:
         calendar = calendar[calendar["end"] >= pd.Timestamp(settings.start)].reset_index(drop=True)
         if len(calendar) == 0:
-            problems.append(Problem(
-                ERROR, f"no sprint of the sprints sheet ends on or after the start date {settings.start}",
-                file, SPRINTS_SHEET, None, "end",
-            ))
+            problems.append(
+                Problem(
+                    ERROR,
+                    f"no sprint of the sprints sheet ends on or after the start date {settings.start}",
+                    file,
+                    SPRINTS_SHEET,
+                    None,
+                    "end",
+                )
+            )
             return calendar, problems
     if settings.sprint_count is not None:
         if settings.sprint_count > len(calendar):
-            problems.append(Problem(
-                WARNING, f"{settings.sprint_count} sprints asked for, the sprints sheet has "
-                f"{len(calendar)}: planning {len(calendar)}", file, SPRINTS_SHEET,
-            ))
+            problems.append(
+                Problem(
+                    WARNING,
+                    f"{settings.sprint_count} sprints asked for, the sprints sheet has "
+                    f"{len(calendar)}: planning {len(calendar)}",
+                    file,
+                    SPRINTS_SHEET,
+                )
+            )
         calendar = calendar.head(settings.sprint_count).reset_index(drop=True)
     return calendar, problems
-

@@ -15,10 +15,18 @@ from dataclasses import dataclass, replace
 import pandas as pd
 import pulp
 
-from planner.model import MIN_SOLVE_SECONDS, SolveOptions, build_model, quiet_stdout, seconds_left, solve, solver_seconds
-from planner.problem import PlanItem, PlanProblem
+from planner.solve.model import (
+    MIN_SOLVE_SECONDS,
+    SolveOptions,
+    build_model,
+    quiet_stdout,
+    seconds_left,
+    solve,
+    solver_seconds,
+)
+from planner.solve.problem import PlanItem, PlanProblem
 
-__all__ = ["Exclusion", "MustFit", "skill_prices", "exclusion_reasons", "must_fit", "overflow", "PRICE_COLUMNS"]
+__all__ = ["PRICE_COLUMNS", "Exclusion", "MustFit", "exclusion_reasons", "must_fit", "overflow", "skill_prices"]
 
 PRICE_COLUMNS = ["team", "skill", "sprint", "value_per_day"]
 _TOLERANCE = 1e-6
@@ -45,9 +53,10 @@ def skill_prices(problem: PlanProblem, options: SolveOptions) -> pd.DataFrame:
     # Where the chosen items fill capacity exactly the LP is degenerate and any price between the
     # last item in and the first item out is "optimal"; shrinking capacity a hair makes the last
     # item in fractional, so its value per day is the price: what freeing a day would cost.
-    shrunk = replace(problem, pools=tuple(
-        replace(pool, capacity=tuple(c * (1 - _SHRINK) for c in pool.capacity)) for pool in problem.pools
-    ))
+    shrunk = replace(
+        problem,
+        pools=tuple(replace(pool, capacity=tuple(c * (1 - _SHRINK) for c in pool.capacity)) for pool in problem.pools),
+    )
     lp_options = replace(options, warm_start=None, time_limit=max(options.time_limit, 5))
     relaxed = build_model(shrunk, lp_options, relax=True)
     seconds = solver_seconds(relaxed, lp_options)
@@ -64,10 +73,14 @@ def skill_prices(problem: PlanProblem, options: SolveOptions) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=PRICE_COLUMNS)
 
 
-def exclusion_reasons(problem: PlanProblem, assignments: dict[int, tuple[str, int]], prices: pd.DataFrame,
-                      unit: str) -> dict[int, Exclusion]:
+def exclusion_reasons(
+    problem: PlanProblem, assignments: dict[int, tuple[str, int]], prices: pd.DataFrame, unit: str
+) -> dict[int, Exclusion]:
     """One reason for every backlog item not in ``assignments``."""
-    reasons = {index: Exclusion(problem.ids[index], reason, _settled_detail(reason)) for index, reason in problem.excluded.items()}
+    reasons = {
+        index: Exclusion(problem.ids[index], reason, _settled_detail(reason))
+        for index, reason in problem.excluded.items()
+    }
     price = {(row.team, row.skill, problem.sprints.index(row.sprint)): row.value_per_day for row in prices.itertuples()}
     for item in problem.items:
         if item.index in assignments:
@@ -75,8 +88,9 @@ def exclusion_reasons(problem: PlanProblem, assignments: dict[int, tuple[str, in
         missing = [p for p in item.prerequisites if p not in assignments]
         if missing:
             prerequisite = problem.ids[missing[0]]
-            reasons[item.index] = Exclusion(item.id, f"blocked-by {prerequisite}",
-                                            f"its prerequisite {prerequisite} is not in the plan")
+            reasons[item.index] = Exclusion(
+                item.id, f"blocked-by {prerequisite}", f"its prerequisite {prerequisite} is not in the plan"
+            )
         else:
             reasons[item.index] = Exclusion(item.id, "capacity", _cut_detail(item, problem, price, unit))
     return reasons
@@ -116,11 +130,15 @@ def _cut_detail(item: PlanItem, problem: PlanProblem, price: dict[tuple[str, str
     if cost <= _TOLERANCE:
         return "did not make the cut: the items chosen fill the capacity it needs"
     if item.value >= cost:
-        return (f"did not make the cut: the capacity it needs is worth about {cost:.4g} of value in the items "
-                f"chosen (it has {item.value:.4g}): a close call, a little more capacity would bring it in")
+        return (
+            f"did not make the cut: the capacity it needs is worth about {cost:.4g} of value in the items "
+            f"chosen (it has {item.value:.4g}): a close call, a little more capacity would bring it in"
+        )
     smaller = item.total_effort * item.value / cost
-    return (f"did not make the cut: it would need a value above about {cost:.4g} (it has {item.value:.4g}), "
-            f"or an effort under about {smaller:.3g} {unit} (it has {item.total_effort:.3g})")
+    return (
+        f"did not make the cut: it would need a value above about {cost:.4g} (it has {item.value:.4g}), "
+        f"or an effort under about {smaller:.3g} {unit} (it has {item.total_effort:.3g})"
+    )
 
 
 @dataclass(frozen=True)
@@ -157,8 +175,18 @@ def must_fit(problem: PlanProblem, options: SolveOptions) -> MustFit:
     if not forced.items:
         return MustFit("fits", (), {})
     seconds = max(min(max(options.time_limit, 10.0), seconds_left(options)), 1.0)
-    elastic_options = replace(options, solver="cbc", warm_start=None, gap=0.0, time_limit=seconds, deadline=None,
-                              balance=None, earliness=0.0, stability=0.0, root_only=False)
+    elastic_options = replace(
+        options,
+        solver="cbc",
+        warm_start=None,
+        gap=0.0,
+        time_limit=seconds,
+        deadline=None,
+        balance=None,
+        earliness=0.0,
+        stability=0.0,
+        root_only=False,
+    )
     model = build_model(forced, elastic_options, elastic=True)
     slack = model.overflow
     model.lp.setObjective(pulp.LpAffineExpression([(variable, -1) for variable in slack.values()]))
@@ -167,15 +195,22 @@ def must_fit(problem: PlanProblem, options: SolveOptions) -> MustFit:
         return MustFit("overflows", tuple(_order_conflicts(forced)), {})
     if solution.status not in ("optimal", "feasible"):
         names = ", ".join(item.id for item in forced.items[:20]) + (" ..." if len(forced.items) > 20 else "")
-        cut_short = (f"the diagnosis of where they overflow was cut short by the time limit; the Must and pinned "
-                     f"items (with their prerequisites) are: {names}")
+        cut_short = (
+            f"the diagnosis of where they overflow was cut short by the time limit; the Must and pinned "
+            f"items (with their prerequisites) are: {names}"
+        )
         return MustFit("unknown", (cut_short,), {})
     messages = []
     for (team, skill, sprint), variable in sorted(slack.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1])):
         extra = variable.varValue or 0.0
         if extra > _TOLERANCE:
-            need = [item.id for item in forced.items if (item.index, team, sprint) in model.x
-                    and (model.x[(item.index, team, sprint)].varValue or 0) > 0.5 and skill in item.effort]
+            need = [
+                item.id
+                for item in forced.items
+                if (item.index, team, sprint) in model.x
+                and (model.x[(item.index, team, sprint)].varValue or 0) > 0.5
+                and skill in item.effort
+            ]
             available = forced.skill_capacity(team, skill, sprint)
             messages.append(
                 f"{team}, {problem.sprints[sprint]}, {skill}: Must and pinned items ({', '.join(need)}) need "
@@ -196,5 +231,7 @@ def _order_conflicts(forced: PlanProblem) -> list[str]:
     messages = []
     for item in forced.items:
         for prerequisite in item.prerequisites:
-            messages.append(f"{item.id} must come no earlier than {forced.ids[prerequisite]}: check their pins and deadlines")
+            messages.append(
+                f"{item.id} must come no earlier than {forced.ids[prerequisite]}: check their pins and deadlines"
+            )
     return messages or ["the Must and pinned items cannot be ordered to respect their pins, deadlines and dependencies"]

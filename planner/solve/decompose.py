@@ -12,7 +12,7 @@ hand from the first step.
 
 Parts too big to prove within their share of the time (a team's many items over many sprints) make
 the search give up at once: the caller then improves the plan team by team instead
-(:mod:`planner.improve`). So does a part the time limit stops before it has any plan: running out
+(:mod:`planner.solve.improve`). So does a part the time limit stops before it has any plan: running out
 of time proves nothing, so only a part the solver proves infeasible makes a branch infeasible.
 """
 
@@ -23,12 +23,12 @@ import itertools
 import time
 from dataclasses import dataclass, replace
 
-from planner.baseline import rank_and_fill
-from planner.model import Solution, SolveOptions, build_model, solve
-from planner.problem import PlanItem, PlanProblem, drop_unreachable
-from planner.verify import plan_violations
+from planner.solve.baseline import rank_and_fill
+from planner.solve.model import Solution, SolveOptions, build_model, solve
+from planner.solve.problem import PlanItem, PlanProblem, drop_unreachable
+from planner.solve.verify import plan_violations
 
-__all__ = ["solve_by_team", "decomposable", "team_groups"]
+__all__ = ["decomposable", "solve_by_team", "team_groups"]
 
 Plan = dict[int, tuple[str, int]]
 
@@ -57,8 +57,7 @@ def decomposable(problem: PlanProblem, options: SolveOptions) -> bool:
     Balance targets and the stability bonus of re-planning weigh the parts' plans together, so they
     are left to the whole model.
     """
-    return (options.solver == "cbc" and not options.balance and not options.previous
-            and len(team_groups(problem)) > 1)
+    return options.solver == "cbc" and not options.balance and not options.previous and len(team_groups(problem)) > 1
 
 
 @dataclass(frozen=True)
@@ -70,8 +69,9 @@ class _Node:
     forced: frozenset[int] = frozenset()
 
 
-def solve_by_team(problem: PlanProblem, options: SolveOptions, part_seconds: float | None = None,
-                  part_solves: int | None = None) -> Solution:
+def solve_by_team(
+    problem: PlanProblem, options: SolveOptions, part_seconds: float | None = None, part_solves: int | None = None
+) -> Solution:
     """The best plan within ``options.gap`` of the bound, or the best found in ``options.time_limit``.
 
     ``part_seconds``: the most one part's solve may take (default: half the time shared among the
@@ -88,8 +88,9 @@ def solve_by_team(problem: PlanProblem, options: SolveOptions, part_seconds: flo
     values = {item.index: item.value for item in problem.items}
     if best is None or status == "error":
         message = "" if status == "infeasible" else "the parts could not be solved in their share of the time"
-        return Solution(status if status != "feasible" else "error", {}, 0.0, None, time.perf_counter() - started,
-                        message)
+        return Solution(
+            status if status != "feasible" else "error", {}, 0.0, None, time.perf_counter() - started, message
+        )
     objective = float(sum(values[index] for index in best))
     return Solution(status, best, objective, max(bound, objective), time.perf_counter() - started)
 
@@ -101,8 +102,14 @@ class _TooBig(Exception):
 class _Search:
     """Best-bound-first search over branches; each part is solved once per distinct branch."""
 
-    def __init__(self, problem: PlanProblem, options: SolveOptions, stop: float, part_seconds: float | None,
-                 part_solves: int | None) -> None:
+    def __init__(
+        self,
+        problem: PlanProblem,
+        options: SolveOptions,
+        stop: float,
+        part_seconds: float | None,
+        part_solves: int | None,
+    ) -> None:
         self.problem = problem
         self.options = replace(options, warm_start=None, earliness=0.0, stability=0.0, previous=None)
         self.stop = stop
@@ -114,8 +121,9 @@ class _Search:
         self.members: list[list[PlanItem]] = [[] for _ in self.groups]
         for item in problem.items:  # one pass: 200,000 items x 20 parts took half a second
             self.members[group_of[item.teams[0]]].append(item)
-        self.relevant = [{item.index for item in mine} | {p for item in mine for p in item.prerequisites}
-                         for mine in self.members]
+        self.relevant = [
+            {item.index for item in mine} | {p for item in mine for p in item.prerequisites} for mine in self.members
+        ]
         self.solved: dict[tuple, Solution] = {}
         # Plans the method suits take a few solves per part (20 teams, one sprint: 26); a search that
         # needs many more is better left to the whole model, which it hands a plan and a bound.
@@ -184,8 +192,12 @@ class _Search:
         parts = []
         for number in range(len(self.groups)):
             relevant = self.relevant[number]
-            key = (number, frozenset(pair for pair in node.first if pair[0] in relevant),
-                   frozenset(pair for pair in node.last if pair[0] in relevant), node.forced & relevant)
+            key = (
+                number,
+                frozenset(pair for pair in node.first if pair[0] in relevant),
+                frozenset(pair for pair in node.last if pair[0] in relevant),
+                node.forced & relevant,
+            )
             solution = self.solved.get(key)
             if solution is None:
                 part = self._part(node, number)
@@ -228,13 +240,22 @@ class _Search:
                 if forced:
                     return None
                 continue
-            kept[item.index] = replace(item, must=forced, first_sprint=earliest, last_sprint=latest,
-                                       prerequisites=tuple(p for p in item.prerequisites if p in mine))
+            kept[item.index] = replace(
+                item,
+                must=forced,
+                first_sprint=earliest,
+                last_sprint=latest,
+                prerequisites=tuple(p for p in item.prerequisites if p in mine),
+            )
         if any(item.must for item in drop_unreachable(kept)):  # a forced item whose prerequisite cannot go
             return None
         teams = self.groups[number]
-        return replace(self.problem, items=tuple(kept.values()), teams=teams,
-                       pools=tuple(pool for pool in self.problem.pools if pool.team in teams))
+        return replace(
+            self.problem,
+            items=tuple(kept.values()),
+            teams=teams,
+            pools=tuple(pool for pool in self.problem.pools if pool.team in teams),
+        )
 
     # --- branching and plans ---------------------------------------------------------------------
 
@@ -252,9 +273,10 @@ class _Search:
             sprint = plan[item.index][1]
             for prerequisite in item.prerequisites:
                 if prerequisite not in plan or plan[prerequisite][1] > sprint:
-                    return [replace(node, first=node.first | {(item.index, sprint + 1)}),
-                            replace(node, last=node.last | {(prerequisite, sprint)},
-                                    forced=node.forced | {prerequisite})]
+                    return [
+                        replace(node, first=node.first | {(item.index, sprint + 1)}),
+                        replace(node, last=node.last | {(prerequisite, sprint)}, forced=node.forced | {prerequisite}),
+                    ]
         return None
 
     def _offer(self, plan: Plan) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from planner.capacity_inputs import match_key, trimmed_texts
-from planner.capacity_types import UNITS, CapacityResult
+from planner.capacity.inputs import match_key, trimmed_texts
+from planner.capacity.types import UNITS, CapacityResult
 from planner.errors import PlannerError
 
 __all__ = ["TIGHT_AT", "UNASSIGNED", "check_units", "contention"]
@@ -73,15 +73,17 @@ def contention(
         _contention_message(team, amount, net, ratio, flag, capacity.unit, sprint_count)
         for (team, amount, net), ratio, flag in zip(rows, ratios, flags)
     ]
-    return pd.DataFrame({
-        "team": pd.array([row[0] for row in rows], dtype="string"),
-        "must_should_demand": np.array([row[1] for row in rows], dtype=np.float64),
-        "net_capacity": np.array([row[2] for row in rows], dtype=np.float64),
-        "sprints": np.full(len(rows), sprint_count, dtype=np.int64),
-        "ratio": np.array(ratios, dtype=np.float64),
-        "flag": pd.array(flags, dtype="string"),
-        "message": pd.array(messages, dtype="string"),
-    })
+    return pd.DataFrame(
+        {
+            "team": pd.array([row[0] for row in rows], dtype="string"),
+            "must_should_demand": np.array([row[1] for row in rows], dtype=np.float64),
+            "net_capacity": np.array([row[2] for row in rows], dtype=np.float64),
+            "sprints": np.full(len(rows), sprint_count, dtype=np.int64),
+            "ratio": np.array(ratios, dtype=np.float64),
+            "flag": pd.array(flags, dtype="string"),
+            "message": pd.array(messages, dtype="string"),
+        }
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -94,8 +96,11 @@ def _must_should_demand(backlog: pd.DataFrame) -> tuple[dict[str | None, float],
     moscow = trimmed_texts(backlog["moscow"]) if "moscow" in backlog.columns else [None] * n
     teams = trimmed_texts(backlog["team"]) if "team" in backlog.columns else [None] * n
     done = backlog["done"].fillna(False).astype(bool).tolist() if "done" in backlog.columns else [False] * n
-    effort = (pd.to_numeric(backlog["effort"], errors="coerce").fillna(0.0).tolist()
-              if "effort" in backlog.columns else [0.0] * n)
+    effort = (
+        pd.to_numeric(backlog["effort"], errors="coerce").fillna(0.0).tolist()
+        if "effort" in backlog.columns
+        else [0.0] * n
+    )
     demand: dict[str | None, float] = {}
     spelling: dict[str, str] = {}
     for level, team, is_done, amount in zip(moscow, teams, done, effort):

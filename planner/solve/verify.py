@@ -10,10 +10,10 @@ from collections import defaultdict
 from collections.abc import Mapping
 from itertools import combinations
 
-from planner.keys import normalise_header
-from planner.problem import PlanProblem, Pool, pool_serves
+from planner.cells import normalise_header
+from planner.solve.problem import PlanProblem, Pool, pool_serves
 
-__all__ = ["plan_violations", "fits"]
+__all__ = ["fits", "plan_violations"]
 
 _TOLERANCE = 1e-6
 _MAX_EXACT_SKILLS = 14
@@ -38,8 +38,9 @@ def fits(demand: dict[str, float], pools: list[Pool], sprint: int) -> bool:
     return True
 
 
-def plan_violations(problem: PlanProblem, assignments: dict[int, tuple[str, int]],
-                    balance: Mapping[str, float] | None = None) -> list[str]:
+def plan_violations(
+    problem: PlanProblem, assignments: dict[int, tuple[str, int]], balance: Mapping[str, float] | None = None
+) -> list[str]:
     """Every rule the plan breaks, in words; an empty list means the plan is valid.
 
     ``balance``: item type -> least share of the planned effort, when the plan was asked to keep one.
@@ -74,7 +75,9 @@ def plan_violations(problem: PlanProblem, assignments: dict[int, tuple[str, int]
     planned = [items[index] for index in assignments if index in items]
     total = sum(item.total_effort for item in planned)
     for kind, share in (balance or {}).items():
-        of_kind = sum(item.total_effort for item in planned if normalise_header(item.kind or "") == normalise_header(kind))
+        of_kind = sum(
+            item.total_effort for item in planned if normalise_header(item.kind or "") == normalise_header(kind)
+        )
         if of_kind < share * total - _TOLERANCE * max(1.0, total):
             problems.append(f"{kind} has {of_kind:g} of {total:g} planned, under its {share:.0%} share")
     return problems

@@ -1,6 +1,6 @@
 """Reading the capacity tables into plain arrays, with every error and warning found on the way.
 
-Internal to :mod:`planner.capacity` (and :mod:`planner.contention`, for name matching). Each reader
+Internal to :mod:`planner.capacity` (and :mod:`planner.capacity.contention`, for name matching). Each reader
 returns what it read plus its problems; it never raises, so the engine can report every problem of
 a file at once. People are matched by :func:`match_key` (trimmed, case-folded), and OOO and on-call
 rows point at people-sheet rows, so they follow a person through the headcount what-ifs.
@@ -15,10 +15,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from planner.capacity_types import GENERAL_SKILL, NO_TEAM, setting_problem
-from planner.problems import ERROR, WARNING, Problem
-from planner.schema import split_list
-
+from planner.capacity.types import NO_TEAM, setting_problem
+from planner.input_problems import ERROR, WARNING, Problem
+from planner.schema import GENERAL_SKILL, split_list
 
 # --------------------------------------------------------------------------------------------------
 # Small helpers
@@ -33,8 +32,10 @@ def match_key(text: object) -> str | None:
 
 def trimmed_texts(series: pd.Series) -> list[str | None]:
     """A text column as trimmed Python strings, blank = ``None`` (faster than pandas on small sheets)."""
-    return [None if value is None or value is pd.NA or not str(value).strip() else str(value).strip()
-            for value in series.tolist()]
+    return [
+        None if value is None or value is pd.NA or not str(value).strip() else str(value).strip()
+        for value in series.tolist()
+    ]
 
 
 def _skills(text: object) -> tuple[str, ...]:
@@ -52,10 +53,19 @@ def _row_problems(
     problems: list[Problem], file: str, sheet: str, rows: np.ndarray
 ) -> Callable[[str, int, str, str], None]:
     """A function adding to ``problems`` a problem about table row ``i`` of ``sheet``."""
+
     def add(severity: str, i: int, message: str, column: str) -> None:
-        problems.append(Problem(
-            severity, message, file, sheet, user_row(rows[i]), column  # type: ignore[arg-type]
-        ))
+        problems.append(
+            Problem(
+                severity,
+                message,
+                file,
+                sheet,
+                user_row(rows[i]),
+                column,  # type: ignore[arg-type]
+            )
+        )
+
     return add
 
 
@@ -85,20 +95,24 @@ class Roster:
     def __len__(self) -> int:
         return len(self.name)
 
-    def take(self, rows: Sequence[int]) -> "Roster":
+    def take(self, rows: Sequence[int]) -> Roster:
         """The people at ``rows``, in that order."""
         index = np.asarray(rows, dtype=np.int64)
-        return Roster(*(
-            [value[i] for i in index] if isinstance(value, list) else value[index]
-            for value in (getattr(self, f) for f in _ROSTER_FIELDS)
-        ))
+        return Roster(
+            *(
+                [value[i] for i in index] if isinstance(value, list) else value[index]
+                for value in (getattr(self, f) for f in _ROSTER_FIELDS)
+            )
+        )
 
-    def plus(self, other: "Roster") -> "Roster":
+    def plus(self, other: Roster) -> Roster:
         """This roster followed by ``other``."""
-        return Roster(*(
-            a + b if isinstance(a, list) else np.concatenate([a, b])
-            for a, b in ((getattr(self, f), getattr(other, f)) for f in _ROSTER_FIELDS)
-        ))
+        return Roster(
+            *(
+                a + b if isinstance(a, list) else np.concatenate([a, b])
+                for a, b in ((getattr(self, f), getattr(other, f)) for f in _ROSTER_FIELDS)
+            )
+        )
 
     def name_index(self) -> dict[str, list[int]]:
         """Name key -> listed rows (several when a person is split across teams)."""
@@ -150,9 +164,10 @@ class Ranges:
     end: np.ndarray
     load: np.ndarray
 
-    def plus(self, other: "Ranges") -> "Ranges":
-        return Ranges(*(np.concatenate([getattr(self, f), getattr(other, f)])
-                        for f in ("person", "start", "end", "load")))
+    def plus(self, other: Ranges) -> Ranges:
+        return Ranges(
+            *(np.concatenate([getattr(self, f), getattr(other, f)]) for f in ("person", "start", "end", "load"))
+        )
 
 
 def read_people(frame: pd.DataFrame, file: str) -> tuple[Roster, list[Problem]]:
@@ -168,8 +183,16 @@ def read_people(frame: pd.DataFrame, file: str) -> tuple[Roster, list[Problem]]:
     problem = _row_problems(problems, file, sheet, rows)
 
     if len(frame) == 0:
-        problems.append(Problem(ERROR, "the people sheet has no one in it: list at least one person "
-                                "with a name and a team", file, sheet, None, "name"))
+        problems.append(
+            Problem(
+                ERROR,
+                "the people sheet has no one in it: list at least one person with a name and a team",
+                file,
+                sheet,
+                None,
+                "name",
+            )
+        )
         return _new_hires("", "", 0, 0), problems
 
     names = trimmed_texts(frame["name"])
@@ -205,8 +228,12 @@ def read_people(frame: pd.DataFrame, file: str) -> tuple[Roster, list[Problem]]:
     for key, shares in allocation_by_name.items():
         if len(shares) > 1 and sum(shares) > 1 + 1e-9:
             i = next(i for i, name in enumerate(names) if match_key(name) == key)
-            problem(WARNING, i, f"{names[i]} is in {len(shares)} teams with allocations adding up to "
-                    f"{sum(shares):g}, more than 1", "allocation")
+            problem(
+                WARNING,
+                i,
+                f"{names[i]} is in {len(shares)} teams with allocations adding up to {sum(shares):g}, more than 1",
+                "allocation",
+            )
 
     roster = Roster(
         name=labels,
@@ -251,8 +278,12 @@ def read_teams(frame: pd.DataFrame, people: Roster, file: str) -> tuple[Teams, l
         if velocity_in[i] < 0:
             problem(ERROR, i, f"{team}'s velocity {velocity_in[i]:g} is negative", "velocity")
         if not np.isnan(focus_in[i]) and not 0 < focus_in[i] <= 1:
-            problem(ERROR, i, f"{team}'s focus factor {focus_in[i]:g} must be above 0 and at most 1 "
-                    "(0.8 for 80%)", "focus_factor")
+            problem(
+                ERROR,
+                i,
+                f"{team}'s focus factor {focus_in[i]:g} must be above 0 and at most 1 (0.8 for 80%)",
+                "focus_factor",
+            )
         if key not in index_of:
             index_of[key] = len(names)  # type: ignore[index]
             names.append(team)
@@ -287,8 +318,12 @@ def read_holidays(
         if position is not None:
             by_team.setdefault(position, []).append(dates[i])
         elif warn_unknown_team:
-            problem(WARNING, i, f"holiday for team {teams[i]!r}, which has no people and is not in the "
-                    "teams sheet: ignored", "team")
+            problem(
+                WARNING,
+                i,
+                f"holiday for team {teams[i]!r}, which has no people and is not in the teams sheet: ignored",
+                "team",
+            )
     return Holidays(
         dates[blank & ~missing],
         {team: np.array(days, dtype="datetime64[D]") for team, days in by_team.items()},
@@ -326,14 +361,15 @@ def read_ranges(
         label = name or "this person"
         for column, value in (("start", starts[i]), ("end", ends[i])):
             if np.isnat(value):
-                errors.append((f"{label}'s {what} has no {column} date (for one day, give the same "
-                               "start and end)", column))
+                errors.append(
+                    (f"{label}'s {what} has no {column} date (for one day, give the same start and end)", column)
+                )
         if not np.isnat(starts[i]) and not np.isnat(ends[i]) and ends[i] < starts[i]:
-            errors.append((f"{label}'s {what} ends ({ends[i]}) before it starts ({starts[i]}): "
-                           "swap start and end", "end"))
+            errors.append(
+                (f"{label}'s {what} ends ({ends[i]}) before it starts ({starts[i]}): swap start and end", "end")
+            )
         if not np.isnan(loads[i]) and not 0 <= loads[i] <= 1:
-            errors.append((f"{label}'s on-call load {loads[i]:g} is outside 0..1 (0.5 = half of each day)",
-                           "load"))
+            errors.append((f"{label}'s on-call load {loads[i]:g} is outside 0..1 (0.5 = half of each day)", "load"))
         for message, column in errors:
             problem(ERROR, i, message, column)
         if not errors:
@@ -359,8 +395,10 @@ def extra_ooo_ranges(
         starts += [start] * len(matches)
         ends += [end] * len(matches)
     return Ranges(
-        np.array(person, dtype=np.int64), np.array(starts, dtype="datetime64[D]"),
-        np.array(ends, dtype="datetime64[D]"), np.full(len(person), np.nan),
+        np.array(person, dtype=np.int64),
+        np.array(starts, dtype="datetime64[D]"),
+        np.array(ends, dtype="datetime64[D]"),
+        np.full(len(person), np.nan),
     ), problems
 
 
@@ -368,21 +406,19 @@ def extra_ooo_ranges(
 # Headcount what-if
 
 
-def apply_headcount(
-    people: Roster, teams: Teams, headcount: Iterable[tuple[str, int]]
-) -> tuple[Roster, list[Problem]]:
+def apply_headcount(people: Roster, teams: Teams, headcount: Iterable[tuple[str, int]]) -> tuple[Roster, list[Problem]]:
     """People after the headcount what-ifs: ``+n`` appends hires, ``-n`` drops the last n listed."""
     problems: list[Problem] = []
     for team, change in headcount:
         key = match_key(team)
         if key not in teams.index_of:
-            problems.append(setting_problem(
-                "headcount", f"no team called {team!r}; the teams are {', '.join(teams.names)}"
-            ))
+            problems.append(
+                setting_problem("headcount", f"no team called {team!r}; the teams are {', '.join(teams.names)}")
+            )
             continue
         members = [i for i, member_key in enumerate(people.team_key) if member_key == key]
         if change < 0:
-            dropped = set(members[max(len(members) + change, 0):])
+            dropped = set(members[max(len(members) + change, 0) :])
             people = people.take([i for i in range(len(people)) if i not in dropped])
         elif change > 0:
             hired = int(sum(people.added[i] for i in members))

@@ -21,14 +21,23 @@ import pandas as pd
 
 from planner.capacity import CapacityResult
 from planner.errors import InputError
-from planner.problems import ERROR, Problem
-from planner.schema import EFFORT_PREFIX, MAX_NUMBER, CapacityTables, effort_skill_columns, split_list
+from planner.input_problems import ERROR, Problem
+from planner.schema import EFFORT_PREFIX, GENERAL_SKILL, MAX_NUMBER, CapacityTables, effort_skill_columns, split_list
 
-__all__ = ["GENERAL", "PlanItem", "Pool", "PlanProblem", "allocate", "build_problem",
-           "drop_unreachable", "pool_serves", "capacity_sprint_names", "unknown_sprint_pins", "unplannable_numbers",
-           "check_plan_inputs"]
+__all__ = [
+    "PlanItem",
+    "PlanProblem",
+    "Pool",
+    "allocate",
+    "build_problem",
+    "capacity_sprint_names",
+    "check_plan_inputs",
+    "drop_unreachable",
+    "pool_serves",
+    "unknown_sprint_pins",
+    "unplannable_numbers",
+]
 
-GENERAL = "general"
 _EPSILON = 1e-9
 _GENERATED_SPRINT = re.compile(r"sprint \d+")  # the names of sprints made up without a sprints sheet
 
@@ -41,7 +50,7 @@ class PlanItem:
     id: str
     title: str
     team: str | None
-    effort: dict[str, float]  # skill -> days or points; GENERAL when the item names no skill
+    effort: dict[str, float]  # skill -> days or points; GENERAL_SKILL when the item names no skill
     value: float
     must: bool = False
     pinned: int | None = None  # sprint position the item is pinned to
@@ -76,7 +85,7 @@ class Pool:
 
 def pool_serves(pool: Pool, skill: str) -> bool:
     """Whether people of ``pool`` can do effort of ``skill``."""
-    return skill == GENERAL or not pool.skills or skill in pool.skills
+    return skill == GENERAL_SKILL or not pool.skills or skill in pool.skills
 
 
 @dataclass(frozen=True)
@@ -141,10 +150,23 @@ def build_problem(backlog: pd.DataFrame, capacity: CapacityResult) -> PlanProble
     candidates: dict[int, PlanItem] = {}
     done = set()
     # Whole columns as lists once: cell-by-cell DataFrame access cost a second on 5,000 items.
-    column = {name: _cells(backlog[name]) for name in
-              ("done", "moscow", "team", "sprint", "deadline", "value", "title", "effort", "skill", "depends_on",
-               "type")}
-    skill_efforts = {name[len(EFFORT_PREFIX):]: _cells(backlog[name]) for name in skill_columns}
+    column = {
+        name: _cells(backlog[name])
+        for name in (
+            "done",
+            "moscow",
+            "team",
+            "sprint",
+            "deadline",
+            "value",
+            "title",
+            "effort",
+            "skill",
+            "depends_on",
+            "type",
+        )
+    }
+    skill_efforts = {name[len(EFFORT_PREFIX) :]: _cells(backlog[name]) for name in skill_columns}
     for index in range(len(backlog)):
         if bool(column["done"][index]):
             done.add(index)
@@ -173,9 +195,16 @@ def build_problem(backlog: pd.DataFrame, capacity: CapacityResult) -> PlanProble
             continue
         value = column["value"][index]
         candidates[index] = PlanItem(
-            index=index, id=ids[index], title=_text(column["title"][index]) or "",
-            team=team and team_lookup[team.casefold()], effort=effort, value=0.0 if value is None else float(value),
-            must=moscow == "Must", pinned=pinned, last_sprint=last_sprint, teams=eligible,
+            index=index,
+            id=ids[index],
+            title=_text(column["title"][index]) or "",
+            team=team and team_lookup[team.casefold()],
+            effort=effort,
+            value=0.0 if value is None else float(value),
+            must=moscow == "Must",
+            pinned=pinned,
+            last_sprint=last_sprint,
+            teams=eligible,
             kind=_text(column["type"][index]),
         )
 
@@ -194,12 +223,9 @@ def build_problem(backlog: pd.DataFrame, capacity: CapacityResult) -> PlanProble
 
     prerequisites = {index: split_list(column["depends_on"][index]) for index in candidates}
     _settle_blocked(candidates, prerequisites, position, done, excluded, ids)
-    items = tuple(
-        _with_prerequisites(item, prerequisites[item.index], position, done) for item in candidates.values()
-    )
+    items = tuple(_with_prerequisites(item, prerequisites[item.index], position, done) for item in candidates.values())
     must_problems = tuple(
-        f"{ids[index]} is Must{' and pinned' if _text(column['sprint'][index]) else ''} but cannot be "
-        f"planned: {reason}"
+        f"{ids[index]} is Must{' and pinned' if _text(column['sprint'][index]) else ''} but cannot be planned: {reason}"
         for index, reason in excluded.items()
         if reason not in ("done", "wont") and _text(column["moscow"][index]) == "Must"
     )
@@ -221,8 +247,13 @@ def same_sprint(pin: str, name: str) -> bool:
     return pin.strip().casefold() == name.strip().casefold()
 
 
-def unknown_sprint_pins(backlog: pd.DataFrame, sprints: Sequence[str] | None, file: str = "backlog",
-                        column: str = "sprint", sheet: str | None = None) -> list[Problem]:
+def unknown_sprint_pins(
+    backlog: pd.DataFrame,
+    sprints: Sequence[str] | None,
+    file: str = "backlog",
+    column: str = "sprint",
+    sheet: str | None = None,
+) -> list[Problem]:
     """Must items pinned to a sprint the capacity file does not have at all: one error each.
 
     A pin to a sprint of the file beyond the sprints planned is not an error (the item is
@@ -243,13 +274,23 @@ def unknown_sprint_pins(backlog: pd.DataFrame, sprints: Sequence[str] | None, fi
         pin, moscow = _text(pin), _text(moscow)
         if pin is None or not pin.strip() or moscow != "Must" or bool(done[position]):
             continue
-        known = (any(same_sprint(pin, name) for name in sprints) if sprints is not None
-                 else _GENERATED_SPRINT.fullmatch(pin.strip().casefold()) is not None)
+        known = (
+            any(same_sprint(pin, name) for name in sprints)
+            if sprints is not None
+            else _GENERATED_SPRINT.fullmatch(pin.strip().casefold()) is not None
+        )
         if not known:
-            problems.append(Problem(
-                ERROR, f"{item_id} is Must and pinned to sprint '{pin}', which the capacity file does not have "
-                f"(its sprints: {listed}): fix the sprint name, or unpin the item",
-                file, sheet, rows[position], column))
+            problems.append(
+                Problem(
+                    ERROR,
+                    f"{item_id} is Must and pinned to sprint '{pin}', which the capacity file does not have "
+                    f"(its sprints: {listed}): fix the sprint name, or unpin the item",
+                    file,
+                    sheet,
+                    rows[position],
+                    column,
+                )
+            )
     return problems
 
 
@@ -265,10 +306,17 @@ def unplannable_numbers(backlog: pd.DataFrame, file: str = "backlog", sheet: str
     for name in columns:
         numbers = pd.to_numeric(backlog[name], errors="coerce").astype("float64").to_numpy()
         for position in (abs(numbers) > MAX_NUMBER).nonzero()[0]:  # NaN compares False: missing is fine
-            problems.append(Problem(
-                ERROR, f"{ids[position]} has {name} {numbers[position]:.3g}: a plan cannot weigh numbers above "
-                f"{MAX_NUMBER:,.0f} (summed, they reach infinity); scale them down",
-                file, sheet, rows[position], name))
+            problems.append(
+                Problem(
+                    ERROR,
+                    f"{ids[position]} has {name} {numbers[position]:.3g}: a plan cannot weigh numbers above "
+                    f"{MAX_NUMBER:,.0f} (summed, they reach infinity); scale them down",
+                    file,
+                    sheet,
+                    rows[position],
+                    name,
+                )
+            )
     return problems
 
 
@@ -279,14 +327,19 @@ def _source_rows(backlog: pd.DataFrame) -> list[int | None]:
     return [int(row) if not pd.isna(row) and int(row) > 0 else None for row in backlog["source_row"]]
 
 
-def check_plan_inputs(backlog: pd.DataFrame, sprints: Sequence[str] | None | bool = False, file: str = "backlog",
-                      sprint_column: str = "sprint", sheet: str | None = None) -> None:
+def check_plan_inputs(
+    backlog: pd.DataFrame,
+    sprints: Sequence[str] | bool | None = False,
+    file: str = "backlog",
+    sprint_column: str = "sprint",
+    sheet: str | None = None,
+) -> None:
     """Raise :class:`InputError` for a backlog no plan can be made from, listing every problem.
 
     Numbers a plan cannot weigh always; Must items pinned to a sprint the capacity file does not
     have when ``sprints`` are given (the file's sprint names, or None without a sprints sheet;
     ``False``: not known, not checked). The app and the command line call it with the file's name
-    and headers; :func:`planner.plan.make_plan` calls it too.
+    and headers; :func:`planner.solve.plan.make_plan` calls it too.
     """
     problems = unplannable_numbers(backlog, file, sheet)
     if sprints is not False:
@@ -332,15 +385,19 @@ def _points_per_day(capacity: CapacityResult) -> dict[tuple[str, str], float]:
 
 def _cells(series: pd.Series) -> list[object]:
     """A column as plain Python values, missing ones as None."""
-    return [None if value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value) else value
-            for value in series.astype("object").tolist()]
+    return [
+        None if value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value) else value
+        for value in series.astype("object").tolist()
+    ]
 
 
-def _effort(index: int, skill_efforts: dict[str, list[object]], totals: list[object],
-            skills: list[object]) -> dict[str, float] | None:
+def _effort(
+    index: int, skill_efforts: dict[str, list[object]], totals: list[object], skills: list[object]
+) -> dict[str, float] | None:
     """Effort per skill, or None when the item has no estimate."""
     per_skill = {
-        skill: float(values[index]) for skill, values in skill_efforts.items()
+        skill: float(values[index])
+        for skill, values in skill_efforts.items()
         if values[index] is not None and float(values[index]) > 0
     }
     if per_skill:
@@ -348,7 +405,7 @@ def _effort(index: int, skill_efforts: dict[str, list[object]], totals: list[obj
     if totals[index] is None:
         return None
     skill = _text(skills[index])
-    return {(skill.casefold() if skill else GENERAL): float(totals[index])}
+    return {(skill.casefold() if skill else GENERAL_SKILL): float(totals[index])}
 
 
 def _pin(sprint: str | None, sprints: tuple[str, ...]) -> tuple[int | None, str | None]:
@@ -394,7 +451,7 @@ def allocate(effort: dict[str, float], remaining: dict[int, float], pools: list[
     for what only they can do. Exact for one skill; a good heuristic otherwise.
     """
     taken: dict[int, float] = {}
-    for skill, need in sorted(effort.items(), key=lambda kv: kv[0] == GENERAL):
+    for skill, need in sorted(effort.items(), key=lambda kv: kv[0] == GENERAL_SKILL):
         serving = sorted((p for p in pools if pool_serves(p, skill)), key=lambda p: (not p.skills, len(p.skills)))
         for pool in serving:
             free = remaining[id(pool)] - taken.get(id(pool), 0.0)
@@ -407,8 +464,14 @@ def allocate(effort: dict[str, float], remaining: dict[int, float], pools: list[
     return taken
 
 
-def _settle_blocked(candidates: dict[int, PlanItem], prerequisites: dict[int, list[str]], position: dict[str, int],
-                    done: set[int], excluded: dict[int, str], ids: tuple[str, ...]) -> None:
+def _settle_blocked(
+    candidates: dict[int, PlanItem],
+    prerequisites: dict[int, list[str]],
+    position: dict[str, int],
+    done: set[int],
+    excluded: dict[int, str],
+    ids: tuple[str, ...],
+) -> None:
     """Items whose prerequisite is missing, Won't, or settled out cannot be planned: ``blocked-by <id>``."""
     changed = True
     while changed:

@@ -1,0 +1,31 @@
+"""Solve: the highest-value plan that fits, and why every other item was left out.
+
+Import every public name from this package; its modules are private to it. In pipeline order:
+
+- :mod:`~planner.solve.problem`: the backlog and capacity as numbers (items, pools, pins, checks);
+- :mod:`~planner.solve.baseline`: rank-and-fill (the floor) and the density bound (the ceiling);
+- :mod:`~planner.solve.model`: the PuLP model, one function per constraint family, and the solver;
+- :mod:`~planner.solve.warmstart`, :mod:`~planner.solve.decompose`, :mod:`~planner.solve.improve`:
+  starts, team-by-team parts and repairs that the search (:mod:`~planner.solve.search`) combines;
+- :mod:`~planner.solve.verify`: every rule checked again on the plan found;
+- :mod:`~planner.solve.explain`: the reason each item was left out and the price of each skill;
+- :mod:`~planner.solve.plan`: :func:`make_plan`, which runs the steps above in that order.
+"""
+
+from planner.solve.explain import PRICE_COLUMNS, Exclusion
+from planner.solve.model import SOLVERS, SolveOptions
+from planner.solve.plan import CAPACITY_COLUMNS, Assignment, PlanResult, make_plan
+from planner.solve.problem import capacity_sprint_names, check_plan_inputs
+
+__all__ = [
+    "CAPACITY_COLUMNS",
+    "PRICE_COLUMNS",
+    "SOLVERS",
+    "Assignment",
+    "Exclusion",
+    "PlanResult",
+    "SolveOptions",
+    "capacity_sprint_names",
+    "check_plan_inputs",
+    "make_plan",
+]
