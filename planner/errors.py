@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from planner.input_problems import Problem
 
-__all__ = ["InputError", "PlannerError", "ScenarioNotFound", "StoreError"]
+__all__ = ["InputError", "PlannerError", "ScenarioNotFound", "SettingsError", "StoreError"]
 
 
 class PlannerError(Exception):
@@ -33,6 +33,10 @@ class InputError(PlannerError):
             return head
         lines = [head] + [f"  - {problem}" for problem in self.problems]
         return "\n".join(lines)
+
+
+class SettingsError(PlannerError):
+    """A setting or what-if is out of range or unknown; the message names it and what is allowed."""
 
 
 class ScenarioNotFound(PlannerError):

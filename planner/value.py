@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from planner.cells import normalise_header
+from planner.cells import comparable_key
 
 __all__ = ["PRIORITY_SCALE", "VALUE_RULES", "apply_value_rule", "choose_value_rule", "compute_value", "priority_score"]
 
@@ -63,7 +63,7 @@ def priority_score(priority: object) -> float | None:
     """Scale value of a priority label, or None when the label is blank or unknown."""
     if priority is None or priority is pd.NA or (isinstance(priority, float) and pd.isna(priority)):
         return None
-    return PRIORITY_SCALE.get(normalise_header(str(priority)))
+    return PRIORITY_SCALE.get(comparable_key(str(priority)))
 
 
 def choose_value_rule(table: pd.DataFrame) -> str:

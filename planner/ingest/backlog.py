@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from planner.ingest.columns import BACKLOG_FIELDS, ColumnMapping, map_columns, normalise_header
+from planner.ingest.columns import BACKLOG_FIELDS, ColumnMapping, map_columns, comparable_key
 from planner.ingest.parse import MAX_NUMBER, parse_dates, parse_number, split_ids, split_labels, to_text
 from planner.ingest.read import Grid, Source, read_grids, source_name
 from planner.ingest.sheet import Sheet, gather, locate_header
@@ -23,7 +23,7 @@ from planner.value import VALUE_RULES, choose_value_rule, compute_value
 __all__ = ["DONE_STATUSES", "MOSCOW", "BacklogImport", "SourceInfo", "read_backlog"]
 
 DONE_STATUSES = frozenset(
-    normalise_header(status)
+    comparable_key(status)
     for status in (
         "Done",
         "Closed",
@@ -168,7 +168,7 @@ def _choose_sheet(grids: list[Grid], file: str, wanted: str | None) -> tuple[Gri
     names = [grid.sheet for grid in grids]
     if wanted is not None:
         for grid in grids:
-            if grid.sheet is not None and normalise_header(grid.sheet) == normalise_header(wanted):
+            if grid.sheet is not None and comparable_key(grid.sheet) == comparable_key(wanted):
                 return grid, []
         if grids[0].sheet is None:
             return grids[0], []
@@ -176,7 +176,7 @@ def _choose_sheet(grids: list[Grid], file: str, wanted: str | None) -> tuple[Gri
             Problem(ERROR, f"there is no sheet named '{wanted}'; the sheets are: {', '.join(map(str, names))}", file)
         ]
     for grid in grids:
-        if grid.sheet is not None and normalise_header(grid.sheet) == "backlog":
+        if grid.sheet is not None and comparable_key(grid.sheet) == "backlog":
             return grid, []
     with_data = [grid for grid in grids if any(to_text(cell) for row in grid.rows for cell in row)]
     if not with_data:
@@ -269,7 +269,7 @@ def _build_table(
 
     completed = [text is not None for text in _texts(column["completed_at"])]
     data["done"] = [
-        finished or (status is not None and normalise_header(status) in DONE_STATUSES)
+        finished or (status is not None and comparable_key(status) in DONE_STATUSES)
         for status, finished in zip(data["status"], completed)
     ]
     for field in _NUMBER_FIELDS:
@@ -399,7 +399,7 @@ def _moscow(cells: list[object], rows: list[int], log: _RowLog) -> list[str | No
         if text is None:
             result.append(None)
             continue
-        value = MOSCOW.get(normalise_header(text))
+        value = MOSCOW.get(comparable_key(text))
         if value is None:
             log.add(WARNING, f"'{text}' is not Must, Should, Could or Won't; treated as blank", row, "moscow")
         result.append(value)

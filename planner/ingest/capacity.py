@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from planner.ingest.backlog import SourceInfo
-from planner.ingest.columns import CAPACITY_FIELDS, ColumnMapping, map_columns, normalise_header
+from planner.ingest.columns import CAPACITY_FIELDS, ColumnMapping, map_columns, comparable_key
 from planner.ingest.parse import parse_dates, parse_number, split_labels, to_text
 from planner.ingest.read import Grid, Source, read_grids, source_name
 from planner.ingest.sheet import Sheet, gather, locate_header
@@ -58,12 +58,12 @@ class CapacityImport:
 
 def sheet_for(name: str) -> str | None:
     """The capacity sheet a sheet or file name stands for, or None."""
-    key = normalise_header(Path(name).stem if "." in name else name)
+    key = comparable_key(Path(name).stem if "." in name else name)
     for sheet, synonyms in SHEET_SYNONYMS.items():
-        if key in {normalise_header(s) for s in synonyms}:
+        if key in {comparable_key(s) for s in synonyms}:
             return sheet
     for sheet, synonyms in SHEET_SYNONYMS.items():  # file names such as team_capacity_ooo.csv
-        if any(key.endswith(normalise_header(s)) for s in synonyms if len(normalise_header(s)) >= 3):
+        if any(key.endswith(comparable_key(s)) for s in synonyms if len(comparable_key(s)) >= 3):
             return sheet
     return None
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from planner.cells import normalise_header
+from planner.cells import comparable_key
 from planner.schema import EFFORT_PREFIX
 
 __all__ = [
@@ -22,7 +22,7 @@ __all__ = [
     "ColumnMapping",
     "ColumnMatch",
     "map_columns",
-    "normalise_header",
+    "comparable_key",
 ]
 
 
@@ -199,7 +199,7 @@ def _built_index(fields: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, t
     index: dict[str, tuple[str, int]] = {}
     for field_name, synonyms in fields:
         for rank, synonym in enumerate((field_name, *synonyms)):
-            index.setdefault(normalise_header(synonym), (field_name, rank))
+            index.setdefault(comparable_key(synonym), (field_name, rank))
     return index
 
 
@@ -209,7 +209,7 @@ def match_header(header: str, fields: Mapping[str, Sequence[str]]) -> tuple[str 
     text = str(header)
     link = _LINK_HEADER.match(text)
     if link and "depends_on" in fields:
-        kind = normalise_header(link.group("kind"))
+        kind = comparable_key(link.group("kind"))
         if kind in _BLOCKING_LINK_TYPES:
             field_name = "depends_on" if link.group(1).lower() == "inward" else "blocks"
             return field_name, "link", "blocking link"
@@ -219,11 +219,11 @@ def match_header(header: str, fields: Mapping[str, Sequence[str]]) -> tuple[str 
         return EFFORT_PREFIX + skill.group("skill").casefold(), "name", ""
     custom = _CUSTOM_FIELD.match(text)
     if custom:
-        found = index.get(normalise_header(custom.group("name")))
+        found = index.get(comparable_key(custom.group("name")))
         if found:
             return found[0], "custom field", ""
         return None, "kept", ""
-    found = index.get(normalise_header(text))
+    found = index.get(comparable_key(text))
     if found:
         return found[0], "name" if found[1] == 0 else "synonym", ""
     return None, "kept", ""
@@ -270,7 +270,7 @@ def _business_value_for_wsjf(matches: list[ColumnMatch], index: dict[str, tuple[
 
 def _bare(header: str) -> str:
     custom = _CUSTOM_FIELD.match(header)
-    return normalise_header(custom.group("name") if custom else header)
+    return comparable_key(custom.group("name") if custom else header)
 
 
 def _one_identity_column(matches: list[ColumnMatch], index: dict[str, tuple[str, int]]) -> list[ColumnMatch]:
@@ -278,12 +278,12 @@ def _one_identity_column(matches: list[ColumnMatch], index: dict[str, tuple[str,
     result = list(matches)
     for field_name in ("id", "title", "name"):
         candidates = [m for m in result if m.field == field_name]
-        headers = {normalise_header(m.header) for m in candidates}
+        headers = {comparable_key(m.header) for m in candidates}
         if len(headers) < 2:
             continue  # repeated copies of one header are merged, not ranked
         best = min(candidates, key=lambda m: (m.how != "corrected", index.get(_bare(m.header), (field_name, 99))[1]))
         for m in candidates:
-            if normalise_header(m.header) != normalise_header(best.header):
+            if comparable_key(m.header) != comparable_key(best.header):
                 result[m.position] = replace(
                     m, field=None, how="duplicate", note=f"'{best.header}' is used as {field_name}"
                 )

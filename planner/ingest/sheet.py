@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from planner.ingest.columns import ColumnMapping, match_header, normalise_header
+from planner.ingest.columns import ColumnMapping, match_header, comparable_key
 from planner.ingest.grid import Grid
 from planner.ingest.parse import to_text
 from planner.input_problems import ERROR, WARNING, Problem
@@ -139,7 +139,7 @@ def _merged_header_cells(grid: Grid, rows: list[list[object]], header_index: int
                     cells[position] = anchor
         elif last_row == header_index - 1 and last_col > first_col:
             group = to_text(rows[first_row][first_col])
-            if group and normalise_header(group) in {"effort", "estimate", "days", "effortdays"}:
+            if group and comparable_key(group) in {"effort", "estimate", "days", "effortdays"}:
                 for position in range(first_col, min(last_col + 1, len(cells))):
                     sub = to_text(cells[position])
                     if sub:

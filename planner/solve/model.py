@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pulp
 
-from planner.cells import normalise_header
+from planner.cells import comparable_key
 from planner.errors import PlannerError
 from planner.solve.problem import PlanProblem, pool_serves
 
@@ -368,9 +368,9 @@ def add_balance_targets(model: PlanModel, balance: Mapping[str, float]) -> None:
     if not balance:
         return
     efforts = {item.index: item.total_effort for item in model.problem.items}
-    kinds = {item.index: normalise_header(item.kind or "") for item in model.problem.items}
+    kinds = {item.index: comparable_key(item.kind or "") for item in model.problem.items}
     for number, (kind, share) in enumerate(sorted(balance.items())):
-        target = normalise_header(kind)
+        target = comparable_key(kind)
         terms = [
             (variable, efforts[index] * ((1.0 if kinds[index] == target else 0.0) - share))
             for (index, _team, _sprint), variable in model.x.items()

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from itertools import combinations
 
-from planner.cells import normalise_header
+from planner.cells import comparable_key
 from planner.solve.problem import PlanProblem, Pool, pool_serves
 
 __all__ = ["fits", "plan_violations"]
@@ -75,9 +75,7 @@ def plan_violations(
     planned = [items[index] for index in assignments if index in items]
     total = sum(item.total_effort for item in planned)
     for kind, share in (balance or {}).items():
-        of_kind = sum(
-            item.total_effort for item in planned if normalise_header(item.kind or "") == normalise_header(kind)
-        )
+        of_kind = sum(item.total_effort for item in planned if comparable_key(item.kind or "") == comparable_key(kind))
         if of_kind < share * total - _TOLERANCE * max(1.0, total):
             problems.append(f"{kind} has {of_kind:g} of {total:g} planned, under its {share:.0%} share")
     return problems
