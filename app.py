@@ -16,6 +16,6 @@ pages = [
 ]
 navigation = st.navigation(pages)
 _state.init_session()
-_state.open_requested_page(pages)
+_state.open_requested_page(pages)  # a deep link (/plan) on a fresh server: see "deep links" in pages/_state.py
 _state.scenario_picker()
 navigation.run()

@@ -15,13 +15,12 @@ Cases (targets are the product's, the script only reports them):
 3. 2,000 items, 20 teams, 6 sprints; gap 0.01, 30 s.                   Target: within 1 % of the bound in 30 s.
 
 For each case and solver the script times the pieces on their own (compute_capacity, build_problem,
-rank_and_fill, the warm start make_plan picks (``planner.solve.plan._best_start`` when the library has
-it, else the rank-and-fill plan), build_model (for the model's size), the value-first search
-make_plan runs (``planner.solve.plan._solve_for_value``: part by part, or its own warm start and then
-team-by-team improvement beside the whole model), then the LP-relaxation prices make_plan computes
-for its reasons), and then ``make_plan`` end to end, which also orders the sprints and checks the
-plan. The first line names the library
-state measured (git commit and a hash of planner/model.py), since the model keeps changing.
+rank_and_fill, the warm start make_plan picks (``planner.solve.search.best_start``), build_model (for
+the model's size), the value-first search make_plan runs (``planner.solve.search.solve_for_value``:
+part by part, or its own warm start and then team-by-team improvement beside the whole model), then
+the LP-relaxation prices make_plan computes for its reasons), and then ``make_plan`` end to end,
+which also orders the sprints and checks the plan. The first line names the library state measured
+(git commit and a hash of planner/solve/model.py), since the model keeps changing.
 
 The data: efforts 0.5-8 days (mostly 1-3), values 1-40 on a WSJF cost-of-delay scale loosely
 growing with effort, ~10 % Must (small, single-skill, no dependency or deadline, and demoted to
@@ -59,18 +58,10 @@ from planner.schema import BACKLOG_COLUMNS, CapacityTables, coerce_table
 from planner.solve import make_plan
 from planner.solve.baseline import rank_and_fill
 from planner.solve.explain import skill_prices
-from planner.solve.model import SolveOptions, build_model, solve
+from planner.solve.model import SolveOptions, build_model
 from planner.solve.problem import build_problem
+from planner.solve.search import TimeBudget, best_start, solve_for_value
 from planner.solve.verify import plan_violations
-
-try:  # the warm start make_plan uses, when the library has one (private: checked at run time)
-    from planner.solve.plan import _best_start
-except ImportError:  # pragma: no cover - older library
-    _best_start = None
-try:  # the value-first search make_plan runs (private: checked at run time)
-    from planner.solve.plan import _solve_for_value
-except ImportError:  # pragma: no cover - older library
-    _solve_for_value = None
 
 SKILLS = ("backend", "frontend", "ios", "design", "data")
 SKILL_WEIGHTS = (0.34, 0.24, 0.14, 0.13, 0.15)
@@ -298,18 +289,11 @@ def run_pieces(data: Data, options: SolveOptions) -> dict[str, object]:
     values = {item.index: item.value for item in problem.items}
     baseline_objective = sum(values[i] for i in baseline)
     baseline_valid = not plan_violations(problem, baseline)
-    start, t_start = (baseline if baseline_valid else None), 0.0
-    start_bound = None  # a bound the warm-start step proved on its own (newer libraries)
-    if _best_start is not None:
-        try:
-            found, t_start = _timed(lambda: _best_start(problem, options, baseline if baseline_valid else None))
-        except TypeError:  # its signature changed: fall back to rank-and-fill, as make_plan once did
-            found = start
-        start, start_bound = found if isinstance(found, tuple) else (found, None)
+    baseline_start = baseline if baseline_valid else None
+    # The warm start, and a bound the warm-start step proves on its own.
+    (start, start_bound), t_start = _timed(lambda: best_start(problem, options, baseline_start))
     start_objective = sum(values[i] for i in start) if start else None
-    # The value-first search make_plan runs (planner.solve.plan._solve_for_value when the library has it:
-    # part by part, else its own warm start and team-by-team improvement beside the whole model),
-    # else a plain solve of the whole model from the warm start.
+    # The model's size, as the value-first search would build it from the warm start.
     model_options = replace(
         options,
         warm_start=start,
@@ -320,23 +304,17 @@ def run_pieces(data: Data, options: SolveOptions) -> dict[str, object]:
     model, t_build = _timed(lambda: build_model(problem, model_options))
     variables, constraints = len(model.lp.variables()), model.lp.numConstraints()
     binaries = len(model.x)
-    if _solve_for_value is not None:
-        baseline_start = baseline if baseline_valid else None
-
-        def value_search():
-            # (problem, options with a deadline, start, notes) -> Solution; older libraries took the
-            # start time and returned (solution, start, bound).
-            try:
-                found = _solve_for_value(
-                    problem, replace(options, deadline=time.perf_counter() + options.time_limit), baseline_start, []
-                )
-            except TypeError:  # pragma: no cover - older library
-                found = _solve_for_value(problem, options, baseline_start, time.perf_counter())
-            return found[0] if isinstance(found, tuple) else found
-
-        solution, t_solve = _timed(value_search)
-    else:  # pragma: no cover - older library
-        solution, t_solve = _timed(lambda: solve(model, model_options))
+    # The value-first search make_plan runs (part by part, else its own warm start and team-by-team
+    # improvement beside the whole model), with the whole time limit as its deadline.
+    solution, t_solve = _timed(
+        lambda: solve_for_value(
+            problem,
+            replace(options, deadline=time.perf_counter() + options.time_limit),
+            baseline_start,
+            [],
+            TimeBudget(),
+        )
+    )
     _, t_prices = _timed(lambda: skill_prices(problem, options))
     gain = (solution.objective - baseline_objective) / baseline_objective * 100 if baseline_objective else None
     bounds = [b for b in (solution.bound, start_bound) if b is not None]
@@ -388,19 +366,20 @@ def profile_build(data: Data, options: SolveOptions, top: int = 15) -> str:
     """cProfile of build_problem and of build_model (each alone), top ``top`` by cumulative time."""
     net = compute_capacity(data.tables, data.settings, TODAY)
     out = io.StringIO()
-    for name, action in (
-        ("build_problem", lambda: build_problem(data.backlog, net)),
-        ("build_model", lambda: build_model(problem, options)),
-    ):
-        profiler = cProfile.Profile()
-        profiler.enable()
-        result = action()
-        profiler.disable()
-        if name == "build_problem":
-            problem = result
-        out.write(f"--- {name} ---\n")
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
+    problem = _profiled("build_problem", lambda: build_problem(data.backlog, net), out, top)
+    _profiled("build_model", lambda: build_model(problem, options), out, top)
     return out.getvalue()
+
+
+def _profiled(name: str, action, out: io.StringIO, top: int):
+    """``action()``, with its cProfile (top ``top`` by cumulative time) written to ``out`` under ``name``."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    result = action()
+    profiler.disable()
+    out.write(f"--- {name} ---\n")
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
+    return result
 
 
 def _fmt(value, spec: str = ".2f") -> str:
@@ -449,7 +428,7 @@ def report(case: Case, solver: str, row: dict[str, object]) -> None:
 
 
 def library_state() -> str:
-    """Git commit (with + when the work tree differs) and a hash of planner/model.py."""
+    """Git commit (with + when the work tree differs) and a hash of planner/solve/model.py."""
     import hashlib
     import subprocess
 
@@ -463,7 +442,7 @@ def library_state() -> str:
         ).stdout.strip()
     except OSError:
         commit, dirty = "?", ""
-    model = hashlib.sha1((root / "planner" / "model.py").read_bytes()).hexdigest()[:8]
+    model = hashlib.sha1((root / "planner" / "solve" / "model.py").read_bytes()).hexdigest()[:8]
     return f"library {commit}{'+' if dirty else ''}, model.py {model}, PuLP {pulp.__version__}"
 
 
@@ -496,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
     for number in numbers:
         case = CASES[number]
         load = case.load if args.load is None else (args.load or None)
-        data, t_generate = _timed(lambda: generate(case, args.seed, load))
+        data, t_generate = _timed(lambda case=case, load=load: generate(case, args.seed, load))
         if not args.json:
             print(f"case {number} (seed {args.seed}): {json.dumps(data.facts)} [generated in {t_generate:.1f} s]")
         for solver in solvers:

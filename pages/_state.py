@@ -1,13 +1,16 @@
-"""What the pages share: the database, the chosen scenario and cached loads.
+"""What the pages share: the database, the chosen scenario, cached loads and plans, the what-if
+sidebar, messages left by callbacks, and the handling of deep links.
 
-Session state keys start with ``planner_`` and are set once in :func:`init_session`.
+Session state keys start with ``planner_`` and are set once in :func:`init_session`. The rules
+(what the plan takes, what-ifs, overrides) are the library's: this module only keeps session state
+and caches around them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 from urllib.parse import urlparse
 
 import pandas as pd
@@ -17,15 +20,15 @@ from planner import scenarios as scenario_what_ifs
 from planner.capacity import CapacityResult, CapacitySettings, compute_capacity
 from planner.errors import PlannerError
 from planner.markdown_escape import markdown_inert
-from planner.overrides import Override, apply_overrides
+from planner.overrides import Override
+from planner.planning_backlog import planning_backlog as assemble_planning_backlog
 from planner.sample import ensure_sample
 from planner.scenarios import WHAT_IF_DEFAULTS
 from planner.solve import PlanResult, SolveOptions, capacity_sprint_names, check_plan_inputs, make_plan
 from planner.store import Scenario, ScenarioSummary, Store
-from planner.value import VALUE_RULES, apply_value_rule
+from planner.value import VALUE_RULES
 
 SCENARIO_KEY = "planner_scenario_id"
-OPEN_PAGE_KEY = "planner_open_page"  # the page a link asked for before the router first ran
 PICKER_KEY = "planner_scenario_picker"
 # What-if state that belongs to one scenario: dropped when another scenario is chosen.
 _SCENARIO_STATE = (
@@ -53,12 +56,68 @@ def init_session() -> None:
     st.session_state.setdefault(SCENARIO_KEY, None)
 
 
+# --- deep links ----------------------------------------------------------------------------------------
+#
+# Why this exists: the product's pages live in a folder named ``pages/``, so Streamlit's own multipage
+# fallback is active. On a fresh server, a link straight to a page (``/plan``) runs ``pages/plan.py``
+# on its own, without ``app.py``, until ``st.navigation`` has run once: no sidebar, no session keys.
+# The two halves below are the whole fix, and nothing else handles deep links:
+#
+# 1. a page run without the router (:func:`send_to_router_if_alone`, called by :func:`current_scenario`,
+#    which every page calls first) notes the page the link asked for and switches to ``app.py``;
+# 2. the router, once it has built the navigation, opens that page (:func:`open_requested_page`).
+#
+# ``tests/test_browser.py`` has the test (a link to a page on a fresh server opens that page).
+
+OPEN_PAGE_KEY = "planner_open_page"  # the page a link asked for before the router first ran
+
+
+def send_to_router_if_alone() -> None:
+    """When this page runs without ``app.py`` (a deep link on a fresh server), run the router first.
+
+    ``init_session`` (called by ``app.py``) sets :data:`SCENARIO_KEY`: without it the router has not run.
+    """
+    if SCENARIO_KEY not in st.session_state:
+        st.session_state[OPEN_PAGE_KEY] = urlparse(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
+        st.switch_page("app.py")
+
+
 def open_requested_page(pages: list[Any]) -> None:
-    """Open the page a link asked for before the router first ran (see current_scenario); else nothing."""
+    """Open the page a deep link asked for before the router first ran; else nothing."""
     wanted = st.session_state.pop(OPEN_PAGE_KEY, None)
     target = next((page for page in pages if wanted and page.url_path == wanted), None)
     if target is not None:
         st.switch_page(target)
+
+
+# --- messages a callback leaves for the next run -----------------------------------------------------
+
+FLASH_KEY = "planner_flash"  # [(kind, text)] said once on the next run (after a save, rename ...)
+
+
+def flash(kind: Literal["success", "error"], text: str) -> None:
+    """Leave a message for the page to say on its next run.
+
+    A button callback runs before the page is drawn, and whatever it shows there is lost: it leaves
+    the message, and the page says it with :func:`say_flash`.
+    """
+    st.session_state[FLASH_KEY] = [*st.session_state.get(FLASH_KEY, []), (kind, text)]
+
+
+def say_flash(*, toast: bool = False) -> None:
+    """Say the messages left by :func:`flash`, once: successes (also as a toast with ``toast``), then errors.
+
+    The text is the user's as much as the page's (scenario and file names, error messages): it is
+    shown inert, error messages with their line breaks.
+    """
+    for kind, text in st.session_state.get(FLASH_KEY, []):
+        if kind == "success":
+            if toast:
+                st.toast(markdown_inert(text), icon=":material/check_circle:")
+            st.success(markdown_inert(text))
+        else:
+            st.error(markdown_inert(text, lines=True))
+    st.session_state[FLASH_KEY] = []
 
 
 def scenarios() -> list[ScenarioSummary]:
@@ -74,12 +133,7 @@ def load_by_id(scenario_id: str, updated_at: str) -> Scenario:
 
 def current_scenario() -> Scenario | None:
     """The scenario picked in the sidebar, or None when there is none."""
-    if SCENARIO_KEY not in st.session_state:
-        # A page opened on its own: a link straight to it on a fresh server runs the page without
-        # app.py (Streamlit falls back to the pages/ folder until st.navigation has run once). The
-        # router runs first, then opens the page the link asked for (open_requested_page).
-        st.session_state[OPEN_PAGE_KEY] = urlparse(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
-        st.switch_page("app.py")
+    send_to_router_if_alone()
     scenario_id = st.session_state.get(SCENARIO_KEY)
     summary = next((s for s in scenarios() if s.id == scenario_id), None)
     if summary is None:
@@ -278,6 +332,11 @@ def what_if_controls(scenario: Scenario) -> None:
                 state["planner_headcount"][team] = int(delta)
 
 
+def session_what_ifs() -> dict[str, Any]:
+    """The what-ifs this session holds (the keys of WHAT_IF_DEFAULTS it has set), as saved or summarised."""
+    return {key: st.session_state[key] for key in WHAT_IF_DEFAULTS if key in st.session_state}
+
+
 def capacity_settings() -> CapacitySettings:
     """The capacity what-ifs as the sliders have them."""
     return scenario_what_ifs.capacity_settings(st.session_state)
@@ -318,7 +377,7 @@ def plan_for(
     pinned to a sprint the capacity file does not have), as the command line does.
     """
     scenario = load_by_id(scenario_id, updated_at)
-    backlog = backlog_for(scenario, value_rule, overrides)
+    backlog = assemble_planning_backlog(scenario.backlog, value_rule, overrides)
     files = scenario.settings.get("files") or {}
     check_plan_inputs(backlog, capacity_sprint_names(scenario.capacity), file=files.get("backlog") or "backlog")
     net = capacity_for(scenario_id, updated_at, settings)
@@ -326,15 +385,10 @@ def plan_for(
     return make_plan(backlog, net, options=options)
 
 
-def backlog_for(scenario: Scenario, value_rule: str, overrides: tuple[tuple[str, Override], ...]) -> pd.DataFrame:
-    """The scenario's backlog valued by ``value_rule`` with ``overrides`` applied: what the plan takes."""
-    return apply_overrides(apply_value_rule(scenario.backlog, value_rule), dict(overrides))
-
-
 def planning_backlog(scenario: Scenario) -> pd.DataFrame:
-    """The scenario's backlog with the session's value rule and overrides, as the plan sees it."""
+    """The scenario's planning backlog under this session's value rule and overrides, as the plan sees it."""
     arguments = scenario_what_ifs.plan_arguments(st.session_state, scenario.settings)
-    return backlog_for(scenario, arguments.value_rule, arguments.overrides)
+    return assemble_planning_backlog(scenario.backlog, arguments.value_rule, arguments.overrides)
 
 
 BALANCE_KEY = "planner_balance"  # item type -> least share of planned effort, set on the Refinement page

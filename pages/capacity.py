@@ -7,7 +7,15 @@ import pandas as pd
 import streamlit as st
 
 from pages import _state
-from planner.capacity import LEDGER_STEPS, capacity_table, compute_capacity, contention, waterfall_rows
+from planner.capacity import (
+    LEDGER_STEPS,
+    capacity_table,
+    compute_capacity,
+    contention,
+    range_problems,
+    waterfall_rows,
+)
+from planner.cells import is_blank
 from planner.errors import InputError, PlannerError
 from planner.markdown_escape import markdown_inert
 from planner.schema import CAPACITY_SHEETS, CapacityTables, coerce_table
@@ -79,50 +87,27 @@ def waterfall_chart(ledger: pd.DataFrame, team: str, sprints: list[str]) -> alt.
     )
 
 
-def _blank(value: object) -> bool:
-    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and pd.isna(value))
-
-
-def _name_key(value: object) -> str:
-    return str(value).strip().casefold()
-
-
 def checked_ranges(edited: pd.DataFrame, sheet: str, people: list[str]) -> tuple[pd.DataFrame, list[str]]:
-    """The edited ``ooo`` or ``oncall`` table as its sheet's shape, and a message per unusable row.
+    """The edited ``ooo`` or ``oncall`` table as its sheet's shape, and a message per problem of a row.
 
-    Rows left entirely blank are dropped; rows are numbered as the editor shows them (from 1).
+    Rows left entirely blank are dropped; the others are checked by the capacity engine's own rules
+    (:func:`range_problems`), with rows numbered as the editor shows them (from 1).
     """
-    label = RANGE_SHEETS[sheet]
-    known = {_name_key(name) for name in people}
     frame = edited.reset_index(drop=True)
     fields = [column for column in ("name", "start", "end", "load") if column in frame.columns]
-    keep, messages = [], []
-    for position, row in frame.iterrows():
-        values = {column: row[column] for column in fields}
-        if all(_blank(value) or (isinstance(value, str) and not value.strip()) for value in values.values()):
-            continue
-        keep.append(position)
-        name = values.get("name")
-        where = f"{label} row {position + 1}"
-        if _blank(name) or not str(name).strip():
-            messages.append(f"{where}: choose a person.")
-        elif _name_key(name) not in known:
-            messages.append(f"{where}: {str(name).strip()!r} is not anyone in the people sheet.")
-        else:
-            where = f"{where} ({str(name).strip()})"
-        start = pd.to_datetime(values.get("start"), errors="coerce")
-        end = pd.to_datetime(values.get("end"), errors="coerce")
-        if _blank(start) or _blank(end):
-            missing = " and ".join(part for part, value in (("start", start), ("end", end)) if _blank(value))
-            messages.append(f"{where}: give the {missing} date.")
-        elif end < start:
-            messages.append(f"{where}: ends on {end:%Y-%m-%d}, before it starts on {start:%Y-%m-%d}.")
-        load = values.get("load")
-        if not _blank(load) and not 0 <= float(load) <= 1:
-            messages.append(f"{where}: the load {float(load):g} must be between 0 and 1.")
+    keep = [
+        position
+        for position, values in enumerate(frame[fields].itertuples(index=False, name=None))
+        if not all(is_blank(value) for value in values)
+    ]
     table = coerce_table(frame.loc[keep], CAPACITY_SHEETS[sheet])
     if "name" in table.columns:
         table["name"] = table["name"].str.strip()
+    numbered = table.assign(source_row=[position + 1 for position in keep])
+    messages = [
+        f"{RANGE_SHEETS[sheet]} row {problem.row}: {problem.message}"
+        for problem in range_problems(numbered, sheet, people)
+    ]
     return table, messages
 
 

@@ -6,8 +6,9 @@ The page has two parts:
   :mod:`planner.ingest` (cached on their bytes and the mapping corrections), and the page shows how:
   the source (encoding, delimiter, header row), the value rule, every problem (errors first), the
   column mapping as an editable table (a correction re-reads the backlog) and a preview of the typed
-  tables. A file set without errors can be saved as a new scenario or into the current one; nothing is
-  written before that, so a bad upload never touches a saved scenario.
+  tables. A file set without errors can be saved as a new scenario or into the current one (the rule:
+  :meth:`planner.ingest.LoadedFiles.blockers`); nothing is written before that, so a bad upload
+  never touches a saved scenario.
 - **The current scenario**: its tables, problems and column mapping as they were saved.
 
 Saving happens in button callbacks: they run before the next script run, the only moment the sidebar
@@ -22,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +31,10 @@ import streamlit as st
 
 from pages import _state
 from planner.errors import PlannerError
-from planner.ingest import BACKLOG_FIELDS, BacklogImport, CapacityImport, read_backlog, read_capacity
+from planner.ingest import BACKLOG_FIELDS, BacklogImport, CapacityImport, LoadedFiles, read_backlog, read_capacity
 from planner.input_problems import ERROR, WARNING, Problem
 from planner.markdown_escape import markdown_format, markdown_inert
-from planner.sample import SAMPLE_NAME, create_sample, import_settings
+from planner.sample import SAMPLE_NAME, create_sample
 from planner.schema import CAPACITY_SHEETS, CapacityTables, split_list
 from planner.value import VALUE_RULES
 
@@ -52,7 +52,6 @@ CAPACITY_FILES = "planner_data_capacity_files"  # the uploaded capacity files: [
 CORRECTIONS = "planner_data_corrections"  # backlog mapping corrections: {header as written: field or None}
 UPLOADS = "planner_data_uploads"  # generation of the uploaders: a new one starts them empty
 EDITS = "planner_data_edits"  # generation of the mapping editor: a new one has no pending edits
-FLASH = "planner_data_flash"  # [(kind, text)] said once on the next run (after a save)
 
 
 def init_state() -> None:
@@ -63,7 +62,6 @@ def init_state() -> None:
     state.setdefault(CORRECTIONS, {})
     state.setdefault(UPLOADS, 0)
     state.setdefault(EDITS, 0)
-    state.setdefault(FLASH, [])
 
 
 # --- reading (cached on the bytes and the corrections) ------------------------------------------------
@@ -99,55 +97,9 @@ def _corrections_key(corrections: dict[str, str | None]) -> tuple[tuple[str, str
     return tuple(sorted(corrections.items()))
 
 
-@dataclass(frozen=True)
-class Loaded:
-    """The uploaded file set as read: imports (None where a file is missing or unreadable) and why."""
-
-    backlog_name: str | None
-    capacity_names: tuple[str, ...]
-    backlog: BacklogImport | None
-    capacity: CapacityImport | None
-    corrections: dict[str, str | None] = field(default_factory=dict)
-    failures: tuple[str, ...] = ()
-
-    @property
-    def problems(self) -> list[Problem]:
-        found = list(self.backlog.problems if self.backlog else ()) + list(
-            self.capacity.problems if self.capacity else ()
-        )
-        return sorted(found, key=lambda problem: problem.severity != ERROR)  # stable: errors first, file order kept
-
-    def count(self, severity: str) -> int:
-        return sum(problem.severity == severity for problem in self.problems)
-
-    def blockers(self) -> list[str]:
-        """Why the file set cannot be saved yet; empty when it can."""
-        reasons = []
-        if self.backlog_name is None:
-            reasons.append("Load a backlog file.")
-        if not self.capacity_names:
-            reasons.append("Load the capacity workbook (or its CSV files).")
-        if self.failures:
-            reasons.append("A file could not be read: see the message above.")
-        errors = self.count(ERROR)
-        if errors:
-            reasons.append(
-                f"Fix the {_plural(errors, 'error')} listed under Problems: correct the file and "
-                "upload it again, or correct the column mapping."
-            )
-        return reasons
-
-    def settings(self) -> dict[str, object]:
-        """What the scenario keeps about how its files were read."""
-        assert self.backlog is not None and self.capacity is not None
-        return {
-            **import_settings(self.backlog, self.capacity),
-            "corrections": dict(self.corrections),
-            "files": {"backlog": self.backlog_name, "capacity": list(self.capacity_names)},
-        }
-
-
-def read_uploads(backlog_file: dict | None, capacity_files: list[dict], corrections: dict[str, str | None]) -> Loaded:
+def read_uploads(
+    backlog_file: dict | None, capacity_files: list[dict], corrections: dict[str, str | None]
+) -> LoadedFiles:
     """Read the uploaded files (``{"name", "data"}`` dicts) with the backlog mapping corrections."""
     backlog = capacity = None
     failures = []
@@ -160,7 +112,7 @@ def read_uploads(backlog_file: dict | None, capacity_files: list[dict], correcti
         files = tuple((f["name"], f["data"]) for f in capacity_files)
         capacity, failure = _attempt("capacity", read_capacity_cached, files)
         failures += [failure] if failure else []
-    return Loaded(
+    return LoadedFiles(
         backlog_name=backlog_file["name"] if backlog_file else None,
         capacity_names=tuple(f["name"] for f in capacity_files),
         backlog=backlog,
@@ -205,34 +157,30 @@ def _reset_corrections() -> None:
     st.session_state[EDITS] += 1
 
 
-def _flash(kind: str, text: str) -> None:
-    st.session_state[FLASH] = [*st.session_state[FLASH], (kind, text)]
-
-
-def _save_new(loaded: Loaded, name_key: str) -> None:
+def _save_new(loaded: LoadedFiles, name_key: str) -> None:
     """Button callback: save the file set as a new scenario and show it."""
     name = str(st.session_state.get(name_key) or "").strip()
     if loaded.blockers() or not name:
-        _flash("error", "Nothing was saved: " + " ".join(loaded.blockers() or ["type a name for the scenario."]))
+        _state.flash("error", "Nothing was saved: " + " ".join(loaded.blockers() or ["type a name for the scenario."]))
         return
     try:
         scenario_id = _state.store().create(name, loaded.backlog.table, loaded.capacity.tables, loaded.settings())
     except PlannerError as error:
-        _flash("error", f"Nothing was saved: {error}")
+        _state.flash("error", f"Nothing was saved: {error}")
         return
     _state.select_scenario(scenario_id)
     clear_uploads()
-    _flash(
+    _state.flash(
         "success",
         f"Saved the new scenario {name}: {len(loaded.backlog.table)} items, "
         f"{len(loaded.capacity.tables.people)} people.",
     )
 
 
-def _replace(loaded: Loaded, scenario_id: str, name: str, settings: dict) -> None:
+def _replace(loaded: LoadedFiles, scenario_id: str, name: str, settings: dict) -> None:
     """Button callback: put the file set into the current scenario (its name and other settings stay)."""
     if loaded.blockers():
-        _flash("error", "Nothing was saved: " + " ".join(loaded.blockers()))
+        _state.flash("error", "Nothing was saved: " + " ".join(loaded.blockers()))
         return
     kept = {key: value for key, value in settings.items() if key != "sample"}  # e.g. what other pages saved
     store = _state.store()
@@ -240,10 +188,10 @@ def _replace(loaded: Loaded, scenario_id: str, name: str, settings: dict) -> Non
         store.replace_tables(scenario_id, loaded.backlog.table, loaded.capacity.tables)
         store.save_settings(scenario_id, {**kept, **loaded.settings()})
     except PlannerError as error:
-        _flash("error", f"The scenario was not changed: {error}")
+        _state.flash("error", f"The scenario was not changed: {error}")
         return
     clear_uploads()
-    _flash(
+    _state.flash(
         "success",
         f"Replaced the data of {name}: {len(loaded.backlog.table)} items, {len(loaded.capacity.tables.people)} people.",
     )
@@ -254,10 +202,10 @@ def _start_from_sample() -> None:
     try:
         scenario_id = create_sample(_state.store())
     except PlannerError as error:
-        _flash("error", f"The sample was not saved: {error}")
+        _state.flash("error", f"The sample was not saved: {error}")
         return
     _state.select_scenario(scenario_id)
-    _flash("success", f"Saved the sample as a new scenario: {SAMPLE_NAME}.")
+    _state.flash("success", f"Saved the sample as a new scenario: {SAMPLE_NAME}.")
 
 
 def _consume_mapping_edits(backlog_file: dict) -> None:
@@ -330,17 +278,6 @@ def show_capacity_tables(capacity: CapacityTables) -> None:
             st.dataframe(table.drop(columns=["source_row"], errors="ignore"), hide_index=True, column_config=dates)
 
 
-def _say_flash() -> None:
-    """Messages left by a save callback, said once."""
-    for kind, text in st.session_state[FLASH]:
-        if kind == "success":
-            st.toast(markdown_inert(text), icon=":material/check_circle:")
-            st.success(markdown_inert(text))
-        else:
-            st.error(markdown_inert(text, lines=True))
-    st.session_state[FLASH] = []
-
-
 def _uploaders() -> None:
     state = st.session_state
     generation = state[UPLOADS]
@@ -374,7 +311,7 @@ def _uploaders() -> None:
         capacity_column.caption(markdown_format("Using {}, loaded earlier.", names))
 
 
-def _show_reading(loaded: Loaded) -> None:
+def _show_reading(loaded: LoadedFiles) -> None:
     """How the files were read: sources, value rule, problems, mapping, preview."""
     for failure in loaded.failures:
         st.error(markdown_inert(failure, lines=True))
@@ -451,7 +388,7 @@ def _mapping_editor(backlog: BacklogImport, corrections: dict[str, str | None]) 
         st.button("Undo the corrections", on_click=_reset_corrections, icon=":material/undo:")
 
 
-def _save_controls(loaded: Loaded, scenario: Any) -> None:
+def _save_controls(loaded: LoadedFiles, scenario: Any) -> None:
     st.markdown("##### Save")
     blockers = loaded.blockers()
     name_key = None
@@ -517,7 +454,7 @@ init_state()
 scenario = _state.current_scenario()
 
 st.title("Data")
-_say_flash()
+_state.say_flash(toast=True)
 load_files(scenario)
 if scenario is None:
     st.info("No scenario yet: load your files above, or start from the sample.")
@@ -585,7 +522,8 @@ with mapping_tab:
 with st.expander("What comes next"):
     st.markdown(
         "- **Capacity**: net days per team, skill and sprint after holidays, OOO and on-call, as a waterfall.\n"
-        "- **Plan**: the highest-value plan that fits, with what-if sliders, pins and the reason for every item left out.\n"
+        "- **Plan**: the highest-value plan that fits, with what-if sliders, pins and the reason for every "
+        "item left out.\n"
         "- **Scenarios**: save and compare plans side by side.\n"
         "- **Export**: the proposed plan as an Excel workbook for each team lead."
     )

@@ -5,11 +5,12 @@ import re
 import streamlit as st
 
 from pages import _state
-from planner import scenarios as scenario_what_ifs
 from planner.errors import PlannerError
 from planner.markdown_escape import markdown_code, markdown_format, markdown_inert
 from planner.outputs import plan_workbook, tracker_csv
+from planner.planning_backlog import planning_backlog
 from planner.refine import CheckSettings, agenda_table, build_agenda, run_checks
+from planner.scenarios import what_if_summary
 
 
 @st.cache_data(max_entries=8, show_spinner="Writing the workbook ...")
@@ -22,7 +23,7 @@ def workbook_bytes(key: _state.PlanKey, what_ifs: str) -> bytes:
     saved = _state.load_by_id(key.scenario_id, key.updated_at)
     planned = _state.plan_for(*key)
     capacity = _state.capacity_for(key.scenario_id, key.updated_at, key.settings)
-    backlog = _state.backlog_for(saved, key.value_rule, key.overrides)
+    backlog = planning_backlog(saved.backlog, key.value_rule, key.overrides)
     # The Refinement sheet: the meeting agenda of the default readiness checks.
     refinement = agenda_table(build_agenda(backlog, run_checks(backlog, capacity, CheckSettings()), capacity))
     return plan_workbook(
@@ -55,10 +56,7 @@ if result.status not in ("optimal", "feasible"):
     st.error(markdown_code(result.message) or "There is no plan to export: see the Plan page.")
     st.stop()
 
-what_ifs = scenario_what_ifs.what_if_summary(
-    {name: st.session_state[name] for name in scenario_what_ifs.WHAT_IF_DEFAULTS if name in st.session_state},
-    scenario.settings.get("value_rule"),
-)
+what_ifs = what_if_summary(_state.session_what_ifs(), scenario.settings.get("value_rule"))
 stem = re.sub(r"[^\w.-]+", "-", scenario.name).strip("-") or "plan"
 
 st.markdown(

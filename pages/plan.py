@@ -8,7 +8,7 @@ from pages import _state
 from planner.errors import PlannerError
 from planner.markdown_escape import markdown_code, markdown_format, markdown_inert
 from planner.outputs import excluded_table, load_by_type, plan_changes, plan_table, positions, value_by_initiative
-from planner.overrides import PIN_IN, PIN_OUT, Override
+from planner.overrides import PIN_IN, PIN_OUT, overrides_from_table, pin_table
 
 st.title("Plan")
 scenario = _state.page_scenario()
@@ -84,13 +84,10 @@ with pins_tab:
     st.caption("Pin an item in (Must), out (Won't), or to a sprint; or change its MoSCoW class.")
     planned = positions(result)
     overrides = state["planner_overrides"]
-    editable = scenario.backlog[~scenario.backlog["done"]][["id", "title", "team", "effort", "moscow"]].copy()
-    editable["value"] = backlog.set_index("id").loc[editable["id"], "value"].to_numpy()
-    editable["pin"] = [overrides[i].pin if i in overrides and overrides[i].pin else "" for i in editable["id"]]
-    editable["moscow"] = [
-        (overrides[i].moscow if i in overrides and overrides[i].moscow is not None else m)
-        for i, m in zip(editable["id"], editable["moscow"].astype("object").where(editable["moscow"].notna(), ""))
-    ]
+    editable = pin_table(scenario.backlog, overrides)
+    editable.insert(
+        list(editable.columns).index("pin"), "value", backlog.set_index("id").loc[editable["id"], "value"].to_numpy()
+    )
     editable["planned"] = [" / ".join(planned[i]) if i in planned else "" for i in editable["id"]]
     edited = st.data_editor(
         editable,
@@ -102,14 +99,7 @@ with pins_tab:
             "moscow": st.column_config.SelectboxColumn("moscow", options=["", "Must", "Should", "Could", "Won't"]),
         },
     )
-    original = scenario.backlog.set_index("id")["moscow"]
-    new_overrides = {}
-    for row in edited.itertuples(index=False):
-        moscow = row.moscow or ""
-        saved = original.get(row.id)
-        saved = "" if saved is None or pd.isna(saved) else saved
-        if row.pin or moscow != saved:
-            new_overrides[row.id] = Override(pin=row.pin or None, moscow=moscow if moscow != saved else None)
+    new_overrides = overrides_from_table(edited, scenario.backlog)
     if new_overrides != overrides:
         state["planner_overrides"] = new_overrides
         st.rerun()

@@ -7,9 +7,11 @@ import streamlit as st
 from pages import _state
 from planner import scenarios as scenario_what_ifs
 from planner.capacity import CapacityResult, CapacitySettings
-from planner.errors import PlannerError
+from planner.cells import is_blank
+from planner.errors import PlannerError, SettingsError
 from planner.markdown_escape import markdown_format, markdown_inert
-from planner.overrides import Override, apply_overrides
+from planner.overrides import Override
+from planner.planning_backlog import planning_backlog
 from planner.refine import (
     CHECKS,
     DEFAULT_MILESTONE_TYPES,
@@ -20,7 +22,6 @@ from planner.refine import (
     findings_frame,
     run_checks,
 )
-from planner.value import apply_value_rule
 
 PREFIX = "planner_refinement_"
 SEVERITY_ICONS = {"error": "🔴 error", "warning": "🟠 warning", "info": "🔵 info"}
@@ -30,12 +31,11 @@ def _item_types(scenario) -> list[str]:
     """The backlog's item types, as written, in first-seen order (blank types left out)."""
     if "type" not in scenario.backlog.columns:
         return []
-    types = scenario.backlog["type"].dropna().astype(str).str.strip()
-    return list(dict.fromkeys(t for t in types if t))
+    return list(dict.fromkeys(str(t).strip() for t in scenario.backlog["type"] if not is_blank(t)))
 
 
 def settings_controls(scenario) -> CheckSettings:
-    """The settings expander; the check settings it gives (ValueError when they are unusable)."""
+    """The settings expander; the check settings it gives (SettingsError when they are unusable)."""
     defaults = CheckSettings()
     with st.expander("Check settings"):
         left, middle, right = st.columns(3)
@@ -74,7 +74,7 @@ def settings_controls(scenario) -> CheckSettings:
         )
         milestone_types = tuple(dict.fromkeys(part.strip() for part in typed.split(",") if part.strip()))
         if not milestone_types:
-            raise ValueError("Name at least one milestone type.")
+            raise SettingsError("Name at least one milestone type.")
         targets: dict[str, float] = {}
         types = _item_types(scenario)
         if types:
@@ -121,7 +121,7 @@ def findings_for(
 ) -> tuple[list[Finding], str]:
     """The findings on the planning backlog, and the agenda as Markdown (cached by all the inputs)."""
     scenario = _state.load_by_id(scenario_id, updated_at)
-    backlog = apply_overrides(apply_value_rule(scenario.backlog, value_rule), dict(overrides))
+    backlog = planning_backlog(scenario.backlog, value_rule, overrides)
     capacity: CapacityResult | None = (
         _state.capacity_for(scenario_id, updated_at, capacity_settings) if with_capacity else None
     )
@@ -141,7 +141,7 @@ st.caption(
 
 try:
     settings = settings_controls(scenario)
-except (ValueError, PlannerError) as error:
+except PlannerError as error:
     st.error(markdown_inert(error))
     st.stop()
 
@@ -158,7 +158,7 @@ try:
     findings, agenda_text = findings_for(
         scenario.id, updated_at, settings, arguments.settings, arguments.value_rule, arguments.overrides, with_capacity
     )
-except (PlannerError, ValueError) as error:
+except PlannerError as error:
     st.error(markdown_inert(error))
     st.stop()
 

@@ -26,6 +26,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import _state
+from planner.cells import is_blank
 from planner.errors import PlannerError
 from planner.markdown_escape import markdown_code, markdown_format, markdown_inert
 from planner.scenarios import (
@@ -45,7 +46,6 @@ from planner.scenarios import (
 )
 from planner.store import Scenario, ScenarioSummary
 
-FLASH = "planner_scenarios_flash"
 SAVE_NAME = "planner_scenarios_save_name"
 MANAGE = "planner_scenarios_manage"
 MANAGE_FOR = "planner_scenarios_manage_for"  # the current scenario when MANAGE was last set to it
@@ -61,14 +61,6 @@ COMPARE_WIDGET = "planner_scenarios_compare_widget"
 # --- callbacks -------------------------------------------------------------------------------------
 
 
-def _flash(kind: str, text: str) -> None:
-    st.session_state[FLASH] = [*st.session_state.get(FLASH, []), (kind, text)]
-
-
-def _session_what_ifs() -> dict[str, Any]:
-    return {key: st.session_state[key] for key in WHAT_IF_DEFAULTS if key in st.session_state}
-
-
 def _summary(values: Mapping[str, Any], scenario: Scenario) -> str:
     """The what-ifs in a few words; the value rule only when it is not the scenario's own."""
     return what_if_summary(values, scenario.settings.get("value_rule"))
@@ -77,37 +69,27 @@ def _summary(values: Mapping[str, Any], scenario: Scenario) -> str:
 def _save_what_ifs(scenario: Scenario, suggested: str) -> None:
     """Button callback: copy the current scenario with the session's what-ifs, and show the copy."""
     name = str(st.session_state.get(SAVE_NAME) or "").strip() or suggested
-    values = _session_what_ifs()
-    store = _state.store()
+    values = _state.session_what_ifs()
     try:
-        settings = with_what_if(scenario.settings, values)  # checked before anything is written
-        copy_id = store.duplicate(scenario.id, name)
+        # The what-ifs are checked before anything is written; the copy is made with them, in one write.
+        copy_id = _state.store().duplicate(scenario.id, name, settings=with_what_if(scenario.settings, values))
     except PlannerError as error:
-        _flash("error", f"Nothing was saved: {error}")
-        return
-    try:
-        store.save_settings(copy_id, settings)
-    except PlannerError as error:
-        try:
-            store.purge(copy_id)  # no copy without its what-ifs (and no half-made copy in the bin)
-        except PlannerError:
-            pass
-        _flash("error", f"Nothing was saved: {error}")
+        _state.flash("error", f"Nothing was saved: {error}")
         return
     st.session_state[SAVE_NAME] = ""
     _state.select_scenario(copy_id)
-    _flash("success", f"Saved the scenario {name} with these what-ifs: {_summary(values, scenario)}.")
+    _state.flash("success", f"Saved the scenario {name} with these what-ifs: {_summary(values, scenario)}.")
 
 
 def _save_into(scenario: Scenario) -> None:
     """Button callback: keep the session's what-ifs in the current scenario itself."""
-    values = _session_what_ifs()
+    values = _state.session_what_ifs()
     try:
         _state.store().save_settings(scenario.id, with_what_if(scenario.settings, values))
     except PlannerError as error:
-        _flash("error", f"Nothing was saved: {error}")
+        _state.flash("error", f"Nothing was saved: {error}")
         return
-    _flash("success", f"Saved these what-ifs into {scenario.name}: {_summary(values, scenario)}.")
+    _state.flash("success", f"Saved these what-ifs into {scenario.name}: {_summary(values, scenario)}.")
 
 
 def _use_saved(scenario: Scenario) -> None:
@@ -115,10 +97,10 @@ def _use_saved(scenario: Scenario) -> None:
     try:
         values = apply_what_if(scenario.settings)
     except PlannerError as error:
-        _flash("error", str(error))
+        _state.flash("error", str(error))
         return
     _state.restore_what_ifs(values)
-    _flash("success", f"Using the what-ifs saved with {scenario.name}: {_summary(values, scenario)}.")
+    _state.flash("success", f"Using the what-ifs saved with {scenario.name}: {_summary(values, scenario)}.")
 
 
 def _rename(scenario_id: str, old_name: str, name_key: str) -> None:
@@ -126,9 +108,9 @@ def _rename(scenario_id: str, old_name: str, name_key: str) -> None:
     try:
         _state.store().rename(scenario_id, name)
     except PlannerError as error:
-        _flash("error", f"Not renamed: {error}")
+        _state.flash("error", f"Not renamed: {error}")
         return
-    _flash("success", f"Renamed {old_name} to {name}.")
+    _state.flash("success", f"Renamed {old_name} to {name}.")
 
 
 def _duplicate(scenario_id: str, name_key: str) -> None:
@@ -136,9 +118,9 @@ def _duplicate(scenario_id: str, name_key: str) -> None:
     try:
         _state.store().duplicate(scenario_id, name)
     except PlannerError as error:
-        _flash("error", f"Not duplicated: {error}")
+        _state.flash("error", f"Not duplicated: {error}")
         return
-    _flash("success", f"Saved the copy {name}; pick it in the sidebar to work on it.")
+    _state.flash("success", f"Saved the copy {name}; pick it in the sidebar to work on it.")
 
 
 def _ask_delete(scenario_id: str) -> None:
@@ -158,7 +140,7 @@ def _delete(scenario_id: str, name: str) -> None:
         store.delete(scenario_id)
         left = store.list()
     except PlannerError as error:
-        _flash("error", f"Not deleted: {error}")
+        _state.flash("error", f"Not deleted: {error}")
         return
     state.pop(MANAGE, None)
     state[RESTORE] = scenario_id
@@ -168,7 +150,7 @@ def _delete(scenario_id: str, name: str) -> None:
         else:
             state[_state.SCENARIO_KEY] = None
             state.pop(_state.PICKER_KEY, None)
-    _flash("success", f"Moved the scenario {name} to the bin: restore it from the bin below.")
+    _state.flash("success", f"Moved the scenario {name} to the bin: restore it from the bin below.")
 
 
 def _restore(scenario_id: str, name: str) -> None:
@@ -176,26 +158,19 @@ def _restore(scenario_id: str, name: str) -> None:
     try:
         _state.store().restore(scenario_id)
     except PlannerError as error:
-        _flash("error", f"Not restored: {error}")
+        _state.flash("error", f"Not restored: {error}")
         return
     st.session_state.pop(RESTORE, None)
     _state.select_scenario(scenario_id)
-    _flash("success", f"Restored the scenario {name}; it is the current scenario.")
+    _state.flash("success", f"Restored the scenario {name}; it is the current scenario.")
 
 
 # --- the sections ------------------------------------------------------------------------------------
 
 
-def _say_flash() -> None:
-    """Messages left by a callback, said once."""
-    for kind, text in st.session_state.get(FLASH, []):
-        (st.success if kind == "success" else st.error)(markdown_inert(text))
-    st.session_state[FLASH] = []
-
-
 def save_section(scenario: Scenario) -> None:
     st.subheader("Save the current what-ifs as a scenario")
-    values = _session_what_ifs()
+    values = _state.session_what_ifs()
     summary = _summary(values, scenario)
     st.caption(
         markdown_inert(
@@ -347,10 +322,10 @@ def compare_section(available: list[ScenarioSummary], labels: dict[str, str], cu
     columns = st.columns(min(len(results), 4))
     base = metrics["planned value"].iloc[0]
     for position, (label, planned) in enumerate(zip(metrics["scenario"], metrics["planned value"])):
-        compared = position > 0 and pd.notna(planned) and pd.notna(base)
+        compared = position > 0 and not is_blank(planned) and not is_blank(base)
         columns[position % len(columns)].metric(
             markdown_inert(label),
-            f"{planned:,.0f}" if pd.notna(planned) else "-",
+            "-" if is_blank(planned) else f"{planned:,.0f}",
             delta=f"{planned - base:+,.0f}" if compared else None,
             help=markdown_inert(f"Planned value; the change is against {first}"),
         )
@@ -435,7 +410,7 @@ def bin_section() -> None:
 
 scenario = _state.current_scenario()
 st.title("Scenarios")
-_say_flash()
+_state.say_flash()
 if scenario is None:
     st.info("No scenario yet: load one on the Data page.")
     bin_section()

@@ -9,6 +9,8 @@ import pandas as pd
 
 __all__ = ["comparable_key", "is_blank"]
 
+_NA, _NAT = pd.NA, pd.NaT
+
 
 def comparable_key(label: object) -> str:
     """Lower-case and drop everything but letters and digits: ``Story_Points`` -> ``storypoints``.
@@ -20,13 +22,14 @@ def comparable_key(label: object) -> str:
 
 def is_blank(value: object) -> bool:
     """True for an empty cell: ``None``, NaN, ``pd.NA``, ``NaT`` or text of only whitespace."""
-    if value is None or value is pd.NA or value is pd.NaT:
+    if isinstance(value, str):  # first: most cells are text, and readers ask for every one of them
+        return not value.strip()
+    if value is None or value is _NA or value is _NAT:
         return True
     if isinstance(value, float):
         return math.isnan(value)
-    if isinstance(value, str):
-        return not value.strip()
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):  # list-likes are not one cell: not blank
+    if not pd.api.types.is_scalar(value):  # list-likes are not one cell: not blank
         return False
+    # Other scalars: numpy NaN and NaT, Decimal NaN. pandas-stubs list only pandas' own scalar types,
+    # but pd.isna takes any object (False for what it does not know).
+    return bool(pd.isna(value))  # type: ignore[call-overload]

@@ -487,7 +487,8 @@ def format_report(
         f"Value rule: {backlog.value_rule_text}",
         f"Planned value:  {_number(result.objective)} ({len(result.selected)} of {len(backlog.table)} items)",
         f"Rank-and-fill:  {_number(result.baseline_objective)} (value per effort, the way a spreadsheet fills "
-        f"a sprint); gain {_signed(result.gain_over_baseline)}{_percent_of(result.gain_over_baseline, result.baseline_objective)}",
+        f"a sprint); gain {_signed(result.gain_over_baseline)}"
+        f"{_percent_of(result.gain_over_baseline, result.baseline_objective)}",
         f"Bound:          {_number(result.bound) if result.bound is not None else 'unknown'}"
         f"; gap {_gap(result.gap)}; {result.seconds:.2f} s",
     ]
@@ -565,15 +566,17 @@ def _capacity_section(result: PlanResult, verbose: bool) -> list[str]:
     if frame.empty:
         return lines + ["  none"]
     rows = []
-    for row in frame.itertuples(index=False):
-        skill = None if pd.isna(row.skill) else str(row.skill)
+    for team, sprint, cell, total, planned in zip(
+        frame["team"], frame["sprint"], frame["skill"], frame["capacity"], frame["load"]
+    ):
+        skill = None if pd.isna(cell) else str(cell)
         if skill is not None and not verbose:
             continue
-        capacity, load = float(row.capacity), float(row.load)
+        capacity, load = float(total), float(planned)
         rows.append(
             [
-                str(row.team),
-                str(row.sprint),
+                str(team),
+                str(sprint),
                 skill or "(all)",
                 _number(capacity),
                 _number(load),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from planner.errors import PlannerError
-from planner.ingest import BacklogImport, CapacityImport, read_backlog, read_capacity
+from planner.ingest import import_settings, read_backlog, read_capacity
 from planner.store import Store
 
 __all__ = [
@@ -15,7 +15,6 @@ __all__ = [
     "SAMPLE_NAME",
     "create_sample",
     "ensure_sample",
-    "import_settings",
 ]
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -23,25 +22,6 @@ SAMPLE_BACKLOG = DATA_DIR / "sample_backlog.xlsx"
 SAMPLE_CAPACITY = DATA_DIR / "sample_capacity.xlsx"
 SAMPLE_JIRA_CSV = DATA_DIR / "sample_backlog_jira.csv"
 SAMPLE_NAME = "Sample: care pods, sprints 27-29"
-
-
-def import_settings(backlog: BacklogImport, capacity: CapacityImport) -> dict[str, object]:
-    """What a scenario keeps about how its files were read: sources, mapping, value rule, problems."""
-    return {
-        "value_rule": backlog.value_rule,
-        "import": {
-            "backlog": {
-                "source": backlog.source.describe() if backlog.source else None,
-                "mapping": backlog.mapping.as_rows(),
-                "corrections": backlog.mapping.corrections(),
-                "problems": [problem.as_dict() for problem in backlog.problems],
-            },
-            "capacity": {
-                "sources": {sheet: info.describe() for sheet, info in capacity.sources.items()},
-                "problems": [problem.as_dict() for problem in capacity.problems],
-            },
-        },
-    }
 
 
 def create_sample(store: Store) -> str:

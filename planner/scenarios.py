@@ -23,11 +23,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 import pandas as pd
 
 from planner.capacity import UNITS, CapacitySettings
+from planner.cells import is_blank
 from planner.errors import PlannerError
 from planner.outputs import plan_changes, positions
 from planner.overrides import Override
@@ -107,7 +108,7 @@ def _fail(key: str, problem: str) -> PlannerError:
 # --- checking one value -----------------------------------------------------------------------------
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -124,7 +125,7 @@ def _in_limits(key: str, value: float) -> None:
 
 
 def _text(key: str, value: object, name: str) -> str:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or is_blank(value):
         raise _fail(key, f"{name} {value!r} is not text")
     return value
 
@@ -237,7 +238,7 @@ def _copy(default: Any) -> Any:
     return dict(default) if isinstance(default, dict) else default
 
 
-def saved_what_if(settings: Mapping[str, Any]) -> dict[str, Any] | None:
+def saved_what_if(settings: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The what-if JSON a scenario's settings hold, or None when it has none."""
     saved = settings.get(WHAT_IF_KEY) if isinstance(settings, Mapping) else None
     return saved if isinstance(saved, Mapping) else None
@@ -476,7 +477,7 @@ def plan_differences(
 
     titles = {}
     if backlog is not None and "title" in backlog.columns:
-        titles = {item: None if pd.isna(title) else str(title) for item, title in zip(backlog["id"], backlog["title"])}
+        titles = {item: None if is_blank(title) else str(title) for item, title in zip(backlog["id"], backlog["title"])}
     table = pd.DataFrame(
         {
             "id": changes["id"].tolist(),
@@ -492,12 +493,12 @@ def plan_differences(
 
 def initiative_values(results: Mapping[str, PlanResult], backlogs: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """Planned value per initiative and scenario label (long form: scenario, initiative, value)."""
-    frames = []
+    frames: list[pd.DataFrame] = []
     for label, result in results.items():
         backlog = backlogs[label]
         initiative = {}
         if "initiative" in backlog.columns:
-            initiative = {item: name for item, name in zip(backlog["id"], backlog["initiative"]) if not pd.isna(name)}
+            initiative = {item: name for item, name in zip(backlog["id"], backlog["initiative"]) if not is_blank(name)}
         planned = pd.DataFrame(
             {
                 "initiative": [initiative.get(a.id, "(no initiative)") for a in result.selected],
@@ -505,7 +506,7 @@ def initiative_values(results: Mapping[str, PlanResult], backlogs: Mapping[str, 
             },
             columns=["initiative", "value"],
         )
-        grouped = planned.groupby("initiative", as_index=False)["value"].sum()
+        grouped = planned.groupby("initiative", as_index=False).agg(value=("value", "sum"))
         grouped.insert(0, "scenario", label)
         frames.append(grouped)
     if not frames:

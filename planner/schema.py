@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from planner.cells import is_blank
+
 __all__ = [
     "BACKLOG_COLUMNS",
     "CAPACITY_SHEETS",
@@ -159,7 +161,7 @@ def _as_kind(series: pd.Series, kind: str) -> pd.Series:
 
 def split_list(text: object) -> list[str]:
     """Split a stored list (``depends_on``, ``labels``, ``skills``) back into its items."""
-    if text is None or (isinstance(text, float) and pd.isna(text)) or text is pd.NA:
+    if is_blank(text):
         return []
     return [part.strip() for part in str(text).split(",") if part.strip()]
 

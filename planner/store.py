@@ -22,6 +22,7 @@ allows one writing process per file, so a second planner process on the same fil
 
 from __future__ import annotations
 
+import builtins
 import json
 import math
 import os
@@ -713,18 +714,22 @@ class Store:
 
         self._transaction("remove the scenario for good", write)
 
-    def duplicate(self, scenario_id: str, name: str | None = None) -> str:
+    def duplicate(self, scenario_id: str, name: str | None = None, settings: Mapping[str, Any] | None = None) -> str:
         """Copy a scenario with all its tables and settings; return the copy's id.
 
-        The copy is named ``name``, or ``"<original name> (copy)"``; it shares nothing with the
-        original afterwards.
+        The copy is named ``name``, or ``"<original name> (copy)"``; it holds ``settings`` when they
+        are given, else the original's. It shares nothing with the original afterwards. One write:
+        there is never a copy without the settings it was made with.
         """
         cleaned = None if name is None else _clean_name(name)
+        settings_text = None if settings is None else _settings_json(settings)
         copy_id = secrets.token_urlsafe(16)
 
         def write(cursor: _Cursor) -> None:
             now = self._now()
             _require(cursor.execute(_COPY_SCENARIO, [copy_id, cleaned, now, now, scenario_id]), scenario_id)
+            if settings_text is not None:
+                cursor.execute(_UPDATE_SETTINGS, [settings_text, now, copy_id])
             for table in _TABLES.values():
                 cursor.execute(_copy_sql(table), [copy_id, scenario_id])
 
@@ -761,12 +766,12 @@ class Store:
         """Every saved scenario (not those in the bin), most recently changed first."""
         return self._summaries(in_bin=False)
 
-    def binned(self) -> list[ScenarioSummary]:
+    def binned(self) -> builtins.list[ScenarioSummary]:
         """The scenarios in the bin, most recently deleted first."""
         return self._summaries(in_bin=True)
 
-    def _summaries(self, in_bin: bool) -> list[ScenarioSummary]:
-        def read(cursor: _Cursor) -> list[ScenarioSummary]:
+    def _summaries(self, in_bin: bool) -> builtins.list[ScenarioSummary]:
+        def read(cursor: _Cursor) -> builtins.list[ScenarioSummary]:
             rows = cursor.execute(_LIST_SCENARIOS, [not in_bin]).fetchall()
             return [
                 ScenarioSummary(

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from planner.cells import comparable_key
+from planner.cells import comparable_key, is_blank
+from planner.errors import SettingsError
 
 __all__ = ["PRIORITY_SCALE", "VALUE_RULES", "apply_value_rule", "choose_value_rule", "compute_value", "priority_score"]
 
@@ -61,7 +62,7 @@ PRIORITY_SCALE: dict[str, float] = {
 
 def priority_score(priority: object) -> float | None:
     """Scale value of a priority label, or None when the label is blank or unknown."""
-    if priority is None or priority is pd.NA or (isinstance(priority, float) and pd.isna(priority)):
+    if is_blank(priority):
         return None
     return PRIORITY_SCALE.get(comparable_key(str(priority)))
 
@@ -78,9 +79,12 @@ def choose_value_rule(table: pd.DataFrame) -> str:
 
 
 def compute_value(table: pd.DataFrame, rule: str) -> pd.Series:
-    """Each item's value under ``rule``; an item missing the rule's inputs gets NaN."""
+    """Each item's value under ``rule``; an item missing the rule's inputs gets NaN.
+
+    Raises :class:`~planner.errors.SettingsError` for a rule not in :data:`VALUE_RULES`.
+    """
     if rule not in VALUE_RULES:
-        raise ValueError(f"unknown value rule {rule!r}; choose one of {', '.join(VALUE_RULES)}")
+        raise SettingsError(f"unknown value rule {rule!r}; choose one of {', '.join(VALUE_RULES)}")
     if rule == "value":
         return table["value_given"].astype("float64")
     if rule == "wsjf":
@@ -95,7 +99,10 @@ def compute_value(table: pd.DataFrame, rule: str) -> pd.Series:
 
 
 def apply_value_rule(table: pd.DataFrame, rule: str) -> pd.DataFrame:
-    """A copy of the backlog whose ``value`` follows ``rule`` (items missing its inputs get 0)."""
+    """A copy of the backlog whose ``value`` follows ``rule`` (items missing its inputs get 0).
+
+    Raises :class:`~planner.errors.SettingsError` for an unknown rule.
+    """
     planned = table.copy()
     planned["value"] = compute_value(table, rule).fillna(0.0)
     return planned

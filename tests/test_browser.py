@@ -23,6 +23,8 @@ from conftest import REPO
 
 from planner.sample import SAMPLE_NAME
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
 # As the machine's notes say: without the background-networking flags Chromium keeps calling out.
@@ -183,7 +185,8 @@ def test_upload_save_plan_and_move_a_slider(server, browser):
         uploaders.nth(1).locator("input[type=file]").set_input_files(str(SAMPLE_CAPACITY))
         save = page.locator("button:not([disabled])", has_text="Save as new scenario").first
         page.wait_for_function(
-            "() => [...document.querySelectorAll('button')].some(b => b.innerText.includes('Save as new scenario') && !b.disabled)",
+            "() => [...document.querySelectorAll('button')]"
+            ".some(b => b.innerText.includes('Save as new scenario') && !b.disabled)",
             timeout=30_000,
         )
         page.screenshot(path=str(ARTIFACTS / "data-upload.png"), full_page=True)

@@ -21,6 +21,7 @@ from planner.capacity import (
     check_units,
     compute_capacity,
     contention,
+    range_problems,
     sprint_calendar,
 )
 from planner.errors import InputError, PlannerError
@@ -467,7 +468,7 @@ def test_extra_ooo_what_if() -> None:
     assert person(result, "Ann").net == 7
     with pytest.raises(InputError, match="no one called 'Zed'"):
         capacity(t, extra_ooo=(("Zed", START, START),))
-    with pytest.raises(InputError, match="ends .* before it starts"):
+    with pytest.raises(InputError, match=r"ends .* before it starts"):
         CapacitySettings(extra_ooo=(("Ann", date(2025, 3, 11), date(2025, 3, 10)),))
 
 
@@ -639,6 +640,40 @@ def test_every_error_is_reported_at_once() -> None:
     with pytest.raises(InputError) as caught:
         capacity(t)
     assert {p.sheet for p in caught.value.problems} == {"people", "ooo", "oncall"}
+
+
+def test_range_problems_are_the_engines_own_for_ooo_and_oncall_rows() -> None:
+    oncall = [
+        (" ann ", "2025-03-03", "2025-03-04", 0.5),  # fine: names match trimmed, ignoring case
+        ("Zed", "2025-03-03", "2025-03-04"),  # no one called Zed
+        (None, "2025-03-03", "2025-03-04"),  # no name
+        ("Ann", None, "not a date"),  # no start, no end
+        ("Ann", "2025-03-05", "2025-03-03"),  # ends before it starts
+        ("Ann", "2025-03-03", "2025-03-03", 1.5),  # load outside 0..1
+    ]
+    t = tables(people(("Ann", "pod-a"), ("Bob", "pod-b")), oncall=oncall)
+    found = range_problems(t.oncall, "oncall", ["Ann", "Bob"])
+    assert [(p.row, p.column, p.message) for p in found] == [
+        (3, "name", "no one called 'Zed' in the people sheet: check the spelling"),
+        (4, "name", "this on-call row has no name"),
+        (5, "start", "Ann's on-call has no start date (for one day, give the same start and end)"),
+        (5, "end", "Ann's on-call has no end date (for one day, give the same start and end)"),
+        (6, "end", "Ann's on-call ends (2025-03-03) before it starts (2025-03-05): swap start and end"),
+        (7, "load", "Ann's on-call load 1.5 is outside 0..1 (0.5 = half of each day)"),
+    ]
+    assert all((p.severity, p.file, p.sheet) == ("error", "capacity", "oncall") for p in found)
+    # One implementation: the engine refuses the same rows with the same problems.
+    with pytest.raises(InputError) as caught:
+        capacity(t)
+    assert list(caught.value.problems) == found
+    # A table of another shape is coerced first; OOO rows have no load; rows built in code have no row.
+    ooo = pd.DataFrame({"name": ["Bob", "Ann"], "start": ["2025-03-04", "2025-03-10"], "end": ["2025-03-04", None]})
+    [problem] = range_problems(ooo, "ooo", ["Ann", "Bob"], file="edits")
+    assert (problem.file, problem.sheet, problem.row, problem.column) == ("edits", "ooo", None, "end")
+    assert problem.message == "Ann's out-of-office has no end date (for one day, give the same start and end)"
+    assert range_problems(ooo.iloc[:1], "ooo", ["bob"]) == []
+    with pytest.raises(ValueError, match="not 'people'"):
+        range_problems(ooo, "people", ["Ann"])
 
 
 def test_result_frames_have_the_documented_columns_and_dtypes() -> None:

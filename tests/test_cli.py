@@ -404,7 +404,7 @@ def test_capacity_as_csv_files_or_a_folder(capsys, tmp_path):
 def test_empty_capacity_folder(capsys, tmp_path):
     backlog = write_csv(tmp_path / "backlog.csv", [["id", "title", "effort"], ["A-1", "One", 1]])
     (tmp_path / "empty").mkdir()
-    code, out, err = run(capsys, "plan", "--backlog", str(backlog), "--capacity", str(tmp_path / "empty"))
+    code, _, err = run(capsys, "plan", "--backlog", str(backlog), "--capacity", str(tmp_path / "empty"))
     assert code == 2 and "no CSV" in err
 
 

@@ -97,6 +97,7 @@ def test_the_cli_exits_2_on_an_out_of_range_date_with_row_and_column(tmp_path, c
 @given(
     st.lists(st.one_of(st.dates(), st.datetimes(), st.none(), st.dates().map(lambda day: day.isoformat())), max_size=8)
 )
+@pytest.mark.slow
 def test_any_date_cell_parses_within_range_or_fails_cleanly(cells):
     parsed = parse_dates(cells)
     for row, stamp in enumerate(parsed.values):

@@ -21,9 +21,8 @@ from conftest import REPO, write_xlsx
 from google.protobuf.message import Message
 from streamlit.testing.v1 import AppTest
 
-from planner.ingest import read_backlog, read_capacity
+from planner.ingest import import_settings, read_backlog, read_capacity
 from planner.markdown_escape import markdown_code, markdown_format, markdown_inert
-from planner.sample import import_settings
 from planner.scenarios import WHAT_IF_KEY
 from planner.store import Store
 

@@ -104,6 +104,7 @@ def test_a_part_stopped_without_a_plan_proves_nothing():
     assert result.assignments == {} if result.status == "error" else not plan_violations(problem, result.assignments)
 
 
+@pytest.mark.slow
 def test_a_solve_stopped_without_a_plan_is_stopped_not_infeasible():
     items = big_backlog(20_000, teams=4)
     problem = build_problem(items, compute_capacity(capacity(people(4), 3), CapacitySettings(sprint_count=3), TODAY))
@@ -124,6 +125,7 @@ def test_a_search_cut_short_shows_the_best_plan_found_and_says_so():
     assert "cut short by the time limit" in result.message
 
 
+@pytest.mark.slow
 def test_a_whole_model_too_big_for_the_time_left_is_not_built():
     # 20,000 items, half of them any of 10 teams may take: every team shares, so there is one part;
     # three sprints. The whole model cannot be built and searched in 3 s: the plan is rank-and-fill
@@ -159,6 +161,7 @@ def test_must_items_that_cannot_fit_are_named_even_with_no_time_left():
     assert result.status == "infeasible" and "M1" in result.message and "M2" in result.message
 
 
+@pytest.mark.slow
 def test_the_density_bound_bounds_every_plan_and_every_plan_holding_an_item():
     # The bound the search leaves items out by: at least the optimum, and at least the optimum of
     # the plans that hold any one item less that item's penalty. Two skills per item, dependencies.

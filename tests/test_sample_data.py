@@ -13,6 +13,7 @@ import importlib.util
 import io
 import re
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 import openpyxl
@@ -395,7 +396,7 @@ def test_oncall_rotation(capacity):
     rows = capacity["oncall"]
     weeks = [(as_date(row["start"]), as_date(row["end"])) for row in rows]
     assert weeks[0][0] == WINDOW[0] and weeks[-1][1] >= WINDOW[1]
-    for (start, end), (next_start, _) in zip(weeks, weeks[1:]):
+    for (_, end), (next_start, _) in pairwise(weeks):
         assert next_start == end + dt.timedelta(days=1)
     for row, (start, end) in zip(rows, weeks):
         assert start.weekday() == 0 and end == start + dt.timedelta(days=6)

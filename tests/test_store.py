@@ -383,6 +383,19 @@ def test_duplicate_with_a_name(store: Store) -> None:
     assert store.load(copy).name == "Variant B"
 
 
+def test_duplicate_with_settings_makes_the_copy_with_them_in_one_write(store: Store) -> None:
+    original = store.create("Base", make_backlog(), make_capacity(), {"unit": "days"})
+    copy = store.duplicate(original, "With what-ifs", settings={"unit": "days", "what_if": {"sprints": 2}})
+    assert store.load(copy).settings == {"unit": "days", "what_if": {"sprints": 2}}
+    assert_frame_equal(store.load(copy).backlog, make_backlog())
+    assert store.load(original).settings == {"unit": "days"}
+    # Settings that cannot be saved: no copy at all (nor one in the bin), and the original as it was.
+    with pytest.raises(StoreError, match="JSON"):
+        store.duplicate(original, "Broken", settings={"bad": float("nan")})
+    assert sorted(summary.name for summary in store.list()) == ["Base", "With what-ifs"]
+    assert store.binned() == []
+
+
 def test_two_scenarios_are_independent(store: Store) -> None:
     one = store.create("one", make_backlog(rows=2), make_capacity(), {"n": 1})
     two = store.create("two", make_backlog(rows=3), CapacityTables(), {"n": 2})
@@ -630,6 +643,7 @@ def test_unsavable_backlogs_are_refused_clearly(store: Store, backlog: object) -
 # --- threads --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_one_store_serves_many_threads(store: Store) -> None:
     shared = store.create("shared", make_backlog(), make_capacity())
     errors: list[BaseException] = []
@@ -673,7 +687,7 @@ def test_delete_racing_a_replace_leaves_no_orphan_rows(store: Store) -> None:
         scenario_id = store.create("race", make_backlog(rows=0), CapacityTables())
         start = threading.Barrier(2)
 
-        def replace() -> None:
+        def replace(scenario_id: str, start: threading.Barrier) -> None:
             start.wait()
             try:
                 store.replace_tables(scenario_id, make_backlog(rows=50), make_capacity())
@@ -681,11 +695,11 @@ def test_delete_racing_a_replace_leaves_no_orphan_rows(store: Store) -> None:
             except ScenarioNotFound:
                 outcomes.append("already deleted")
 
-        def delete() -> None:
+        def delete(scenario_id: str, start: threading.Barrier) -> None:
             start.wait()
             store.purge(scenario_id)
 
-        threads = [threading.Thread(target=replace), threading.Thread(target=delete)]
+        threads = [threading.Thread(target=work, args=(scenario_id, start)) for work in (replace, delete)]
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -150,6 +150,7 @@ def whole_model(problem):
     return solve(build_model(problem, options), options)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("seed", "sprints"), [(seed, 1) for seed in range(6)] + [(seed, 3) for seed in range(4)])
 def test_by_team_matches_the_whole_model(seed, sprints):
     # Prerequisites across teams (a fifth of the items) make the search branch, here as far as it

@@ -36,7 +36,8 @@ velocity or a focus factor outside 0..1; unit ``points`` without the velocity of
 :attr:`CapacityResult.problems`, and the capacity is as computed (often 0): a team with no people, a
 sprint (or one team's sprint) with 0 working days, on-call eating a person's whole availability, a
 holiday for an unknown team, ``allocation`` ignored because of ``days_per_sprint``, sprints that
-overlap or already ended.
+overlap or already ended. :func:`range_problems` applies the OOO and on-call row rules alone, to rows
+edited before they are saved.
 
 Import every public name from this package; its modules are private to it:
 
@@ -50,7 +51,7 @@ Import every public name from this package; its modules are private to it:
 - :mod:`~planner.capacity.waterfall`: the ledger as waterfall bars and a capacity table.
 """
 
-from planner.capacity.compute import compute_capacity, sprint_calendar
+from planner.capacity.compute import compute_capacity, range_problems, sprint_calendar
 from planner.capacity.contention import TIGHT_AT, UNASSIGNED, check_units, contention
 from planner.capacity.types import (
     DEFAULT_SPRINT_COUNT,
@@ -81,6 +82,7 @@ __all__ = [
     "check_units",
     "compute_capacity",
     "contention",
+    "range_problems",
     "sprint_calendar",
     "waterfall_rows",
 ]

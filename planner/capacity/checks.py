@@ -14,8 +14,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from planner.capacity.inputs import Roster, Teams, match_key, user_row
-from planner.capacity.workdays import SPRINTS_SHEET
+from planner.capacity.inputs import Roster, Teams, match_key
+from planner.capacity.workdays import SPRINTS_SHEET, user_row
 from planner.errors import InputError
 from planner.input_problems import ERROR, WARNING, Problem
 

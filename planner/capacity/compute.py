@@ -5,6 +5,7 @@ The rules are in the package docstring (:mod:`planner.capacity`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 import numpy as np
@@ -18,8 +19,10 @@ from planner.capacity.checks import (
     team_warnings,
 )
 from planner.capacity.inputs import (
+    RANGE_SHEETS,
     apply_headcount,
     extra_ooo_ranges,
+    match_key,
     read_holidays,
     read_people,
     read_ranges,
@@ -49,9 +52,9 @@ from planner.capacity.workdays import (
     sheet_sprints,
 )
 from planner.input_problems import ERROR, WARNING, Problem, has_errors
-from planner.schema import CapacityTables
+from planner.schema import CAPACITY_SHEETS, CapacityTables, coerce_table
 
-__all__ = ["compute_capacity", "sprint_calendar"]
+__all__ = ["compute_capacity", "range_problems", "sprint_calendar"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -135,6 +138,24 @@ def compute_capacity(
         unit=settings.unit,
         settings=settings,
     )
+
+
+def range_problems(
+    table: pd.DataFrame, sheet: str, people: Iterable[object], *, file: str = "capacity"
+) -> list[Problem]:
+    """The problems :func:`compute_capacity` finds in an ``ooo`` or ``oncall`` table, all errors.
+
+    The same rules, from the same code: each row names one of ``people`` (trimmed, any case), has a
+    start and an end date (one day: the same date twice), does not end before it starts and, for
+    on-call, has a load between 0 and 1 when it has one. ``table`` is first coerced to the sheet's
+    shape (a cell that is not a date is a missing date); its ``source_row`` numbers the rows in the
+    problems (0 or absent: no row). For checking edited rows before they are saved.
+    """
+    if sheet not in RANGE_SHEETS:
+        raise ValueError(f"range_problems checks the sheets {', '.join(RANGE_SHEETS)}, not {sheet!r}")
+    known = {key: [0] for key in map(match_key, people) if key is not None}
+    _, problems = read_ranges(coerce_table(table, CAPACITY_SHEETS[sheet]), sheet, known, file)
+    return problems
 
 
 # --------------------------------------------------------------------------------------------------

@@ -61,7 +61,8 @@ def contention(
         rows.append((str(team), demand.pop(match_key(team), 0.0), float(net)))
     unassigned = demand.pop(None, 0.0)
     for key, amount in demand.items():  # teams the capacity file does not know
-        rows.append((spelling[key], amount, 0.0))  # type: ignore[index]
+        if key is not None:  # (the blank team's demand was taken out above)
+            rows.append((spelling[key], amount, 0.0))
     if unassigned > 0:
         spare = sum(max(net - amount, 0.0) for _, amount, net in rows)
         rows.append((UNASSIGNED, unassigned, spare))
@@ -108,8 +109,8 @@ def _must_should_demand(backlog: pd.DataFrame) -> tuple[dict[str | None, float],
             continue
         key = match_key(team)
         demand[key] = demand.get(key, 0.0) + float(amount)
-        if key is not None:
-            spelling.setdefault(key, team)  # type: ignore[arg-type]
+        if key is not None and team is not None:
+            spelling.setdefault(key, team)
     return demand, spelling
 
 

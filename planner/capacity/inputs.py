@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 
 from planner.capacity.types import NO_TEAM, setting_problem
-from planner.input_problems import ERROR, WARNING, Problem
+from planner.capacity.workdays import user_row
+from planner.cells import is_blank
+from planner.input_problems import ERROR, WARNING, Problem, Severity
 from planner.schema import GENERAL_SKILL, split_list
 
 # --------------------------------------------------------------------------------------------------
@@ -25,17 +27,21 @@ from planner.schema import GENERAL_SKILL, split_list
 
 def match_key(text: object) -> str | None:
     """Matching key of a name or team: trimmed and case-folded; ``None`` when blank."""
-    if text is None or text is pd.NA or (isinstance(text, float) and np.isnan(text)):
+    if is_blank(text):
         return None
     return str(text).strip().casefold() or None
 
 
+def _key(text: str) -> str:
+    """The :func:`match_key` of a text already trimmed and known not to be blank."""
+    key = match_key(text)
+    assert key is not None, f"{text!r} is blank"
+    return key
+
+
 def trimmed_texts(series: pd.Series) -> list[str | None]:
     """A text column as trimmed Python strings, blank = ``None`` (faster than pandas on small sheets)."""
-    return [
-        None if value is None or value is pd.NA or not str(value).strip() else str(value).strip()
-        for value in series.tolist()
-    ]
+    return [None if is_blank(value) else str(value).strip() for value in series.tolist()]
 
 
 def _skills(text: object) -> tuple[str, ...]:
@@ -43,28 +49,13 @@ def _skills(text: object) -> tuple[str, ...]:
     return skills or (GENERAL_SKILL,)
 
 
-def user_row(value: object) -> int | None:
-    """A source row as a user sees it; 0 means the table was built in code, with no file row."""
-    row = int(value)  # type: ignore[call-overload]
-    return row if row > 0 else None
-
-
 def _row_problems(
     problems: list[Problem], file: str, sheet: str, rows: np.ndarray
-) -> Callable[[str, int, str, str], None]:
+) -> Callable[[Severity, int, str, str], None]:
     """A function adding to ``problems`` a problem about table row ``i`` of ``sheet``."""
 
-    def add(severity: str, i: int, message: str, column: str) -> None:
-        problems.append(
-            Problem(
-                severity,
-                message,
-                file,
-                sheet,
-                user_row(rows[i]),
-                column,  # type: ignore[arg-type]
-            )
-        )
+    def add(severity: Severity, i: int, message: str, column: str) -> None:
+        problems.append(Problem(severity, message, file, sheet, user_row(rows[i]), column))
 
     return add
 
@@ -98,20 +89,33 @@ class Roster:
     def take(self, rows: Sequence[int]) -> Roster:
         """The people at ``rows``, in that order."""
         index = np.asarray(rows, dtype=np.int64)
+        positions = index.tolist()
         return Roster(
-            *(
-                [value[i] for i in index] if isinstance(value, list) else value[index]
-                for value in (getattr(self, f) for f in _ROSTER_FIELDS)
-            )
+            name=[self.name[i] for i in positions],
+            team=[self.team[i] for i in positions],
+            team_key=[self.team_key[i] for i in positions],
+            skills=[self.skills[i] for i in positions],
+            allocation=self.allocation[index],
+            allocation_given=self.allocation_given[index],
+            days_per_sprint=self.days_per_sprint[index],
+            source_row=self.source_row[index],
+            added=self.added[index],
+            listed_row=self.listed_row[index],
         )
 
     def plus(self, other: Roster) -> Roster:
         """This roster followed by ``other``."""
         return Roster(
-            *(
-                a + b if isinstance(a, list) else np.concatenate([a, b])
-                for a, b in ((getattr(self, f), getattr(other, f)) for f in _ROSTER_FIELDS)
-            )
+            name=self.name + other.name,
+            team=self.team + other.team,
+            team_key=self.team_key + other.team_key,
+            skills=self.skills + other.skills,
+            allocation=np.concatenate([self.allocation, other.allocation]),
+            allocation_given=np.concatenate([self.allocation_given, other.allocation_given]),
+            days_per_sprint=np.concatenate([self.days_per_sprint, other.days_per_sprint]),
+            source_row=np.concatenate([self.source_row, other.source_row]),
+            added=np.concatenate([self.added, other.added]),
+            listed_row=np.concatenate([self.listed_row, other.listed_row]),
         )
 
     def name_index(self) -> dict[str, list[int]]:
@@ -122,9 +126,6 @@ class Roster:
             if key is not None:
                 index.setdefault(key, []).append(row)
         return index
-
-
-_ROSTER_FIELDS = tuple(Roster.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -196,35 +197,35 @@ def read_people(frame: pd.DataFrame, file: str) -> tuple[Roster, list[Problem]]:
         return _new_hires("", "", 0, 0), problems
 
     names = trimmed_texts(frame["name"])
-    teams = trimmed_texts(frame["team"])
+    written_teams = trimmed_texts(frame["team"])
     labels = [name or "this person" for name in names]
     for i in (i for i, name in enumerate(names) if name is None):
         problem(ERROR, i, "this person has no name", "name")
-    if any(team is None for team in teams) and any(team is not None for team in teams):
-        for i in (i for i, team in enumerate(teams) if team is None and names[i] is not None):
+    if any(team is None for team in written_teams) and any(team is not None for team in written_teams):
+        for i in (i for i, team in enumerate(written_teams) if team is None and names[i] is not None):
             problem(WARNING, i, f"{labels[i]} has no team: counted in {NO_TEAM!r}", "team")
-    teams = [team or NO_TEAM for team in teams]
+    teams = [team or NO_TEAM for team in written_teams]
 
     allocation = frame["allocation"].to_numpy(dtype=np.float64)
     given = ~np.isnan(allocation)
-    for i in np.flatnonzero(given & ((allocation < 0) | (allocation > 1))):
+    for i in np.flatnonzero(given & ((allocation < 0) | (allocation > 1))).tolist():
         # 80 instead of 0.8 is the likely slip: say how to write it.
         hint = f" (for {allocation[i]:g}% write {allocation[i] / 100:g})" if 1 < allocation[i] <= 100 else ""
         problem(ERROR, i, f"{labels[i]}'s allocation {allocation[i]:g} is outside 0..1{hint}", "allocation")
     per_sprint = frame["days_per_sprint"].to_numpy(dtype=np.float64)
-    for i in np.flatnonzero(per_sprint < 0):
+    for i in np.flatnonzero(per_sprint < 0).tolist():
         problem(ERROR, i, f"{labels[i]}'s days_per_sprint {per_sprint[i]:g} is negative", "days_per_sprint")
 
-    seen: dict[tuple[str | None, str | None], int] = {}
+    seen: dict[tuple[str, str], int] = {}
     allocation_by_name: dict[str, list[float]] = {}
     for i, (name, team) in enumerate(zip(names, teams)):
         if name is None:
             continue
-        pair = (match_key(name), match_key(team))
+        pair = (_key(name), _key(team))
         if pair in seen:
             problem(ERROR, i, f"{name} is listed twice in {team}: keep one row", "name")
         seen[pair] = i
-        allocation_by_name.setdefault(pair[0], []).append(allocation[i] if given[i] else 1.0)  # type: ignore[arg-type]
+        allocation_by_name.setdefault(pair[0], []).append(allocation[i] if given[i] else 1.0)
     for key, shares in allocation_by_name.items():
         if len(shares) > 1 and sum(shares) > 1 + 1e-9:
             i = next(i for i, name in enumerate(names) if match_key(name) == key)
@@ -238,7 +239,7 @@ def read_people(frame: pd.DataFrame, file: str) -> tuple[Roster, list[Problem]]:
     roster = Roster(
         name=labels,
         team=teams,
-        team_key=[match_key(team) for team in teams],  # type: ignore[misc]
+        team_key=[_key(team) for team in teams],
         skills=[_skills(text) for text in frame["skills"].tolist()],
         allocation=np.where(given, allocation, 1.0),
         allocation_given=given,
@@ -266,27 +267,27 @@ def read_teams(frame: pd.DataFrame, people: Roster, file: str) -> tuple[Teams, l
     velocity_in = frame["velocity"].to_numpy(dtype=np.float64)
     focus_in = frame["focus_factor"].to_numpy(dtype=np.float64)
     listed: dict[str, int] = {}
-    for i, team in enumerate(trimmed_texts(frame["team"])):
-        if team is None:
+    for i, written in enumerate(trimmed_texts(frame["team"])):
+        if written is None:
             problem(ERROR, i, "this row has no team name", "team")
             continue
-        key = match_key(team)
+        key = _key(written)
         if key in listed:
-            problem(ERROR, i, f"{team} is listed twice in the teams sheet: keep one row", "team")
+            problem(ERROR, i, f"{written} is listed twice in the teams sheet: keep one row", "team")
             continue
-        listed[key] = i  # type: ignore[index]
+        listed[key] = i
         if velocity_in[i] < 0:
-            problem(ERROR, i, f"{team}'s velocity {velocity_in[i]:g} is negative", "velocity")
+            problem(ERROR, i, f"{written}'s velocity {velocity_in[i]:g} is negative", "velocity")
         if not np.isnan(focus_in[i]) and not 0 < focus_in[i] <= 1:
             problem(
                 ERROR,
                 i,
-                f"{team}'s focus factor {focus_in[i]:g} must be above 0 and at most 1 (0.8 for 80%)",
+                f"{written}'s focus factor {focus_in[i]:g} must be above 0 and at most 1 (0.8 for 80%)",
                 "focus_factor",
             )
         if key not in index_of:
-            index_of[key] = len(names)  # type: ignore[index]
-            names.append(team)
+            index_of[key] = len(names)
+            names.append(written)
 
     velocity = np.full(len(names), np.nan)
     focus = np.full(len(names), np.nan)
@@ -308,13 +309,14 @@ def read_holidays(
     problem = _row_problems(problems, file, sheet, frame["source_row"].to_numpy(dtype=np.int64))
     dates = frame["date"].to_numpy().astype("datetime64[D]")
     missing = np.isnat(dates)
-    for i in np.flatnonzero(missing):
+    for i in np.flatnonzero(missing).tolist():
         problem(ERROR, i, "this holiday has no date", "date")
     teams = trimmed_texts(frame["team"])
     blank = np.array([team is None for team in teams], dtype=bool)
     by_team: dict[int, list[np.datetime64]] = {}
-    for i in np.flatnonzero(~blank & ~missing):
-        position = team_index.get(match_key(teams[i]))  # type: ignore[arg-type]
+    for i in np.flatnonzero(~blank & ~missing).tolist():
+        team = teams[i]
+        position = team_index.get(_key(team)) if team is not None else None
         if position is not None:
             by_team.setdefault(position, []).append(dates[i])
         elif warn_unknown_team:
@@ -328,6 +330,9 @@ def read_holidays(
         dates[blank & ~missing],
         {team: np.array(days, dtype="datetime64[D]") for team, days in by_team.items()},
     ), problems
+
+
+RANGE_SHEETS = ("ooo", "oncall")
 
 
 def read_ranges(
@@ -353,7 +358,7 @@ def read_ranges(
     kept: list[int] = []
     for i, name in enumerate(trimmed_texts(frame["name"])):
         errors: list[tuple[str, str]] = []
-        matches = names.get(match_key(name), []) if name is not None else []
+        matches = names.get(_key(name), []) if name is not None else []
         if name is None:
             errors.append((f"this {what} row has no name", "name"))
         elif not matches:
@@ -388,7 +393,8 @@ def extra_ooo_ranges(
     starts: list[date] = []
     ends: list[date] = []
     for name, start, end in extra:
-        matches = names.get(match_key(name), [])  # type: ignore[arg-type]
+        key = match_key(name)
+        matches = names.get(key, []) if key is not None else []
         if not matches:
             problems.append(setting_problem("extra_ooo", f"no one called {name!r} in the people sheet"))
         person += matches

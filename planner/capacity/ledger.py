@@ -8,13 +8,15 @@ team's ledger adds up exactly to the sum of its people's steps.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
-from planner.capacity.inputs import Holidays, Ranges, Roster, Teams, user_row
+from planner.capacity.inputs import Holidays, Ranges, Roster, Teams
 from planner.capacity.types import LEDGER_STEPS, CapacitySettings
-from planner.capacity.workdays import day_grid, range_mask
+from planner.capacity.workdays import day_grid, range_mask, user_row
 from planner.input_problems import WARNING, Problem
 
 # person_sprint column behind each ledger total, in order; a step's change is the difference of two.
@@ -184,7 +186,7 @@ def _usual_working_days(working_days: np.ndarray) -> float:
 # Output frames
 
 
-def _strings(values: Sequence[object], index: np.ndarray) -> pd.arrays.StringArray:
+def _strings(values: Sequence[str], index: np.ndarray) -> ExtensionArray:
     """``values[index]`` as a pandas string array (built once, then taken: cheap for repeats)."""
     return pd.array(list(values), dtype="string").take(index)
 
@@ -296,7 +298,7 @@ def team_skill_frame(
 
 def ledger_frame(teams: Teams, calendar: pd.DataFrame, sums: Mapping[str, np.ndarray]) -> pd.DataFrame:
     """Long ledger: per team and sprint, gross, the change made by each step, then net."""
-    changes = [sums[after] - sums[before] for before, after in zip(_STEP_COLUMNS, _STEP_COLUMNS[1:])]
+    changes = [sums[after] - sums[before] for before, after in pairwise(_STEP_COLUMNS)]
     values = np.stack([sums["gross"], *changes, sums["net"]], axis=-1)  # teams x sprints x steps
     n_teams, n_sprints, n_steps = values.shape
     kinds = ["total"] + ["change"] * (n_steps - 2) + ["total"]

@@ -10,9 +10,10 @@ naming the setting, and what-if names (people, teams) are checked later against 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -53,16 +54,16 @@ def _in_range(value: object, low: float, high: float, *, low_open: bool = False)
         return False
     if np.isnan(value):
         return False
-    return (low < value if low_open else low <= value) and value <= high
+    return bool((low < value if low_open else low <= value) and value <= high)
 
 
 def _positive_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and bool(value >= 1)
 
 
-def _normalise_extra_ooo(extra: object, problems: list[Problem]) -> tuple[tuple[str, date, date], ...]:
+def _normalise_extra_ooo(extra: Iterable[Any] | None, problems: list[Problem]) -> tuple[tuple[str, date, date], ...]:
     result: list[tuple[str, date, date]] = []
-    for entry in extra or ():  # type: ignore[attr-defined]
+    for entry in extra or ():
         try:
             name, start, end = entry
             start, end = as_date(start), as_date(end)
@@ -81,9 +82,9 @@ def _normalise_extra_ooo(extra: object, problems: list[Problem]) -> tuple[tuple[
     return tuple(result)
 
 
-def _normalise_headcount(headcount: object, problems: list[Problem]) -> tuple[tuple[str, int], ...]:
+def _normalise_headcount(headcount: Iterable[Any] | None, problems: list[Problem]) -> tuple[tuple[str, int], ...]:
     result: list[tuple[str, int]] = []
-    for entry in headcount or ():  # type: ignore[attr-defined]
+    for entry in headcount or ():
         try:
             team, delta = entry
         except (TypeError, ValueError):

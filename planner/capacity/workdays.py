@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from planner.input_problems import ERROR, WARNING, Problem
 
@@ -31,6 +33,7 @@ __all__ = [
     "next_monday",
     "range_mask",
     "sheet_sprints",
+    "user_row",
 ]
 
 SPRINTS_SHEET = "sprints"
@@ -42,7 +45,9 @@ def as_date(value: object) -> date:
         return value.date()
     if isinstance(value, date):
         return value
-    return pd.Timestamp(value).date()
+    # pd.Timestamp reads text, numbers and datetime64, gives NaT for a blank and raises TypeError on
+    # anything else (callers catch it): the stubs only list what it reads.
+    return pd.Timestamp(cast(Any, value)).date()
 
 
 def next_monday(today: date) -> date:
@@ -70,16 +75,16 @@ def sheet_sprints(frame: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Pr
     rows = frame["source_row"].to_numpy()
 
     def error(i: int, message: str, column: str | None) -> None:
-        problems.append(Problem(ERROR, message, file, SPRINTS_SHEET, _row(rows[i]), column))
+        problems.append(Problem(ERROR, message, file, SPRINTS_SHEET, user_row(rows[i]), column))
 
-    for i in np.flatnonzero(names.isna().to_numpy() | (names == "").fillna(False).to_numpy()):
+    for i in np.flatnonzero(names.isna().to_numpy() | (names == "").fillna(False).to_numpy()).tolist():
         error(i, "this sprint has no name: give every sprint a name", "sprint")
     for column, values in (("start", starts), ("end", ends)):
-        for i in np.flatnonzero(values.isna().to_numpy()):
+        for i in np.flatnonzero(values.isna().to_numpy()).tolist():
             label = names.iloc[i] if pd.notna(names.iloc[i]) else "this sprint"
             error(i, f"{label} has no {column} date", column)
     backwards = (ends < starts).fillna(False).to_numpy()
-    for i in np.flatnonzero(backwards):
+    for i in np.flatnonzero(backwards).tolist():
         error(
             i,
             f"{names.iloc[i]} ends ({ends.iloc[i]:%Y-%m-%d}) before it starts "
@@ -87,16 +92,18 @@ def sheet_sprints(frame: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Pr
             "end",
         )
     duplicated = names.duplicated(keep="first").fillna(False).to_numpy() & names.notna().to_numpy()
-    for i in np.flatnonzero(duplicated):
+    for i in np.flatnonzero(duplicated).tolist():
         error(i, f"the sprint name {names.iloc[i]!r} is used twice: sprint names must be unique", "sprint")
     if any(problem.severity == ERROR for problem in problems):
         return _calendar_frame([], [], []), problems
 
     order = np.argsort(starts.to_numpy(), kind="stable")
     calendar = _calendar_frame(names.to_numpy()[order].tolist(), starts.to_numpy()[order], ends.to_numpy()[order])
-    calendar["source_row"] = rows[order].astype("int64")
+    sorted_rows = rows[order].astype("int64")
+    calendar["source_row"] = sorted_rows
+    sorted_starts, sorted_ends = calendar["start"].to_numpy(), calendar["end"].to_numpy()
     for i in range(1, len(calendar)):
-        if calendar["start"].iat[i] <= calendar["end"].iat[i - 1]:
+        if sorted_starts[i] <= sorted_ends[i - 1]:
             problems.append(
                 Problem(
                     WARNING,
@@ -104,7 +111,7 @@ def sheet_sprints(frame: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Pr
                     "the days they share count in both",
                     file,
                     SPRINTS_SHEET,
-                    _row(calendar["source_row"].iat[i]),
+                    user_row(sorted_rows[i]),
                     "start",
                 )
             )
@@ -167,7 +174,7 @@ def range_mask(dates: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nd
     return (dates[None, :] >= starts[:, None]) & (dates[None, :] <= ends[:, None])
 
 
-def _calendar_frame(names: list[str], starts: np.ndarray, ends: np.ndarray) -> pd.DataFrame:
+def _calendar_frame(names: list[str], starts: ArrayLike, ends: ArrayLike) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "sprint": pd.array(list(names), dtype="string"),
@@ -177,7 +184,7 @@ def _calendar_frame(names: list[str], starts: np.ndarray, ends: np.ndarray) -> p
     )
 
 
-def _row(value: object) -> int | None:
+def user_row(value: int | np.integer) -> int | None:
     """A source row as a user sees it; 0 means the table was built in code, with no file row."""
-    row = int(value)  # type: ignore[call-overload]
+    row = int(value)
     return row if row > 0 else None

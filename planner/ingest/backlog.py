@@ -7,16 +7,18 @@ either mapped to a field or kept under its own header. Errors block planning, wa
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
+from pandas.api.typing import NaTType
 
-from planner.ingest.columns import BACKLOG_FIELDS, ColumnMapping, map_columns, comparable_key
+from planner.cells import is_blank
+from planner.ingest.columns import BACKLOG_FIELDS, ColumnMapping, comparable_key, map_columns
 from planner.ingest.parse import MAX_NUMBER, parse_dates, parse_number, split_ids, split_labels, to_text
 from planner.ingest.read import Grid, Source, read_grids, source_name
 from planner.ingest.sheet import Sheet, gather, locate_header
-from planner.input_problems import ERROR, WARNING, Problem, has_errors
+from planner.input_problems import ERROR, WARNING, Problem, Severity, has_errors
 from planner.schema import BACKLOG_COLUMNS, EFFORT_PREFIX, LIST_SEPARATOR, coerce_table, empty_table
 from planner.value import VALUE_RULES, choose_value_rule, compute_value
 
@@ -178,7 +180,7 @@ def _choose_sheet(grids: list[Grid], file: str, wanted: str | None) -> tuple[Gri
     for grid in grids:
         if grid.sheet is not None and comparable_key(grid.sheet) == "backlog":
             return grid, []
-    with_data = [grid for grid in grids if any(to_text(cell) for row in grid.rows for cell in row)]
+    with_data = [grid for grid in grids if any(not is_blank(cell) for row in grid.rows for cell in row)]
     if not with_data:
         return grids[0], []
     if with_data[0] is not grids[0]:
@@ -207,7 +209,7 @@ class _RowLog:
 
     def add(
         self,
-        severity: str,
+        severity: Severity,
         message: str,
         row_number: int | None = None,
         field: str | None = None,
@@ -248,36 +250,33 @@ def _build_table(
             sheet.header_row,
         )
         return empty_table(BACKLOG_COLUMNS), forced_rule or "one", log.problems
-    ids = [to_text(cell) for cell in gather(sheet, mapping, "id")]
-    keep = _rows_to_keep(sheet, ids, log)
+    keep, item_ids = _rows_to_keep(sheet, [to_text(cell) for cell in gather(sheet, mapping, "id")], log)
     rows = [sheet.row_numbers[i] for i in keep]
     gathered = _gather_all(sheet, mapping, skill_columns)
     every_row = len(keep) == len(sheet.rows)
     column = gathered if every_row else {name: [values[i] for i in keep] for name, values in gathered.items()}
-    data: dict[str, list[object]] = {"id": [ids[i] for i in keep], "source_row": rows}
 
-    for field in _TEXT_FIELDS:
-        data[field] = _texts(column[field])
-    data["title"] = _titles(data["title"], rows, log) if "title" in fields else data["title"]
-    data["team"] = [_last_segment(team) for team in data["team"]]
-    data["sprint"] = [_last_segment(text) for text in _texts(column["sprint"])]
-    data["assignee"] = [_identity_name(person) for person in data["assignee"]]
-    data["skill"] = [skill.casefold() if skill else None for skill in data["skill"]]
-    data["moscow"] = _moscow(column["moscow"], rows, log)
-    data["labels"] = [_join_unique(split_labels(text)) if text else None for text in _texts(column["labels"])]
-    _fill_from_milestone(data)
+    text = {field: _texts(column[field]) for field in _TEXT_FIELDS}
+    text["title"] = _titles(text["title"], rows, log) if "title" in fields else text["title"]
+    text["team"] = [_last_segment(team) for team in text["team"]]
+    text["sprint"] = [_last_segment(sprint) for sprint in _texts(column["sprint"])]
+    text["assignee"] = [_identity_name(person) for person in text["assignee"]]
+    text["skill"] = [skill.casefold() if skill else None for skill in text["skill"]]
+    text["moscow"] = _moscow(column["moscow"], rows, log)
+    text["labels"] = [_join_unique(split_labels(labels)) if labels else None for labels in _texts(column["labels"])]
+    _fill_from_milestone(text)
 
-    completed = [text is not None for text in _texts(column["completed_at"])]
-    data["done"] = [
+    completed = [completed_at is not None for completed_at in _texts(column["completed_at"])]
+    done = [
         finished or (status is not None and comparable_key(status) in DONE_STATUSES)
-        for status, finished in zip(data["status"], completed)
+        for status, finished in zip(text["status"], completed)
     ]
-    for field in _NUMBER_FIELDS:
-        data[field] = _numbers(column[field], rows, log, field, negative_ok=False)
+    numbers = {field: _numbers(column[field], rows, log, field, negative_ok=False) for field in _NUMBER_FIELDS}
     for skill_column in skill_columns:
-        data[skill_column] = _numbers(column[skill_column], rows, log, skill_column, negative_ok=False)
-    data["effort"] = _effort(
-        data,
+        numbers[skill_column] = _numbers(column[skill_column], rows, log, skill_column, negative_ok=False)
+    numbers["effort"] = _effort(
+        numbers,
+        done,
         _numbers(column["effort"], rows, log, "effort", negative_ok=False),
         skill_columns,
         rows,
@@ -286,12 +285,14 @@ def _build_table(
     )
 
     day_first = sheet.delimiter == ";"
-    data["deadline"] = _dates(column["deadline"], rows, log, "deadline", ERROR, day_first)
-    data["created"] = _dates(column["created"], rows, log, "created", WARNING, day_first)
-    data["updated"] = _dates(column["updated"], rows, log, "updated", WARNING, day_first)
+    dates = {
+        "deadline": _dates(column["deadline"], rows, log, "deadline", ERROR, day_first),
+        "created": _dates(column["created"], rows, log, "created", WARNING, day_first),
+        "updated": _dates(column["updated"], rows, log, "updated", WARNING, day_first),
+    }
+    text["depends_on"] = _dependencies(item_ids, column, rows, log)
 
-    data["depends_on"] = _dependencies(data, column, rows, log)
-
+    data: dict[str, Sequence[object]] = {"id": item_ids, "source_row": rows, **text, "done": done, **numbers, **dates}
     kept = {
         header if header not in data else f"{header} (file)": [values[i] for i in keep]
         for header, values in _kept_columns(sheet, mapping).items()
@@ -333,15 +334,16 @@ def _texts(cells: list[object]) -> list[str | None]:
     return [to_text(cell) for cell in cells]
 
 
-def _rows_to_keep(sheet: Sheet, ids: list[str | None], log: _RowLog) -> list[int]:
-    """Rows with an id; blank rows and rows without an id are reported, never silently dropped."""
+def _rows_to_keep(sheet: Sheet, ids: list[str | None], log: _RowLog) -> tuple[list[int], list[str]]:
+    """Rows with an id and their ids; blank rows and rows without an id are reported, never silently dropped."""
     keep = []
+    kept_ids = []
     first_seen: dict[str, int] = {}
     blank_rows = []
     for index, (row, item_id) in enumerate(zip(sheet.rows, ids)):
         number = sheet.row_numbers[index]
         if item_id is None:
-            if all(to_text(cell) is None for cell in row):
+            if all(is_blank(cell) for cell in row):
                 blank_rows.append(number)
             else:
                 log.add(ERROR, "this row has no id, so it was not loaded; give every item a unique id", number, "id")
@@ -356,6 +358,7 @@ def _rows_to_keep(sheet: Sheet, ids: list[str | None], log: _RowLog) -> list[int
         else:
             first_seen[item_id] = number
         keep.append(index)
+        kept_ids.append(item_id)
     if blank_rows:
         log.add(
             WARNING,
@@ -363,7 +366,7 @@ def _rows_to_keep(sheet: Sheet, ids: list[str | None], log: _RowLog) -> list[int
             f"{', '.join(map(str, blank_rows[:20]))}{' ...' if len(blank_rows) > 20 else ''}",
             blank_rows[0],
         )
-    return keep
+    return keep, kept_ids
 
 
 def _titles(titles: list[str | None], rows: list[int], log: _RowLog) -> list[str | None]:
@@ -394,7 +397,7 @@ def _join_unique(items: list[str]) -> str | None:
 
 
 def _moscow(cells: list[object], rows: list[int], log: _RowLog) -> list[str | None]:
-    result = []
+    result: list[str | None] = []
     for text, row in zip(_texts(cells), rows):
         if text is None:
             result.append(None)
@@ -406,16 +409,16 @@ def _moscow(cells: list[object], rows: list[int], log: _RowLog) -> list[str | No
     return result
 
 
-def _fill_from_milestone(data: dict[str, list[object]]) -> None:
+def _fill_from_milestone(text: dict[str, list[str | None]]) -> None:
     """A milestone named ``Initiative | Type | Description`` fills a blank initiative and type."""
-    for index, milestone in enumerate(data["milestone"]):
-        if not milestone or "|" not in str(milestone):
+    for index, milestone in enumerate(text["milestone"]):
+        if not milestone or "|" not in milestone:
             continue
-        parts = _MILESTONE_PARTS.split(str(milestone).strip())
-        if data["initiative"][index] is None and parts[0]:
-            data["initiative"][index] = parts[0]
-        if data["milestone_type"][index] is None and len(parts) > 1 and parts[1]:
-            data["milestone_type"][index] = parts[1]
+        parts = _MILESTONE_PARTS.split(milestone.strip())
+        if text["initiative"][index] is None and parts[0]:
+            text["initiative"][index] = parts[0]
+        if text["milestone_type"][index] is None and len(parts) > 1 and parts[1]:
+            text["milestone_type"][index] = parts[1]
 
 
 def _numbers(cells: list[object], rows: list[int], log: _RowLog, field: str, negative_ok: bool) -> list[float | None]:
@@ -438,7 +441,8 @@ def _numbers(cells: list[object], rows: list[int], log: _RowLog, field: str, neg
 
 
 def _effort(
-    data: dict[str, list[object]],
+    numbers: Mapping[str, list[float | None]],
+    done: list[bool],
     effort: list[float | None],
     skill_columns: list[str],
     rows: list[int],
@@ -446,19 +450,19 @@ def _effort(
     has_effort_column: bool,
 ) -> list[float | None]:
     """Total effort: the sum of ``effort:<skill>`` columns when the row has any, else the effort column."""
-    result = []
+    result: list[float | None] = []
     for index, row in enumerate(rows):
-        parts = [data[column][index] for column in skill_columns if data[column][index] is not None]
-        total = sum(parts) if parts else effort[index]
-        if parts and effort[index] is not None and abs(effort[index] - total) > 1e-9:
+        parts = [part for part in (numbers[column][index] for column in skill_columns) if part is not None]
+        given = effort[index]
+        total = sum(parts) if parts else given
+        if parts and given is not None and total is not None and abs(given - total) > 1e-9:
             log.add(
                 WARNING,
-                f"effort {effort[index]:g} differs from the sum of the effort:<skill> columns "
-                f"({total:g}); the sum is used",
+                f"effort {given:g} differs from the sum of the effort:<skill> columns ({total:g}); the sum is used",
                 row,
                 "effort",
             )
-        if total is None and not data["done"][index] and (has_effort_column or skill_columns):
+        if total is None and not done[index] and (has_effort_column or skill_columns):
             log.add(
                 WARNING,
                 "no estimate: the item cannot be planned until it is estimated",
@@ -470,8 +474,8 @@ def _effort(
 
 
 def _dates(
-    cells: list[object], rows: list[int], log: _RowLog, field: str, severity: str, day_first: bool
-) -> list[pd.Timestamp]:
+    cells: list[object], rows: list[int], log: _RowLog, field: str, severity: Severity, day_first: bool
+) -> list[pd.Timestamp | NaTType]:
     parsed = parse_dates(cells, day_first=day_first)
     for index in parsed.failed:
         log.add(severity, parsed.failure(index, cells[index]), rows[index], field)
@@ -480,17 +484,15 @@ def _dates(
     return parsed.values
 
 
-def _dependencies(
-    data: dict[str, list[object]], column: dict[str, list[object]], rows: list[int], log: _RowLog
-) -> list[str | None]:
+def _dependencies(ids: list[str], column: dict[str, list[object]], rows: list[int], log: _RowLog) -> list[str | None]:
     """Prerequisites from depends-on / blocked-by columns and, reversed, from outward blocking links."""
-    known = frozenset(data["id"])  # type: ignore[arg-type]
+    known = frozenset(ids)
     prerequisites = [split_ids(text, known) if text else [] for text in _texts(column["depends_on"])]
-    position = {item_id: index for index, item_id in reversed(list(enumerate(data["id"])))}
+    position = {item_id: index for index, item_id in reversed(list(enumerate(ids)))}
     for index, text in enumerate(_texts(column["blocks"])):
         for blocked in split_ids(text, known):
-            if blocked in position and data["id"][index] not in prerequisites[position[blocked]]:
-                prerequisites[position[blocked]].append(data["id"][index])  # type: ignore[arg-type]
+            if blocked in position and ids[index] not in prerequisites[position[blocked]]:
+                prerequisites[position[blocked]].append(ids[index])
     for index, ids in enumerate(prerequisites):
         for missing in [item for item in ids if item not in known]:
             log.add(

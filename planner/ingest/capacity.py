@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 
+from planner.cells import is_blank
 from planner.ingest.backlog import SourceInfo
-from planner.ingest.columns import CAPACITY_FIELDS, ColumnMapping, map_columns, comparable_key
+from planner.ingest.columns import CAPACITY_FIELDS, ColumnMapping, comparable_key, map_columns
 from planner.ingest.parse import parse_dates, parse_number, split_labels, to_text
 from planner.ingest.read import Grid, Source, read_grids, source_name
 from planner.ingest.sheet import Sheet, gather, locate_header
@@ -78,8 +80,8 @@ def read_capacity(
 
     ``corrections`` maps a sheet name to header corrections, as :func:`map_columns` takes them.
     """
-    source_list = list(sources) if isinstance(sources, (list, tuple)) else [sources]
-    name_list = list(names) if names else [None] * len(source_list)
+    source_list: list[Source] = list(sources) if isinstance(sources, (list, tuple)) else [cast(Source, sources)]
+    name_list: list[str | None] = list(names) if names else [None] * len(source_list)
     if not source_list:
         return CapacityImport(CapacityTables(), (Problem(ERROR, "no capacity file was given", "capacity"),), {}, {})
     grids, problems = _sheets_by_name(source_list, name_list)
@@ -99,11 +101,11 @@ def read_capacity(
     tables = CapacityTables.from_frames(frames)
     if "people" in located:
         problems += _cross_checks(tables, located, mappings)
-    sources = {
+    infos = {
         name: SourceInfo(s.file, s.sheet, s.kind, s.encoding, s.delimiter, s.header_row, len(s.rows))
         for name, s in located.items()
     }
-    return CapacityImport(tables, tuple(problems), mappings, sources)
+    return CapacityImport(tables, tuple(problems), mappings, infos)
 
 
 def _sheets_by_name(sources: list[Source], names: list[str | None]) -> tuple[dict[str, Grid], list[Problem]]:
@@ -134,8 +136,8 @@ def _sheets_by_name(sources: list[Source], names: list[str | None]) -> tuple[dic
                 problems.append(
                     Problem(
                         ERROR,
-                        f"'{label}' is a second {sheet} sheet (the first is '{grids[sheet].sheet or grids[sheet].file}'); "
-                        "keep one",
+                        f"'{label}' is a second {sheet} sheet "
+                        f"(the first is '{grids[sheet].sheet or grids[sheet].file}'); keep one",
                         file,
                         grid.sheet,
                     )
@@ -170,15 +172,15 @@ def _read_sheet(sheet_name: str, sheet: Sheet, mapping: ColumnMapping) -> tuple[
         )
         return pd.DataFrame(), problems
     columns = CAPACITY_SHEETS[sheet_name]
-    data: dict[str, list[object]] = {"source_row": list(sheet.row_numbers)}
-    blank = [all(to_text(c) is None for c in row) for row in sheet.rows]
+    data: dict[str, Sequence[object]] = {"source_row": list(sheet.row_numbers)}
+    blank = [all(is_blank(c) for c in row) for row in sheet.rows]
     day_first = sheet.delimiter == ";"
     for field, kind in columns.items():
         if field == "source_row":
             continue
         cells = gather(sheet, mapping, field)
-        header = (mapping.columns_for(field) or [None])[0]
-        header_text = header.header if header else None
+        matches = mapping.columns_for(field)
+        header_text = matches[0].header if matches else None
         if kind == "text":
             data[field] = [to_text(cell) for cell in cells]
         elif kind == "date":
@@ -275,7 +277,7 @@ def _row_checks(sheet_name: str, sheet: Sheet, frame: pd.DataFrame, mapping: Col
     if unique_key:
         seen: dict[str, int] = {}
         for value, row in zip(frame[unique_key], frame["source_row"]):
-            if value is None or pd.isna(value):
+            if is_blank(value):
                 continue
             key = str(value).casefold()
             if key in seen:
@@ -303,7 +305,7 @@ def _cross_checks(
     for sheet_name in ("ooo", "oncall"):
         table = getattr(tables, sheet_name)
         for name, row in zip(table["name"], table["source_row"]):
-            if name is not pd.NA and name is not None and str(name).casefold() not in people:
+            if not is_blank(name) and str(name).casefold() not in people:
                 problems.append(
                     sheets[sheet_name].problem(
                         ERROR,
@@ -319,7 +321,7 @@ def _cross_checks(
             continue
         table = getattr(tables, sheet_name)
         for team, row in zip(table["team"], table["source_row"]):
-            if team is not pd.NA and team is not None and str(team).casefold() not in teams:
+            if not is_blank(team) and str(team).casefold() not in teams:
                 problems.append(
                     sheets[sheet_name].problem(
                         WARNING,

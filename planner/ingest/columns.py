@@ -21,8 +21,8 @@ __all__ = [
     "CAPACITY_FIELDS",
     "ColumnMapping",
     "ColumnMatch",
-    "map_columns",
     "comparable_key",
+    "map_columns",
 ]
 
 

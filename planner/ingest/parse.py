@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
+from pandas.api.typing import NaTType
 
+from planner.cells import is_blank
 from planner.schema import MAX_NUMBER
 
 __all__ = [
@@ -116,7 +118,7 @@ class DateColumn:
     :data:`LAST_DATE` (a mistyped year).
     """
 
-    values: list[pd.Timestamp]
+    values: list[pd.Timestamp | NaTType]
     failed: list[int]
     note: str | None = None
     out_of_range: frozenset[int] = frozenset()
@@ -165,12 +167,12 @@ def parse_dates(cells: Sequence[object], day_first: bool = False) -> DateColumn:
     month/day: the order that fits more cells wins, ``day_first`` breaks a tie, and the note says so.
     Time zones are dropped after conversion, keeping the wall-clock time the export shows.
     """
-    values: list[pd.Timestamp] = [pd.NaT] * len(cells)
+    values: list[pd.Timestamp | NaTType] = [pd.NaT] * len(cells)
     text_rows: list[int] = []
     texts: list[str] = []
     failed: list[int] = []
     for row, cell in enumerate(cells):
-        if cell is None or (isinstance(cell, str) and not cell.strip()):
+        if is_blank(cell):
             continue
         if isinstance(cell, (dt.date, dt.datetime)):
             values[row] = pd.Timestamp(cell)
@@ -211,8 +213,8 @@ def _best_format(series: pd.Series, day_first: bool) -> tuple[str | None, str | 
     counts = {fmt: int(_parse_with(series, fmt).notna().sum()) for fmt in _DATE_FORMATS}
     day_month = {fmt: int(_parse_with(series, fmt).notna().sum()) for fmt in _DAY_MONTH}
     month_day = {fmt: int(_parse_with(series, fmt).notna().sum()) for fmt in _MONTH_DAY}
-    best_dm = max(day_month, key=day_month.get)
-    best_md = max(month_day, key=month_day.get)
+    best_dm = max(day_month, key=day_month.__getitem__)
+    best_md = max(month_day, key=month_day.__getitem__)
     note = None
     if day_month[best_dm] and day_month[best_dm] == month_day[best_md]:
         chosen = best_dm if day_first else best_md
@@ -226,13 +228,13 @@ def _best_format(series: pd.Series, day_first: bool) -> tuple[str | None, str | 
     else:
         counts[best_dm] = day_month[best_dm]
         counts[best_md] = month_day[best_md]
-    best = max(counts, key=counts.get)
+    best = max(counts, key=counts.__getitem__)
     if counts[best] == 0:
         return None, None
     return best, note if best in (best_dm, best_md) else None
 
 
-def _parse_any(text: str, day_first: bool) -> pd.Timestamp:
+def _parse_any(text: str, day_first: bool) -> pd.Timestamp | NaTType:
     for fmt in _DATE_FORMATS + ((_DAY_MONTH + _MONTH_DAY) if day_first else (_MONTH_DAY + _DAY_MONTH)):
         stamp = _parse_with(pd.Series([text], dtype="object"), fmt).iloc[0]
         if not pd.isna(stamp):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import BinaryIO, cast
 
 from planner.ingest.grid import MAX_ROWS, MAX_SHEET_CELLS, Grid
 from planner.ingest.workbook import (
@@ -39,7 +39,7 @@ __all__ = [
     "source_name",
 ]
 
-Source = Union[str, Path, bytes, BinaryIO]
+Source = str | Path | bytes | BinaryIO
 
 _SNIFF_RECORDS = 60
 _DELIMITERS = (",", ";", "\t", "|")
@@ -274,11 +274,11 @@ def _read_text(data: bytes, file: str) -> tuple[Grid | None, list[Problem]]:
                 file,
             )
         )
-    rows: list[list[object]] = []
+    rows: list[list[str]] = []
     cells = 0
     try:
         for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False):
-            rows.append(record)  # type: ignore[arg-type]
+            rows.append(record)
             cells += len(record)
             # Stop early: a 20 MB file of short rows is millions of them, each reported further on.
             if len(rows) > MAX_ROWS:
@@ -296,7 +296,9 @@ def _read_text(data: bytes, file: str) -> tuple[Grid | None, list[Problem]]:
                 ]
     except csv.Error as exc:
         return None, problems + [Problem(ERROR, f"the text cannot be read as CSV: {exc}", file)]
-    return Grid(file, None, rows, "csv", encoding=encoding, delimiter=delimiter), problems
+    # Text cells widened to object: the grid's rows are only read, never given other values.
+    grid_rows = cast(list[list[object]], rows)
+    return Grid(file, None, grid_rows, "csv", encoding=encoding, delimiter=delimiter), problems
 
 
 def _sniff_delimiter(text: str) -> tuple[str, list[str]]:

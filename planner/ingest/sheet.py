@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from planner.ingest.columns import ColumnMapping, match_header, comparable_key
+from planner.cells import is_blank
+from planner.ingest.columns import ColumnMapping, comparable_key, match_header
 from planner.ingest.grid import Grid
 from planner.ingest.parse import to_text
-from planner.input_problems import ERROR, WARNING, Problem
+from planner.input_problems import ERROR, WARNING, Problem, Severity
 
 __all__ = ["Sheet", "column_letter", "gather", "locate_header"]
 
@@ -34,9 +35,9 @@ class Sheet:
     encoding: str | None
     delimiter: str | None
 
-    def problem(self, severity: str, message: str, row: int | None = None, column: str | None = None) -> Problem:
+    def problem(self, severity: Severity, message: str, row: int | None = None, column: str | None = None) -> Problem:
         """A problem located in this sheet."""
-        return Problem(severity, message, self.file, self.sheet, row, column)  # type: ignore[arg-type]
+        return Problem(severity, message, self.file, self.sheet, row, column)
 
 
 def column_letter(position: int) -> str:
@@ -49,14 +50,10 @@ def column_letter(position: int) -> str:
     return letters
 
 
-def _is_blank(cell: object) -> bool:
-    return to_text(cell) is None
-
-
 def _is_filled(row: list[object]) -> bool:
     """Whether any cell of the row holds something (most rows: the first cell already does)."""
     for cell in row:
-        if to_text(cell) is not None:
+        if not is_blank(cell):
             return True
     return False
 
@@ -72,7 +69,7 @@ def locate_header(grid: Grid, fields: Mapping[str, Sequence[str]]) -> tuple[Shee
     header_index = _best_header_row(rows, filled[:_HEADER_SEARCH_ROWS], fields)
     skipped = [index + 1 for index in filled if index < header_index]
     if skipped:
-        first_text = next(to_text(c) for c in rows[skipped[0] - 1] if to_text(c))
+        first_text = next(text for text in map(to_text, rows[skipped[0] - 1]) if text)
         problems.append(
             Problem(
                 WARNING,
@@ -90,8 +87,8 @@ def locate_header(grid: Grid, fields: Mapping[str, Sequence[str]]) -> tuple[Shee
     used = [
         position
         for position in range(width)
-        if (position < len(header_cells) and not _is_blank(header_cells[position]))
-        or any(position < len(row) and not _is_blank(row[position]) for row in data)
+        if (position < len(header_cells) and not is_blank(header_cells[position]))
+        or any(position < len(row) and not is_blank(row[position]) for row in data)
     ]
     width = (used[-1] + 1) if used else 0
     headers = []
@@ -135,7 +132,7 @@ def _merged_header_cells(grid: Grid, rows: list[list[object]], header_index: int
         if first_row <= header_index <= last_row:
             anchor = rows[first_row][first_col] if first_col < len(rows[first_row]) else None
             for position in range(first_col, min(last_col + 1, len(cells))):
-                if _is_blank(cells[position]):
+                if is_blank(cells[position]):
                     cells[position] = anchor
         elif last_row == header_index - 1 and last_col > first_col:
             group = to_text(rows[first_row][first_col])
@@ -150,8 +147,8 @@ def _merged_header_cells(grid: Grid, rows: list[list[object]], header_index: int
 def gather(sheet: Sheet, mapping: ColumnMapping, field: str, mode: str = "first") -> list[object]:
     """Each row's cell for ``field`` from the columns that feed it.
 
-    ``mode``: ``first`` takes the first non-blank column in file order, ``last`` the last non-blank (Jira's repeated Sprint columns), ``all`` joins every
-    non-blank text with ``", "`` (links, labels).
+    ``mode``: ``first`` takes the first non-blank column in file order, ``last`` the last non-blank (Jira's
+    repeated Sprint columns), ``all`` joins every non-blank text with ``", "`` (links, labels).
     """
     columns = [match.position for match in mapping.columns_for(field)]
     if not columns:
@@ -161,7 +158,7 @@ def gather(sheet: Sheet, mapping: ColumnMapping, field: str, mode: str = "first"
         return [row[position] for row in sheet.rows]
     result: list[object] = []
     for row in sheet.rows:
-        cells = [row[position] for position in columns if not _is_blank(row[position])]
+        cells = [row[position] for position in columns if not is_blank(row[position])]
         if not cells:
             result.append(None)
         elif mode == "last":

@@ -25,6 +25,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
+from typing import cast
 from xml.parsers import expat
 
 import python_calamine
@@ -441,6 +442,19 @@ def _greater_than(text: str, any_char: str, same: Callable[[str], str], above: C
     return "(?:" + "|".join(branches) + ")"
 
 
+@dataclass(slots=True)
+class _ScanState:
+    """Where :func:`_parsed_extent` is in a worksheet: calamine's current row and column (0-based), and
+    the cell open (1-based row and column), whether it holds a value so far and its type attribute."""
+
+    row: int = 0
+    column: int = 0
+    cell: tuple[int, int] | None = None
+    filled: bool = False
+    value: bool = False
+    type: str | None = None
+
+
 def _parsed_extent(segments: Iterable[bytes]) -> _Extent:
     """Extent from an XML parse that follows calamine's rules for where each cell goes.
 
@@ -451,49 +465,49 @@ def _parsed_extent(segments: Iterable[bytes]) -> _Extent:
     reason to refuse the sheet (an empty ``<v>`` of a text type is an empty string: it counts).
     """
     extent = _Extent()
-    state: dict[str, object] = {"row": 0, "column": 0, "cell": None, "filled": False, "value": False, "type": None}
+    state = _ScanState()
 
     def start(name: str, attributes: dict[str, str]) -> None:
         local = name.rpartition(":")[2]
-        if state["cell"] is not None:
-            if local == "v" and state["type"] in (None, "n", "s", "b", "e"):
-                state["value"] = True  # filled once text comes
+        if state.cell is not None:
+            if local == "v" and state.type in (None, "n", "s", "b", "e"):
+                state.value = True  # filled once text comes
             elif local != "f":
-                state["filled"] = True
+                state.filled = True
         if local == "row":
             place = _parse_ref(attributes.get("r"))
             if place is not None:
-                state["row"] = place[0] - 1
+                state.row = place[0] - 1
         elif local == "c":
             if "r" in attributes:
                 place = _parse_ref(attributes["r"])
                 if place is not None and place[1] is not None:
-                    state["column"] = place[1] - 1
-                    state["cell"] = place
+                    state.column = place[1] - 1
+                    state.cell = (place[0], place[1])
                 else:
-                    state["cell"] = (0, 0)  # calamine refuses this reference, and so the sheet
+                    state.cell = (0, 0)  # calamine refuses this reference, and so the sheet
             else:
-                state["cell"] = (state["row"] + 1, state["column"] + 1)  # type: ignore[operator]
-            state["filled"] = state["value"] = False
-            state["type"] = attributes.get("t")
+                state.cell = (state.row + 1, state.column + 1)
+            state.filled = state.value = False
+            state.type = attributes.get("t")
 
     def text(_: str) -> None:
-        if state["value"]:
-            state["filled"] = True
+        if state.value:
+            state.filled = True
 
     def end(name: str) -> None:
         local = name.rpartition(":")[2]
         if local == "v":
-            state["value"] = False
+            state.value = False
         elif local == "row":
-            state["row"] += 1  # type: ignore[operator]
-            state["column"] = 0
+            state.row += 1
+            state.column = 0
         elif local == "c":
-            cell = state["cell"]
-            if isinstance(cell, tuple) and state["filled"] and cell[0] > 0:
+            cell = state.cell
+            if cell is not None and state.filled and cell[0] > 0:
                 extent.see(cell[0], cell[1])
-            state["column"] += 1  # type: ignore[operator]
-            state["cell"] = None
+            state.column += 1
+            state.cell = None
 
     def no_dtd(*_: object) -> None:
         raise _Refused("a worksheet declares a DTD, which no spreadsheet writes: open it in Excel and save it again")
@@ -584,7 +598,9 @@ def _read_calamine(data: bytes, file: str) -> tuple[list[Grid], list[Problem]]:
                 extent = _Extent(end[0] + 1, end[1] + 1, 0, corner, corner)
                 return [], [Problem(ERROR, _too_far_message(extent, meta.name), file, meta.name)]
             merged = [(a[0], a[1], b[0], b[1]) for a, b in (sheet.merged_cell_ranges or [])]
-            grids.append(Grid(file, meta.name, sheet.to_python(skip_empty_area=False), "xlsx", merged=merged))
+            # Typed cells widened to object: the grid's rows are only read, never given other values.
+            rows = cast(list[list[object]], sheet.to_python(skip_empty_area=False))
+            grids.append(Grid(file, meta.name, rows, "xlsx", merged=merged))
         return grids, []
     except (KeyboardInterrupt, SystemExit):
         raise
@@ -631,8 +647,8 @@ def _decode_child_value(item: dict[str, object]) -> object:
     kind, value = item.get("$"), item.get("v")
     if len(item) != 2 or not isinstance(kind, str):
         return item
-    if kind == "timedelta":
-        return dt.timedelta(seconds=float(value))  # type: ignore[arg-type]
+    if kind == "timedelta" and isinstance(value, (int, float, str)):
+        return dt.timedelta(seconds=float(value))
     parse: dict[str, Callable[[str], object]] = {
         "datetime": dt.datetime.fromisoformat,
         "date": dt.date.fromisoformat,

@@ -58,7 +58,7 @@ def value_by_initiative(result: PlanResult, backlog: pd.DataFrame) -> pd.DataFra
     items["initiative"] = items["initiative"].fillna("(no initiative)")
     planned = set(positions(result))
     items["planned"] = items["id"].isin(planned)
-    grouped = items.groupby(["initiative", "planned"], as_index=False)["value"].sum()
+    grouped = items.groupby(["initiative", "planned"], as_index=False)[["value"]].sum()
     grouped["part"] = grouped["planned"].map({True: "planned", False: "left out"})
     return grouped.drop(columns="planned")
 

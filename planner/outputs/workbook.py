@@ -204,7 +204,7 @@ class Table:
     """Rows of plain values (str, float, date, bool or None) under their columns."""
 
     columns: tuple[Column, ...]
-    rows: list[tuple[object, ...]]
+    rows: Sequence[tuple[object, ...]]
 
 
 def _plain(value: object) -> object:
@@ -242,6 +242,11 @@ def _item_lookup(backlog: pd.DataFrame, fields: Iterable[str]) -> dict[str, dict
         record = {column: _plain(value) for column, value in zip(columns, values)}
         lookup[str(record["id"])] = record
     return lookup
+
+
+def _number(value: object) -> float:
+    """A plain value of a number column as a float; blank = 0."""
+    return float(value) if isinstance(value, (int, float)) else 0.0
 
 
 def _kept_headers(backlog: pd.DataFrame) -> list[str]:
@@ -289,10 +294,10 @@ def _plan_tables(result: PlanResult, backlog: pd.DataFrame) -> tuple[Table, Tabl
 
     order = {name: position for position, name in enumerate(result.sprints)}
     assignments = sorted(result.selected, key=lambda a: (order.get(a.sprint, len(order)), a.sprint, a.team, -a.value))
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for assignment in assignments:
         item = items.get(assignment.id, {})
-        row = []
+        row: list[object] = []
         for column in columns:
             if column.field == "sprint":
                 row.append(assignment.sprint)
@@ -316,8 +321,8 @@ def _plan_tables(result: PlanResult, backlog: pd.DataFrame) -> tuple[Table, Tabl
     team_width = len(core)
     team_position = 1
     per_team: dict[str, list[tuple[object, ...]]] = {}
-    for row in rows:
-        per_team.setdefault(str(row[team_position]), []).append(row[:team_width])
+    for plan_row in rows:
+        per_team.setdefault(str(plan_row[team_position]), []).append(plan_row[:team_width])
     teams = {team: Table(tuple(core), team_rows) for team, team_rows in sorted(per_team.items())}
 
     excluded_columns = (
@@ -338,7 +343,7 @@ def _plan_tables(result: PlanResult, backlog: pd.DataFrame) -> tuple[Table, Tabl
         key=lambda e: (
             -reason_order[e.reason.split(" ", 1)[0]],
             e.reason.split(" ", 1)[0],
-            -(items.get(e.id, {}).get("value") or 0.0),
+            -_number(items.get(e.id, {}).get("value")),
         ),
     )
     excluded_rows = []

@@ -16,10 +16,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from planner.capacity import CapacityResult
+from planner.cells import is_blank
 from planner.refine.checks import Finding
 from planner.schema import split_list
 
@@ -66,9 +66,7 @@ class Agenda:
 
 
 def _text(value: object) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return str(value).strip()
+    return "" if is_blank(value) else str(value).strip()
 
 
 def _norm(text: str) -> str:

@@ -16,7 +16,7 @@ Checks (the ``check`` name of their findings):
 - ``stale``: open items not updated in ``stale_days``.
 - ``dependency``: cycles, missing or Won't prerequisites, items pinned or due before their
   prerequisite can be done.
-- ``contention``: per team Must + Should demand vs net capacity (:func:`planner.capacity.contention.contention`).
+- ``contention``: per team Must + Should demand vs net capacity (:func:`planner.capacity.contention`).
 - ``reassign``: items whose skill or domain label matches another team better than the owner.
 - ``balance``: share of effort per type vs the user's minimum targets.
 """
@@ -35,6 +35,8 @@ import numpy as np
 import pandas as pd
 
 from planner.capacity import GENERAL_SKILL, UNASSIGNED, CapacityResult, contention
+from planner.cells import is_blank
+from planner.errors import SettingsError
 from planner.schema import EFFORT_PREFIX, effort_skill_columns, split_list
 
 __all__ = [
@@ -102,9 +104,9 @@ class CheckSettings:
     def __post_init__(self) -> None:
         object.__setattr__(self, "milestone_types", tuple(self.milestone_types))
         if not 0 < self.duplicate_similarity <= 1:
-            raise ValueError(f"duplicate_similarity must be in (0, 1], not {self.duplicate_similarity!r}")
+            raise SettingsError(f"duplicate_similarity must be in (0, 1], not {self.duplicate_similarity!r}")
         if self.stale_days < 0:
-            raise ValueError(f"stale_days must be at least 0, not {self.stale_days!r}")
+            raise SettingsError(f"stale_days must be at least 0, not {self.stale_days!r}")
 
     def __hash__(self) -> int:  # the mapping is not hashable
         return hash(
@@ -133,12 +135,7 @@ def _texts(backlog: pd.DataFrame, column: str) -> list[str | None]:
     """A text column as trimmed strings, blank = None (all None when the column is absent)."""
     if column not in backlog.columns:
         return [None] * len(backlog)
-    return [
-        None
-        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) or not str(v).strip()
-        else str(v).strip()
-        for v in backlog[column].tolist()
-    ]
+    return [None if is_blank(v) else str(v).strip() for v in backlog[column].tolist()]
 
 
 def _ids(backlog: pd.DataFrame) -> list[str]:
@@ -276,8 +273,15 @@ def check_oversized(backlog: pd.DataFrame, capacity: CapacityResult | None, sett
         team_max[None] = max(team_max.values())
         tss = capacity.team_skill_sprint
         if len(tss):
-            grouped = tss.groupby([tss["team"].str.strip().str.casefold(), tss["skill"].str.casefold()])["max"].max()
-            for (team, skill), amount in grouped.items():
+            keyed = pd.DataFrame(
+                {
+                    "team": tss["team"].str.strip().str.casefold(),
+                    "skill": tss["skill"].str.casefold(),
+                    "max": tss["max"],
+                }
+            )
+            grouped = keyed.groupby(["team", "skill"], as_index=False)["max"].max()
+            for team, skill, amount in zip(grouped["team"], grouped["skill"], grouped["max"]):
                 skill_max[(str(team), str(skill))] = float(amount)
                 skill_max[(None, str(skill))] = max(skill_max.get((None, str(skill)), 0.0), float(amount))
     skill_columns = effort_skill_columns(backlog.columns)
@@ -403,13 +407,13 @@ def check_milestones(backlog: pd.DataFrame, capacity: CapacityResult | None, set
     for i, kind in enumerate(kinds):
         if kind is not None and kind.casefold() not in known and ids[i] not in flagged:
             unknown[kind].append(ids[i])
-    for kind, items in unknown.items():
+    for kind, kind_items in unknown.items():
         close = difflib.get_close_matches(kind.casefold(), list(known), n=1, cutoff=0.75)
         findings.append(
             Finding(
                 "milestone",
                 "warning",
-                tuple(items),
+                tuple(kind_items),
                 f"unknown milestone type '{kind}' (known: {allowed})",
                 f"set the type to '{known[close[0]]}'" if close else f"use one of the types: {allowed}",
             )
@@ -714,7 +718,7 @@ def check_dependencies(
 
 def check_contention(backlog: pd.DataFrame, capacity: CapacityResult | None, settings: CheckSettings) -> list[Finding]:
     """Per team, open Must + Should demand vs net capacity over the horizon, as computed by
-    :func:`planner.capacity.contention.contention`: ``over`` is a warning, ``tight`` info. Needs a capacity."""
+    :func:`planner.capacity.contention`: ``over`` is a warning, ``tight`` info. Needs a capacity."""
     if capacity is None:
         return []
     table = contention(backlog, capacity)
@@ -762,7 +766,7 @@ def check_reassign(backlog: pd.DataFrame, capacity: CapacityResult | None, setti
         needs: list[set[str]] = [set() for _ in ids]
         for column in effort_skill_columns(backlog.columns):
             amounts = _numbers(backlog, column)
-            for i in np.flatnonzero(np.nan_to_num(amounts) > 0):
+            for i in np.flatnonzero(np.nan_to_num(amounts) > 0).tolist():
                 needs[i].add(column[len(EFFORT_PREFIX) :].casefold())
         for i, skill in enumerate(_texts(backlog, "skill")):
             if skill:
@@ -790,10 +794,11 @@ def check_reassign(backlog: pd.DataFrame, capacity: CapacityResult | None, setti
     counts: dict[str, Counter] = defaultdict(Counter)
     spell: dict[str, str] = {}
     for i, item_labels in enumerate(labels):
-        if is_open[i] and teams[i]:
+        team = teams[i]
+        if is_open[i] and team:
             for label in item_labels:
-                counts[label.casefold()][_key(teams[i])] += 1
-                spell[_key(teams[i])] = teams[i]  # type: ignore[index]
+                counts[label.casefold()][team.casefold()] += 1
+                spell[team.casefold()] = team
     owner_of = {}
     for label, by_team in counts.items():
         team, count = by_team.most_common(1)[0]
@@ -847,8 +852,8 @@ def check_balance(backlog: pd.DataFrame, capacity: CapacityResult | None, settin
                     "warning",
                     tuple(ids[i] for i in np.flatnonzero(mask)),
                     f"{name} is {share:.0%} of the {scope} effort, below the target of {target:.0%}",
-                    f"promote {name} items to Should or Must (about {_fmt(round(target * total - effort[mask].sum(), 1))} "
-                    "more effort)",
+                    f"promote {name} items to Should or Must "
+                    f"(about {_fmt(round(target * total - effort[mask].sum(), 1))} more effort)",
                 )
             )
     return findings
@@ -882,7 +887,7 @@ def run_checks(
     names = list(CHECKS) if only is None else list(only)
     unknown = [name for name in names if name not in CHECKS]
     if unknown:
-        raise ValueError(f"unknown checks: {', '.join(unknown)} (known: {', '.join(CHECKS)})")
+        raise SettingsError(f"unknown checks: {', '.join(unknown)} (known: {', '.join(CHECKS)})")
     findings = [finding for name in names for finding in CHECKS[name](backlog, capacity, settings)]
     return sorted(findings, key=lambda f: _SEVERITY_ORDER[f.severity])  # stable: keeps check order
 

@@ -6,16 +6,20 @@ Import every public name from this package; its modules are private to it. In pi
 - :mod:`~planner.solve.baseline`: rank-and-fill (the floor) and the density bound (the ceiling);
 - :mod:`~planner.solve.model`: the PuLP model, one function per constraint family, and the solver;
 - :mod:`~planner.solve.warmstart`, :mod:`~planner.solve.decompose`, :mod:`~planner.solve.improve`:
-  starts, team-by-team parts and repairs that the search (:mod:`~planner.solve.search`) combines;
+  starts, team-by-team parts and repairs that the search combines;
+- :mod:`~planner.solve.search`: the search strategy (which phases run, and the :class:`TimeBudget`
+  that shares the deadline among them) and the sprint order of the plan found;
 - :mod:`~planner.solve.verify`: every rule checked again on the plan found;
 - :mod:`~planner.solve.explain`: the reason each item was left out and the price of each skill;
 - :mod:`~planner.solve.plan`: :func:`make_plan`, which runs the steps above in that order.
+
+``PlanStatus`` is the status of a :class:`PlanResult`; ``SolveStatus`` that of one solve, with ``stopped``.
 """
 
 from planner.solve.explain import PRICE_COLUMNS, Exclusion
 from planner.solve.model import SOLVERS, SolveOptions
 from planner.solve.plan import CAPACITY_COLUMNS, Assignment, PlanResult, make_plan
-from planner.solve.problem import capacity_sprint_names, check_plan_inputs
+from planner.solve.problem import PlanStatus, SolveStatus, capacity_sprint_names, check_plan_inputs
 
 __all__ = [
     "CAPACITY_COLUMNS",
@@ -24,7 +28,9 @@ __all__ = [
     "Assignment",
     "Exclusion",
     "PlanResult",
+    "PlanStatus",
     "SolveOptions",
+    "SolveStatus",
     "capacity_sprint_names",
     "check_plan_inputs",
     "make_plan",

@@ -14,23 +14,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner.solve.model import fillable_capacity
-from planner.solve.problem import PlanItem, PlanProblem, allocate
+from planner.solve.problem import Placement, PlanItem, PlanProblem, allocate
 
 __all__ = ["DensityBound", "density_bound", "rank_and_fill"]
 
 _EPSILON = 1e-9
 
 
-def rank_and_fill(
-    problem: PlanProblem, placed_already: dict[int, tuple[str, int]] | None = None
-) -> dict[int, tuple[str, int]] | None:
+def rank_and_fill(problem: PlanProblem, placed_already: Placement | None = None) -> Placement | None:
     """Backlog index -> (team, sprint position) of every item the baseline places.
 
     ``placed_already``: a partial plan to keep and fill around (None when its items cannot be
     booked against the pools one by one, which the greedy split of skills can miss).
     """
     fill = _Fill(problem)
-    placed: dict[int, tuple[str, int]] = {}
+    placed: Placement = {}
     items = {item.index: item for item in problem.items}
     for index, (team, sprint) in (placed_already or {}).items():
         if not fill.book(items[index], team, sprint):
@@ -109,7 +107,7 @@ def _forced_first(problem: PlanProblem) -> list[PlanItem]:
     return ordered
 
 
-def _place(item: PlanItem, problem: PlanProblem, fill: _Fill, placed: dict[int, tuple[str, int]]) -> None:
+def _place(item: PlanItem, problem: PlanProblem, fill: _Fill, placed: Placement) -> None:
     if any(prerequisite not in placed for prerequisite in item.prerequisites):
         return
     effort = item.total_effort
@@ -154,7 +152,7 @@ def density_bound(problem: PlanProblem, groups: list[tuple[str, ...]]) -> Densit
     (weak duality); ``r`` is bisected to where the set's effort meets the capacity. Without
     prerequisites it is the fractional fill by value per effort. Holding an item forces its chain
     of prerequisites in: the bound drops by what forcing each link costs, the ``penalty``, which
-    :func:`planner.solve.plan` uses to leave out of the search the items no plan better than the one at
+    :mod:`planner.solve.search` uses to leave out of the search the items no plan better than the one at
     hand can hold. Numpy over the items: a fraction of a second for 200,000 items, there when the
     solver has no time.
     """

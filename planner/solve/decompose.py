@@ -25,12 +25,10 @@ from dataclasses import dataclass, replace
 
 from planner.solve.baseline import rank_and_fill
 from planner.solve.model import Solution, SolveOptions, build_model, solve
-from planner.solve.problem import PlanItem, PlanProblem, drop_unreachable
+from planner.solve.problem import Placement, PlanItem, PlanProblem, SolveStatus, drop_unreachable
 from planner.solve.verify import plan_violations
 
 __all__ = ["decomposable", "solve_by_team", "team_groups"]
-
-Plan = dict[int, tuple[str, int]]
 
 
 def team_groups(problem: PlanProblem) -> list[tuple[str, ...]]:
@@ -128,11 +126,11 @@ class _Search:
         # Plans the method suits take a few solves per part (20 teams, one sprint: 26); a search that
         # needs many more is better left to the whole model, which it hands a plan and a bound.
         self.solves_left = part_solves if part_solves is not None else 3 * len(self.groups) + 20
-        self.best: Plan | None = None
+        self.best: Placement | None = None
         self.best_value = float("-inf")
         self.unsettled = float("-inf")  # best bound of branches given up before they were settled
 
-    def run(self) -> tuple[str, Plan | None, float]:
+    def run(self) -> tuple[SolveStatus, Placement | None, float]:
         """Status, best plan and proven bound."""
         counter = itertools.count()
         root = _Node()
@@ -260,10 +258,10 @@ class _Search:
     # --- branching and plans ---------------------------------------------------------------------
 
     @staticmethod
-    def _combined(parts: list[Solution]) -> Plan:
+    def _combined(parts: list[Solution]) -> Placement:
         return {index: place for part in parts for index, place in part.assignments.items()}
 
-    def _branch(self, node: _Node, plan: Plan) -> list[_Node] | None:
+    def _branch(self, node: _Node, plan: Placement) -> list[_Node] | None:
         """For the first item planned before its prerequisite (or without it), in sprint k: the item
         goes after k, or the prerequisite is planned by k. None when there is no such item.
         """
@@ -279,7 +277,7 @@ class _Search:
                     ]
         return None
 
-    def _offer(self, plan: Plan) -> None:
+    def _offer(self, plan: Placement) -> None:
         """Repair the parts' plans into a valid plan (prerequisites in, no later) and keep it if it is the best."""
         repaired = dict(plan)
         changed = True

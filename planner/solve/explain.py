@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Literal, TypeAlias
 
 import pandas as pd
 import pulp
@@ -24,9 +25,18 @@ from planner.solve.model import (
     solve,
     solver_seconds,
 )
-from planner.solve.problem import PlanItem, PlanProblem
+from planner.solve.problem import Placement, PlanItem, PlanProblem
 
-__all__ = ["PRICE_COLUMNS", "Exclusion", "MustFit", "exclusion_reasons", "must_fit", "overflow", "skill_prices"]
+__all__ = [
+    "PRICE_COLUMNS",
+    "Exclusion",
+    "FitStatus",
+    "MustFit",
+    "exclusion_reasons",
+    "must_fit",
+    "overflow",
+    "skill_prices",
+]
 
 PRICE_COLUMNS = ["team", "skill", "sprint", "value_per_day"]
 _TOLERANCE = 1e-6
@@ -74,14 +84,19 @@ def skill_prices(problem: PlanProblem, options: SolveOptions) -> pd.DataFrame:
 
 
 def exclusion_reasons(
-    problem: PlanProblem, assignments: dict[int, tuple[str, int]], prices: pd.DataFrame, unit: str
+    problem: PlanProblem, assignments: Placement, prices: pd.DataFrame, unit: str
 ) -> dict[int, Exclusion]:
     """One reason for every backlog item not in ``assignments``."""
     reasons = {
         index: Exclusion(problem.ids[index], reason, _settled_detail(reason))
         for index, reason in problem.excluded.items()
     }
-    price = {(row.team, row.skill, problem.sprints.index(row.sprint)): row.value_per_day for row in prices.itertuples()}
+    price = {
+        (str(team), str(skill), problem.sprints.index(str(sprint))): float(value)
+        for team, skill, sprint, value in zip(
+            prices["team"], prices["skill"], prices["sprint"], prices["value_per_day"]
+        )
+    }
     for item in problem.items:
         if item.index in assignments:
             continue
@@ -141,6 +156,10 @@ def _cut_detail(item: PlanItem, problem: PlanProblem, price: dict[tuple[str, str
     )
 
 
+FitStatus: TypeAlias = Literal["fits", "overflows", "unknown"]
+"""Whether the Must and pinned items fit: see :class:`MustFit`."""
+
+
 @dataclass(frozen=True)
 class MustFit:
     """Whether the Must and pinned items (with their prerequisites) fit, and where they do not.
@@ -149,9 +168,9 @@ class MustFit:
     ``unknown`` (the time limit cut the diagnosis short; ``messages`` name the items).
     """
 
-    status: str
+    status: FitStatus
     messages: tuple[str, ...]
-    plan: dict[int, tuple[str, int]]
+    plan: Placement
 
 
 def must_fit(problem: PlanProblem, options: SolveOptions) -> MustFit:

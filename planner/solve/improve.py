@@ -19,12 +19,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 
 from planner.solve.model import Solution, SolveOptions, build_model, seconds_left, solve
-from planner.solve.problem import PlanItem, PlanProblem, drop_unreachable
+from planner.solve.problem import Placement, PlanItem, PlanProblem, drop_unreachable
 from planner.solve.verify import plan_violations
 
 __all__ = ["TeamIndex", "improve_by_team", "team_part"]
-
-Plan = dict[int, tuple[str, int]]
 
 
 _WINDOWS = (2, 3)  # sprints re-planned at once after a first round over each team's whole horizon
@@ -32,12 +30,12 @@ _WINDOWS = (2, 3)  # sprints re-planned at once after a first round over each te
 
 def improve_by_team(
     problem: PlanProblem,
-    plan: Plan,
+    plan: Placement,
     options: SolveOptions,
     seconds: float,
     busy: Callable[[], bool] | None = None,
     enough: Callable[[float], bool] | None = None,
-) -> Plan:
+) -> Placement:
     """A plan at least as valuable as ``plan``, from re-planning one team (and a few sprints) at a time.
 
     Rounds: each team's whole horizon (briefly: a team's whole part is hard to finish), then each
@@ -88,7 +86,9 @@ def improve_by_team(
                 for future in done:
                     team, window = running.pop(future)
                     candidate = _merged(plan, team, window, future.result())
-                    value = sum(values[index] for index in candidate) if candidate is not None else best
+                    if candidate is None:  # the re-plan found no plan in its time
+                        continue
+                    value = sum(values[index] for index in candidate)
                     # Side by side, two teams' plans can clash through a dependency between them: checked.
                     if value > best and not plan_violations(problem, candidate):
                         plan, best, gained = candidate, value, True
@@ -100,7 +100,9 @@ def improve_by_team(
     return plan
 
 
-def _tasks(problem: PlanProblem, plan: Plan, values: dict[int, float], size: int | None) -> list[tuple[str, range]]:
+def _tasks(
+    problem: PlanProblem, plan: Placement, values: dict[int, float], size: int | None
+) -> list[tuple[str, range]]:
     teams = _teams_by_value_left_out(problem, plan, values)
     if size is None:
         return [(team, range(problem.horizon)) for team in teams]
@@ -109,7 +111,7 @@ def _tasks(problem: PlanProblem, plan: Plan, values: dict[int, float], size: int
 
 def _step(
     problem: PlanProblem,
-    plan: Plan,
+    plan: Placement,
     team: str,
     window: range,
     options: SolveOptions,
@@ -138,7 +140,7 @@ def _step(
     )
 
 
-def _merged(plan: Plan, team: str, window: range, solution: Solution) -> Plan | None:
+def _merged(plan: Placement, team: str, window: range, solution: Solution) -> Placement | None:
     """``plan`` with ``team``'s items in ``window`` as ``solution`` places them (None: the solve found no plan)."""
     if solution.status not in ("optimal", "feasible"):
         return None
@@ -147,7 +149,7 @@ def _merged(plan: Plan, team: str, window: range, solution: Solution) -> Plan | 
     return merged
 
 
-def _teams_by_value_left_out(problem: PlanProblem, plan: Plan, values: dict[int, float]) -> list[str]:
+def _teams_by_value_left_out(problem: PlanProblem, plan: Placement, values: dict[int, float]) -> list[str]:
     left_out = {team: 0.0 for team in problem.teams}
     for item in problem.items:
         if item.index not in plan:
@@ -181,7 +183,7 @@ class TeamIndex:
 
 
 def team_part(
-    problem: PlanProblem, plan: Plan, team: str, sprints: range | None = None, team_index: TeamIndex | None = None
+    problem: PlanProblem, plan: Placement, team: str, sprints: range | None = None, team_index: TeamIndex | None = None
 ) -> PlanProblem:
     """``team``'s share of the problem with the rest of ``plan`` held where it is.
 
@@ -215,7 +217,9 @@ def team_part(
     return replace(problem, items=tuple(parts.values()), teams=(team,), pools=tuple(problem.team_pools(team)))
 
 
-def _held(item: PlanItem, team: str, plan: Plan, outside: list[int], needed_by: int | None, window: range) -> PlanItem:
+def _held(
+    item: PlanItem, team: str, plan: Placement, outside: list[int], needed_by: int | None, window: range
+) -> PlanItem:
     first = max([plan[p][1] for p in outside] + [window.start, item.first_sprint])
     last = window.stop - 1 if item.last_sprint is None else min(item.last_sprint, window.stop - 1)
     if needed_by is not None:

@@ -29,7 +29,7 @@ import pulp
 
 from planner.cells import comparable_key
 from planner.errors import PlannerError
-from planner.solve.problem import PlanProblem, pool_serves
+from planner.solve.problem import Placement, PlanProblem, SolveStatus, pool_serves
 
 __all__ = [
     "MIN_SOLVE_SECONDS",
@@ -110,8 +110,8 @@ class Solution:
     ``infeasible`` is a proof that no plan exists.
     """
 
-    status: str  # "optimal" | "feasible" | "infeasible" | "stopped" | "error"
-    assignments: dict[int, tuple[str, int]]
+    status: SolveStatus
+    assignments: Placement
     objective: float
     bound: float | None  # the gap is the caller's to compute, once, against its best bound
     seconds: float
@@ -393,7 +393,7 @@ def _set_objective(model: PlanModel, options: SolveOptions) -> None:
     model.lp.setObjective(pulp.LpAffineExpression(terms))
 
 
-def _previous_positions(problem: PlanProblem, options: SolveOptions) -> dict[int, tuple[str, int]]:
+def _previous_positions(problem: PlanProblem, options: SolveOptions) -> Placement:
     if not options.previous:
         return {}
     sprint_position = {name: position for position, name in enumerate(problem.sprints)}
@@ -466,7 +466,7 @@ def solve(model: PlanModel, options: SolveOptions) -> Solution:
     objective = sum(values[index] for index in assignments)
     model_objective = pulp.value(model.lp.objective) or 0.0
     bound = _bound(model, options, log_text, model_objective)
-    status = "optimal" if model.lp.sol_status == pulp.LpSolutionOptimal else "feasible"
+    status: SolveStatus = "optimal" if model.lp.sol_status == pulp.LpSolutionOptimal else "feasible"
     bound = max(bound, objective) if bound is not None else None
     return Solution(status, assignments, objective, bound, seconds)
 

@@ -16,7 +16,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal, SupportsFloat, TypeAlias
 
+import numpy as np
 import pandas as pd
 
 from planner.capacity import CapacityResult
@@ -25,18 +28,37 @@ from planner.input_problems import ERROR, Problem
 from planner.schema import EFFORT_PREFIX, GENERAL_SKILL, MAX_NUMBER, CapacityTables, effort_skill_columns, split_list
 
 __all__ = [
+    "Placement",
     "PlanItem",
     "PlanProblem",
+    "PlanStatus",
     "Pool",
+    "SolveStatus",
     "allocate",
     "build_problem",
     "capacity_sprint_names",
     "check_plan_inputs",
     "drop_unreachable",
+    "plan_value",
     "pool_serves",
     "unknown_sprint_pins",
     "unplannable_numbers",
 ]
+
+# --- the words of the solve package ------------------------------------------------------------
+
+Placement: TypeAlias = dict[int, tuple[str, int]]
+"""A plan, or part of one: backlog index -> (team, sprint position)."""
+
+SolveStatus: TypeAlias = Literal["optimal", "feasible", "infeasible", "stopped", "error"]
+"""How one solve (or search) ended. ``optimal``: within the gap asked for; ``feasible``: a plan, not
+proven within the gap; ``infeasible``: proven that no plan holds the Must and pinned items;
+``stopped``: the time limit ended it before it found a plan (a proof of nothing); ``error``: no plan,
+for another reason (the message says which)."""
+
+PlanStatus: TypeAlias = Literal["optimal", "feasible", "infeasible", "error"]
+"""How :func:`~planner.solve.plan.make_plan` ended (SPEC section 3): as :data:`SolveStatus`, but a search
+stopped without a plan is an ``error`` (rank-and-fill could not place every Must and pinned item either)."""
 
 _EPSILON = 1e-9
 _GENERATED_SPRINT = re.compile(r"sprint \d+")  # the names of sprints made up without a sprints sheet
@@ -129,6 +151,12 @@ def drop_unreachable(items: dict[int, PlanItem]) -> list[PlanItem]:
     return dropped
 
 
+def plan_value(problem: PlanProblem, placement: Placement) -> float:
+    """The planned value: the sum of the values of the items ``placement`` holds."""
+    values = {item.index: item.value for item in problem.items}
+    return float(sum(values[index] for index in placement))
+
+
 def _text(value: object) -> str | None:
     if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
         return None
@@ -200,7 +228,7 @@ def build_problem(backlog: pd.DataFrame, capacity: CapacityResult) -> PlanProble
             title=_text(column["title"][index]) or "",
             team=team and team_lookup[team.casefold()],
             effort=effort,
-            value=0.0 if value is None else float(value),
+            value=0.0 if value is None else _float(value),
             must=moscow == "Must",
             pinned=pinned,
             last_sprint=last_sprint,
@@ -354,23 +382,27 @@ def _pools(capacity: CapacityResult, sprints: tuple[str, ...]) -> tuple[Pool, ..
     if people.empty:
         return ()
     rate = _points_per_day(capacity)
-    grouped: dict[tuple[str, frozenset[str]], dict[str, object]] = {}
+    names: dict[tuple[str, frozenset[str]], list[str]] = {}  # (team, skills) -> its people, in order
+    days: dict[tuple[str, frozenset[str]], list[float]] = {}  # (team, skills) -> capacity per sprint
     sprint_position = {name: position for position, name in enumerate(sprints)}
-    for row in people.itertuples(index=False):
+    added_column = people["added"] if "added" in people else [False] * len(people)
+    for team, skill_list, name, sprint, net, added in zip(
+        people["team"], people["skills"], people["name"], people["sprint"], people["net"], added_column
+    ):
         # A hire added by the headcount what-if is counted as able to take any skill: the what-if asks
         # what one more person would bring, and a team hires for what it needs.
-        added = bool(getattr(row, "added", False))
-        skills = frozenset() if added else frozenset(skill.casefold() for skill in split_list(row.skills))
-        key = (str(row.team), skills)
-        entry = grouped.setdefault(key, {"people": [], "capacity": [0.0] * len(sprints)})
-        if row.name not in entry["people"]:
-            entry["people"].append(row.name)
-        position = sprint_position.get(str(row.sprint))
+        skills = frozenset() if bool(added) else frozenset(skill.casefold() for skill in split_list(skill_list))
+        key = (str(team), skills)
+        members = names.setdefault(key, [])
+        capacity_per_sprint = days.setdefault(key, [0.0] * len(sprints))
+        if name not in members:
+            members.append(name)
+        position = sprint_position.get(str(sprint))
         if position is not None:
-            entry["capacity"][position] += float(row.net) * rate.get((str(row.team), str(row.sprint)), 1.0)
+            capacity_per_sprint[position] += float(net) * rate.get((str(team), str(sprint)), 1.0)
     return tuple(
-        Pool(team, skills, tuple(entry["people"]), tuple(entry["capacity"]))
-        for (team, skills), entry in sorted(grouped.items(), key=lambda kv: (kv[0][0], sorted(kv[0][1])))
+        Pool(team, skills, tuple(names[(team, skills)]), tuple(days[(team, skills)]))
+        for team, skills in sorted(names, key=lambda key: (key[0], sorted(key[1])))
     )
 
 
@@ -378,8 +410,9 @@ def _points_per_day(capacity: CapacityResult) -> dict[tuple[str, str], float]:
     if capacity.unit != "points":
         return {}
     rates = {}
-    for row in capacity.team_sprint.itertuples(index=False):
-        rates[(str(row.team), str(row.sprint))] = float(row.net) / float(row.net_days) if row.net_days else 0.0
+    frame = capacity.team_sprint
+    for team, sprint, net, net_days in zip(frame["team"], frame["sprint"], frame["net"], frame["net_days"]):
+        rates[(str(team), str(sprint))] = float(net) / float(net_days) if net_days else 0.0
     return rates
 
 
@@ -391,21 +424,29 @@ def _cells(series: pd.Series) -> list[object]:
     ]
 
 
+def _float(cell: object) -> float:
+    """A number cell as a float: number columns hold Python floats; numeric text and numpy numbers read too."""
+    if isinstance(cell, float | int | str | SupportsFloat):
+        return float(cell)
+    raise TypeError(f"a number was expected, not {cell!r}")
+
+
 def _effort(
     index: int, skill_efforts: dict[str, list[object]], totals: list[object], skills: list[object]
 ) -> dict[str, float] | None:
     """Effort per skill, or None when the item has no estimate."""
     per_skill = {
-        skill: float(values[index])
+        skill: _float(values[index])
         for skill, values in skill_efforts.items()
-        if values[index] is not None and float(values[index]) > 0
+        if values[index] is not None and _float(values[index]) > 0
     }
     if per_skill:
         return per_skill
-    if totals[index] is None:
+    total = totals[index]
+    if total is None:
         return None
     skill = _text(skills[index])
-    return {(skill.casefold() if skill else GENERAL_SKILL): float(totals[index])}
+    return {(skill.casefold() if skill else GENERAL_SKILL): _float(total)}
 
 
 def _pin(sprint: str | None, sprints: tuple[str, ...]) -> tuple[int | None, str | None]:
@@ -420,7 +461,11 @@ def _pin(sprint: str | None, sprints: tuple[str, ...]) -> tuple[int | None, str 
 
 def _last_sprint(deadline: object, sprint_ends: tuple[pd.Timestamp, ...]) -> int | None:
     """Last sprint position ending on or before the deadline; -1 when none does; None: no deadline."""
-    if deadline is None or pd.isna(deadline):
+    if deadline is None:
+        return None
+    if not isinstance(deadline, date | str | np.datetime64):  # the schema makes the column dates
+        raise TypeError(f"a deadline must be a date, not {deadline!r}")
+    if pd.isna(deadline):
         return None
     day = pd.Timestamp(deadline).normalize()
     allowed = [position for position, end in enumerate(sprint_ends) if end.normalize() <= day]

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from itertools import combinations
 
 from planner.cells import comparable_key
-from planner.solve.problem import PlanProblem, Pool, pool_serves
+from planner.solve.problem import Placement, PlanProblem, Pool, pool_serves
 
 __all__ = ["fits", "plan_violations"]
 
@@ -39,7 +39,7 @@ def fits(demand: dict[str, float], pools: list[Pool], sprint: int) -> bool:
 
 
 def plan_violations(
-    problem: PlanProblem, assignments: dict[int, tuple[str, int]], balance: Mapping[str, float] | None = None
+    problem: PlanProblem, assignments: Placement, balance: Mapping[str, float] | None = None
 ) -> list[str]:
     """Every rule the plan breaks, in words; an empty list means the plan is valid.
 

@@ -11,20 +11,20 @@ from __future__ import annotations
 from dataclasses import replace
 
 from planner.solve.model import MIN_SOLVE_SECONDS, SolveOptions, build_model, seconds_left, solve
-from planner.solve.problem import PlanItem, PlanProblem, Pool
+from planner.solve.problem import Placement, PlanItem, PlanProblem, Pool
 
 __all__ = ["sprint_by_sprint", "whole_horizon_bound"]
 
 _START_GAP = 0.01
 
 
-def sprint_by_sprint(problem: PlanProblem, options: SolveOptions) -> dict[int, tuple[str, int]] | None:
+def sprint_by_sprint(problem: PlanProblem, options: SolveOptions) -> Placement | None:
     """Backlog index -> (team, sprint position), or None when this heuristic finds no plan.
 
     A sprint the time limit (``options.deadline``) stops before it has a plan ends the fill: the
     sprints filled so far are returned, for rank-and-fill to top up.
     """
-    placed: dict[int, tuple[str, int]] = {}
+    placed: Placement = {}
     # A start, not the answer: each sprint within 1 % of its best, in a small share of the time.
     step_limit = max(options.time_limit / (8 * max(problem.horizon, 1)), 0.2)
     step_options = replace(
@@ -46,7 +46,7 @@ def sprint_by_sprint(problem: PlanProblem, options: SolveOptions) -> dict[int, t
     return placed
 
 
-def _one_sprint(problem: PlanProblem, sprint: int, placed: dict[int, tuple[str, int]]) -> PlanProblem:
+def _one_sprint(problem: PlanProblem, sprint: int, placed: Placement) -> PlanProblem:
     """The items that may still go into ``sprint``, as a one-sprint problem."""
     open_items = {
         item.index: item
@@ -73,7 +73,7 @@ def _one_sprint(problem: PlanProblem, sprint: int, placed: dict[int, tuple[str, 
 
 
 def _for_sprint(
-    item: PlanItem, sprint: int, horizon: int, placed: dict[int, tuple[str, int]], open_items: dict[int, PlanItem]
+    item: PlanItem, sprint: int, horizon: int, placed: Placement, open_items: dict[int, PlanItem]
 ) -> PlanItem:
     last = max(item.sprints(horizon))
     forced = item.pinned == sprint or (item.must and last == sprint)

@@ -1,0 +1,482 @@
+"""The search for the most valuable plan by a deadline, then the sprint order of the plan found.
+
+:func:`solve_for_value` runs the search strategy; :class:`TimeBudget` says how much of the time
+left each phase gets and which phases are worth starting. In order, each phase only when its models
+can be built in its share of the time left (the message says when one was not):
+
+1. the density bound (:func:`~planner.solve.baseline.density_bound`): instant for every size; it can
+   prove the start within the gap at once, and leaves out of the search the items no better plan holds;
+2. part by part (:mod:`~planner.solve.decompose`), with CBC and teams that share no items: when
+   it proves the plan, nothing else is needed;
+3. the warm start (:mod:`~planner.solve.warmstart`): the sprint-by-sprint fill and the whole-horizon bound;
+4. the whole model, with team-by-team improvement (:mod:`~planner.solve.improve`) beside it; or, when
+   the whole model cannot be built in the time left, the improvement alone.
+
+:func:`order_sprints` then places the chosen items as early as they go (and, re-planning, where
+they were), with the value held.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+
+from planner.solve.baseline import DensityBound, density_bound, rank_and_fill
+from planner.solve.decompose import decomposable, solve_by_team, team_groups
+from planner.solve.improve import TeamIndex, improve_by_team, team_part
+from planner.solve.model import (
+    MIN_SOLVE_SECONDS,
+    PlanModel,
+    Solution,
+    SolveOptions,
+    build_model,
+    estimated_terms,
+    model_seconds,
+    seconds_left,
+    solve,
+)
+from planner.solve.problem import Placement, PlanProblem, SolveStatus, drop_unreachable, plan_value
+from planner.solve.verify import plan_violations
+from planner.solve.warmstart import sprint_by_sprint, whole_horizon_bound
+
+__all__ = ["TimeBudget", "best_start", "order_sprints", "relative_gap", "solve_for_value"]
+
+
+@dataclass(frozen=True)
+class TimeBudget:
+    """How make_plan shares its one deadline: every share and time limit of its phases, in one place.
+
+    A share is of the seconds left before the deadline when the phase starts (``left``); a phase
+    whose models would take more than its build share of that to build is skipped, saying so.
+    """
+
+    # --- kept back from the search, for the steps after it -------------------------------------------
+    finish_seconds: float = 0.05  # the reasons, the capacity rows and the result: a fixed part ...
+    finish_seconds_per_item: float = 1e-5  # ... and per backlog item (200,000 items: about 1.5 s measured)
+    solve_to_build: float = 2.0  # building, writing and solving a model: about twice its build and I/O alone
+    order_share: float = 0.15  # at most this share of the time is kept from the search for the sprint order ...
+    order_margin_seconds: float = 0.5  # ... and no more than its model's solve plus this (CBC's start, a first pass)
+    price_share: float = 0.25  # prices that would take more than this share of the time are skipped
+    # --- the search, in order ---------------------------------------------------------------------------
+    by_team_build_share: float = 0.3  # part by part only when building its models takes at most this share ...
+    by_team_share: float = 0.425  # ... and it may take this share (half the time, less a share for the rest)
+    start_build_share: float = 0.2  # the warm start's models (about the whole model's size in all) ...
+    start_share: float = 0.35  # ... and its share of the time
+    model_build_share: float = 0.6  # the whole model only when building it leaves the solver 40 % of the time
+    min_improve_seconds: float = 0.5  # team-by-team improvement in less time than this rarely gets one re-plan done
+    beside_min_seconds: float = 2.0  # improvement beside the whole model: below this, two solves share too little
+    beside_margin_seconds: float = 0.5  # ... and it stops this much before the whole model's time limit
+    quick_root_seconds: float = 1.0  # a root this quick: the model is small enough for CBC's own search to prove ...
+    quick_root_share: float = 0.25  # ... when it also took at most this share of the whole model's time limit
+    after_root_min_seconds: float = 1.0  # the search after a quick root: at least this (the deadline still ends it)
+    # --- the sprint order -----------------------------------------------------------------------------
+    order_limit_share: float = 0.25  # the order takes at most this share of the time limit ...
+    order_max_seconds: float = 10.0  # ... and at most this: an earlier sprint is a small bonus, never worth a wait
+    order_min_team_seconds: float = 0.2  # each team's order: its model is small, but CBC needs this to start
+
+    def finish_reserve(self, problem: PlanProblem) -> float:
+        """Seconds kept back at the end of the deadline for the reasons and the result."""
+        return self.finish_seconds + self.finish_seconds_per_item * len(problem.ids)
+
+    def prices_seconds(self, problem: PlanProblem) -> float:
+        """About what the LP relaxation for the prices takes: building, writing and solving it."""
+        return self.solve_to_build * model_seconds(estimated_terms(problem)) + MIN_SOLVE_SECONDS
+
+    def kept_back(self, problem: PlanProblem, options: SolveOptions, plan: Placement) -> tuple[float, float]:
+        """Seconds kept from the search for the sprint order and for the capacity prices.
+
+        The order re-plans the chosen items only (about as many as ``plan``, rank-and-fill's, places);
+        the prices solve the LP relaxation of the whole problem, which on a huge backlog costs as much
+        as the search: then none is kept (and the result skips them when no time is left).
+        """
+        left = max(seconds_left(options), 0.0)
+        order = 0.0
+        if problem.horizon > 1 or options.previous:
+            chosen = replace(problem, items=tuple(item for item in problem.items if item.index in plan))
+            solve_seconds = self.solve_to_build * model_seconds(estimated_terms(chosen))
+            order = min(self.order_share * left, solve_seconds + self.order_margin_seconds)
+        price = self.prices_seconds(problem)
+        return order, (price if price <= self.price_share * left else 0.0)
+
+    def by_team_builds(self, terms: int, left: float) -> bool:
+        """Part by part applies: its models (``terms`` in all) build in its share of ``left``."""
+        return model_seconds(terms) <= self.by_team_build_share * left
+
+    def by_team_seconds(self, left: float) -> float:
+        """The time part by part may take."""
+        return self.by_team_share * left
+
+    def start_builds(self, terms: int, left: float) -> bool:
+        """The warm start applies: its models build in its share of ``left``."""
+        return model_seconds(terms) <= self.start_build_share * left
+
+    def start_seconds(self, left: float) -> float:
+        """The time the warm start may take."""
+        return self.start_share * left
+
+    def whole_model_builds(self, terms: int, left: float) -> bool:
+        """The whole model applies: building it leaves the solver enough of ``left``."""
+        return model_seconds(terms) <= self.model_build_share * left
+
+    def whole_model_seconds(self, left: float) -> float:
+        """The whole model's time limit: all that is left."""
+        return max(left, MIN_SOLVE_SECONDS)
+
+    def improves(self, left: float) -> bool:
+        """Team-by-team improvement alone is worth starting in ``left``."""
+        return left >= self.min_improve_seconds
+
+    def beside(self, time_limit: float) -> bool:
+        """Improvement beside the whole model is worth starting in its ``time_limit``."""
+        return time_limit >= self.beside_min_seconds
+
+    def beside_seconds(self, time_limit: float) -> float:
+        """The time improvement beside the whole model may take."""
+        return time_limit - self.beside_margin_seconds
+
+    def quick_root(self, spent: float, time_limit: float) -> bool:
+        """The whole model's root took so little that its own search is worth running after it."""
+        return spent <= min(time_limit * self.quick_root_share, self.quick_root_seconds)
+
+    def after_root_seconds(self, time_limit: float, spent: float) -> float:
+        """The time limit of the whole model's search after a quick root."""
+        return max(time_limit - spent, self.after_root_min_seconds)
+
+    def order_seconds(self, left: float, time_limit: float) -> float:
+        """The sprint order's time limit: what is left, within its share of the time limit."""
+        return max(min(left, time_limit * self.order_limit_share, self.order_max_seconds), MIN_SOLVE_SECONDS)
+
+    def order_team_seconds(self, left: float, teams_left: int) -> float:
+        """One team's share of the sprint order's time left, ``teams_left`` teams (this one too) to go."""
+        return max(left / teams_left, self.order_min_team_seconds)
+
+
+def relative_gap(objective: float, bound: float | None) -> float | None:
+    """How far ``objective`` is below ``bound``, as a share of the bound (None without a bound)."""
+    return None if bound is None else max(bound - objective, 0.0) / max(abs(bound), 1e-9)
+
+
+def _within_gap(objective: float, bound: float, options: SolveOptions) -> bool:
+    gap = relative_gap(objective, bound)
+    return gap is not None and gap <= options.gap
+
+
+# --- the most valuable plan ------------------------------------------------------------------------
+
+
+def solve_for_value(
+    problem: PlanProblem, options: SolveOptions, baseline: Placement | None, notes: list[str], budget: TimeBudget
+) -> Solution:
+    """The most valuable plan found by ``options.deadline`` (sprint order comes later), with its best bound.
+
+    Value first: with whole-number values the solver prunes by whole units, which the small
+    sprint-order bonus would take away (a 30 s unproven solve becomes well under a second).
+    Re-planning keeps its stability bonus here, so a tie does not drop an item already planned.
+
+    The phases of the module's docstring, each with what ``budget`` gives it of the time left and
+    each skipped when its models could not be built in time (saying so in ``notes``). The result
+    is the best plan found (``baseline``, rank-and-fill, at worst, when it is valid) with the
+    tightest bound proven; ``infeasible`` only when the solver proves it and rank-and-fill has no
+    valid plan either; ``stopped`` or ``error`` when no valid plan was found at all.
+    """
+    value_options = replace(options, earliness=0.0, stability=options.stability if options.previous else 0.0)
+    cheap = density_bound(problem, team_groups(problem))
+    if baseline is not None:
+        best = Solution("feasible", dict(baseline), plan_value(problem, baseline), cheap.bound, 0.0)
+        if not options.previous and _within_gap(best.objective, cheap.bound, options):
+            return replace(best, status="optimal")  # re-planning, the stability bonus is still to be had
+    else:
+        best = Solution("stopped", {}, 0.0, cheap.bound, 0.0, "the search found no plan in time")
+    core = _core(problem, cheap, baseline, options)
+    terms = estimated_terms(core)
+
+    if decomposable(core, options) and budget.by_team_builds(terms, seconds_left(options)):
+        share = budget.by_team_seconds(seconds_left(options))
+        by_team = solve_by_team(core, replace(value_options, time_limit=share, deadline=time.perf_counter() + share))
+        if by_team.status == "infeasible" and baseline is None:
+            return by_team
+        best = _keep_better(by_team, best) if by_team.status in ("optimal", "feasible") else best
+        if by_team.status == "optimal":
+            return best
+
+    left = seconds_left(options)
+    start, horizon_bound = best.assignments or None, None
+    if problem.horizon > 1 and options.solver == "cbc" and budget.start_builds(terms, left):
+        start_options = replace(options, time_limit=left, deadline=time.perf_counter() + budget.start_seconds(left))
+        start, horizon_bound = best_start(core, start_options, start)
+        if start is not None:
+            best = _keep_better(best, Solution("feasible", start, plan_value(problem, start), horizon_bound, 0.0))
+            start = best.assignments
+        elif horizon_bound is not None:
+            best = replace(best, bound=horizon_bound if best.bound is None else min(best.bound, horizon_bound))
+    if (
+        best.assignments
+        and best.bound is not None
+        and not options.previous
+        and _within_gap(best.objective, best.bound, options)
+    ):
+        return replace(best, status="optimal")  # within the gap of a proven bound: no need to search further
+
+    left = seconds_left(options)
+    if not budget.whole_model_builds(terms, left):
+        # Too big for the time left: one team's part at a time is small, so improve the plan that way.
+        found = "rank-and-fill" if best.assignments == baseline else "the best plan found before it"
+        before = best.objective
+        if best.assignments and len(core.teams) > 1 and budget.improves(left) and not options.balance:
+            improved = improve_by_team(core, dict(best.assignments), value_options, seconds=left)
+            best = _keep_better(best, Solution("feasible", improved, plan_value(problem, improved), None, 0.0))
+        notes.append(
+            f"the search was cut short by the time limit: the whole model ({terms:,} variables and "
+            f"entries) could not be built and searched in the {max(left, 0.0):.1f} s left, so the plan is "
+            f"{found}" + (", improved team by team" if best.objective > before else "")
+        )
+        return best
+    model_options = replace(value_options, warm_start=start, time_limit=budget.whole_model_seconds(left))
+    whole = _whole_model(core, model_options, start, budget)
+    if whole.status == "infeasible" and not best.assignments:
+        return whole
+    if whole.status == "stopped" and best.assignments:
+        notes.append(
+            "the search was cut short by the time limit before it found a plan: the plan is the best "
+            "found before it" + (" (rank-and-fill)" if best.assignments == baseline else "")
+        )
+    elif whole.status == "error" and best.assignments:
+        notes.append(
+            f"{whole.message}: the plan is the best found before the search"
+            + (" (rank-and-fill)" if best.assignments == baseline else "")
+        )
+    if whole.status == "infeasible":  # rank-and-fill's plan is valid: the solver is wrong, keep the plan
+        notes.append("the solver reported no plan, but rank-and-fill found one: showing it")
+        return best
+    return _keep_better(whole, best)
+
+
+def _core(problem: PlanProblem, cheap: DensityBound, incumbent: Placement | None, options: SolveOptions) -> PlanProblem:
+    """``problem`` without the items no plan more valuable than ``incumbent`` can hold.
+
+    Reduced-cost fixing on the density bound: a plan holding an item is worth at most the bound
+    less the item's penalty, so an item whose penalty exceeds what the bound leaves above
+    ``incumbent`` is in no better plan. On a long backlog most items are far below the cut (200,000
+    items for a few thousand places), and the search's models shrink by as much. Kept always: Must
+    and pinned items and ``incumbent``'s items (so it stays a valid start), with their prerequisites;
+    items whose prerequisite is left out go too. Any plan better than ``incumbent`` is a plan of the
+    core, so the core's bound (at least ``incumbent``'s value) bounds the whole problem. Not with a
+    previous plan or balance targets, whose objective or rules weigh more than value.
+    """
+    if incumbent is None or options.previous or options.balance:
+        return problem
+    slack = cheap.bound - plan_value(problem, incumbent) + 1e-9 * max(1.0, abs(cheap.bound))
+    by_index = {item.index: item for item in problem.items}
+    needed = [item.index for item in problem.items if item.must or item.pinned is not None] + list(incumbent)
+    protected: set[int] = set()
+    while needed:
+        index = needed.pop()
+        if index not in protected:
+            protected.add(index)
+            needed.extend(by_index[index].prerequisites)
+    kept = {
+        item.index: item
+        for item in problem.items
+        if item.index in protected or cheap.penalty.get(item.index, 0.0) <= slack
+    }
+    if len(kept) == len(problem.items):
+        return problem
+    drop_unreachable(kept)
+    return replace(problem, items=tuple(kept.values()))
+
+
+def best_start(
+    problem: PlanProblem, options: SolveOptions, baseline: Placement | None
+) -> tuple[Placement | None, float | None]:
+    """The best valid plan found before the search, and a proven bound from the whole-horizon model.
+
+    One sprint, or HiGHS: rank-and-fill (the solver does well from there). Several sprints with CBC:
+    also the sprint-by-sprint fill, topped up by rank-and-fill, and the whole-horizon bound; each
+    ends by ``options.deadline``.
+    """
+    starts = [baseline] if baseline is not None else []
+    bound = None
+    if problem.horizon > 1 and options.solver == "cbc":  # HiGHS's own heuristics do better unaided
+        bound = whole_horizon_bound(problem, options)
+        filled = sprint_by_sprint(problem, options) if seconds_left(options) > MIN_SOLVE_SECONDS else None
+        if filled is not None:
+            filled = rank_and_fill(problem, placed_already=filled) or filled
+        if filled is not None and not plan_violations(problem, filled, options.balance):
+            starts.append(filled)
+    return max(starts, key=lambda start: plan_value(problem, start), default=None), bound
+
+
+def _whole_model(problem: PlanProblem, options: SolveOptions, start: Placement | None, budget: TimeBudget) -> Solution:
+    """The whole model's solve and, with CBC and several teams, team-by-team improvement beside it.
+
+    On large multi-sprint plans CBC's search of the whole model rarely gets past its start, but its
+    cuts at the root give the bound; re-planning one team at a time with the rest held
+    (:mod:`planner.solve.improve`) finds the value. The two run side by side (CBC is a separate process),
+    the improvement stops once the whole model's bound shows its plan within the gap, and the
+    better plan is kept. HiGHS solves the whole model itself.
+    """
+    model = build_model(problem, options)
+    if start is None or not _improvable(problem, options, budget):
+        return solve(model, options)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        whole = pool.submit(_bound_first, model, options, budget)
+
+        def within_gap(value: float) -> bool:
+            """Enough improving: the whole model proved its own plan, or bounds this one within the gap."""
+            if not whole.done():
+                return False
+            proven = whole.result()
+            return proven.status == "optimal" or (
+                proven.bound is not None and _within_gap(value, proven.bound, options)
+            )
+
+        improved = improve_by_team(
+            problem,
+            start,
+            options,
+            seconds=budget.beside_seconds(options.time_limit),
+            busy=lambda: not whole.done(),
+            enough=within_gap,
+        )
+        solution = whole.result()
+    return _keep_better(solution, Solution("feasible", improved, plan_value(problem, improved), None, 0.0))
+
+
+def _bound_first(model: PlanModel, options: SolveOptions, budget: TimeBudget) -> Solution:
+    """The whole model's root (its cuts give the bound), then its full search only if the root was quick.
+
+    On a large model the root takes seconds and the search after it finds neither value nor bound,
+    so stopping there frees the second core for team-by-team improvement (and lets it stop once the
+    bound shows its plan within the gap); a small model's root takes a fraction of a second and its
+    search proves the plan optimal.
+    """
+    started = time.perf_counter()
+    root = solve(model, replace(options, root_only=True))
+    spent = time.perf_counter() - started
+    if root.status != "feasible" or not budget.quick_root(spent, options.time_limit):
+        return root
+    search = replace(
+        options, warm_start=root.assignments, time_limit=budget.after_root_seconds(options.time_limit, spent)
+    )
+    return _keep_better(solve(model, search), root)
+
+
+def _keep_better(solution: Solution, other: Solution | None) -> Solution:
+    """``solution`` with ``other``'s plan when that is more valuable, and the tighter of their bounds.
+
+    ``other`` is a plan found another way (with its own bound, or None): it can only improve on
+    ``solution``, never replace a proof of infeasibility. A ``solution`` stopped without a plan
+    (or failed) gives way to ``other``, keeping its bound when it proved one.
+    """
+    if other is None or other.status not in ("optimal", "feasible"):
+        return solution
+    bounds = [b for b in (solution.bound, other.bound) if b is not None]
+    bound = min(bounds) if bounds else None
+    if solution.status == "infeasible":
+        return solution
+    if solution.status not in ("optimal", "feasible"):
+        return replace(other, bound=bound)
+    better = other if other.objective > solution.objective else solution
+    status: SolveStatus = solution.status if better is solution else "feasible"
+    return replace(better, status=status, bound=bound, seconds=solution.seconds)
+
+
+def _improvable(problem: PlanProblem, options: SolveOptions, budget: TimeBudget) -> bool:
+    """Team-by-team improvement applies beside the whole model: CBC, several teams and sprints, no balance targets.
+
+    Balance targets tie every team's plan to the others', so they are left to the whole model.
+    """
+    return (
+        options.solver == "cbc"
+        and len(problem.teams) > 1
+        and problem.horizon > 1
+        and not options.balance
+        and budget.beside(options.time_limit)
+    )
+
+
+# --- the sprint order ------------------------------------------------------------------------------
+
+_ORDER_NOT_DONE = (
+    "the sprint order was not optimised: too little of the time limit was left for it (every item "
+    "is in a sprint it may take, not necessarily the earliest)"
+)
+
+
+def order_sprints(
+    problem: PlanProblem, assignments: Placement, options: SolveOptions, notes: list[str], budget: TimeBudget
+) -> Placement:
+    """Second pass: the same items, placed as early as they can go and, re-planning, where they were.
+
+    Every chosen item is forced in, so the value stays; the objective is only the sprint order and
+    the stability bonus. Several teams and no previous plan: each team's items are ordered in turn,
+    the others held (small models, a fraction of the time); otherwise the whole plan at once. It
+    gets what is left until ``options.deadline`` (within ``budget``'s share of the time limit); a
+    plan that cannot be improved in that time is kept as it is, and ``notes`` says so when the
+    time ran out.
+    """
+    if not assignments or (problem.horizon == 1 and not options.previous):
+        return assignments
+    chosen = replace(
+        problem, items=tuple(replace(item, must=True) for item in problem.items if item.index in assignments)
+    )
+    left = seconds_left(options)
+    ordering = replace(
+        options,
+        warm_start=assignments,
+        earliness=1.0,
+        gap=max(options.gap, 1e-3),
+        time_limit=budget.order_seconds(left, options.time_limit),
+    )
+    if len(problem.teams) > 1 and not options.previous:
+        return _order_team_by_team(chosen, assignments, ordering, notes, budget)
+    if model_seconds(estimated_terms(chosen)) + MIN_SOLVE_SECONDS > left:
+        notes.append(_ORDER_NOT_DONE)
+        return assignments
+    solution = solve(build_model(chosen, ordering), ordering)
+    if solution.status in ("optimal", "feasible") and set(solution.assignments) == set(assignments):
+        return solution.assignments
+    if solution.status == "stopped":
+        notes.append(_ORDER_NOT_DONE)
+    return assignments
+
+
+def _order_team_by_team(
+    chosen: PlanProblem, assignments: Placement, ordering: SolveOptions, notes: list[str], budget: TimeBudget
+) -> Placement:
+    """Each team's planned items as early as they go, the other teams' held where they are."""
+    plan = dict(assignments)
+    stop = min(time.perf_counter() + ordering.time_limit, ordering.deadline or math.inf)
+    index = TeamIndex.of(chosen)
+    skipped, ordered = False, False
+    for position, team in enumerate(chosen.teams):
+        left = stop - time.perf_counter()
+        if left <= MIN_SOLVE_SECONDS:
+            skipped = skipped or any(place[0] == team for place in plan.values())
+            continue
+        part = team_part(chosen, plan, team, team_index=index)
+        if not part.items:
+            continue
+        if model_seconds(estimated_terms(part)) + MIN_SOLVE_SECONDS > left:
+            skipped = True
+            continue
+        mine = {item.index for item in part.items}
+        step = replace(
+            ordering,
+            warm_start={index: plan[index] for index in mine},
+            time_limit=budget.order_team_seconds(left, len(chosen.teams) - position),
+        )
+        solution = solve(build_model(part, step), step)
+        if solution.status in ("optimal", "feasible") and set(solution.assignments) == mine:
+            plan.update(solution.assignments)
+            ordered = True
+        skipped = skipped or solution.status == "stopped"
+    if skipped:
+        notes.append(
+            _ORDER_NOT_DONE.replace("was not optimised", "was optimised for some teams only")
+            if ordered
+            else _ORDER_NOT_DONE
+        )
+    return plan

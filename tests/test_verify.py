@@ -1,0 +1,129 @@
+"""The independent check of a plan: each rule it enforces, broken on purpose in a small hand-made plan.
+
+One valid plan of a small backlog, then one change per rule that breaks exactly that rule; each must
+be reported with its own sentence (and nothing else), and the valid plan with nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from plan_fixtures import backlog, capacity
+
+from planner.capacity import CapacitySettings, compute_capacity
+from planner.solve.problem import Placement, PlanProblem, Pool, build_problem
+from planner.solve.verify import fits, plan_violations
+
+TODAY = date(2026, 1, 1)
+A, B = "pod-a", "pod-b"
+S1, S2 = 0, 1  # sprint positions; S1 ends 2026-01-16, S2 2026-01-30
+
+# pod-a: Ann (backend) and Cy (frontend, half the days); pod-b: Bob (frontend and iOS).
+PEOPLE = [("Ann", A, "backend", 10), ("Cy", A, "frontend", 5), ("Bob", B, "frontend, ios", 10)]
+ITEMS = [
+    {"id": "P", "team": A, "effort:backend": 2, "value": 1},
+    {"id": "D", "team": A, "effort:backend": 2, "value": 5, "depends_on": "P"},
+    {"id": "M", "team": A, "effort": 1, "value": 1, "moscow": "Must"},
+    {"id": "PIN", "team": A, "effort": 1, "value": 1, "sprint": "S2"},
+    {"id": "DL", "team": A, "effort": 1, "value": 1, "deadline": "2026-01-16"},
+    {"id": "W", "team": A, "effort": 1, "value": 1, "moscow": "Won't"},
+    {"id": "DONE", "team": A, "effort": 1, "value": 1, "done": True},
+    {"id": "F", "team": B, "effort:frontend": 2, "value": 3},
+    {"id": "F2", "team": B, "effort:frontend": 7, "value": 3},
+    {"id": "IOS", "effort:ios": 2, "value": 3},  # no team: either may take it, but only pod-b has iOS
+    {"id": "B1", "team": A, "effort:backend": 6, "value": 4},
+    {"id": "B2", "team": A, "effort:backend": 6, "value": 4},
+    {"id": "BUG", "team": A, "effort": 1, "value": 1, "type": "Bug"},
+]
+INDEX = {item["id"]: position for position, item in enumerate(ITEMS)}
+
+# Every rule kept: the Must and pinned items in, P before D, DL by its deadline, within every skill's capacity.
+VALID = {"P": (A, S1), "D": (A, S1), "M": (A, S1), "PIN": (A, S2), "DL": (A, S1), "F": (B, S1), "B1": (A, S2)}
+
+
+@pytest.fixture(scope="module")
+def problem() -> PlanProblem:
+    settings = CapacitySettings(sprint_count=2)
+    return build_problem(backlog(*ITEMS), compute_capacity(capacity(PEOPLE, sprints=2), settings, TODAY))
+
+
+def placement(plan: dict[str, tuple[str, int]]) -> Placement:
+    return {INDEX[item_id]: place for item_id, place in plan.items()}
+
+
+def changed(add: dict[str, tuple[str, int]] | None = None, drop: tuple[str, ...] = ()) -> Placement:
+    """The valid plan with items added or moved (``add``) and items taken out (``drop``)."""
+    plan = {item_id: place for item_id, place in VALID.items() if item_id not in drop}
+    return placement({**plan, **(add or {})})
+
+
+def test_the_valid_plan_breaks_no_rule(problem):
+    assert plan_violations(problem, placement(VALID)) == []
+    everything_that_fits = changed({"IOS": (B, S2), "F2": (B, S2), "BUG": (A, S2)})
+    assert plan_violations(problem, everything_that_fits) == []
+
+
+@pytest.mark.parametrize(
+    ("plan", "violation"),
+    [
+        pytest.param(changed({"W": (A, S1)}), "W is planned but cannot be (wont)", id="wont-planned"),
+        pytest.param(changed({"DONE": (A, S1)}), "DONE is planned but cannot be (done)", id="done-planned"),
+        pytest.param(changed({"F": (A, S1)}), "F is planned for team pod-a, which may not take it", id="wrong-team"),
+        pytest.param(changed({"DL": (A, S2)}), "DL is planned in S2, outside its pin or deadline", id="past-deadline"),
+        pytest.param(changed({"PIN": (A, S1)}), "PIN is planned in S1, outside its pin or deadline", id="off-its-pin"),
+        pytest.param(changed({"P": (A, S2)}), "D is planned before its prerequisite P", id="prerequisite-later"),
+        pytest.param(changed(drop=("P",)), "D is planned before its prerequisite P", id="prerequisite-missing"),
+        pytest.param(changed(drop=("M",)), "M is Must but not planned", id="must-left-out"),
+        pytest.param(changed(drop=("PIN",)), "PIN is pinned but not planned", id="pinned-left-out"),
+        # Bob's 10 days hold F and F2 (9) but not IOS too (11).
+        pytest.param(changed({"F2": (B, S1), "IOS": (B, S1)}), "pod-b is over capacity in S1", id="team-capacity"),
+        # pod-a has 15 days in S2 for 13 days of work, but only Ann (10 days) does backend: B1 + B2 is 12.
+        pytest.param(changed({"B2": (A, S2)}), "pod-a is over capacity in S2", id="skill-capacity"),
+        # pod-a has days to spare in S1, but nobody there has iOS.
+        pytest.param(changed({"IOS": (A, S1)}), "pod-a is over capacity in S1", id="skill-the-team-lacks"),
+    ],
+)
+def test_each_broken_rule_is_reported(problem, plan, violation):
+    assert plan_violations(problem, plan) == [violation]
+
+
+@pytest.mark.parametrize(
+    ("balance", "plan", "violations"),
+    [
+        pytest.param({"bug": 0.5}, VALID, ["bug has 0 of 15 planned, under its 50% share"], id="no-bugs"),
+        pytest.param({"bug": 0.1}, {**VALID, "BUG": (A, S2)}, ["bug has 1 of 16 planned, under its 10% share"]),
+        pytest.param({"bug": 0.05}, {**VALID, "BUG": (A, S2)}, [], id="share-kept"),
+        pytest.param({" BUG ": 0.05}, {**VALID, "BUG": (A, S2)}, [], id="type-compared-as-a-label"),
+    ],
+)
+def test_balance_targets_are_checked(problem, balance, plan, violations):
+    assert plan_violations(problem, placement(plan), balance) == violations
+
+
+def test_every_broken_rule_is_reported_at_once(problem):
+    plan = changed({"W": (A, S1), "P": (A, S2), "B2": (A, S2)}, drop=("M",))
+    assert sorted(plan_violations(problem, plan)) == [
+        "D is planned before its prerequisite P",
+        "M is Must but not planned",
+        "W is planned but cannot be (wont)",
+        "pod-a is over capacity in S2",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("demand", "fitting"),
+    [
+        ({"backend": 6, "frontend": 4}, True),
+        ({"backend": 6, "frontend": 5}, False),  # each skill alone fits; together they need 11 of Ann's 10 days
+        ({"backend": 2, "frontend": 2, "design": 6}, True),  # design is Dee's alone
+        ({"design": 7}, False),
+    ],
+)
+def test_a_person_with_two_skills_counts_once(demand, fitting):
+    # Gale's condition: every set of skills needs no more than the people with any of them hold.
+    pools = [
+        Pool(A, frozenset({"backend", "frontend"}), ("Ann",), (10.0,)),
+        Pool(A, frozenset({"design"}), ("Dee",), (6.0,)),
+    ]
+    assert fits(demand, pools, 0) is fitting
