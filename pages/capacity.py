@@ -21,7 +21,6 @@ from planner.markdown_escape import markdown_inert
 from planner.schema import CAPACITY_SHEETS, CapacityTables, coerce_table
 from planner.store import Scenario
 
-FLASH_KEY = "planner_capacity_saved"
 FLAGS = {"over": "🔴 over", "tight": "🟠 tight", "ok": "🟢 ok"}
 EFFECT_COLORS = {"total": "#4c78a8", "deduction": "#d62728", "addition": "#2ca02c", "no change": "#9e9e9e"}
 RANGE_SHEETS = {"ooo": "OOO", "oncall": "On-call"}
@@ -173,9 +172,7 @@ def save_ranges(scenario: Scenario, edited: dict[str, pd.DataFrame], people: lis
     except PlannerError as error:
         show_error(error)
         return
-    st.session_state[FLASH_KEY] = (
-        f"Saved {len(tables.ooo)} OOO and {len(tables.oncall)} on-call rows; capacity recomputed."
-    )
+    _state.flash("success", f"Saved {len(tables.ooo)} OOO and {len(tables.oncall)} on-call rows; capacity recomputed.")
     st.rerun()
 
 
@@ -184,9 +181,7 @@ def save_ranges(scenario: Scenario, edited: dict[str, pd.DataFrame], people: lis
 st.title("Capacity")
 scenario = _state.page_scenario()
 
-saved = st.session_state.pop(FLASH_KEY, None)
-if saved:
-    st.success(saved)
+_state.say_flash()
 
 result = None
 try:
