@@ -24,38 +24,6 @@ def test_export_page_offers_the_workbook_and_the_tracker_csv():
     assert any("items planned" in markdown.value for markdown in at.markdown)
 
 
-def test_export_workbook_holds_the_plan_shown():
-    from planner.ingest import read_backlog, read_capacity
-    from planner.outputs import plan_workbook
-    from planner.sample import SAMPLE_BACKLOG, SAMPLE_CAPACITY
-    from planner.solve import make_plan
-
-    backlog = read_backlog(SAMPLE_BACKLOG).table
-    result = make_plan(backlog, read_capacity(SAMPLE_CAPACITY).tables)
-    workbook = openpyxl.load_workbook(io.BytesIO(plan_workbook(result, backlog)))
-    plan = workbook["Plan"]
-    ids = [row[2] for row in plan.iter_rows(min_row=2, values_only=True)]
-    assert sorted(ids) == sorted(a.id for a in result.selected)
-
-
-def test_export_workbook_has_the_refinement_agenda_sheet():
-    from planner.capacity import CapacitySettings, compute_capacity
-    from planner.ingest import read_backlog, read_capacity
-    from planner.outputs import plan_workbook
-    from planner.refine import AGENDA_COLUMNS, CheckSettings, agenda_table, build_agenda, run_checks
-    from planner.sample import SAMPLE_BACKLOG, SAMPLE_CAPACITY
-    from planner.solve import make_plan
-
-    backlog = read_backlog(SAMPLE_BACKLOG).table
-    capacity = compute_capacity(read_capacity(SAMPLE_CAPACITY).tables, CapacitySettings())
-    agenda = agenda_table(build_agenda(backlog, run_checks(backlog, capacity, CheckSettings()), capacity))
-    assert len(agenda) > 0
-    data = plan_workbook(make_plan(backlog, capacity), backlog, capacity, extra_sheets={"Refinement": agenda})
-    sheet = openpyxl.load_workbook(io.BytesIO(data))["Refinement"]
-    assert [cell.value for cell in sheet[1]][: len(AGENDA_COLUMNS)] == AGENDA_COLUMNS
-    assert sheet.max_row == len(agenda) + 1
-
-
 # --- two sessions on one scenario: each downloads its own plan (issue 11) ------------------------------
 
 
