@@ -20,11 +20,12 @@ from planner import scenarios as scenario_what_ifs
 from planner.capacity import CapacityResult, CapacitySettings, compute_capacity
 from planner.errors import PlannerError
 from planner.markdown_escape import markdown_inert
+from planner.outputs import positions
 from planner.overrides import Override
 from planner.planning_backlog import planning_backlog as assemble_planning_backlog
 from planner.sample import ensure_sample
 from planner.scenarios import WHAT_IF_DEFAULTS
-from planner.solve import PlanResult, SolveOptions, capacity_sprint_names, check_plan_inputs, make_plan
+from planner.solve import Changes, PlanResult, SolveOptions, capacity_sprint_names, check_plan_inputs, make_plan
 from planner.store import Scenario, ScenarioSummary, Store
 from planner.value import VALUE_RULES
 
@@ -38,7 +39,10 @@ _SCENARIO_STATE = (
     "planner_previous",
     "planner_shown",
     "planner_changes",
+    "planner_accepted",
 )
+FREE_REPLAN_KEY = "planner_free_replan"  # True: plan with no regard for the accepted plan (stable mode off)
+ACCEPTED_KEY = "planner_accepted"  # (plan key, result): the plan shown when it was accepted as the baseline
 # A slider move must feel instant: a short limit and a 0.5 % gap, reported honestly on the page.
 APP_SOLVE = SolveOptions(time_limit=3.0, gap=0.005)
 
@@ -54,6 +58,7 @@ def store() -> Store:
 def init_session() -> None:
     """Set this session's keys once."""
     st.session_state.setdefault(SCENARIO_KEY, None)
+    st.session_state.setdefault(FREE_REPLAN_KEY, False)
 
 
 # --- deep links ----------------------------------------------------------------------------------------
@@ -395,15 +400,70 @@ BALANCE_KEY = "planner_balance"  # item type -> least share of planned effort, s
 
 
 def plan_key(scenario: Scenario) -> PlanKey:
-    """This session's inputs to the plan of ``scenario``: what-ifs, value rule, pins, kept plan, balance targets.
+    """This session's inputs to the plan of ``scenario``: what-ifs, value rule, pins, baseline, balance targets.
 
     Read from session state here, outside any cached function: a cached result is keyed by all of them.
+    The baseline (the accepted plan, ``planner_previous``) is part of the key in stable mode; with
+    "Free re-plan" on it is left out, and the plan is made with no regard for it.
     """
     arguments = scenario_what_ifs.plan_arguments(st.session_state, scenario.settings)
+    if st.session_state.get(FREE_REPLAN_KEY):
+        arguments = arguments._replace(previous=())
     balance = tuple(sorted(st.session_state.get(BALANCE_KEY, {}).items()))
     return PlanKey(scenario.id, scenario.updated_at.isoformat(), *arguments, balance)
 
 
+def plan_for_key(key: PlanKey) -> PlanResult:
+    """The plan of ``key``: the plan shown when it was accepted as the baseline, else :func:`plan_for`.
+
+    Accepting the plan on screen makes it the baseline, which changes the key; with the other inputs
+    unchanged, the plan is the one accepted, with no change, rather than a new solve.
+    """
+    accepted = st.session_state.get(ACCEPTED_KEY)
+    if accepted is not None and accepted[0] == key:
+        return accepted[1]
+    return plan_for(*key)
+
+
+def accept_plan(key: PlanKey, result: PlanResult, updated_at: str | None = None) -> None:
+    """Make ``result`` (the plan of ``key``, on screen) the baseline that stable re-plans keep.
+
+    ``updated_at``: the scenario's, when accepting saved the plan with it (which changes it).
+    """
+    plan = positions(result)
+    st.session_state["planner_previous"] = dict(plan)
+    accepted_key = key._replace(
+        updated_at=updated_at or key.updated_at,
+        previous=tuple(sorted((item, tuple(where)) for item, where in plan.items())),
+    )
+    unchanged = Changes()
+    kept = replace(
+        result,
+        changes=unchanged,
+        free_objective=result.free_objective if result.free_objective is not None else result.objective,
+        free_changes=unchanged if result.changes is None else None,
+    )
+    st.session_state[ACCEPTED_KEY] = (accepted_key, kept)
+
+
+def save_accepted_plan(scenario: Scenario, key: PlanKey, result: PlanResult) -> None:
+    """Button callback: accept the plan on screen as the baseline and keep it with the scenario.
+
+    The plan is saved in the scenario's settings (:func:`planner.scenarios.with_accepted_plan`); when
+    that fails the plan is still the baseline for this session, and the message says so.
+    """
+    plan = positions(result)
+    try:
+        store().save_settings(scenario.id, scenario_what_ifs.with_accepted_plan(scenario.settings, plan))
+    except PlannerError as error:
+        accept_plan(key, result)
+        flash("error", f"The plan is the baseline for this session, but it was not saved: {error}")
+        return
+    summary = next((s for s in scenarios() if s.id == scenario.id), None)
+    accept_plan(key, result, summary.updated_at.isoformat() if summary is not None else None)
+    flash("success", f"This plan ({len(plan)} items) is the baseline: re-plans keep it where they can.")
+
+
 def current_plan(scenario: Scenario) -> PlanResult:
     """Solve (or reuse) the plan for the current scenario, what-ifs and balance targets."""
-    return plan_for(*plan_key(scenario))
+    return plan_for_key(plan_key(scenario))

@@ -18,6 +18,7 @@ from planner.capacity import (
 from planner.cells import is_blank
 from planner.errors import InputError, PlannerError
 from planner.markdown_escape import markdown_inert
+from planner.number_text import TABLE_FORMAT, format_number, format_percent
 from planner.schema import CAPACITY_SHEETS, CapacityTables, coerce_table
 from planner.store import Scenario
 
@@ -50,7 +51,11 @@ def waterfall_chart(ledger: pd.DataFrame, team: str, sprints: list[str]) -> alt.
     data.loc[(data["kind"] == "change") & (data["change"] > 1e-9), "effect"] = "addition"
     data.loc[(data["kind"] == "change") & (data["change"].abs() <= 1e-9), "effect"] = "no change"
     data["label"] = [
-        f"{change:.1f}" if effect == "total" else "0" if effect == "no change" else f"{change:+.1f}"
+        format_number(change, decimals=1)
+        if effect == "total"
+        else "0"
+        if effect == "no change"
+        else ("+" if change > 0 else "") + format_number(change, decimals=1)
         for change, effect in zip(data["change"], data["effect"])
     ]
     data["top"] = data[["start", "end"]].max(axis=1)
@@ -198,15 +203,23 @@ if result is not None:
     table = capacity_table(result.team_sprint, result.ledger, result.unit)
 
     gross_total, net_total = float(table["gross"].sum()), float(table["net"].sum())
-    gross_metric, net_metric, kept_metric, horizon_metric = st.columns(4)
-    gross_metric.metric("Gross days", f"{gross_total:,.1f}")
-    net_metric.metric("Net days", f"{net_total:,.1f}")
+    points = result.unit == "points"
+    gross_metric, net_metric, kept_metric, horizon_metric, *points_metric = st.columns(5 if points else 4)
+    gross_metric.metric("Gross days", format_number(gross_total, decimals=1))
+    net_metric.metric("Net days", format_number(net_total, decimals=1))
     kept_metric.metric(
         "Kept",
-        f"{net_total / gross_total:.0%}" if gross_total else "-",
-        help="Net as a share of gross, after holidays, OOO, on-call, focus, buffer and capacity %",
+        format_percent(net_total / gross_total) if gross_total else "-",
+        help="Net as a share of gross, after holidays, OOO, on-call, focus, buffer and capacity %"
+        + (" (in points the focus factor is 1: velocity is already net of focus)" if points else ""),
     )
     horizon_metric.metric("Sprints", len(sprints), help="Set with 'Sprints to plan' in the sidebar")
+    if points_metric:
+        points_metric[0].metric(
+            "Net points",
+            format_number(float(table["net points"].sum()), decimals=1),
+            help="Each team's velocity x its net days / its days at full availability",
+        )
 
     if result.problems:
         with st.expander(f"Capacity warnings ({len(result.problems)})", expanded=len(result.problems) <= 3):
@@ -244,18 +257,23 @@ else:
                 "From gross days (working days x allocation) to net, one bar per step: red takes days away, "
                 "green adds them. Holidays, OOO and on-call come from the capacity file; focus, buffer and "
                 "capacity % from the sidebar."
-                + (" Net points scale net days by the team's velocity." if result.unit == "points" else "")
+                + (
+                    " Net points scale net days by the team's velocity. Velocity is observed output, "
+                    "already net of focus, so in points the focus factor does not apply (its bar is 0)."
+                    if result.unit == "points"
+                    else ""
+                )
             )
             st.altair_chart(waterfall_chart(result.ledger, team, sprints))
 
     with table_tab:
         number = st.column_config.NumberColumn
-        columns = {step: number(step, format="%.1f") for step in LEDGER_STEPS}
+        columns = {step: number(step, format=TABLE_FORMAT) for step in LEDGER_STEPS}
         columns.update(
             {
-                "gross": number("gross days", format="%.1f"),
-                "net": number("net days", format="%.1f"),
-                "net points": number("net points", format="%.1f"),
+                "gross": number("gross days", format=TABLE_FORMAT),
+                "net": number("net days", format=TABLE_FORMAT),
+                "net points": number("net points", format=TABLE_FORMAT),
             }
         )
         st.caption("Days per team and sprint; each step between gross and net is the days it takes away (negative).")
@@ -275,23 +293,26 @@ else:
                 skills[skill_columns],
                 hide_index=True,
                 column_config={
-                    name: number(name, format="%.1f") for name in ("max days", "dedicated days", "max", "dedicated")
+                    name: number(name, format=TABLE_FORMAT)
+                    for name in ("max days", "dedicated days", "max", "dedicated")
                 },
             )
 
     with contention_tab:
         if flags is not None:
             st.caption(
-                f"Open Must + Should effort of each team against its net capacity over {len(sprints)} "
-                f"sprint(s), with the Plan page's pins and MoSCoW changes."
+                f"Open Must + Should effort of each team against its net capacity over "
+                f"{format_number(len(sprints), 'sprints')}, with the Plan page's pins and MoSCoW changes."
             )
             flagged = flags.assign(flag=flags["flag"].map(FLAGS).fillna(flags["flag"]))
             st.dataframe(
                 flagged[["team", "flag", "must_should_demand", "net_capacity", "ratio", "message"]],
                 hide_index=True,
                 column_config={
-                    "must_should_demand": st.column_config.NumberColumn(f"Must+Should ({result.unit})", format="%.1f"),
-                    "net_capacity": st.column_config.NumberColumn(f"net capacity ({result.unit})", format="%.1f"),
+                    "must_should_demand": st.column_config.NumberColumn(
+                        f"Must+Should ({result.unit})", format=TABLE_FORMAT
+                    ),
+                    "net_capacity": st.column_config.NumberColumn(f"net capacity ({result.unit})", format=TABLE_FORMAT),
                     "ratio": st.column_config.NumberColumn("demand / capacity", format="percent"),
                 },
             )

@@ -36,6 +36,18 @@ from planner.input_problems import ERROR, WARNING, Problem
 from planner.markdown_escape import markdown_format, markdown_inert
 from planner.sample import SAMPLE_NAME, create_sample
 from planner.schema import CAPACITY_SHEETS, CapacityTables, split_list
+from planner.solve import capacity_sprint_names
+from planner.sprint_values import (
+    CARRY_OVER,
+    CARRY_OVER_MOSCOW,
+    MATCHED,
+    SPRINT_SETTINGS_KEY,
+    TREATMENTS,
+    SprintTreatment,
+    SprintValue,
+    classify_sprint_values,
+    sprint_findings,
+)
 from planner.value import VALUE_RULES
 
 log = logging.getLogger(__name__)
@@ -52,6 +64,12 @@ CAPACITY_FILES = "planner_data_capacity_files"  # the uploaded capacity files: [
 CORRECTIONS = "planner_data_corrections"  # backlog mapping corrections: {header as written: field or None}
 UPLOADS = "planner_data_uploads"  # generation of the uploaders: a new one starts them empty
 EDITS = "planner_data_edits"  # generation of the mapping editor: a new one has no pending edits
+SPRINT_KEY = "planner_data_sprint_"  # + scenario id + "_" + position: the treatment chosen for a sprint value
+TREATMENT_LABELS = {
+    "unscheduled": "unscheduled (any sprint)",
+    "carry-over": "carry-over (Should or Must)",
+    "later": "later (left out)",
+}
 
 
 def init_state() -> None:
@@ -339,6 +357,15 @@ def _show_reading(loaded: LoadedFiles) -> None:
     else:
         st.success("The files were read without a problem.")
 
+    if backlog is not None and capacity is not None:
+        names = capacity_sprint_names(capacity.tables)
+        unmatched = [v for v in classify_sprint_values(backlog.table, names) if v.treatment != MATCHED]
+        if unmatched:
+            st.markdown("##### Sprint names that are none of your sprints")
+            for problem in sprint_findings(unmatched, backlog=backlog.table, file=loaded.backlog_name or "backlog"):
+                st.warning(markdown_inert(f"{problem.location}: {problem.message}"), icon=":material/event_busy:")
+            st.caption("After saving, choose how each is treated below the scenario's metrics.")
+
     if backlog is not None and backlog.mapping.matches:
         _mapping_editor(backlog, loaded.corrections)
 
@@ -426,6 +453,72 @@ def _save_controls(loaded: LoadedFiles, scenario: Any) -> None:
     discard.button("Discard these files", icon=":material/delete:", on_click=clear_uploads)
 
 
+def _sprint_key(scenario_id: str, position: int) -> str:
+    return f"{SPRINT_KEY}{scenario_id}_{position}"
+
+
+def _save_sprint_treatment(
+    scenario_id: str, settings: dict, names: tuple[str, ...] | None, values: tuple[SprintValue, ...]
+) -> None:
+    """Widget callback: save the treatments chosen for the sprint values with the scenario's settings."""
+    state = st.session_state
+    chosen = {
+        value.value: str(state.get(_sprint_key(scenario_id, position), value.treatment))
+        for position, value in enumerate(values)
+    }
+    moscow = str(state.get(f"{SPRINT_KEY}{scenario_id}_moscow", "Should"))
+    try:
+        treatment = SprintTreatment(names, tuple(chosen.items()), moscow)
+        _state.store().save_settings(scenario_id, {**settings, SPRINT_SETTINGS_KEY: treatment.settings()})
+    except PlannerError as error:
+        _state.flash("error", f"The sprint treatment was not saved: {error}")
+        return
+    _state.flash("success", "Saved how sprint names are treated; the plan uses it.")
+
+
+def sprint_values_section(scenario: Any) -> None:
+    """One warning per sprint value that is none of the capacity file's sprints, each with its treatment."""
+    names = capacity_sprint_names(scenario.capacity)
+    try:
+        saved = SprintTreatment.from_settings(names, scenario.settings)
+    except PlannerError as error:
+        st.error(markdown_inert(f"The saved sprint treatments are not used: {error}"))
+        saved = SprintTreatment(names)
+    values = tuple(v for v in classify_sprint_values(scenario.backlog, names) if v.treatment != MATCHED)
+    if not values:
+        return
+    chosen = dict(saved.treatments)
+    files = scenario.settings.get("files") or {}
+    problems = sprint_findings(values, chosen, backlog=scenario.backlog, file=files.get("backlog") or "backlog")
+    st.markdown("##### Sprint names that are none of your sprints")
+    st.caption("Each value is treated as shown, never pinned silently; choose another treatment to change the plan.")
+    arguments = (scenario.id, dict(scenario.settings), names, values)
+    for position, (value, problem) in enumerate(zip(values, problems)):
+        message, choice = st.columns([3, 1])
+        message.warning(markdown_inert(problem.message), icon=":material/event_busy:")
+        current = chosen.get(value.value, value.treatment)
+        choice.radio(  # not a selectbox: the sidebar's scenario picker is the app's first selectbox
+            markdown_format("Treat sprint {} as", value.value),
+            list(TREATMENTS),
+            index=TREATMENTS.index(current) if current in TREATMENTS else 0,
+            key=_sprint_key(scenario.id, position),
+            format_func=lambda treatment: TREATMENT_LABELS.get(str(treatment), str(treatment)),
+            on_change=_save_sprint_treatment,
+            args=arguments,
+        )
+    if any(chosen.get(v.value, v.treatment) == CARRY_OVER for v in values):
+        st.radio(
+            "Carry-over items are planned as",
+            CARRY_OVER_MOSCOW,
+            index=CARRY_OVER_MOSCOW.index(saved.carry_over_moscow),
+            key=f"{SPRINT_KEY}{scenario.id}_moscow",
+            horizontal=True,
+            on_change=_save_sprint_treatment,
+            args=arguments,
+            help="Should by default; Must plans every carry-over item for sure (or says why it cannot)",
+        )
+
+
 def load_files(scenario: Any) -> None:
     """The "Load files" section: upload, read, correct, preview, save."""
     state = st.session_state
@@ -475,6 +568,7 @@ sprints.metric("Sprints", len(capacity.sprints))
 
 rule = scenario.settings.get("value_rule", "one")
 st.caption(markdown_format("Value of an item: {}.", VALUE_RULES.get(rule, rule)))
+sprint_values_section(scenario)
 
 backlog_tab, capacity_tab, problems_tab, mapping_tab = st.tabs(
     ["Backlog", "Capacity", f"Problems ({len(problems)})", "Column mapping"]

@@ -7,9 +7,9 @@ import streamlit as st
 from pages import _state
 from planner.errors import PlannerError
 from planner.markdown_escape import markdown_code, markdown_format, markdown_inert
-from planner.outputs import plan_workbook, tracker_csv
+from planner.number_text import format_number
+from planner.outputs import export_workbook, tracker_csv
 from planner.planning_backlog import planning_backlog
-from planner.refine import CheckSettings, agenda_table, build_agenda, run_checks
 from planner.scenarios import what_if_summary
 
 
@@ -18,21 +18,20 @@ def workbook_bytes(key: _state.PlanKey, what_ifs: str) -> bytes:
     """The workbook of the plan ``key`` names, with ``what_ifs`` on its Summary (cached by both).
 
     Everything the workbook holds comes from the arguments, never from session state: a session with
-    other pins or balance targets asks with another key and gets its own workbook.
+    other pins or balance targets asks with another key and gets its own workbook. The workbook is
+    the library's :func:`export_workbook`, the one ``planner plan --out`` writes (Refinement sheet:
+    the agenda of the default readiness checks).
     """
     saved = _state.load_by_id(key.scenario_id, key.updated_at)
     planned = _state.plan_for(*key)
     capacity = _state.capacity_for(key.scenario_id, key.updated_at, key.settings)
     backlog = planning_backlog(saved.backlog, key.value_rule, key.overrides)
-    # The Refinement sheet: the meeting agenda of the default readiness checks.
-    refinement = agenda_table(build_agenda(backlog, run_checks(backlog, capacity, CheckSettings()), capacity))
-    return plan_workbook(
+    return export_workbook(
         planned,
         backlog,
         capacity,
         scenario_name=saved.name,
         settings={"what-ifs": what_ifs, "value rule": key.value_rule, "balance targets": balance_text(key.balance)},
-        extra_sheets={"Refinement": refinement},
     )
 
 
@@ -61,11 +60,11 @@ stem = re.sub(r"[^\w.-]+", "-", scenario.name).strip("-") or "plan"
 
 st.markdown(
     markdown_format(
-        "**{}**: {} items planned over {} sprint(s), value {:,.0f} ({}).",
+        "**{}**: {} planned over {}, value {} ({}).",
         scenario.name,
-        len(result.selected),
-        len(result.sprints),
-        result.objective,
+        format_number(len(result.selected), "items"),
+        format_number(len(result.sprints), "sprints"),
+        format_number(result.objective),
         result.status,
     )
 )

@@ -1,4 +1,9 @@
-"""Plan: what-if sliders, the plan they give, pins, what was left out and why, and what changed."""
+"""Plan: what-if sliders, the plan they give, pins, what was left out and why, and what changed.
+
+Stable mode (on unless "Free re-plan" is): the first plan shown in a session, or the plan accepted as
+the baseline (kept with the scenario), is the baseline; later plans make the fewest changes to it
+within 0.5 % of the best value, and the page shows both the stable and the free re-plan's numbers.
+"""
 
 import altair as alt
 import pandas as pd
@@ -9,19 +14,35 @@ from planner.errors import PlannerError
 from planner.markdown_escape import markdown_code, markdown_format, markdown_inert
 from planner.outputs import excluded_table, load_by_type, plan_changes, plan_table, positions, value_by_initiative
 from planner.overrides import PIN_IN, PIN_OUT, overrides_from_table, pin_table
+from planner.solve import PlanResult
 
 st.title("Plan")
 scenario = _state.page_scenario()
 state = st.session_state
+_state.say_flash()
 sprint_names = list(scenario.capacity.sprints["sprint"].dropna()) or ["(generated)"]
 
-key = _state.plan_key(scenario)  # everything the plan depends on
+# Drawn before the plan is made: the toggle is one of its inputs (the baseline is left out when on).
+free_replan = st.toggle(
+    "Free re-plan",
+    value=bool(state[_state.FREE_REPLAN_KEY]),
+    key="planner_free_replan_widget",
+    help="Off (stable mode): re-plans keep the accepted plan where they can, within 0.5 % of the best value. "
+    "On: the best plan with no regard for it.",
+)
+state[_state.FREE_REPLAN_KEY] = free_replan
+
+key = _state.plan_key(scenario)  # everything the plan depends on, the baseline included in stable mode
 try:
-    result = _state.plan_for(*key)
+    result = _state.plan_for_key(key)
 except PlannerError as error:
     st.error(markdown_inert(error))
     st.stop()
 backlog = _state.planning_backlog(scenario)
+planned_ok = result.status in ("optimal", "feasible")
+if planned_ok and not state["planner_previous"] and not free_replan:
+    # The first plan shown in this session is the baseline later plans keep (for this session only).
+    _state.accept_plan(key, result)
 
 # What changed since the last plan shown in this session: the meeting sees what a slider did. Compared
 # by the plan's key, so a change of any input (balance targets on the Refinement page too) counts.
@@ -57,6 +78,34 @@ else:
     if result.message:  # a search cut short by the time limit, or steps skipped for lack of it: say so
         st.caption(markdown_inert(result.message[:1].upper() + result.message[1:] + "."))
 
+
+def _changes_text(count: int | None) -> str:
+    return "" if count is None else f", {count} change{'s' if count != 1 else ''}"
+
+
+def _stability_line(result: PlanResult, baseline: dict[str, tuple[str, str]], free: bool) -> str:
+    """Both numbers: the stable plan's value and changes, and the free re-plan's."""
+    if free:
+        count = len(plan_changes(baseline, positions(result)))
+        return (
+            f"Free re-plan: value {result.objective:,.0f}{_changes_text(count)} against the accepted plan. "
+            "Turn off Free re-plan to see the stable plan."
+        )
+    changes = result.changes
+    free_changes = result.free_changes
+    stable = f"Stable plan: value {result.objective:,.0f}{_changes_text(changes.count if changes else None)}."
+    if result.free_objective is None:
+        return stable
+    return (
+        f"{stable} Free re-plan: value {result.free_objective:,.0f}"
+        f"{_changes_text(free_changes.count if free_changes else None)}."
+    )
+
+
+baseline_plan = state["planner_previous"]
+if planned_ok and baseline_plan:
+    st.info(_stability_line(result, baseline_plan, free_replan))
+
 changes = state.get("planner_changes")
 if changes is not None and not changes.empty:
     with st.expander(f"What changed since the last plan ({len(changes)} items)", expanded=True):
@@ -72,13 +121,13 @@ with plan_tab:
             "deadline": st.column_config.DateColumn("deadline", format="YYYY-MM-DD"),
         },
     )
-    left, right = st.columns(2)
-    if left.button("Keep this plan stable", help="Later solves move as few of these items as they can"):
-        state["planner_previous"] = positions(result)
-        st.rerun()
-    if state["planner_previous"] and right.button("Stop keeping it stable"):
-        state["planner_previous"] = {}
-        st.rerun()
+    if planned_ok:
+        st.button(
+            "Accept this plan as the baseline",
+            help="Saved with the scenario: later re-plans make the fewest changes to this plan",
+            on_click=_state.save_accepted_plan,
+            args=(scenario, key, result),
+        )
 
 with pins_tab:
     st.caption("Pin an item in (Must), out (Won't), or to a sprint; or change its MoSCoW class.")

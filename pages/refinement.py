@@ -9,6 +9,7 @@ from planner import scenarios as scenario_what_ifs
 from planner.capacity import CapacityResult, CapacitySettings
 from planner.cells import is_blank
 from planner.errors import PlannerError, SettingsError
+from planner.input_problems import Problem
 from planner.markdown_escape import markdown_format, markdown_inert
 from planner.overrides import Override
 from planner.planning_backlog import planning_backlog
@@ -22,6 +23,8 @@ from planner.refine import (
     findings_frame,
     run_checks,
 )
+from planner.solve import capacity_sprint_names
+from planner.sprint_values import SprintTreatment, classify_sprint_values, sprint_findings
 
 PREFIX = "planner_refinement_"
 SEVERITY_ICONS = {"error": "🔴 error", "warning": "🟠 warning", "info": "🔵 info"}
@@ -121,13 +124,34 @@ def findings_for(
 ) -> tuple[list[Finding], str]:
     """The findings on the planning backlog, and the agenda as Markdown (cached by all the inputs)."""
     scenario = _state.load_by_id(scenario_id, updated_at)
-    backlog = planning_backlog(scenario.backlog, value_rule, overrides)
+    backlog = planning_backlog(scenario.backlog, value_rule, overrides, sprints=sprint_treatment(scenario))
     capacity: CapacityResult | None = (
         _state.capacity_for(scenario_id, updated_at, capacity_settings) if with_capacity else None
     )
     findings = run_checks(backlog, capacity, settings)
     agenda = build_agenda(backlog, findings, capacity, unit=capacity.unit if capacity is not None else "days")
     return findings, agenda_markdown(agenda, title=f"Refinement agenda: {scenario.name}")
+
+
+def sprint_treatment(scenario) -> SprintTreatment:
+    """The scenario's sprint treatment as chosen on the Data page (defaults when none or unusable)."""
+    names = capacity_sprint_names(scenario.capacity)
+    try:
+        return SprintTreatment.from_settings(names, scenario.settings)
+    except PlannerError:
+        return SprintTreatment(names)
+
+
+def sprint_problems(scenario) -> list[Problem]:
+    """The Data page's finding: one warning per sprint value that is none of the capacity file's sprints."""
+    treatment = sprint_treatment(scenario)
+    files = scenario.settings.get("files") or {}
+    return sprint_findings(
+        classify_sprint_values(scenario.backlog, treatment.capacity_sprints),
+        dict(treatment.treatments),
+        backlog=scenario.backlog,
+        file=files.get("backlog") or "backlog",
+    )
 
 
 # --- the page ----------------------------------------------------------------------------------------
@@ -162,10 +186,17 @@ except PlannerError as error:
     st.error(markdown_inert(error))
     st.stop()
 
+sprint_warnings = sprint_problems(scenario)
 errors, warnings, infos = st.columns(3)
 errors.metric("Errors", sum(f.severity == "error" for f in findings), help="Fix before planning")
 warnings.metric("Warnings", sum(f.severity == "warning" for f in findings), help="Fix or discuss")
 infos.metric("Info", sum(f.severity == "info" for f in findings), help="Worth a look")
+
+if sprint_warnings:
+    st.markdown("##### Sprint names that are none of your sprints")
+    for problem in sprint_warnings:
+        st.warning(markdown_inert(f"{problem.location}: {problem.message}"), icon=":material/event_busy:")
+    st.caption("Change how each is treated on the Data page.")
 
 chosen = st.multiselect("Checks", list(CHECKS), key=f"{PREFIX}checks", placeholder="All checks")
 shown = [f for f in findings if not chosen or f.check in chosen]

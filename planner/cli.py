@@ -20,6 +20,7 @@ import os
 import sys
 import time
 import traceback
+import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +33,15 @@ from planner.capacity import CapacityResult, CapacitySettings, compute_capacity
 from planner.errors import InputError, PlannerError
 from planner.ingest import BacklogImport, CapacityImport, read_backlog, read_capacity
 from planner.input_problems import ERROR, Problem
-from planner.solve import SOLVERS, PlanResult, SolveOptions, capacity_sprint_names, check_plan_inputs, make_plan
+from planner.solve import (
+    SOLVERS,
+    Changes,
+    PlanResult,
+    SolveOptions,
+    capacity_sprint_names,
+    check_plan_inputs,
+    make_plan,
+)
 
 __all__ = ["EXIT_FAILURE", "EXIT_INFEASIBLE", "EXIT_INPUT", "EXIT_OK", "main"]
 
@@ -181,6 +190,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="relative optimality gap at which the solver stops, 0 = prove the optimum "
         f"(default: {_DEFAULT_OPTIONS.gap:g})",
     )
+    plan.add_argument(
+        "--previous",
+        metavar="FILE",
+        help="an earlier plan to keep where it can (the JSON printed by --json, or a workbook written by "
+        "--out): the plan then makes the fewest changes to it within --keep-within of the best value",
+    )
+    plan.add_argument(
+        "--keep-within",
+        type=float,
+        default=_DEFAULT_OPTIONS.keep_within,
+        metavar="K",
+        help="with --previous: the plan's value is at least (1 - K) times the best value, 0 <= K < 1 "
+        f"(default: {_DEFAULT_OPTIONS.keep_within:g})",
+    )
     plan.add_argument("--out", metavar="plan.xlsx", help="also write the plan to this Excel workbook")
     plan.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of the report")
     plan.add_argument(
@@ -237,7 +260,9 @@ def _plan(args: argparse.Namespace, out: _Output, started: float) -> int:
     """``planner plan``: read, check, plan and report, all within ``--time-limit`` of ``started``."""
     settings = _capacity_settings(args)
     SolveOptions(solver=args.solver, time_limit=args.time_limit, gap=args.gap)  # bad flags fail before reading
+    keep_within = _keep_within(args.keep_within)
     out_path = _out_path(args.out, [args.backlog, *args.capacity])
+    previous = read_previous(args.previous) if args.previous is not None else None
     capacity_sources = _capacity_sources(args.capacity)
 
     backlog = read_backlog(args.backlog)
@@ -264,7 +289,12 @@ def _plan(args: argparse.Namespace, out: _Output, started: float) -> int:
     rows = len(backlog.table)
     report = _REPORT_SECONDS + _REPORT_SECONDS_PER_ROW * rows * (1 + (out_path is not None) * _WORKBOOK_FACTOR)
     options = SolveOptions(
-        solver=args.solver, time_limit=args.time_limit, gap=args.gap, deadline=started + args.time_limit - report
+        solver=args.solver,
+        time_limit=args.time_limit,
+        gap=args.gap,
+        deadline=started + args.time_limit - report,
+        previous=previous,
+        keep_within=keep_within,
     )
     result = make_plan(backlog.table, net, options=options)
 
@@ -308,6 +338,72 @@ def _backlog_place(backlog: BacklogImport, given: str) -> tuple[str, str, str | 
     return file, " / ".join(headers) or "sprint", sheet
 
 
+def _keep_within(value: float) -> float:
+    """``--keep-within``, checked: at least 0 and below 1."""
+    if not (math.isfinite(value) and 0 <= value < 1):
+        raise CliError(EXIT_INPUT, f"--keep-within {value:g}: give a share of the value at least 0 and below 1")
+    return value
+
+
+def read_previous(file: str) -> dict[str, tuple[str, str]]:
+    """An earlier plan, id -> (team, sprint name): the JSON printed by ``--json`` or a workbook written by ``--out``.
+
+    The JSON's ``selected`` list, or the workbook's Plan sheet (its ``id``, ``team`` and ``sprint``
+    columns). A file that is missing, unreadable or holds no plan is a :class:`CliError` naming it (exit 2).
+    """
+    path = Path(file)
+
+    def fail(problem: str) -> CliError:
+        return CliError(EXIT_INPUT, f"--previous {file}: {problem}")
+
+    if not path.is_file():
+        raise fail("no such file")
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            rows = _previous_rows_from_workbook(path)
+        else:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            selected = data.get("selected") if isinstance(data, dict) else None
+            if not isinstance(selected, list):
+                raise fail("not a plan: expected the JSON object printed by --json, with its 'selected' list")
+            rows = selected
+    except CliError:
+        raise
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        raise fail(f"cannot be read as a plan ({type(error).__name__}: {error})") from None
+    previous: dict[str, tuple[str, str]] = {}
+    for number, row in enumerate(rows, start=1):
+        cells = [row.get(name) if isinstance(row, dict) else None for name in ("id", "team", "sprint")]
+        if not all(isinstance(cell, str) and cell.strip() for cell in cells):
+            raise fail(f"planned item {number} has no id, team and sprint")
+        item_id, team, sprint = (str(cell) for cell in cells)
+        previous[item_id] = (team, sprint)
+    return previous
+
+
+def _previous_rows_from_workbook(path: Path) -> list[dict[str, object]]:
+    """The Plan sheet's rows as {id, team, sprint}: the first sheet of a workbook written by ``--out``."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        if "Plan" not in book.sheetnames:
+            raise CliError(EXIT_INPUT, f"--previous {path}: the workbook has no Plan sheet (write one with --out)")
+        rows = book["Plan"].iter_rows(values_only=True)
+        header = [str(cell).strip().casefold() if cell is not None else "" for cell in next(rows, ())]
+        missing = [name for name in ("id", "team", "sprint") if name not in header]
+        if missing:
+            raise CliError(EXIT_INPUT, f"--previous {path}: the Plan sheet has no {', '.join(missing)} column")
+        where = {name: header.index(name) for name in ("id", "team", "sprint")}
+        return [
+            {name: None if row[column] is None else str(row[column]) for name, column in where.items()}
+            for row in rows
+            if any(cell is not None for cell in row)
+        ]
+    finally:
+        book.close()
+
+
 def _workbook_settings(args: argparse.Namespace) -> dict[str, object]:
     """The flags as the workbook's Summary shows them."""
     return {
@@ -321,6 +417,7 @@ def _workbook_settings(args: argparse.Namespace) -> dict[str, object]:
         "solver": args.solver,
         "time limit (s)": args.time_limit,
         "gap": args.gap,
+        **({"previous plan": Path(args.previous).name, "keep within": args.keep_within} if args.previous else {}),
     }
 
 
@@ -497,6 +594,8 @@ def format_report(
             "The solver stopped before proving this plan optimal (time limit or gap): "
             "the bound says how much better a plan could be at most."
         )
+    if result.changes is not None:
+        lines.append(_stable_line(result))
     if result.message:
         lines.append(f"Note: {result.message}")
     if written is not None:
@@ -510,6 +609,25 @@ def format_report(
         *_capacity_section(result, verbose),
     ]
     return "\n".join(lines)
+
+
+def _stable_line(result: PlanResult) -> str:
+    """Re-planning: "stable plan: value V, N changes; free re-plan: value V', M changes", with what changed."""
+    changes = result.changes or Changes()
+    detail = (
+        f" ({len(changes.entered)} entered, {len(changes.left)} left, {len(changes.moved)} moved)"
+        if changes.count
+        else ""
+    )
+    free = "? changes" if result.free_changes is None else _changes(result.free_changes)
+    return (
+        f"Re-planning: stable plan: value {_number(result.objective)}, {_changes(changes)}{detail}; "
+        f"free re-plan: value {_number(result.free_objective)}, {free}"
+    )
+
+
+def _changes(changes: Changes) -> str:
+    return f"{changes.count} change{'s' if changes.count != 1 else ''}"
 
 
 def _selected_section(result: PlanResult, verbose: bool) -> list[str]:

@@ -9,9 +9,16 @@ settings, under :data:`WHAT_IF_KEY`, as JSON data::
      "previous": {"CARE-7": ["pod-a", "Sprint 27"]}}
 
 ``value_rule`` null means the scenario's own rule (``settings["value_rule"]``); ``previous`` is the
-plan kept stable (item -> team, sprint). In the app the same what-ifs are *session values*, keyed
-as in :data:`WHAT_IF_DEFAULTS` (``planner_capacity_pct``...); :func:`what_if_json` and
-:func:`what_if_values` turn one into the other, checking every value, and
+plan kept stable (item -> team, sprint): the baseline a stable re-plan makes the fewest changes to.
+
+The plan a user accepts as the baseline is also kept in the scenario's settings on its own, under
+:data:`ACCEPTED_PLAN_KEY` (``{"CARE-7": ["pod-a", "Sprint 27"]}``), so accepting it does not save
+the sliders too: :func:`with_accepted_plan` writes it, :func:`accepted_plan` reads it back, and
+:func:`apply_what_if` restores it as ``previous`` when the saved what-ifs keep no plan of their own.
+
+In the app the same what-ifs are *session values*, keyed as in :data:`WHAT_IF_DEFAULTS`
+(``planner_capacity_pct``...); :func:`what_if_json` and :func:`what_if_values` turn one into the
+other, checking every value, and
 :func:`capacity_settings` / :func:`plan_arguments` turn session values into what the planner takes.
 
 The comparison tables take plans keyed by a label per scenario (:func:`scenario_labels` makes them
@@ -37,11 +44,13 @@ from planner.store import ScenarioSummary
 from planner.value import VALUE_RULES
 
 __all__ = [
+    "ACCEPTED_PLAN_KEY",
     "WHAT_IF_DEFAULTS",
     "WHAT_IF_KEY",
     "WHAT_IF_LIMITS",
     "WHAT_IF_VERSION",
     "PlanArguments",
+    "accepted_plan",
     "apply_what_if",
     "capacity_settings",
     "initiative_values",
@@ -55,10 +64,12 @@ __all__ = [
     "what_if_json",
     "what_if_summary",
     "what_if_values",
+    "with_accepted_plan",
     "with_what_if",
 ]
 
 WHAT_IF_KEY = "what_if"
+ACCEPTED_PLAN_KEY = "accepted_plan"
 WHAT_IF_VERSION = 1
 _PREFIX = "planner_"
 
@@ -251,7 +262,36 @@ def apply_what_if(settings: Mapping[str, Any]) -> dict[str, Any]:
     :class:`PlannerError` when the saved what-ifs cannot be used.
     """
     saved = saved_what_if(settings)
-    return {} if saved is None else what_if_values(saved)
+    values = {} if saved is None else what_if_values(saved)
+    accepted = accepted_plan(settings)
+    if accepted and not values.get("planner_previous"):
+        values["planner_previous"] = accepted
+    return values
+
+
+def accepted_plan(settings: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """The plan accepted as the baseline, saved in a scenario's settings (``{}`` when none).
+
+    Raises :class:`PlannerError` when the saved plan cannot be used.
+    """
+    saved = settings.get(ACCEPTED_PLAN_KEY) if isinstance(settings, Mapping) else None
+    if saved is None:
+        return {}
+    return dict(_check("planner_previous", saved))
+
+
+def with_accepted_plan(settings: Mapping[str, Any], plan: Mapping[str, tuple[str, str]]) -> dict[str, Any]:
+    """A copy of a scenario's settings with ``plan`` (id -> team, sprint) kept as the accepted baseline.
+
+    Saved what-ifs, when the scenario has some, keep the same plan as their ``previous``: the two never disagree.
+    """
+    checked = _check("planner_previous", dict(plan))
+    data = {item: list(where) for item, where in sorted(checked.items())}
+    updated: dict[str, Any] = {**settings, ACCEPTED_PLAN_KEY: data}
+    saved = saved_what_if(settings)
+    if saved is not None:
+        updated[WHAT_IF_KEY] = {**saved, "previous": data}
+    return updated
 
 
 def with_what_if(settings: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:

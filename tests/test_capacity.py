@@ -391,6 +391,48 @@ def test_points_conversion_scales_velocity_by_availability() -> None:
     assert team(capacity(t), "pod-a").net == 12
 
 
+def test_points_ignore_the_focus_factor_but_keep_buffer_and_capacity_pct() -> None:
+    # SPEC 2: velocity is observed output, already net of focus. pod-a velocity 30, focus 0.5 on the
+    # teams sheet; full availability = Ann 10 + Bob 5 = 15 days. Sprint 1: Ann OOO 3 days -> 12
+    # available days -> 30 x 12 / 15 = 24 points, whatever the focus (sheet or slider).
+    t = tables(
+        people(("Ann", "pod-a", "backend"), ("Bob", "pod-a", None, 0.5)),
+        teams=[("pod-a", 30, 0.5)],
+        ooo=[("Ann", "2025-03-03", "2025-03-05")],
+    )
+    for focus in (None, 0.6, 1.0):
+        result = capacity(t, unit="points", focus_factor=focus)
+        assert team(result, "pod-a").net == pytest.approx(24)
+        assert team(result, "pod-a", "Sprint 2").net == pytest.approx(30)
+        assert (result.person_sprint["focus_factor"] == 1).all()
+        # The ledger's focus step is 0 and the ledger still adds up exactly.
+        ledger = result.ledger[(result.ledger["team"] == "pod-a") & (result.ledger["sprint"] == "Sprint 1")]
+        steps = dict(zip(ledger["step"], ledger["days"]))
+        assert steps["focus"] == 0
+        assert sum(steps[step] for step in LEDGER_STEPS[:-1]) == steps["net"] == 12
+    # Buffer and capacity % still apply: 24 x (1 - 0.25) x 1.2 = 21.6.
+    scaled = capacity(t, unit="points", buffer=0.25, capacity_pct=1.2, focus_factor=0.6)
+    assert team(scaled, "pod-a").net == pytest.approx(21.6)
+    # In days the focus factor still applies: 12 x 0.5 = 6 days (sheet), 12 x 0.6 = 7.2 (slider).
+    assert team(capacity(t), "pod-a").net == pytest.approx(6)
+    assert team(capacity(t, focus_factor=0.6), "pod-a").net == pytest.approx(7.2)
+
+
+def test_sample_pod_scale_points_are_velocity_times_available_share() -> None:
+    # The sample: pod-scale, velocity 34 (focus 0.8 on its sheet), 45 full days; Sprint 27 loses
+    # 3 OOO + 2.5 on-call days: 34 x 39.5 / 45 = 29.84 points (not 23.88, focus applied twice).
+    from planner.ingest import read_capacity
+    from planner.sample import SAMPLE_CAPACITY
+
+    sample = read_capacity(SAMPLE_CAPACITY).tables
+    result = compute_capacity(sample, CapacitySettings(unit="points"), today=TODAY)
+    row = team(result, "pod-scale", "Sprint 27")
+    assert (row.velocity, row.full_days, row.net_days) == (34, 45, 39.5)
+    assert row.net == pytest.approx(34 * 39.5 / 45)
+    buffered = compute_capacity(sample, CapacitySettings(unit="points", buffer=0.1), today=TODAY)
+    assert team(buffered, "pod-scale", "Sprint 27").net == pytest.approx(34 * 39.5 / 45 * 0.9)
+
+
 def test_points_full_availability_uses_the_usual_sprint_length() -> None:
     # Sprints of 10, 10 and 5 working days: full availability is the usual 10 days, so the short
     # sprint gives half the velocity (20 x 5 / 10 = 10), not all of it.
@@ -531,7 +573,7 @@ def test_contention_flags_teams_that_need_more_bandwidth() -> None:
     frame = contention(items, result).set_index("team")
     assert frame.loc["pod-a", ["must_should_demand", "net_capacity", "flag"]].tolist() == [23, 20, "over"]
     assert frame.loc["pod-a", "message"] == (
-        "pod-a: Must+Should needs 23.0 days, net capacity 20.0 days over 2 sprints: likely needs more bandwidth"
+        "pod-a: Must+Should needs 23 days, net capacity 20 days over 2 sprints: likely needs more bandwidth"
     )
     assert frame.loc["pod-b", "flag"] == "tight"
     assert frame.loc["pod-b", "ratio"] == pytest.approx(0.9)

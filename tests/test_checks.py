@@ -464,3 +464,35 @@ def test_agenda_capacity_notes_and_clean_backlog():
     agenda = build_agenda(clean_backlog(), run_checks(clean_backlog(), cap, SETTINGS), cap)
     assert all(not groups for _, groups in agenda.sections)
     assert agenda.capacity_notes == ("S1: ann: 2 days out of office",)
+
+
+def test_agenda_and_messages_write_numbers_for_people():
+    """'1 day', not '1 days'; '0.3', not '0.30000000000000004' (issue 13)."""
+    from planner.refine import agenda_markdown, agenda_table, build_agenda
+
+    tables = CapacityTables.from_frames(
+        {
+            "people": pd.DataFrame([{"name": "ann", "team": "a"}]),
+            "sprints": pd.DataFrame([{"sprint": "S1", "start": "2026-01-05", "end": "2026-01-16"}]),
+            "ooo": pd.DataFrame([{"name": "ann", "start": "2026-01-05", "end": "2026-01-05"}]),
+            "oncall": pd.DataFrame([{"name": "ann", "start": "2026-01-07", "end": "2026-01-07"}]),
+        }
+    )
+    cap = compute_capacity(tables, today=TODAY)
+    # One item of one day, missing its acceptance criteria (near-term: on the agenda).
+    table = clean_backlog(effort=1.0, acceptance_criteria=None)
+    agenda = build_agenda(table, run_checks(table, cap, SETTINGS), cap)
+    assert agenda.capacity_notes == ("S1: ann: 1 day out of office, 1 day on call",)
+    (item,) = [item for _, groups in agenda.sections for group in groups for item in group.items]
+    assert item.effort == "1 day"
+    markdown = agenda_markdown(agenda)
+    assert "- **Points or days:** 1 day\n" in markdown and "1 days" not in markdown
+    assert agenda_table(agenda)["points or days"].tolist() == ["1 day"]
+    # Efforts and capacities in messages: no float artefacts, the unit in the singular for 1.
+    big = backlog(clean_item(0, effort=0.1 + 0.2 + 10))  # 10.3 days, more than ann's 8 net days
+    (finding,) = run_checks(big, cap, SETTINGS, only=["oversized"])
+    assert finding.message == "X-0 needs 10.3 days, more than a can hold in one sprint (8 days)"
+    stale = run_checks(
+        clean_backlog(updated="2026-01-01"), None, CheckSettings(today=TODAY, stale_days=0), only=["stale"]
+    )
+    assert any("not been updated in 1 day (since 2026-01-01)" in f.message for f in stale)

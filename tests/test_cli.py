@@ -265,6 +265,9 @@ def test_missing_file(capsys, tmp_path):
         (["--solver", "gurobi"], "--solver"),
         (["--sprints", "two"], "--sprints"),
         (["--out", "plan.csv"], "--out"),
+        (["--keep-within", "1"], "--keep-within"),
+        (["--keep-within", "-0.1"], "--keep-within"),
+        (["--keep-within", "nan"], "--keep-within"),
     ],
 )
 def test_bad_flags(capsys, tmp_path, flags, named):
@@ -588,3 +591,46 @@ def test_infeasible_subprocess_exit_status(tmp_path):
     assert completed.returncode == 3, completed.stderr
     payload = json.loads(completed.stdout)
     assert payload["status"] == "infeasible" and "M-1" in payload["message"]
+
+
+# --- re-planning against a previous plan (--previous, --keep-within) ---------------------------------
+
+
+def test_previous_json_round_trip_with_unchanged_inputs_changes_nothing(capsys, tmp_path):
+    code, out, err = run(capsys, *SAMPLE, "--gap", "0", "--json")
+    assert code == 0, err
+    first = one_json(out)
+    assert "changes" not in first and "free_objective" not in first  # only with --previous
+    previous = tmp_path / "previous.json"
+    previous.write_text(out, encoding="utf-8")
+    code, out, err = run(capsys, *SAMPLE, "--gap", "0", "--previous", str(previous), "--json")
+    assert code == 0, err
+    again = one_json(out)
+    assert set(again) == JSON_KEYS | {"changes", "free_objective"}
+    assert again["changes"] == {"entered": 0, "left": 0, "moved": 0}
+    assert again["objective"] == first["objective"]
+    assert again["free_objective"] == pytest.approx(first["objective"])
+    assert sorted(map(str, again["selected"])) == sorted(map(str, first["selected"]))
+
+
+def test_previous_workbook_and_the_report_line(capsys, tmp_path):
+    workbook = tmp_path / "plan.xlsx"
+    code, _, err = run(capsys, *SAMPLE, "--gap", "0", "--out", str(workbook))
+    assert code == 0, err
+    code, out, err = run(capsys, *SAMPLE, "--gap", "0", "--previous", str(workbook), "--keep-within", "0.01")
+    assert code == 0, err
+    line = next(line for line in out.splitlines() if "stable plan:" in line)
+    assert ", 0 changes; free re-plan: value " in line
+
+
+@pytest.mark.parametrize("content", [None, "not json", '{"selected": 3}', '{"selected": [{"id": "X"}]}'])
+def test_previous_missing_or_unreadable_is_bad_input_naming_the_file(capsys, tmp_path, content):
+    previous = tmp_path / "earlier.json"
+    if content is not None:
+        previous.write_text(content, encoding="utf-8")
+    code, out, err = run(capsys, *SAMPLE, "--previous", str(previous))
+    assert code == 2, err
+    assert out == ""
+    assert "earlier.json" in err and "Traceback" not in err
+    code, out, _ = run(capsys, *SAMPLE, "--previous", str(previous), "--json")
+    assert code == 2 and "earlier.json" in one_json(out)["message"]

@@ -523,3 +523,28 @@ def test_export_workbook_has_the_refinement_agenda_sheet():
     sheet = openpyxl.load_workbook(io.BytesIO(data))["Refinement"]
     assert [cell.value for cell in sheet[1]][: len(AGENDA_COLUMNS)] == AGENDA_COLUMNS
     assert sheet.max_row == len(agenda) + 1
+
+
+def test_export_workbook_is_the_plan_workbook_with_the_refinement_sheet(sample, tmp_path):
+    from planner.outputs import SHEET_REFINEMENT, export_workbook, write_export_workbook
+    from planner.refine import AGENDA_COLUMNS, CheckSettings, agenda_table, build_agenda, run_checks
+
+    result, backlog, net, _ = sample
+    data = export_workbook(result, backlog, net, scenario_name="Sample", settings={"unit": "days"})
+    workbook = openpyxl.load_workbook(io.BytesIO(data))
+    teams = list(dict.fromkeys(a.team for a in sorted(result.selected, key=lambda a: a.team)))
+    assert workbook.sheetnames[:5] == [*FIXED_SHEETS, SHEET_REFINEMENT]
+    assert set(workbook.sheetnames[5:]) == set(teams)
+    agenda = agenda_table(build_agenda(backlog, run_checks(backlog, net, CheckSettings()), net))
+    sheet = workbook[SHEET_REFINEMENT]
+    assert [cell.value for cell in sheet[1]][: len(AGENDA_COLUMNS)] == AGENDA_COLUMNS
+    assert [row[2] for row in sheet.iter_rows(min_row=2, values_only=True)] == agenda["id"].tolist()
+    assert sheet.max_row == len(agenda) + 1 > 1
+    # Written to a file (what `planner plan --out` does): the same sheets and Plan rows.
+    path = write_export_workbook(tmp_path / "out.xlsx", result, backlog, net, scenario_name="Sample")
+    written = openpyxl.load_workbook(path)
+    assert written.sheetnames == workbook.sheetnames
+    assert [r[2] for r in written["Plan"].iter_rows(min_row=2, values_only=True)] == [
+        r[2] for r in workbook["Plan"].iter_rows(min_row=2, values_only=True)
+    ]
+    assert list(tmp_path.iterdir()) == [path]

@@ -110,6 +110,38 @@ def test_azure_devops_export():
     assert list(result.table["value"]) == [16, 12, 17]  # cost of delay, not the ratio
 
 
+def test_azure_devops_iteration_paths_keep_the_sprint_and_the_root_as_written():
+    """``Care\\Sprint 43`` pins to ``Sprint 43``; the project root ``Care`` is kept for the sprint treatment."""
+    data = csv_bytes(
+        [
+            ["ID", "Title", "Area Path", "Iteration Path", "Effort", "State"],
+            ["1", "In a sprint", "Care\\Scale", "Care\\Sprint 43", "3", "New"],
+            ["2", "In no sprint", "Care\\Scale", "Care", "3", "New"],
+            ["3", "Trailing backslash", "Care", "Care\\", "3", "New"],
+        ]
+    )
+    result = read_backlog(data, name="ado.csv")
+    assert list(result.table["sprint"]) == ["Sprint 43", "Care", "Care"]
+    assert list(result.table["team"]) == ["Scale", "Scale", "Care"]
+
+
+def test_linear_cycle_number_is_the_sprint_when_the_cycle_has_no_name():
+    data = csv_bytes(
+        [
+            ["ID", "Title", "Estimate", "Cycle Number", "Cycle Name"],
+            ["SCA-1", "Numbered cycle", "3", "43", ""],
+            ["SCA-2", "Named cycle", "3", "44", "Cycle 44"],
+            ["SCA-3", "No cycle", "3", "", ""],
+        ]
+    )
+    result = read_backlog(data, name="linear.csv")
+    assert list(result.table["sprint"].astype(object).where(result.table["sprint"].notna(), None)) == [
+        "43",
+        "Cycle 44",
+        None,
+    ]
+
+
 def test_cp1252_semicolon_csv_says_which_encoding_was_used():
     result = read_backlog(DATA / "cp1252_semicolon.csv")
     assert result.source.encoding == "cp1252"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -271,3 +272,85 @@ def test_capacity_that_cannot_be_computed_shows_the_problems_and_keeps_the_edito
         pd.Timestamp("2026-12-10"),
         10,
     )
+
+
+# --- numbers as people read them; points without focus (issue 13) -------------------------------------
+
+ARTEFACT = re.compile(r"\d\.\d{6,}")  # 5.600000000000001, 0.30000000000000004
+PRINTF = re.compile(r"^%\.(\d+)f$")
+
+
+def walk(node):
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from walk(child)
+
+
+def shown_cells(element) -> list[str]:
+    """A table's cells as the page displays them: numbers through their column's format."""
+    config = json.loads(element.proto.columns) if element.proto.columns else {}
+    frame = element.value
+    cells: list[str] = []
+    for column in frame.columns:
+        values = frame[column]
+        if not pd.api.types.is_float_dtype(values):
+            cells += [str(value) for value in values]
+            continue
+        number_format = (config.get(str(column)) or {}).get("type_config", {}).get("format")
+        printf = PRINTF.match(number_format or "")
+        assert printf or number_format == "percent", f"float column {column!r} shown without a number format"
+        decimals = int(printf.group(1)) if printf else 2
+        scale = 100 if number_format == "percent" else 1
+        cells += [f"{value * scale:.{decimals}f}" for value in values if np.isfinite(value)]
+    return cells
+
+
+def shown_text(at: AppTest) -> list[str]:
+    """Every text the page shows: markdown, captions, alerts, metrics (values and help), widget labels,
+    table cells as displayed and the waterfall's bar labels."""
+    texts: list[str] = []
+    for node in walk(at._tree):
+        proto = getattr(node, "proto", None)
+        if proto is None or type(node).__name__ in ("Dataframe", "UnknownElement"):
+            continue  # tables: their cells below; charts: their labels below
+        texts.append(str(proto))
+    for element in [*at.dataframe, *at.data_editor]:
+        texts += shown_cells(element)
+    texts += chart_data(at)["label"].astype(str).tolist()
+    return texts
+
+
+def test_page_shows_numbers_without_float_artefacts_in_days_and_points(database):
+    at = capacity_page()
+    at.slider(key="planner_sprints_widget").set_value(3).run()
+    for unit, buffer in (("days", 15), ("points", 15), ("points", 35)):
+        at.radio(key="planner_unit_widget").set_value(unit).run()
+        at.slider(key="planner_buffer_pct_widget").set_value(buffer).run()
+        at.slider(key="planner_capacity_pct_widget").set_value(115).run()
+        assert not at.exception
+        texts = shown_text(at)
+        artefacts = [match.group() for text in texts for match in ARTEFACT.finditer(text)]
+        assert artefacts == [], (unit, artefacts[:5])
+        metrics = {metric.label: metric.value for metric in at.metric}
+        assert re.fullmatch(r"[\d,]+(\.\d)?", metrics["Net days"])
+        assert ("Net points" in metrics) == (unit == "points")
+
+
+def test_points_ignore_the_focus_slider_and_show_a_zero_focus_bar(database):
+    # Velocity is already net of focus (SPEC 2): in points neither the teams' focus factors nor the
+    # slider change the net points; the waterfall's focus bar is 0. In days focus still counts.
+    at = capacity_page()
+    at.radio(key="planner_unit_widget").set_value("points").run()
+    with_team_focus = net_table(at)["net points"]
+    at.toggle(key="planner_use_team_focus_widget").set_value(False).run()
+    at.slider(key="planner_focus_widget").set_value(0.5).run()
+    assert not at.exception
+    assert np.allclose(net_table(at)["net points"], with_team_focus)
+    assert (net_table(at)["focus"] == 0).all()
+    bars = chart_data(at).set_index("step")
+    assert bars.loc["focus", "change"] == 0 and bars.loc["focus", "effect"] == "no change"
+    # The sample's pod-scale, first sprint: 34 x 39.5 / 45 = 29.84 points (not 23.88).
+    first = net_table(at).xs("pod-scale", level="team").iloc[0]
+    assert first["net points"] == pytest.approx(34 * 39.5 / 45)
+    at.radio(key="planner_unit_widget").set_value("days").run()
+    assert (net_table(at)["focus"] < 0).all()  # days: the slider's 0.5 takes half

@@ -6,6 +6,8 @@ keyed ``st.data_editor`` through its edit state in ``at.session_state``; both ar
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import DATA, REPO, csv_bytes, open_page
 from streamlit.testing.v1 import AppTest
@@ -247,3 +249,71 @@ def test_a_reader_that_raises_is_a_message(database, monkeypatch, error, message
     assert any(message in e.value for e in at.error)
     assert button(at, "Save as new scenario").disabled
     assert len(saved(database)) == 1
+
+
+# --- sprint names that are none of the capacity file's sprints (issue 13) ----------------------------
+
+
+def tracker_capacity(tmp_path) -> bytes:
+    from datetime import date
+
+    from conftest import write_xlsx
+
+    path = write_xlsx(
+        tmp_path / "capacity.xlsx",
+        {
+            "people": [["name", "team"], ["Ada", "Scale"], ["Alan", "Protocols"]],
+            "sprints": [
+                ["sprint", "start", "end"],
+                ["Sprint 43", date(2026, 3, 16), date(2026, 3, 27)],
+                ["Sprint 44", date(2026, 3, 30), date(2026, 4, 10)],
+            ],
+        },
+    )
+    return path.read_bytes()
+
+
+def sprint_warnings(at: AppTest) -> list[str]:
+    """The sprint warnings as the user reads them (the page escapes Markdown)."""
+    shown = [re.sub(r"\\(.)", r"\1", w.value) for w in at.warning]
+    return [text for text in shown if "which is not one of your sprints" in text]
+
+
+def test_sprint_values_are_one_grouped_warning_each_with_a_treatment_saved_for_the_plan(database, tmp_path):
+    ado = DATA / "trackers" / "ado.csv"
+    at = upload(data_page(), ("ado.csv", ado.read_bytes()), [("capacity.xlsx", tracker_capacity(tmp_path))])
+    before_saving = [w for w in sprint_warnings(at) if w.startswith("ado.csv, row ")]
+    assert len(before_saving) == 3
+    assert any(
+        "9 items name sprint 'Care', which is not one of your sprints: treated as unscheduled" in w
+        for w in before_saving
+    )
+    button(at, "Save as new scenario").click()
+    at.run()
+    assert not at.exception
+    shown = sprint_warnings(at)
+    assert [w.split(",")[0] for w in shown] == [
+        "2 items name sprint 'Sprint 42'",
+        "9 items name sprint 'Care'",
+        "2 items name sprint 'Sprint 47'",
+    ]
+    assert "treated as carry-over" in shown[0] and "treated as later" in shown[2]
+    boxes = [box for box in at.radio if box.label.startswith("Treat sprint")]
+    assert [box.value for box in boxes] == ["carry-over", "unscheduled", "later"]
+    boxes[1].set_value("later").run()
+    assert not at.exception
+    at.radio(key=next(r.key for r in at.radio if r.label == "Carry-over items are planned as")).set_value("Must").run()
+    assert not at.exception
+    scenario_id = at.session_state["planner_scenario_id"]
+    with Store(database) as store:
+        settings = store.load(scenario_id).settings
+    assert settings["sprint_values"] == {
+        "treatments": {"Care": "later", "Sprint 42": "carry-over", "Sprint 47": "later"},
+        "carry_over_moscow": "Must",
+    }
+    assert "(your choice; by default unscheduled)" in sprint_warnings(at)[1]
+
+
+def test_sprint_values_matching_the_capacity_show_no_warning(database):
+    at = good_upload(data_page())
+    assert not [w for w in sprint_warnings(at) if "Sprint 27" in w]  # the sample's Sprint 27 is a sprint

@@ -110,3 +110,39 @@ def test_each_session_downloads_its_own_plan(case: str, media: list[MemoryMediaF
     assert plans[0] != plans[1]  # the two sessions really plan differently
     for workbook, plan in zip(workbooks, plans, strict=True):
         assert workbook_ids(workbook) == plan
+
+
+# --- the page's workbook is the library's export_workbook (what `planner plan --out` writes) ----------
+
+
+def test_page_download_is_the_library_export_workbook(database, media: list[MemoryMediaFileStorage]):
+    from planner.capacity import compute_capacity
+    from planner.outputs import export_workbook
+    from planner.planning_backlog import planning_backlog
+    from planner.scenarios import WHAT_IF_DEFAULTS, plan_arguments
+    from planner.solve import SolveOptions, make_plan
+    from planner.store import Store
+
+    app_solve = SolveOptions(time_limit=3.0, gap=0.005)  # pages/_state.APP_SOLVE: the page's options
+    at = export_session({})
+    page = openpyxl.load_workbook(io.BytesIO(downloaded(at, media, "planner_export_xlsx")))
+
+    store = Store(database)
+    try:
+        scenario = store.load(store.list()[0].id)
+    finally:
+        store.close()
+    settings, rule, overrides, _ = plan_arguments(WHAT_IF_DEFAULTS, scenario.settings)
+    backlog = planning_backlog(scenario.backlog, rule, overrides)
+    capacity = compute_capacity(scenario.capacity, settings)
+    result = make_plan(backlog, capacity, options=app_solve)
+    library = openpyxl.load_workbook(
+        io.BytesIO(export_workbook(result, backlog, capacity, scenario_name=scenario.name))
+    )
+
+    assert page.sheetnames == library.sheetnames
+    assert page.sheetnames[:5] == ["Plan", "Summary", "Not planned", "Capacity", "Refinement"]
+    ids = [{row[2] for row in book["Plan"].iter_rows(min_row=2, values_only=True)} for book in (page, library)]
+    assert ids[0] == ids[1] == {a.id for a in result.selected}
+    refinement = [list(book["Refinement"].iter_rows(values_only=True)) for book in (page, library)]
+    assert refinement[0] == refinement[1] and len(refinement[0]) > 1

@@ -122,6 +122,8 @@ def test_headcount_what_if_adds_capacity_to_a_team():
 def test_value_rule_changes_what_is_worth_planning():
     at = plan_page()
     before = planned_ids(at)
+    # Free re-plan: in stable mode the same items may stay, when they are within 0.5 % of the most items.
+    at.toggle(key="planner_free_replan_widget").set_value(True).run()
     at.selectbox(key="planner_value_rule_widget").set_value("one").run()
     assert not at.exception
     # One point per item: the plan now packs as many items as fit, not the most valuable ones.
@@ -184,3 +186,69 @@ def test_a_plan_cut_short_by_the_time_limit_says_so(monkeypatch):
     assert not at.exception
     assert metrics(at)["Quality"] in ("feasible", "optimal")
     assert any("time limit" in caption.value for caption in at.caption)
+
+
+# --- stable re-planning: the accepted plan is the baseline -------------------------------------------
+
+
+def stability_line(at: AppTest) -> str:
+    lines = [info.value for info in at.info if "plan: value" in info.value]
+    assert lines, "no stable/free line"
+    return lines[0]
+
+
+def planned_positions(at: AppTest) -> dict[str, tuple[str, str]]:
+    for frame in at.dataframe:
+        if {"sprint", "team", "id"} <= set(frame.value.columns):
+            table = frame.value
+            return {row.id: (row.team, row.sprint) for row in table.itertuples()}
+    raise AssertionError("no plan table")
+
+
+def test_the_first_plan_shown_is_the_baseline_and_accepting_it_changes_nothing():
+    at = plan_page()
+    value = metrics(at)["Planned value"]
+    shown = planned_positions(at)
+    assert at.session_state["planner_previous"] == shown  # stable mode: the first plan is the baseline
+    [accept] = [button for button in at.button if button.label == "Accept this plan as the baseline"]
+    accept.click().run()
+    assert not at.exception
+    assert metrics(at)["Planned value"] == value
+    assert planned_positions(at) == shown
+    assert stability_line(at).startswith(f"Stable plan: value {value}, 0 changes.")
+    assert not any(expander.label.startswith("What changed") for expander in at.expander)
+    # Kept with the scenario: its settings now hold the accepted plan.
+    from pages import _state
+    from planner.scenarios import accepted_plan
+
+    scenario = _state.store().load(at.session_state["planner_scenario_id"])
+    assert accepted_plan(scenario.settings) == shown
+
+
+def _changed_items(before: dict, after: dict) -> int:
+    return sum(1 for item in set(before) | set(after) if before.get(item) != after.get(item))
+
+
+@pytest.mark.parametrize("free", [False, True])
+def test_oncall_load_with_stable_mode_changes_no_more_than_a_free_re_plan(free):
+    at = plan_page()
+    at.slider(key="planner_sprints_widget").set_value(3).run()
+    at.session_state["planner_previous"] = {}  # the 3-sprint plan is the baseline
+    at.run()
+    baseline = planned_positions(at)
+    assert at.session_state["planner_previous"] == baseline
+    if free:
+        at.toggle(key="planner_free_replan_widget").set_value(True).run()
+        assert planned_positions(at) != {} and not at.exception
+    at.slider(key="planner_oncall_load_widget").set_value(0.9).run()
+    assert not at.exception
+    changed = _changed_items(baseline, planned_positions(at))
+    line = stability_line(at)
+    if free:
+        assert line.startswith("Free re-plan: value ") and f", {changed} change" in line
+    else:
+        # The stable line counts the same changes the table shows against the baseline.
+        assert line.startswith("Stable plan: value ") and f", {changed} change" in line
+        assert "Free re-plan: value " in line
+        free_count = int(line.split("Free re-plan: value ")[1].split(", ")[1].split(" ")[0])
+        assert changed <= free_count

@@ -99,3 +99,12 @@ def test_hold_toggle_keeps_the_targets_for_the_plan():
     at.toggle(key="planner_refinement_hold_balance").set_value(True).run()
     assert not at.exception
     assert at.session_state["planner_balance"] == {"tech debt": 0.25}
+
+
+def test_sprint_values_that_are_no_sprint_are_shown_as_on_the_data_page():
+    """Issue 13: the sample's open item of Sprint 26 (the capacity starts at Sprint 27) is carry-over."""
+    at = refinement_page()
+    shown = [w.value.replace("\\", "") for w in at.warning if "not one of your sprints" in w.value]
+    assert len(shown) == 1
+    assert "1 item names sprint 'Sprint 26', which is not one of your sprints: treated as carry-over" in shown[0]
+    assert "row " in shown[0]

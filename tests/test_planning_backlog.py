@@ -9,6 +9,7 @@ from planner.errors import PlannerError, SettingsError
 from planner.overrides import Override, apply_overrides
 from planner.planning_backlog import planning_backlog
 from planner.sample import SAMPLE_BACKLOG
+from planner.sprint_values import SprintTreatment
 from planner.value import apply_value_rule
 
 
@@ -70,3 +71,26 @@ def test_an_unknown_value_rule_is_a_settings_error():
 def test_an_override_of_an_unknown_item_is_refused():
     with pytest.raises(PlannerError, match="'Z'"):
         planning_backlog(backlog(), "one", {"Z": Override(pin="in")})
+
+
+def test_sprint_values_are_treated_before_the_overrides():
+    """Issue 13: the project root pins nothing, a past sprint is carry-over; an override still wins."""
+    saved = backlog()
+    saved["sprint"] = pd.array(["Care", "CARE Sprint 42", "CARE Sprint 43"], dtype="string")
+    saved["done"] = False
+    sprints = SprintTreatment(("Sprint 43", "Sprint 44"))
+    planned = planning_backlog(saved, "value", {"A": Override(pin="Sprint 44")}, sprints=sprints)
+    assert planned["sprint"].tolist()[0] == "Sprint 44"  # the override, on top
+    assert pd.isna(planned["sprint"].tolist()[1])
+    assert planned["carry_over"].tolist()[1] == "CARE Sprint 42"
+    assert planned["moscow"].tolist()[1] == "Should"
+    assert planned["sprint"].tolist()[2] == "Sprint 43"
+    must = planning_backlog(saved, "value", sprints=SprintTreatment(("Sprint 43",), (("Care", "later"),), "Must"))
+    assert must["sprint"].tolist()[0] == "Care"
+    assert must["moscow"].tolist()[1] == "Must"
+
+
+def test_without_a_sprint_treatment_the_sprints_stay_as_written():
+    saved = backlog()
+    saved["sprint"] = pd.array(["Care", None, None], dtype="string")
+    assert planning_backlog(saved, "value")["sprint"].tolist()[0] == "Care"

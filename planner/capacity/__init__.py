@@ -10,7 +10,9 @@ column of :attr:`CapacityResult.person_sprint` so that the ledger adds up exactl
 ``after_ooo``         ``(working_days - holiday_days - ooo_days) x allocation``
 ``after_oncall``      ``max(0, after_ooo - on-call days x load)``: the only step that can go below
                       zero, so capacity is clipped here and is never negative
-``after_focus``       ``x focus_factor`` (the slider when set, else the team's, else 1)
+``after_focus``       ``x focus_factor`` (the slider when set, else the team's, else 1); in unit
+                      ``points`` the factor is 1 (velocity is observed output, already net of
+                      focus), so the focus step changes nothing there
 ``after_buffer``      ``x (1 - buffer)``: this is the SPEC's net capacity
 ``net``               ``x capacity_pct``: the global what-if multiplier is its own, last ledger step
                       ("capacity %"), so the what-if shows as one bar of the waterfall

@@ -18,6 +18,7 @@ from planner.capacity.inputs import Roster, Teams, match_key
 from planner.capacity.workdays import SPRINTS_SHEET, user_row
 from planner.errors import InputError
 from planner.input_problems import ERROR, WARNING, Problem
+from planner.number_text import format_number
 
 # --------------------------------------------------------------------------------------------------
 # Errors
@@ -185,11 +186,13 @@ def person_warnings(
     open_sprint = calendar["available_days"].to_numpy() > 0  # closed ones are reported already
     for p in np.flatnonzero(~np.isnan(people.days_per_sprint)):
         row = user_row(people.source_row[p])
+        allocation = format_number(people.allocation[p], decimals=4)
+        per_sprint = format_number(people.days_per_sprint[p], decimals=4)
         if people.allocation_given[p] and people.allocation[p] != 1:
             problems.append(
                 Problem(
                     WARNING,
-                    f"{people.name[p]} has days_per_sprint, so their allocation {people.allocation[p]:g} is not used",
+                    f"{people.name[p]} has days_per_sprint, so their allocation {allocation} is not used",
                     file,
                     "people",
                     row,
@@ -201,7 +204,7 @@ def person_warnings(
             problems.append(
                 Problem(
                     WARNING,
-                    f"{people.name[p]}'s days_per_sprint ({people.days_per_sprint[p]:g}) is more than "
+                    f"{people.name[p]}'s days_per_sprint ({per_sprint}) is more than "
                     f"the working days of {', '.join(sprint_names[short])}",
                     file,
                     "people",

@@ -12,6 +12,7 @@ import pandas as pd
 from planner.capacity.inputs import match_key, trimmed_texts
 from planner.capacity.types import UNITS, CapacityResult
 from planner.errors import PlannerError
+from planner.number_text import format_number
 
 __all__ = ["TIGHT_AT", "UNASSIGNED", "check_units", "contention"]
 
@@ -131,9 +132,10 @@ def _flag(ratio: float, tight_at: float) -> str:
 def _contention_message(
     team: str, demand: float, capacity: float, ratio: float, flag: str, unit: str, sprints: int
 ) -> str:
-    horizon = f"{sprints} sprint{'s' if sprints != 1 else ''}"
+    horizon = format_number(sprints, "sprints")
     supply = "spare capacity across teams" if team == UNASSIGNED else "net capacity"
-    head = f"{team}: Must+Should needs {demand:.1f} {unit}, {supply} {capacity:.1f} {unit} over {horizon}"
+    needs, has = format_number(demand, unit, decimals=1), format_number(capacity, unit, decimals=1)
+    head = f"{team}: Must+Should needs {needs}, {supply} {has} over {horizon}"
     if flag == "over":
         return f"{head}: likely needs more bandwidth"
     if flag == "tight":

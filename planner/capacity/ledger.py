@@ -121,6 +121,10 @@ def capacity_steps(
 
 
 def _focus_factors(people: Roster, teams: Teams, settings: CapacitySettings) -> np.ndarray:
+    """Per person: the focus factor applied. In points it is 1: velocity is observed output, already
+    net of focus (SPEC section 2), so neither the slider nor the teams sheet's factor applies."""
+    if settings.unit == "points":
+        return np.ones(len(people))
     if settings.focus_factor is not None:
         return np.full(len(people), float(settings.focus_factor))
     return np.where(np.isnan(teams.focus_factor), 1.0, teams.focus_factor)[teams.codes(people)]

@@ -109,7 +109,7 @@ class CapacitySettings:
 
     - ``unit``: ``"days"`` or ``"points"`` (points need every staffed team's velocity).
     - ``focus_factor``: ``None`` = each team's ``focus_factor`` from the teams sheet, else 1; a
-      value in (0, 1] overrides every team.
+      value in (0, 1] overrides every team. Days only: in points the factor is 1 (SPEC section 2).
     - ``buffer``: share of capacity kept free, 0..1. ``oncall_load``: load of on-call rows whose
       ``load`` is blank, 0..1 (rows with a load keep it).
     - ``capacity_pct``: global multiplier, 0..2 (1 = as computed), applied last.
@@ -195,8 +195,9 @@ class CapacityResult:
       headcount what-ifs, so hiring raises points) in a sprint of the usual length (the most common
       number of working days among the planned sprints), with no holidays, OOO or on-call, at focus
       1 and buffer 0; ``days_per_sprint`` people count their ``days_per_sprint``. In points,
-      ``net = velocity x net_days / full_days``; in days ``net = net_days``. Teams without people
-      have rows of 0.
+      ``net = velocity x net_days / full_days``, with ``net_days`` at focus 1 (velocity is already
+      net of focus, so in points the focus factor is 1 and the ledger's focus step is 0); in days
+      ``net = net_days``. Teams without people have rows of 0.
     - ``team_skill_sprint``: team, skill, sprint, people (having the skill), max_days (net days of
       everyone with the skill: a two-skill person counts fully in both, so skills do not add up to
       the team; the team total is ``team_sprint``), dedicated_days (people whose only skill it is),

@@ -76,7 +76,7 @@ BACKLOG_FIELDS: dict[str, tuple[str, ...]] = {
     "deadline": ("deadline", "due date", "due", "target date", "due on", "needed by"),
     "status": ("status", "state", "workflow state"),
     "completed_at": ("completed at", "completed", "canceled", "cancelled", "completed on"),
-    "sprint": ("sprint", "iteration path", "iteration", "cycle name", "cycle"),
+    "sprint": ("sprint", "iteration path", "iteration", "cycle name", "cycle", "cycle number"),
     "type": ("type", "issue type", "work item type", "item type", "kind"),
     "initiative": (
         "initiative",

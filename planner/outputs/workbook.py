@@ -68,6 +68,7 @@ __all__ = [
     "tracker_csv",
     "write_cell",
     "write_plan_workbook",
+    "write_workbook_bytes",
 ]
 
 MAX_CELL_CHARS = 32_767  # Excel's limit on the characters of one cell
@@ -737,6 +738,12 @@ def write_plan_workbook(
     data = plan_workbook(
         result, backlog, capacity, scenario_name=scenario_name, settings=settings, extra_sheets=extra_sheets
     )
+    return write_workbook_bytes(path, data)
+
+
+def write_workbook_bytes(path: str | Path, data: bytes) -> Path:
+    """Write xlsx ``data`` to ``path`` through a temporary file beside it, so a failure leaves no half
+    workbook and a reader never sees one; the file gets the usual rights of a new file."""
     path = Path(path)
     handle, temporary = tempfile.mkstemp(suffix=".xlsx", dir=path.parent)
     try:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from planner.capacity import CapacityResult
 from planner.cells import is_blank
+from planner.number_text import format_number
 from planner.refine.checks import Finding
 from planner.schema import split_list
 
@@ -79,11 +80,14 @@ def build_agenda(
     capacity: CapacityResult | None = None,
     *,
     domains: Sequence[str] = DEFAULT_DOMAINS,
-    unit: str = "days",
+    unit: str | None = None,
 ) -> Agenda:
     """The agenda for the open items named in ``findings`` (contention and balance findings, which
     are about the whole plan, do not put items on it); their messages and actions become the
-    item's technical notes. ``capacity`` adds the on-call and OOO notes."""
+    item's technical notes. ``capacity`` adds the on-call and OOO notes. ``unit`` names the
+    efforts (default: the capacity's unit, else days)."""
+    if unit is None:
+        unit = capacity.unit if capacity is not None else "days"
     notes: dict[str, list[str]] = defaultdict(list)
     for finding in findings:
         if finding.check in _NOT_REFINEMENT:
@@ -152,7 +156,7 @@ def _agenda_item(row: pd.Series, item: str, notes: tuple[str, ...], unit: str) -
         description=_text(row.get("description")),
         technical_notes=notes,
         acceptance_criteria=_text(row.get("acceptance_criteria")),
-        effort="" if effort is None or pd.isna(effort) else f"{float(effort):g} {unit}",
+        effort="" if effort is None or pd.isna(effort) else format_number(float(effort), unit),
         deadline="" if deadline is None or pd.isna(deadline) else str(pd.Timestamp(deadline).date()),
     )
 
@@ -166,9 +170,9 @@ def _capacity_notes(capacity: CapacityResult | None) -> tuple[str, ...]:
     for name, sprint, ooo, oncall in zip(frame["name"], frame["sprint"], frame["ooo_days"], frame["oncall_days"]):
         parts = []
         if ooo > 0:
-            parts.append(f"{ooo:g} days out of office")
+            parts.append(f"{format_number(ooo, 'days')} out of office")
         if oncall > 0:
-            parts.append(f"{oncall:g} days on call")
+            parts.append(f"{format_number(oncall, 'days')} on call")
         if parts:
             lines.append(f"{sprint}: {name}: {', '.join(parts)}")
     return tuple(lines)

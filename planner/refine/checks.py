@@ -37,6 +37,7 @@ import pandas as pd
 from planner.capacity import GENERAL_SKILL, UNASSIGNED, CapacityResult, contention
 from planner.cells import is_blank
 from planner.errors import SettingsError
+from planner.number_text import format_number
 from planner.schema import EFFORT_PREFIX, effort_skill_columns, split_list
 
 __all__ = [
@@ -185,8 +186,9 @@ def _norm_type(text: str) -> str:
     return re.sub(r"[\s_\-]+", " ", text.casefold()).strip()
 
 
-def _fmt(amount: float) -> str:
-    return f"{amount:g}"
+def _fmt(amount: float, unit: str | None = None) -> str:
+    """An amount as people read it (``5.6``, ``1 day``): :func:`planner.number_text.format_number`."""
+    return format_number(amount, unit)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -298,8 +300,8 @@ def check_oversized(backlog: pd.DataFrame, capacity: CapacityResult | None, sett
                     "oversized",
                     "error",
                     (item,),
-                    f"{item} needs {_fmt(effort[i])} {unit}, more than {where} can hold in one sprint "
-                    f"({_fmt(round(team_max[key], 2))} {unit})",
+                    f"{item} needs {_fmt(effort[i], unit)}, more than {where} can hold in one sprint "
+                    f"({_fmt(team_max[key], unit)})",
                     "split into smaller items",
                 )
             )
@@ -321,8 +323,8 @@ def check_oversized(backlog: pd.DataFrame, capacity: CapacityResult | None, sett
                     "oversized",
                     "error",
                     (item,),
-                    f"{item} needs {_fmt(need)} {unit} of {skill}, more than {where} has in one sprint "
-                    f"({_fmt(round(most, 2))} {unit})",
+                    f"{item} needs {_fmt(need, unit)} of {skill}, more than {where} has in one sprint "
+                    f"({_fmt(most, unit)})",
                     "split into smaller items",
                 )
             )
@@ -562,7 +564,7 @@ def check_stale(backlog: pd.DataFrame, capacity: CapacityResult | None, settings
                     "stale",
                     "info",
                     (ids[i],),
-                    f"{ids[i]} has not been updated in {age} days (since {when.date()})",
+                    f"{ids[i]} has not been updated in {_fmt(age, 'days')} (since {when.date()})",
                     "confirm it is still wanted, re-estimate it, or close it",
                 )
             )
@@ -853,7 +855,7 @@ def check_balance(backlog: pd.DataFrame, capacity: CapacityResult | None, settin
                     tuple(ids[i] for i in np.flatnonzero(mask)),
                     f"{name} is {share:.0%} of the {scope} effort, below the target of {target:.0%}",
                     f"promote {name} items to Should or Must "
-                    f"(about {_fmt(round(target * total - effort[mask].sum(), 1))} more effort)",
+                    f"(about {_fmt(target * total - effort[mask].sum())} more effort)",
                 )
             )
     return findings

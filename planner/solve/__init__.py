@@ -11,14 +11,16 @@ Import every public name from this package; its modules are private to it. In pi
   that shares the deadline among them) and the sprint order of the plan found;
 - :mod:`~planner.solve.verify`: every rule checked again on the plan found;
 - :mod:`~planner.solve.explain`: the reason each item was left out and the price of each skill;
-- :mod:`~planner.solve.plan`: :func:`make_plan`, which runs the steps above in that order.
+- :mod:`~planner.solve.plan`: :func:`make_plan`, which runs the steps above in that order and,
+  re-planning against a previous plan, the fewest-changes pass of :func:`~planner.solve.search.solve_stable`
+  after them (:class:`Changes` says what changed).
 
 ``PlanStatus`` is the status of a :class:`PlanResult`; ``SolveStatus`` that of one solve, with ``stopped``.
 """
 
 from planner.solve.explain import PRICE_COLUMNS, Exclusion
 from planner.solve.model import SOLVERS, SolveOptions
-from planner.solve.plan import CAPACITY_COLUMNS, Assignment, PlanResult, make_plan
+from planner.solve.plan import CAPACITY_COLUMNS, Assignment, Changes, PlanResult, make_plan, plan_changes_against
 from planner.solve.problem import PlanStatus, SolveStatus, capacity_sprint_names, check_plan_inputs
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "PRICE_COLUMNS",
     "SOLVERS",
     "Assignment",
+    "Changes",
     "Exclusion",
     "PlanResult",
     "PlanStatus",
@@ -34,4 +37,5 @@ __all__ = [
     "capacity_sprint_names",
     "check_plan_inputs",
     "make_plan",
+    "plan_changes_against",
 ]

@@ -4,15 +4,24 @@ Must and pinned items first (with the prerequisites they need, those before them
 value per effort (highest first); each item goes to the earliest sprint (and first team) where it
 still fits and its prerequisites are already placed no later. One pass, then one more for items
 whose prerequisites were placed after them.
+
+With balance targets (a least share of the planned effort per item type, e.g. 20 % tech debt) it
+fills as a person keeping to them would: Must and pinned items, then the best items of each type
+with a target until they hold its share of what rank-and-fill plans without targets, then the rest
+by value per effort, each item only while every target still holds (or it brings one closer),
+then more of any type still short; if a target is still missed, the lowest-ranked items of other
+types come out again. The baseline then keeps the same rules as the plan it is compared with.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from planner.cells import comparable_key
 from planner.solve.model import fillable_capacity
 from planner.solve.problem import Placement, PlanItem, PlanProblem, allocate
 
@@ -21,11 +30,16 @@ __all__ = ["DensityBound", "density_bound", "rank_and_fill"]
 _EPSILON = 1e-9
 
 
-def rank_and_fill(problem: PlanProblem, placed_already: Placement | None = None) -> Placement | None:
+def rank_and_fill(
+    problem: PlanProblem, placed_already: Placement | None = None, balance: Mapping[str, float] | None = None
+) -> Placement | None:
     """Backlog index -> (team, sprint position) of every item the baseline places.
 
     ``placed_already``: a partial plan to keep and fill around (None when its items cannot be
     booked against the pools one by one, which the greedy split of skills can miss).
+    ``balance``: item type -> least share of the planned effort (``SolveOptions.balance``): the
+    plan keeps them whenever rank-and-fill's steps can (see the module's docstring), so it is
+    compared like for like with a plan that must keep them.
     """
     fill = _Fill(problem)
     placed: Placement = {}
@@ -34,11 +48,149 @@ def rank_and_fill(problem: PlanProblem, placed_already: Placement | None = None)
         if not fill.book(items[index], team, sprint):
             return None
         placed[index] = (team, sprint)
+    targets = {comparable_key(kind): share for kind, share in (balance or {}).items() if share > 0}
+    if targets:
+        return _balanced(problem, targets, placed_already)
     order = _forced_first(problem) + sorted(problem.items, key=_rank)
     for _ in range(2):
         for item in order:
             if item.index not in placed:
                 _place(item, problem, fill, placed)
+    return placed
+
+
+class _Shares:
+    """The planned effort, in all and per item type with a target, and how far the targets are missed."""
+
+    def __init__(self, problem: PlanProblem, targets: dict[str, float], placed: Placement) -> None:
+        self.targets = targets
+        self.kind = {item.index: comparable_key(item.kind or "") for item in problem.items}
+        self.effort = {item.index: item.total_effort for item in problem.items}
+        self.total = 0.0
+        self.of_kind = dict.fromkeys(targets, 0.0)
+        for index in placed:
+            self.add(index)
+
+    def add(self, index: int, sign: float = 1.0) -> None:
+        self.total += sign * self.effort[index]
+        kind = self.kind[index]
+        if kind in self.of_kind:
+            self.of_kind[kind] += sign * self.effort[index]
+
+    def short(self, extra: int | None = None) -> float:
+        """Effort the targets miss by, in all (0 when they hold), with item ``extra`` added."""
+        total = self.total + (self.effort[extra] if extra is not None else 0.0)
+        missed = 0.0
+        for kind, share in self.targets.items():
+            of_kind = self.of_kind[kind] + (self.effort[extra] if extra is not None and self.kind[extra] == kind else 0)
+            missed += max(share * total - of_kind - _TOLERANCE * max(1.0, total), 0.0)
+        return missed
+
+    def allows(self, index: int) -> bool:
+        """Whether adding the item keeps every target, or brings the plan closer to them."""
+        after = self.short(index)
+        return after <= 0 or after < self.short() - _EPSILON
+
+    def missing(self) -> list[str]:
+        """The types whose target is missed."""
+        return [
+            kind
+            for kind, share in self.targets.items()
+            if self.of_kind[kind] < share * self.total - _TOLERANCE * max(1.0, self.total)
+        ]
+
+
+_TOLERANCE = 1e-6  # as plan_violations checks the targets
+
+
+def _balanced(problem: PlanProblem, targets: dict[str, float], placed_already: Placement | None) -> Placement:
+    """Rank-and-fill keeping the balance targets (``targets``: comparable type -> share); see the module's docstring.
+
+    The Must and pinned items first, as without targets; when the targets are then missed (the
+    Must items took the room the typed items need), again with the typed items' share first and
+    the Must and pinned items after. The more valuable plan that keeps the targets, else the first.
+    """
+    free = rank_and_fill(problem, placed_already) or {}
+    free_total = sum(item.total_effort for item in problem.items if item.index in free)
+    first = _balanced_fill(problem, targets, placed_already, free_total, reserve_first=False, largest_first=False)
+    if not _Shares(problem, targets, first).missing():
+        return first
+    forced = [item.index for item in problem.items if item.must or item.pinned is not None]
+    for reserve_first, largest_first in ((True, False), (False, True), (True, True)):
+        other = _balanced_fill(problem, targets, placed_already, free_total, reserve_first, largest_first)
+        if all(index in other for index in forced) and not _Shares(problem, targets, other).missing():
+            return other
+    return first
+
+
+def _balanced_fill(
+    problem: PlanProblem,
+    targets: dict[str, float],
+    placed_already: Placement | None,
+    free_total: float,
+    reserve_first: bool,
+    largest_first: bool,
+) -> Placement:
+    """One balanced fill: ``free_total`` is the effort rank-and-fill plans without targets."""
+    fill = _Fill(problem)
+    items = {item.index: item for item in problem.items}
+    placed: Placement = {}
+    for index, (team, sprint) in (placed_already or {}).items():
+        fill.book(items[index], team, sprint)  # rank_and_fill has booked them once already
+        placed[index] = (team, sprint)
+    shares = _Shares(problem, targets, placed)
+
+    def place(item: PlanItem, check: bool = True) -> None:
+        if (
+            item.index not in placed
+            and (not check or shares.allows(item.index))
+            and _place(item, problem, fill, placed)
+        ):
+            shares.add(item.index)
+
+    def place_forced() -> None:
+        for _ in range(2):  # Must and pinned items (with their prerequisites), whatever the targets
+            for item in _forced_first(problem):
+                place(item, check=False)
+
+    if not reserve_first:
+        place_forced()
+    ranked = sorted(problem.items, key=_rank)
+    reserve = sorted(ranked, key=lambda item: -item.total_effort) if largest_first else ranked
+    for kind, share in targets.items():  # each type's best items, up to its share of a plan without targets
+        for item in reserve:
+            if shares.kind[item.index] == kind and shares.of_kind[kind] < share * free_total:
+                place(item, check=False)
+    if reserve_first:
+        place_forced()
+    for _ in range(2):
+        for item in ranked:
+            place(item)
+    for kind in shares.missing():  # the plan grew past the one without targets: more of a type still short
+        for item in ranked:
+            if shares.kind[item.index] == kind:
+                place(item)
+    kept = set(placed_already or {})
+    needed: dict[int, int] = {}  # placed prerequisite -> how many placed items need it
+    for item in problem.items:
+        if item.index in placed:
+            for prerequisite in item.prerequisites:
+                needed[prerequisite] = needed.get(prerequisite, 0) + 1
+    for item in reversed(ranked):  # still short: the lowest-ranked items of other types come out
+        short = shares.missing()
+        if not short:
+            break
+        if (
+            item.index in placed
+            and item.index not in kept
+            and not (item.must or item.pinned is not None)
+            and shares.kind[item.index] not in short
+            and not needed.get(item.index)
+        ):
+            del placed[item.index]
+            shares.add(item.index, -1.0)
+            for prerequisite in item.prerequisites:
+                needed[prerequisite] -= 1
     return placed
 
 
@@ -107,13 +259,14 @@ def _forced_first(problem: PlanProblem) -> list[PlanItem]:
     return ordered
 
 
-def _place(item: PlanItem, problem: PlanProblem, fill: _Fill, placed: Placement) -> None:
+def _place(item: PlanItem, problem: PlanProblem, fill: _Fill, placed: Placement) -> bool:
+    """Place the item at the earliest sprint (and first team) it fits; whether it was placed."""
     if any(prerequisite not in placed for prerequisite in item.prerequisites):
-        return
+        return False
     effort = item.total_effort
     teams = [team for team in item.teams if fill.may_fit(effort, team)]
     if not teams:
-        return
+        return False
     earliest = max((placed[p][1] for p in item.prerequisites), default=0)
     for sprint in item.sprints(problem.horizon):
         if sprint < earliest:
@@ -121,7 +274,8 @@ def _place(item: PlanItem, problem: PlanProblem, fill: _Fill, placed: Placement)
         for team in teams:
             if fill.may_fit(effort, team, sprint) and fill.book(item, team, sprint):
                 placed[item.index] = (team, sprint)
-                return
+                return True
+    return False
 
 
 @dataclass(frozen=True)

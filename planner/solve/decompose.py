@@ -8,7 +8,9 @@ bounds bounds the whole plan. Where an item is planned before its prerequisite (
 search branches on the item's sprint k: either the item goes after k (or not at all), or the
 prerequisite must be planned by k. Branches are taken best bound first, and only the parts a branch
 touches are solved again. Every branch's plans are repaired into a valid plan, so a good plan is at
-hand from the first step.
+hand from the first step. The bound reported is the best bound of every branch not ruled out:
+still open, given up, settled (its parts proven only within the gap) or cut off within the gap,
+never the best plan's own value alone.
 
 Parts too big to prove within their share of the time (a team's many items over many sprints) make
 the search give up at once: the caller then improves the plan team by team instead
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import time
 from dataclasses import dataclass, replace
 
@@ -90,6 +93,8 @@ def solve_by_team(
             status if status != "feasible" else "error", {}, 0.0, None, time.perf_counter() - started, message
         )
     objective = float(sum(values[index] for index in best))
+    if all(float(value).is_integer() for value in values.values()):
+        bound = math.floor(bound + 1e-6)  # whole values make a whole plan value: the fraction is not to be had
     return Solution(status, best, objective, max(bound, objective), time.perf_counter() - started)
 
 
@@ -129,6 +134,10 @@ class _Search:
         self.best: Placement | None = None
         self.best_value = float("-inf")
         self.unsettled = float("-inf")  # best bound of branches given up before they were settled
+        # Best bound of the branches closed without beating the best plan: settled ones (their parts
+        # may be proven only within the gap, so their bound can exceed their plan's value) and those
+        # cut off as within the gap of the best plan. The bound reported is never below it.
+        self.closed_bound = float("-inf")
 
     def run(self) -> tuple[SolveStatus, Placement | None, float]:
         """Status, best plan and proven bound."""
@@ -146,12 +155,13 @@ class _Search:
             if self._closed(max(top, self.unsettled)):
                 break
             if self._spent():
-                return "feasible", self.best, max(top, self.unsettled, self.best_value)
+                return "feasible", self.best, max(top, self.unsettled, self.closed_bound, self.best_value)
             _, _, node, parts = heapq.heappop(open_nodes)
             plan = self._combined(parts)
             self._offer(plan)
             children = self._branch(node, plan)
             if children is None:  # no item before its prerequisite: this branch is settled
+                self.closed_bound = max(self.closed_bound, self._bound(parts))
                 continue
             for child in children:
                 try:
@@ -159,11 +169,18 @@ class _Search:
                 except _TooBig:  # too big, or cut short by the time limit: not ruled out, only not proven
                     self.unsettled = max(self.unsettled, self._bound(parts))
                     continue
-                if child_parts is not None and not self._closed(self._bound(child_parts)):
+                if child_parts is None:  # proven: no plan in this branch
+                    continue
+                if self._closed(self._bound(child_parts)):  # within the gap of the best plan: cut off, bound kept
+                    self.closed_bound = max(self.closed_bound, self._bound(child_parts))
+                else:
                     heapq.heappush(open_nodes, (-self._bound(child_parts), next(counter), child, child_parts))
         if self.best is None:
             return ("error" if self.unsettled > float("-inf") else "infeasible"), None, 0.0
-        bound = max(self.unsettled, self.best_value)
+        # A true bound: the best bound of every branch still open (the heap's top, when the search
+        # stopped within the gap), given up, settled or cut off, never only the best plan's value.
+        top = -open_nodes[0][0] if open_nodes else float("-inf")
+        bound = max(top, self.unsettled, self.closed_bound, self.best_value)
         return ("optimal" if self._closed(bound) else "feasible"), self.best, bound
 
     def _spent(self) -> bool:

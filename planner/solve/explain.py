@@ -1,9 +1,12 @@
 """Why items are out, what a day of capacity is worth, and why a plan cannot be made.
 
 - Reasons: every item out of the plan gets one (SPEC section 4). For ``capacity`` it says what
-  value, or what smaller effort, would have made the cut, priced by the LP relaxation's duals.
+  value would have made the cut: given the time, the exact one (:func:`cut_thresholds`: every other
+  item, effort and capacity held, the rest of the plan free to re-arrange around the item; one
+  exact solve per item), else an estimate from the LP relaxation's duals, worded as an estimate.
 - Prices: the value of one more day of a skill for a team in a sprint (the dual of that skill's
-  capacity row in the LP relaxation): "one more backend day in pod-scale is worth N".
+  capacity row in the LP relaxation): "one more backend day in pod-scale is worth N", with
+  ``team_has_skill`` False where nobody in the team has the skill (a day only hiring or borrowing gives).
 - Infeasible: when Must and pinned items cannot all fit, an elastic model lets each team's skill
   capacity overflow at a cost and reports where and by how much.
 """
@@ -11,6 +14,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from time import perf_counter as _perf_counter
 from typing import Literal, TypeAlias
 
 import pandas as pd
@@ -18,6 +22,8 @@ import pulp
 
 from planner.solve.model import (
     MIN_SOLVE_SECONDS,
+    PlanModel,
+    Solution,
     SolveOptions,
     build_model,
     quiet_stdout,
@@ -25,20 +31,24 @@ from planner.solve.model import (
     solve,
     solver_seconds,
 )
-from planner.solve.problem import Placement, PlanItem, PlanProblem
+from planner.solve.problem import Placement, PlanItem, PlanProblem, pool_serves
 
 __all__ = [
     "PRICE_COLUMNS",
     "Exclusion",
     "FitStatus",
     "MustFit",
+    "cut_thresholds",
     "exclusion_reasons",
     "must_fit",
     "overflow",
     "skill_prices",
+    "team_has_skill",
 ]
 
-PRICE_COLUMNS = ["team", "skill", "sprint", "value_per_day"]
+# ``team_has_skill``: someone in the team has the skill (or it is the general one). A price for a
+# skill the team lacks is what a day would be worth if the team hired or borrowed someone with it.
+PRICE_COLUMNS = ["team", "skill", "sprint", "value_per_day", "team_has_skill"]
 _TOLERANCE = 1e-6
 _SHRINK = 1e-6
 
@@ -79,14 +89,37 @@ def skill_prices(problem: PlanProblem, options: SolveOptions) -> pd.DataFrame:
     rows = []
     for (team, skill, sprint), name in relaxed.skill_rows.items():
         price = relaxed.lp.get_constraint_by_name(name).pi or 0.0
-        rows.append({"team": team, "skill": skill, "sprint": problem.sprints[sprint], "value_per_day": max(price, 0.0)})
-    return pd.DataFrame(rows, columns=PRICE_COLUMNS)
+        rows.append(
+            {
+                "team": team,
+                "skill": skill,
+                "sprint": problem.sprints[sprint],
+                "value_per_day": max(price, 0.0),
+                "team_has_skill": team_has_skill(problem, team, skill),
+            }
+        )
+    return pd.DataFrame(rows, columns=PRICE_COLUMNS).astype({"team_has_skill": bool})
+
+
+def team_has_skill(problem: PlanProblem, team: str, skill: str) -> bool:
+    """Whether someone in ``team`` has ``skill`` (always, for the general skill, or a team of generalists)."""
+    return any(pool_serves(pool, skill) for pool in problem.team_pools(team))
 
 
 def exclusion_reasons(
-    problem: PlanProblem, assignments: Placement, prices: pd.DataFrame, unit: str
+    problem: PlanProblem,
+    assignments: Placement,
+    prices: pd.DataFrame,
+    unit: str,
+    options: SolveOptions | None = None,
 ) -> dict[int, Exclusion]:
-    """One reason for every backlog item not in ``assignments``."""
+    """One reason for every backlog item not in ``assignments``.
+
+    For an item out for ``capacity``: given ``options`` (solver, balance targets, deadline), the
+    value that really brings it in (:func:`cut_thresholds`: re-solved, the rest of the plan free to
+    re-arrange around it), as long as ``options.deadline`` leaves time; otherwise, or without
+    ``options``, an estimate from the capacity ``prices``, worded as one.
+    """
     reasons = {
         index: Exclusion(problem.ids[index], reason, _settled_detail(reason))
         for index, reason in problem.excluded.items()
@@ -97,6 +130,7 @@ def exclusion_reasons(
             prices["team"], prices["skill"], prices["sprint"], prices["value_per_day"]
         )
     }
+    cut = []
     for item in problem.items:
         if item.index in assignments:
             continue
@@ -107,8 +141,81 @@ def exclusion_reasons(
                 item.id, f"blocked-by {prerequisite}", f"its prerequisite {prerequisite} is not in the plan"
             )
         else:
-            reasons[item.index] = Exclusion(item.id, "capacity", _cut_detail(item, problem, price, unit))
+            cut.append(item)
+    exact = cut_thresholds(problem, assignments, [item.index for item in cut], options) if options and cut else {}
+    for item in cut:
+        if item.index in exact:
+            detail = _exact_detail(item, exact[item.index])
+        else:
+            detail = _cut_detail(item, problem, price, unit)
+        reasons[item.index] = Exclusion(item.id, "capacity", detail)
     return reasons
+
+
+# No value brings the item in: with it, the Must and pinned items or the balance targets cannot be kept.
+_NO_VALUE = float("inf")
+
+
+def cut_thresholds(
+    problem: PlanProblem, assignments: Placement, indices: list[int], options: SolveOptions
+) -> dict[int, float]:
+    """For items left out for capacity, the value above which the best plan takes them.
+
+    "Everything else held" means every other item's value, effort and rule, and the capacity: the
+    rest of the plan is free to re-arrange around the item. With ``best`` the best plan's value
+    (re-solved exactly) and ``with_it`` the best plan's value once the item must be in, counting
+    its value as nothing, the item comes in exactly when its value exceeds ``best - with_it``
+    (``inf`` when no plan can hold it). Items whose solves are not proven optimal in the time
+    ``options.deadline`` leaves are missing from the result (the caller then estimates).
+    Each item is one exact solve of the whole model: for the small and middling plans that have
+    the time; the caller's deadline decides how many get one.
+    """
+    exact = replace(
+        options, gap=0.0, earliness=0.0, stability=0.0, previous=None, warm_start=None, root_only=False, deadline=None
+    )
+    model = build_model(problem, exact)
+    start = _perf_counter()
+    best = _timed_solve(model, exact, options)
+    if best is None or best.status != "optimal":
+        return {}  # the best plan is not proven: nothing exact to say
+    per_solve = _perf_counter() - start
+    items = {item.index: item for item in problem.items}
+    found: dict[int, float] = {}
+    for index in indices:
+        if seconds_left(options) < 2 * per_solve + MIN_SOLVE_SECONDS:
+            break
+        if index in best.assignments:  # a tie (or the plan shown is not the best): a best plan holds it already
+            continue
+        forced = replace(
+            problem,
+            items=tuple(replace(item, must=True) if item.index == index else item for item in problem.items),
+        )
+        with_it = _timed_solve(build_model(forced, exact), exact, options)
+        if with_it is not None and with_it.status == "infeasible":
+            found[index] = _NO_VALUE
+        elif with_it is not None and with_it.status == "optimal":
+            found[index] = best.objective - (with_it.objective - items[index].value)
+    return found
+
+
+def _timed_solve(model: PlanModel, exact: SolveOptions, options: SolveOptions) -> Solution | None:
+    """The exact solve, in what ``options.deadline`` leaves (None when nothing is left)."""
+    left = seconds_left(options)
+    if left < MIN_SOLVE_SECONDS:
+        return None
+    return solve(model, replace(exact, time_limit=min(options.time_limit, left)))
+
+
+def _exact_detail(item: PlanItem, threshold: float) -> str:
+    if threshold == _NO_VALUE:
+        return (
+            "did not make the cut: no value would bring it in, as with it the Must and pinned items "
+            "(and any balance targets) cannot all be kept"
+        )
+    return (
+        f"did not make the cut: the best plan takes it only with a value above {threshold:.6g} (it has "
+        f"{item.value:.6g}), the rest of the plan re-arranged around it; or with less effort: re-estimate or split it"
+    )
 
 
 _SETTLED = {
@@ -151,8 +258,9 @@ def _cut_detail(item: PlanItem, problem: PlanProblem, price: dict[tuple[str, str
         )
     smaller = item.total_effort * item.value / cost
     return (
-        f"did not make the cut: it would need a value above about {cost:.4g} (it has {item.value:.4g}), "
-        f"or an effort under about {smaller:.3g} {unit} (it has {item.total_effort:.3g})"
+        f"did not make the cut: priced at what a day is worth (an estimate, not re-planned: the value that "
+        f"really brings it in may differ), it would need a value above about {cost:.4g} (it has "
+        f"{item.value:.4g}), or an effort under about {smaller:.3g} {unit} (it has {item.total_effort:.3g})"
     )
 
 
@@ -231,14 +339,29 @@ def must_fit(problem: PlanProblem, options: SolveOptions) -> MustFit:
                 and skill in item.effort
             ]
             available = forced.skill_capacity(team, skill, sprint)
+            total, short, held = _distinct(extra + available, extra, available)
             messages.append(
                 f"{team}, {problem.sprints[sprint]}, {skill}: Must and pinned items ({', '.join(need)}) need "
-                f"{extra + available:.3g} {problem.unit}, {extra:.3g} more than the {available:.3g} available"
+                f"{total} {problem.unit}, {short} more than the {held} available"
             )
     if not messages:
         return MustFit("fits", (), dict(solution.assignments))
     # Proven only when the search finished: stopped early, a plan with less overflow (or none) may exist.
     return MustFit("overflows" if solution.status == "optimal" else "unknown", tuple(messages), {})
+
+
+def _distinct(need: float, short: float, available: float) -> tuple[str, str, str]:
+    """The need, the shortfall and the capacity with as few decimals as keep them honest.
+
+    Whole numbers stay whole ("need 7, 2 more than the 5 available"); otherwise one decimal more
+    until the need and the capacity differ and the shortfall is not zero when shown ("need 11.93,
+    0.03 more than the 11.90 available", never "need 11.9, 0.03 more than the 11.9 available").
+    """
+    for decimals in range(5):
+        shown = [f"{number:.{decimals}f}" for number in (need, short, available)]
+        if shown[0] != shown[2] and float(shown[1]) > 0 and abs(float(shown[1]) - short) <= 0.05 * short:
+            return shown[0], shown[1], shown[2]
+    return f"{need:.6g}", f"{short:.2g}", f"{available:.6g}"
 
 
 def overflow(problem: PlanProblem, options: SolveOptions) -> list[str]:

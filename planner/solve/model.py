@@ -4,10 +4,15 @@ data (:class:`~planner.solve.problem.PlanProblem`) -> variables -> constraints -
 read back. Variables are named by position (``x_<item row>_<team>_<sprint>``), never by user ids,
 so ids such as ``A-1``, ``A 1`` and ``A_1`` cannot collide.
 
-The objective is the planned value with two small bonuses that never lower it: earlier sprints
-weigh ``1 + earliness x (sprints left)``, and staying where the previous plan put an item earns
-``stability x value``. Both are >= 0, so the solver's bound on the objective is also a bound on
-the plain planned value, which is what is reported.
+The objective is the planned value with a small bonus that never lowers it: earlier sprints
+weigh ``1 + earliness x (sprints left)``. It is >= 0, so the solver's bound on the objective is also
+a bound on the plain planned value, which is what is reported.
+
+Re-planning against a previous plan (:func:`~planner.solve.plan.make_plan` with ``previous``) is
+lexicographic, not a bonus: the value is found first, then the *stable model* is the same model with
+two more families, :func:`add_value_floor` (value at least a floor) and :func:`add_change_count`
+(the changes against the previous plan, counted), and :func:`set_stable_objective` (fewest changes,
+then value and earliness only as a tie-break worth less than one change).
 """
 
 from __future__ import annotations
@@ -37,13 +42,17 @@ __all__ = [
     "PlanModel",
     "Solution",
     "SolveOptions",
+    "add_change_count",
+    "add_value_floor",
     "build_model",
     "estimated_terms",
     "io_seconds",
     "model_seconds",
     "model_terms",
+    "previous_positions",
     "quiet_stdout",
     "seconds_left",
+    "set_stable_objective",
     "solve",
     "solver_seconds",
 ]
@@ -60,8 +69,11 @@ class SolveOptions:
     gap: float = 1e-4
     threads: int | None = None
     earliness: float = 1e-4
-    stability: float = 0.01
-    previous: Mapping[str, tuple[str, str]] | None = None  # id -> (team, sprint) of the last plan
+    # No longer weighs anything: re-planning is lexicographic (value, then fewest changes; see
+    # make_plan). Kept so that callers that clear it (``replace(options, stability=0.0)``) still work.
+    stability: float = 0.0
+    previous: Mapping[str, tuple[str, str]] | None = None  # id -> (team, sprint name) of the last plan
+    keep_within: float = 0.005  # re-planning: the value kept is at least (1 - keep_within) x the best found
     warm_start: Mapping[int, tuple[str, int]] | None = None  # backlog index -> (team, sprint position)
     balance: Mapping[str, float] | None = None  # item type -> least share of the planned effort (0-1)
     root_only: bool = False  # CBC: stop after the root node (its cuts give the bound; no branching)
@@ -76,6 +88,8 @@ class SolveOptions:
             raise PlannerError(f"the time limit must be positive, not {self.time_limit}")
         if not 0 <= self.gap < 1:
             raise PlannerError(f"the gap must be between 0 and 1, not {self.gap}")
+        if not (isinstance(self.keep_within, (int, float)) and 0 <= self.keep_within < 1):
+            raise PlannerError(f"keep-within must be at least 0 and below 1, not {self.keep_within}")
         for kind, share in (self.balance or {}).items():
             if not 0 <= share <= 1:
                 raise PlannerError(f"the share for '{kind}' must be between 0 and 1 (0 % to 100 %), not {share}")
@@ -379,30 +393,84 @@ def add_balance_targets(model: PlanModel, balance: Mapping[str, float]) -> None:
 
 
 def _set_objective(model: PlanModel, options: SolveOptions) -> None:
-    """Maximise value, slightly more for earlier sprints and for staying where the last plan put it."""
+    """Maximise value, slightly more for earlier sprints."""
     problem = model.problem
     values = {item.index: item.value for item in problem.items}
-    previous = _previous_positions(problem, options)
     sprint_weight = [1 + options.earliness * (problem.horizon - 1 - sprint) for sprint in range(problem.horizon)]
-    terms = []
-    for (index, team, sprint), variable in model.x.items():
-        weight = sprint_weight[sprint]
-        if previous and previous.get(index) == (team, sprint):
-            weight += options.stability
-        terms.append((variable, values[index] * weight))
+    terms = [(variable, values[index] * sprint_weight[sprint]) for (index, _team, sprint), variable in model.x.items()]
     model.lp.setObjective(pulp.LpAffineExpression(terms))
 
 
-def _previous_positions(problem: PlanProblem, options: SolveOptions) -> Placement:
-    if not options.previous:
+def previous_positions(problem: PlanProblem, previous: Mapping[str, tuple[str, str]] | None) -> Placement:
+    """The previous plan (id -> team, sprint name) as positions, for the items and sprints the problem has.
+
+    Items that are no longer candidates and sprints that are no longer planned are left out.
+    """
+    if not previous:
         return {}
     sprint_position = {name: position for position, name in enumerate(problem.sprints)}
     index_of = {item.id: item.index for item in problem.items}
     return {
         index_of[item_id]: (team, sprint_position[sprint])
-        for item_id, (team, sprint) in options.previous.items()
+        for item_id, (team, sprint) in previous.items()
         if item_id in index_of and sprint in sprint_position
     }
+
+
+# --- the stable model: re-planning against a previous plan -----------------------------------------
+
+
+def add_value_floor(model: PlanModel, floor: float) -> None:
+    """The plan is worth at least ``floor``: sum of value x planned >= floor (row ``value_floor``).
+
+    The floor is (1 - keep-within) x the best value found with no regard for the previous plan, so
+    keeping the previous plan never costs more value than the user allowed.
+    """
+    values = {item.index: item.value for item in model.problem.items}
+    terms = [(variable, values[index]) for (index, _team, _sprint), variable in model.x.items() if values[index]]
+    if floor > 0:
+        model.lp += (pulp.LpAffineExpression(terms) >= floor, "value_floor")
+
+
+def add_change_count(model: PlanModel, kept: Mapping[int, tuple[str, int] | None]) -> pulp.LpVariable:
+    """A variable ``changes`` equal to the weighted changes against the previous plan (row ``change_count``).
+
+    ``kept``: the candidate items the previous plan held, backlog index -> the (team, sprint position)
+    it held them in, or None when that place is no longer planned (a sprint dropped). An item the
+    previous plan held counts 2 when it leaves the plan and 1 when it moves to another sprint or
+    team: with ``planned`` (sum of its x) and ``stays`` (its x at the old place, 0 when there is
+    none), that is ``2 (1 - planned) + (planned - stays) = 2 - planned - stays``. Any other item counts
+    2 when it enters: ``2 planned``. Linear in the binary x, with no more variables than the count.
+    """
+    terms: list[tuple[pulp.LpVariable, float]] = []
+    for (index, team, sprint), variable in model.x.items():
+        if index in kept:
+            terms.append((variable, -2.0 if kept[index] == (team, sprint) else -1.0))
+        else:
+            terms.append((variable, 2.0))
+    changes = model.lp.add_variable("changes", 0)
+    expression = pulp.LpAffineExpression(terms + [(changes, -1.0)], constant=2.0 * len(kept))
+    model.lp += (expression == 0, "change_count")
+    return changes
+
+
+def set_stable_objective(model: PlanModel, changes: pulp.LpVariable, options: SolveOptions) -> float:
+    """Fewest changes first; among plans with as many, more value and earlier sprints (a tie-break).
+
+    Maximise ``-changes + tie``, the tie-break ``sum value x (1 + earliness' x sprints left) x / scale``
+    scaled to stay below half a change for any plan, so it can never buy a change. Returns the scale.
+    """
+    problem = model.problem
+    values = {item.index: item.value for item in problem.items}
+    earliness = 0.1 / max(problem.horizon, 1)  # the earliest sprint weighs at most 10 % more
+    weight = [1 + earliness * (problem.horizon - 1 - sprint) for sprint in range(problem.horizon)]
+    total = sum(max(value, 0.0) for value in values.values()) * (1 + earliness * max(problem.horizon - 1, 0))
+    scale = 2.0 * max(total, 1.0)
+    terms = [(changes, -1.0)] + [
+        (variable, values[index] * weight[sprint] / scale) for (index, _team, sprint), variable in model.x.items()
+    ]
+    model.lp.setObjective(pulp.LpAffineExpression(terms))
+    return scale
 
 
 # --- solving ---------------------------------------------------------------------------------------

@@ -2,6 +2,13 @@
 
 This is the library's front door for planning; the command line and the app call :func:`make_plan`.
 The search itself (which phases run, with what share of the time) is :mod:`planner.solve.search`.
+
+Re-planning against a previous plan (``SolveOptions.previous``) is lexicographic: (a) the best value
+with no regard for the previous plan (``free_objective``), (b) the fewest changes among plans worth at
+least ``(1 - keep_within) x free_objective``, an item entering or leaving counting 2 and a move to
+another sprint or team 1, (c) value and earliness only as a tie-break among those. Unchanged inputs
+give no change. An item of the previous plan that is gone from the backlog or now done is not
+counted: the backlog changed it, not the plan.
 """
 
 from __future__ import annotations
@@ -9,6 +16,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -20,7 +28,7 @@ from planner.input_problems import Problem
 from planner.schema import GENERAL_SKILL, CapacityTables
 from planner.solve.baseline import rank_and_fill
 from planner.solve.explain import PRICE_COLUMNS, Exclusion, MustFit, exclusion_reasons, must_fit, overflow, skill_prices
-from planner.solve.model import Solution, SolveOptions, seconds_left
+from planner.solve.model import Solution, SolveOptions, previous_positions, seconds_left
 from planner.solve.problem import (
     Placement,
     PlanProblem,
@@ -30,10 +38,10 @@ from planner.solve.problem import (
     check_plan_inputs,
     plan_value,
 )
-from planner.solve.search import TimeBudget, order_sprints, relative_gap, solve_for_value
-from planner.solve.verify import plan_violations
+from planner.solve.search import TimeBudget, order_sprints, relative_gap, solve_for_value, solve_stable
+from planner.solve.verify import fits, plan_violations
 
-__all__ = ["CAPACITY_COLUMNS", "Assignment", "PlanResult", "make_plan"]
+__all__ = ["CAPACITY_COLUMNS", "Assignment", "Changes", "PlanResult", "make_plan", "plan_changes_against"]
 
 CAPACITY_COLUMNS = ["team", "sprint", "skill", "capacity", "load"]
 
@@ -47,6 +55,53 @@ class Assignment:
     sprint: str
     value: float
     effort: float
+
+
+@dataclass(frozen=True)
+class Changes:
+    """How a plan differs from a previous plan: items that entered it, left it, moved sprint or team.
+
+    The ids of each are kept too (sorted). ``weight`` is what re-planning minimises: entering or
+    leaving counts 2, moving 1; ``count`` is the number of items that changed.
+    """
+
+    entered: tuple[str, ...] = ()
+    left: tuple[str, ...] = ()
+    moved: tuple[str, ...] = ()
+
+    @property
+    def count(self) -> int:
+        """Items that changed."""
+        return len(self.entered) + len(self.left) + len(self.moved)
+
+    @property
+    def weight(self) -> int:
+        """The weighted changes: 2 per item entering or leaving, 1 per item moving."""
+        return 2 * (len(self.entered) + len(self.left)) + len(self.moved)
+
+    def as_json(self) -> dict[str, int]:
+        """The counts, as SPEC section 3's ``changes``."""
+        return {"entered": len(self.entered), "left": len(self.left), "moved": len(self.moved)}
+
+
+def plan_changes_against(problem: PlanProblem, previous: Mapping[str, tuple[str, str]], plan: Placement) -> Changes:
+    """The changes of ``plan`` against ``previous`` (id -> team, sprint name).
+
+    Items of ``previous`` that are gone from the backlog or done are not counted: the plan did not
+    change them. An item of ``previous`` out of the plan (for whatever reason) has left; one in it
+    at another team or sprint has moved.
+    """
+    ids = {item_id: index for index, item_id in enumerate(problem.ids)}
+    now = {problem.ids[index]: (team, problem.sprints[sprint]) for index, (team, sprint) in plan.items()}
+    counted = {
+        item_id: tuple(where)
+        for item_id, where in previous.items()
+        if item_id in ids and problem.excluded.get(ids[item_id]) != "done"
+    }
+    entered = sorted(item_id for item_id in now if item_id not in counted)
+    left = sorted(item_id for item_id in counted if item_id not in now)
+    moved = sorted(item_id for item_id, where in counted.items() if item_id in now and now[item_id] != where)
+    return Changes(tuple(entered), tuple(left), tuple(moved))
 
 
 @dataclass(frozen=True)
@@ -68,6 +123,11 @@ class PlanResult:
     problems: tuple[Problem, ...] = field(default=())
     sprints: tuple[str, ...] = field(default=())
     baseline_complete: bool = True  # False: rank-and-fill could not place every Must and pinned item
+    # Re-planning against a previous plan (None otherwise): this plan's changes against it, the best
+    # value found with no regard for it, and the changes of that free plan.
+    changes: Changes | None = None
+    free_objective: float | None = None
+    free_changes: Changes | None = None
 
     @property
     def gain_over_baseline(self) -> float:
@@ -81,12 +141,12 @@ class PlanResult:
         that is not a number. A result built otherwise with an infinite objective raises rather than
         reach JSON as null.
         """
-        for name in ("objective", "bound", "gap", "baseline_objective"):
+        for name in ("objective", "bound", "gap", "baseline_objective", "free_objective"):
             number = getattr(self, name)
             if number is not None and not math.isfinite(number):
                 raise PlannerError(f"the plan's {name} is {number}, not a number JSON can hold: check the values")
         rows = self.capacity
-        return {
+        payload: dict[str, object] = {
             "status": self.status,
             "objective": self.objective,
             "bound": self.bound,
@@ -109,6 +169,10 @@ class PlanResult:
             "seconds": self.seconds,
             "message": self.message,
         }
+        if self.changes is not None:
+            payload["changes"] = self.changes.as_json()
+            payload["free_objective"] = self.free_objective
+        return payload
 
 
 def make_plan(
@@ -160,9 +224,15 @@ def make_plan(
 
     # Search: the bound, then the most valuable plan, with time kept back for the sprint order and the
     # prices; then the sprint order.
+    # Re-planning against a previous plan: the search finds the value with no regard for it, and time
+    # is kept back for the fewest-changes pass after the sprint order.
     notes: list[str] = []
-    order_seconds, price_seconds = budget.kept_back(problem, work, start or baseline)
-    search = replace(work, deadline=finish - order_seconds - price_seconds)
+    previous = options.previous or None
+    free = replace(work, previous=None)
+    order_seconds, price_seconds = budget.kept_back(problem, free, start or baseline)
+    after = order_seconds + price_seconds
+    stable_seconds = budget.stable_seconds(finish - after - time.perf_counter()) if previous else 0.0
+    search = replace(free, deadline=finish - after - stable_seconds)
     solution = solve_for_value(problem, search, start, notes, budget)
     if solution.status == "infeasible":
         messages = list(fit.messages) if fit is not None and fit.status != "fits" else overflow(problem, work)
@@ -175,7 +245,7 @@ def make_plan(
         notes += list(fit.messages) if fit is not None else []
         return _error(problem, net, baseline_objective, notes, started)
     status, gap = _status(problem, solution, options, notes)
-    ordering = replace(work, deadline=finish - price_seconds)
+    ordering = replace(free, deadline=finish - price_seconds - stable_seconds)
     ordered = order_sprints(problem, solution.assignments, ordering, notes, budget)
 
     # Verify: every rule checked again, independently of the solver.
@@ -187,10 +257,102 @@ def make_plan(
             problem, net, baseline_objective, ["the solver's plan breaks a rule: " + "; ".join(violations[:5])], started
         )
 
+    # Re-planning: the fewest changes against the previous plan within keep_within of the value found.
+    changes, free_objective, free_changes = None, None, None
+    if previous is not None:
+        free_plan = plan
+        plan, status = _stable(problem, replace(work, deadline=finish - price_seconds), previous, plan, status, notes)
+        gap = relative_gap(plan_value(problem, plan), bound)
+        changes = plan_changes_against(problem, previous, plan)
+        free_objective = plan_value(problem, free_plan)
+        free_changes = plan_changes_against(problem, previous, free_plan)
+
     # Reasons and prices, and the result.
     prices = _prices(problem, plan, work, budget, notes)
     result = _result(problem, net, status, plan, bound, gap, baseline_objective, prices, started, notes)
-    return replace(result, baseline_complete=baseline_valid)
+    return replace(
+        result,
+        baseline_complete=baseline_valid,
+        changes=changes,
+        free_objective=free_objective,
+        free_changes=free_changes,
+    )
+
+
+def _stable(
+    problem: PlanProblem,
+    options: SolveOptions,
+    previous: Mapping[str, tuple[str, str]],
+    free_plan: Placement,
+    status: PlanStatus,
+    notes: list[str],
+) -> tuple[Placement, PlanStatus]:
+    """The stable plan: the fewest changes against ``previous`` among plans worth (1 - keep_within) x the free plan's.
+
+    ``free_plan``: the best plan found with no regard for ``previous`` (checked, in sprint order). The
+    stable pass starts from ``previous`` repaired (items that no longer fit dropped, then filled
+    around, as rank-and-fill does) or from the free plan. ``optimal`` only when the free value was
+    proven (within the gap) and the fewest changes too; else ``feasible``, and ``notes`` say which was not.
+    """
+    free_objective = plan_value(problem, free_plan)
+    if status != "optimal":
+        notes.append(
+            f"the best value found, {free_objective:,.6g}, was not proven optimal: the stable plan keeps "
+            f"within {options.keep_within:.2%} of it"
+        )
+    floor = (1 - options.keep_within) * free_objective
+    starts = [*repaired_previous(problem, previous_positions(problem, previous)), free_plan]
+    solution = solve_stable(problem, options, _kept(problem, previous), floor, starts, notes)
+    if solution.status not in ("optimal", "feasible"):
+        notes.append("no stable plan was found: the plan is the free re-plan")
+        return free_plan, "feasible" if status == "optimal" else status
+    if solution.status != "optimal" and status == "optimal":
+        status = "feasible"
+    return solution.assignments, status
+
+
+def _kept(problem: PlanProblem, previous: Mapping[str, tuple[str, str]]) -> dict[int, tuple[str, int] | None]:
+    """The candidates ``previous`` held: backlog index -> (team, sprint position); None: a sprint not planned now."""
+    sprint_position = {name: position for position, name in enumerate(problem.sprints)}
+    index_of = {item.id: item.index for item in problem.items}
+    return {
+        index_of[item_id]: (team, sprint_position[sprint]) if sprint in sprint_position else None
+        for item_id, (team, sprint) in previous.items()
+        if item_id in index_of
+    }
+
+
+def repaired_previous(problem: PlanProblem, previous: Placement) -> list[Placement]:
+    """The previous plan made valid again, alone and filled around by rank-and-fill: starts for the stable pass.
+
+    Items at a place they may no longer take are dropped; then, sprint by sprint and team by team,
+    items are kept, most valuable first, while the team's people can still hold them; then items
+    whose prerequisite is no longer planned before them are dropped. Plans that still break a rule
+    (a Must item left out, a balance target) are filtered out by the stable pass.
+    """
+    items = {item.index: item for item in problem.items}
+    plan: Placement = {}
+    demand: dict[tuple[str, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    order = sorted(previous.items(), key=lambda kv: (kv[1][1], -items[kv[0]].value, kv[0]))
+    for index, (team, sprint) in order:
+        item = items[index]
+        if team not in item.teams or sprint not in item.sprints(problem.horizon):
+            continue
+        trial = dict(demand[(team, sprint)])
+        for skill, effort in item.effort.items():
+            trial[skill] = trial.get(skill, 0.0) + effort
+        if fits(trial, problem.team_pools(team), sprint):
+            demand[(team, sprint)] = defaultdict(float, trial)
+            plan[index] = (team, sprint)
+    dropped = True
+    while dropped:
+        dropped = False
+        for index in list(plan):
+            if any(p not in plan or plan[p][1] > plan[index][1] for p in items[index].prerequisites):
+                del plan[index]
+                dropped = True
+    filled = rank_and_fill(problem, placed_already=plan)
+    return [plan] + ([filled] if filled is not None and filled != plan else [])
 
 
 def _net_capacity(

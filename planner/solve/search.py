@@ -12,14 +12,18 @@ can be built in its share of the time left (the message says when one was not):
 4. the whole model, with team-by-team improvement (:mod:`~planner.solve.improve`) beside it; or, when
    the whole model cannot be built in the time left, the improvement alone.
 
-:func:`order_sprints` then places the chosen items as early as they go (and, re-planning, where
-they were), with the value held.
+:func:`order_sprints` then places the chosen items as early as they go, with the value held.
+
+Re-planning against a previous plan, :func:`solve_stable` is the second pass: the fewest changes
+against the previous plan among plans worth at least a floor (the value found, less what the user
+allows), sprint order only as a tie-break.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -31,17 +35,20 @@ from planner.solve.model import (
     PlanModel,
     Solution,
     SolveOptions,
+    add_change_count,
+    add_value_floor,
     build_model,
     estimated_terms,
     model_seconds,
     seconds_left,
+    set_stable_objective,
     solve,
 )
 from planner.solve.problem import Placement, PlanProblem, SolveStatus, drop_unreachable, plan_value
 from planner.solve.verify import plan_violations
 from planner.solve.warmstart import sprint_by_sprint, whole_horizon_bound
 
-__all__ = ["TimeBudget", "best_start", "order_sprints", "relative_gap", "solve_for_value"]
+__all__ = ["TimeBudget", "best_start", "order_sprints", "relative_gap", "solve_for_value", "solve_stable"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,8 @@ class TimeBudget:
     order_limit_share: float = 0.25  # the order takes at most this share of the time limit ...
     order_max_seconds: float = 10.0  # ... and at most this: an earlier sprint is a small bonus, never worth a wait
     order_min_team_seconds: float = 0.2  # each team's order: its model is small, but CBC needs this to start
+    # --- re-planning against a previous plan -----------------------------------------------------------
+    stable_share: float = 0.5  # the fewest-changes pass gets this share of the search's time (the value the rest)
 
     def finish_reserve(self, problem: PlanProblem) -> float:
         """Seconds kept back at the end of the deadline for the reasons and the result."""
@@ -93,7 +102,7 @@ class TimeBudget:
         """
         left = max(seconds_left(options), 0.0)
         order = 0.0
-        if problem.horizon > 1 or options.previous:
+        if problem.horizon > 1:
             chosen = replace(problem, items=tuple(item for item in problem.items if item.index in plan))
             solve_seconds = self.solve_to_build * model_seconds(estimated_terms(chosen))
             order = min(self.order_share * left, solve_seconds + self.order_margin_seconds)
@@ -148,6 +157,10 @@ class TimeBudget:
         """The sprint order's time limit: what is left, within its share of the time limit."""
         return max(min(left, time_limit * self.order_limit_share, self.order_max_seconds), MIN_SOLVE_SECONDS)
 
+    def stable_seconds(self, left: float) -> float:
+        """Seconds kept from the value search for the fewest-changes pass, re-planning."""
+        return self.stable_share * max(left, 0.0)
+
     def order_team_seconds(self, left: float, teams_left: int) -> float:
         """One team's share of the sprint order's time left, ``teams_left`` teams (this one too) to go."""
         return max(left / teams_left, self.order_min_team_seconds)
@@ -173,7 +186,7 @@ def solve_for_value(
 
     Value first: with whole-number values the solver prunes by whole units, which the small
     sprint-order bonus would take away (a 30 s unproven solve becomes well under a second).
-    Re-planning keeps its stability bonus here, so a tie does not drop an item already planned.
+    A previous plan plays no part here (re-planning, :func:`solve_stable` comes after).
 
     The phases of the module's docstring, each with what ``budget`` gives it of the time left and
     each skipped when its models could not be built in time (saying so in ``notes``). The result
@@ -181,12 +194,13 @@ def solve_for_value(
     tightest bound proven; ``infeasible`` only when the solver proves it and rank-and-fill has no
     valid plan either; ``stopped`` or ``error`` when no valid plan was found at all.
     """
-    value_options = replace(options, earliness=0.0, stability=options.stability if options.previous else 0.0)
+    options = replace(options, previous=None)
+    value_options = replace(options, earliness=0.0)
     cheap = density_bound(problem, team_groups(problem))
     if baseline is not None:
         best = Solution("feasible", dict(baseline), plan_value(problem, baseline), cheap.bound, 0.0)
-        if not options.previous and _within_gap(best.objective, cheap.bound, options):
-            return replace(best, status="optimal")  # re-planning, the stability bonus is still to be had
+        if _within_gap(best.objective, cheap.bound, options):
+            return replace(best, status="optimal")
     else:
         best = Solution("stopped", {}, 0.0, cheap.bound, 0.0, "the search found no plan in time")
     core = _core(problem, cheap, baseline, options)
@@ -211,12 +225,7 @@ def solve_for_value(
             start = best.assignments
         elif horizon_bound is not None:
             best = replace(best, bound=horizon_bound if best.bound is None else min(best.bound, horizon_bound))
-    if (
-        best.assignments
-        and best.bound is not None
-        and not options.previous
-        and _within_gap(best.objective, best.bound, options)
-    ):
+    if best.assignments and best.bound is not None and _within_gap(best.objective, best.bound, options):
         return replace(best, status="optimal")  # within the gap of a proven bound: no need to search further
 
     left = seconds_left(options)
@@ -262,10 +271,10 @@ def _core(problem: PlanProblem, cheap: DensityBound, incumbent: Placement | None
     items for a few thousand places), and the search's models shrink by as much. Kept always: Must
     and pinned items and ``incumbent``'s items (so it stays a valid start), with their prerequisites;
     items whose prerequisite is left out go too. Any plan better than ``incumbent`` is a plan of the
-    core, so the core's bound (at least ``incumbent``'s value) bounds the whole problem. Not with a
-    previous plan or balance targets, whose objective or rules weigh more than value.
+    core, so the core's bound (at least ``incumbent``'s value) bounds the whole problem. Not with
+    balance targets, whose rules weigh more than value.
     """
-    if incumbent is None or options.previous or options.balance:
+    if incumbent is None or options.balance:
         return problem
     slack = cheap.bound - plan_value(problem, incumbent) + 1e-9 * max(1.0, abs(cheap.bound))
     by_index = {item.index: item for item in problem.items}
@@ -408,16 +417,16 @@ _ORDER_NOT_DONE = (
 def order_sprints(
     problem: PlanProblem, assignments: Placement, options: SolveOptions, notes: list[str], budget: TimeBudget
 ) -> Placement:
-    """Second pass: the same items, placed as early as they can go and, re-planning, where they were.
+    """Second pass: the same items, placed as early as they can go.
 
-    Every chosen item is forced in, so the value stays; the objective is only the sprint order and
-    the stability bonus. Several teams and no previous plan: each team's items are ordered in turn,
+    Every chosen item is forced in, so the value stays; the objective is only the sprint order.
+    Several teams: each team's items are ordered in turn,
     the others held (small models, a fraction of the time); otherwise the whole plan at once. It
     gets what is left until ``options.deadline`` (within ``budget``'s share of the time limit); a
     plan that cannot be improved in that time is kept as it is, and ``notes`` says so when the
     time ran out.
     """
-    if not assignments or (problem.horizon == 1 and not options.previous):
+    if not assignments or problem.horizon == 1:
         return assignments
     chosen = replace(
         problem, items=tuple(replace(item, must=True) for item in problem.items if item.index in assignments)
@@ -425,12 +434,13 @@ def order_sprints(
     left = seconds_left(options)
     ordering = replace(
         options,
+        previous=None,
         warm_start=assignments,
         earliness=1.0,
         gap=max(options.gap, 1e-3),
         time_limit=budget.order_seconds(left, options.time_limit),
     )
-    if len(problem.teams) > 1 and not options.previous:
+    if len(problem.teams) > 1:
         return _order_team_by_team(chosen, assignments, ordering, notes, budget)
     if model_seconds(estimated_terms(chosen)) + MIN_SOLVE_SECONDS > left:
         notes.append(_ORDER_NOT_DONE)
@@ -480,3 +490,83 @@ def _order_team_by_team(
             else _ORDER_NOT_DONE
         )
     return plan
+
+
+# --- re-planning: the fewest changes ------------------------------------------------------------------
+
+_STABLE_NOT_PROVEN = (
+    "the fewest changes against the previous plan were not proven in the time limit: the plan is the "
+    "stable plan found with the fewest changes"
+)
+
+
+def change_weight(kept: Mapping[int, tuple[str, int] | None], plan: Placement) -> int:
+    """The weighted changes of ``plan`` (candidates only) against the previous plan, as :func:`add_change_count` counts.
+
+    ``kept``: the candidates the previous plan held, with their place (None: a place no longer planned).
+    Leaving counts 2, moving 1, entering 2.
+    """
+    weight = sum(2 for index in plan if index not in kept)
+    for index, place in kept.items():
+        if index not in plan:
+            weight += 2
+        elif plan[index] != place:
+            weight += 1
+    return weight
+
+
+def solve_stable(
+    problem: PlanProblem,
+    options: SolveOptions,
+    kept: Mapping[int, tuple[str, int] | None],
+    floor: float,
+    starts: list[Placement],
+    notes: list[str],
+) -> Solution:
+    """The plan with the fewest changes against the previous plan among those worth at least ``floor``.
+
+    The stable model is the whole model (every rule of :func:`~planner.solve.model.build_model`)
+    with :func:`~planner.solve.model.add_value_floor`, :func:`~planner.solve.model.add_change_count`
+    and :func:`~planner.solve.model.set_stable_objective`: fewest changes, then value and earliness
+    as a tie-break worth less than one change. It starts from the best of ``starts`` (the previous plan
+    repaired, the free plan ...) that keeps every rule and the floor: a start with no change at all is
+    the answer (nothing can do better), and the solver is not run. The solver must prove its plan
+    within half a change of the fewest; a solve cut short keeps the better of its plan and the start,
+    ``feasible``, saying so in ``notes``. ``stopped`` when no start keeps the rules and the floor.
+    """
+    tolerance = 1e-6 * max(1.0, abs(floor))
+    valid = [
+        start
+        for start in starts
+        if plan_value(problem, start) >= floor - tolerance and not plan_violations(problem, start, options.balance)
+    ]
+    if not valid:
+        return Solution("stopped", {}, 0.0, None, 0.0, "no plan keeps the value floor")
+    start = min(valid, key=lambda plan: (change_weight(kept, plan), -plan_value(problem, plan)))
+    best = Solution("feasible", dict(start), plan_value(problem, start), None, 0.0)
+    weight = change_weight(kept, start)
+    if weight == 0:
+        return replace(best, status="optimal")
+    if model_seconds(estimated_terms(problem)) + MIN_SOLVE_SECONDS > seconds_left(options):
+        notes.append(_STABLE_NOT_PROVEN)
+        return best
+    stable = replace(options, earliness=0.0, previous=None, warm_start=None)
+    model = build_model(problem, stable)
+    add_value_floor(model, floor - tolerance)
+    changes = add_change_count(model, kept)
+    set_stable_objective(model, changes, stable)
+    # The objective is -changes + a tie-break below half a change: a relative gap of 0.4 / (changes + 1)
+    # proves the plan within 0.4 of the fewest changes, so with as few as any plan.
+    gap = min(options.gap, 0.4 / (weight + 1))
+    solution = solve(model, replace(stable, warm_start=start, gap=gap, time_limit=max(seconds_left(options), 0.0)))
+    found = solution.assignments
+    if (
+        solution.status in ("optimal", "feasible")
+        and plan_value(problem, found) >= floor - tolerance
+        and not plan_violations(problem, found, options.balance)
+        and (change_weight(kept, found), -plan_value(problem, found)) <= (weight, -best.objective)
+    ):
+        best = Solution(solution.status, found, plan_value(problem, found), None, solution.seconds)
+    if best.status != "optimal":
+        notes.append(_STABLE_NOT_PROVEN)
+    return best
