@@ -26,6 +26,7 @@ from planner.planning_backlog import planning_backlog as assemble_planning_backl
 from planner.sample import ensure_sample
 from planner.scenarios import WHAT_IF_DEFAULTS
 from planner.solve import Changes, PlanResult, SolveOptions, capacity_sprint_names, check_plan_inputs, make_plan
+from planner.sprint_values import SprintTreatment
 from planner.store import Scenario, ScenarioSummary, Store
 from planner.value import VALUE_RULES
 
@@ -292,9 +293,21 @@ def what_if_controls(scenario: Scenario) -> None:
             step=5,
             help="Everyone's net capacity, scaled",
         )
-        use_team = _remembered(st.toggle, "Each team's own focus factor", "planner_use_team_focus")
+        # Velocity is observed output, already net of focus: in points the focus factor does not apply.
+        in_points = state["planner_unit"] == "points"
+        focus_help = "Days only: velocity is already net of focus" if in_points else None
+        use_team = _remembered(
+            st.toggle, "Each team's own focus factor", "planner_use_team_focus", disabled=in_points, help=focus_help
+        )
         _remembered(
-            st.slider, "Focus factor", "planner_focus", min_value=0.5, max_value=1.0, step=0.05, disabled=use_team
+            st.slider,
+            "Focus factor",
+            "planner_focus",
+            min_value=0.5,
+            max_value=1.0,
+            step=0.05,
+            disabled=use_team or in_points,
+            help=focus_help,
         )
         _remembered(
             st.slider,
@@ -382,7 +395,7 @@ def plan_for(
     pinned to a sprint the capacity file does not have), as the command line does.
     """
     scenario = load_by_id(scenario_id, updated_at)
-    backlog = assemble_planning_backlog(scenario.backlog, value_rule, overrides)
+    backlog = planning_backlog_of(scenario, value_rule, overrides)
     files = scenario.settings.get("files") or {}
     check_plan_inputs(backlog, capacity_sprint_names(scenario.capacity), file=files.get("backlog") or "backlog")
     net = capacity_for(scenario_id, updated_at, settings)
@@ -390,10 +403,26 @@ def plan_for(
     return make_plan(backlog, net, options=options)
 
 
+def planning_backlog_of(
+    scenario: Scenario, value_rule: str, overrides: tuple[tuple[str, Override], ...]
+) -> pd.DataFrame:
+    """The scenario's backlog as the plan takes it: the value rule, its treatment of sprint names, the overrides."""
+    return assemble_planning_backlog(scenario.backlog, value_rule, overrides, sprints=sprint_treatment(scenario))
+
+
+def sprint_treatment(scenario: Scenario) -> SprintTreatment:
+    """The scenario's treatment of sprint names as chosen on the Data page (the defaults when none or unusable)."""
+    names = capacity_sprint_names(scenario.capacity)
+    try:
+        return SprintTreatment.from_settings(names, scenario.settings)
+    except PlannerError:
+        return SprintTreatment(names)
+
+
 def planning_backlog(scenario: Scenario) -> pd.DataFrame:
     """The scenario's planning backlog under this session's value rule and overrides, as the plan sees it."""
     arguments = scenario_what_ifs.plan_arguments(st.session_state, scenario.settings)
-    return assemble_planning_backlog(scenario.backlog, arguments.value_rule, arguments.overrides)
+    return planning_backlog_of(scenario, arguments.value_rule, arguments.overrides)
 
 
 BALANCE_KEY = "planner_balance"  # item type -> least share of planned effort, set on the Refinement page

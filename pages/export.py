@@ -9,7 +9,6 @@ from planner.errors import PlannerError
 from planner.markdown_escape import markdown_code, markdown_format, markdown_inert
 from planner.number_text import format_number
 from planner.outputs import export_workbook, tracker_csv
-from planner.planning_backlog import planning_backlog
 from planner.scenarios import what_if_summary
 
 
@@ -25,7 +24,7 @@ def workbook_bytes(key: _state.PlanKey, what_ifs: str) -> bytes:
     saved = _state.load_by_id(key.scenario_id, key.updated_at)
     planned = _state.plan_for(*key)
     capacity = _state.capacity_for(key.scenario_id, key.updated_at, key.settings)
-    backlog = planning_backlog(saved.backlog, key.value_rule, key.overrides)
+    backlog = _state.planning_backlog_of(saved, key.value_rule, key.overrides)
     return export_workbook(
         planned,
         backlog,
@@ -47,7 +46,7 @@ scenario = _state.page_scenario()
 key = _state.plan_key(scenario)
 
 try:
-    result = _state.plan_for(*key)
+    result = _state.plan_for_key(key)
 except PlannerError as error:
     st.error(markdown_inert(error))
     st.stop()

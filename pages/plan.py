@@ -12,7 +12,15 @@ import streamlit as st
 from pages import _state
 from planner.errors import PlannerError
 from planner.markdown_escape import markdown_code, markdown_format, markdown_inert
-from planner.outputs import excluded_table, load_by_type, plan_changes, plan_table, positions, value_by_initiative
+from planner.outputs import (
+    excluded_table,
+    load_by_type,
+    plan_changes,
+    plan_table,
+    positions,
+    prices_table,
+    value_by_initiative,
+)
 from planner.overrides import PIN_IN, PIN_OUT, overrides_from_table, pin_table
 from planner.solve import PlanResult
 
@@ -64,7 +72,8 @@ else:
         "Rank-and-fill",
         f"{result.baseline_objective:,.0f}",
         help="Filling sprints in value-per-effort order, as Jira's scheduler or a spreadsheet would"
-        + ("" if result.baseline_complete else ". It could not place every Must and pinned item."),
+        + ("" if result.baseline_complete else ". It could not place every Must and pinned item.")
+        + ("" if result.baseline_keeps_balance else ". It could not keep the balance targets."),
     )
     gain.metric("Gain", f"{result.gain_over_baseline:+,.0f}")
     items.metric("Items planned", f"{len(result.selected)} of {len(result.selected) + len(result.excluded)}")
@@ -160,8 +169,11 @@ with out_tab:
     st.dataframe(out, hide_index=True)
     if not result.prices.empty:
         st.markdown("**What one more day is worth** (value per day of each skill, per team and sprint)")
-        prices = result.prices[result.prices["value_per_day"] > 1e-6]
-        st.dataframe(prices.sort_values("value_per_day", ascending=False), hide_index=True)
+        st.dataframe(
+            prices_table(result),
+            hide_index=True,
+            column_config={"value_per_day": st.column_config.NumberColumn("value per day", format="%.1f")},
+        )
 
 with charts_tab:
     load = load_by_type(result, backlog)

@@ -12,7 +12,6 @@ from planner.errors import PlannerError, SettingsError
 from planner.input_problems import Problem
 from planner.markdown_escape import markdown_format, markdown_inert
 from planner.overrides import Override
-from planner.planning_backlog import planning_backlog
 from planner.refine import (
     CHECKS,
     DEFAULT_MILESTONE_TYPES,
@@ -23,8 +22,7 @@ from planner.refine import (
     findings_frame,
     run_checks,
 )
-from planner.solve import capacity_sprint_names
-from planner.sprint_values import SprintTreatment, classify_sprint_values, sprint_findings
+from planner.sprint_values import classify_sprint_values, sprint_findings
 
 PREFIX = "planner_refinement_"
 SEVERITY_ICONS = {"error": "🔴 error", "warning": "🟠 warning", "info": "🔵 info"}
@@ -124,7 +122,7 @@ def findings_for(
 ) -> tuple[list[Finding], str]:
     """The findings on the planning backlog, and the agenda as Markdown (cached by all the inputs)."""
     scenario = _state.load_by_id(scenario_id, updated_at)
-    backlog = planning_backlog(scenario.backlog, value_rule, overrides, sprints=sprint_treatment(scenario))
+    backlog = _state.planning_backlog_of(scenario, value_rule, overrides)
     capacity: CapacityResult | None = (
         _state.capacity_for(scenario_id, updated_at, capacity_settings) if with_capacity else None
     )
@@ -133,18 +131,9 @@ def findings_for(
     return findings, agenda_markdown(agenda, title=f"Refinement agenda: {scenario.name}")
 
 
-def sprint_treatment(scenario) -> SprintTreatment:
-    """The scenario's sprint treatment as chosen on the Data page (defaults when none or unusable)."""
-    names = capacity_sprint_names(scenario.capacity)
-    try:
-        return SprintTreatment.from_settings(names, scenario.settings)
-    except PlannerError:
-        return SprintTreatment(names)
-
-
 def sprint_problems(scenario) -> list[Problem]:
     """The Data page's finding: one warning per sprint value that is none of the capacity file's sprints."""
-    treatment = sprint_treatment(scenario)
+    treatment = _state.sprint_treatment(scenario)
     files = scenario.settings.get("files") or {}
     return sprint_findings(
         classify_sprint_values(scenario.backlog, treatment.capacity_sprints),

@@ -42,6 +42,7 @@ from planner.solve import (
     check_plan_inputs,
     make_plan,
 )
+from planner.sprint_values import apply_sprint_treatment
 
 __all__ = ["EXIT_FAILURE", "EXIT_INFEASIBLE", "EXIT_INPUT", "EXIT_OK", "main"]
 
@@ -283,7 +284,13 @@ def _plan(args: argparse.Namespace, out: _Output, started: float) -> int:
         located = [_locate(problem, name, capacity) for problem in error.problems]
         raise InputError(str(error.args[0]) if error.args else "capacity", located) from None
     out.warnings(_locate(problem, name, capacity) for problem in net.problems)
-    check_plan_inputs(backlog.table, capacity_sprint_names(capacity.tables), *_backlog_place(backlog, args.backlog))
+    # Sprint values that are none of the capacity file's sprints: unscheduled, carry-over or later, said
+    # once per value (as the Data page says it), never a silent pin.
+    place = _backlog_place(backlog, args.backlog)
+    sprint_names = capacity_sprint_names(capacity.tables)
+    table, sprint_warnings = apply_sprint_treatment(backlog.table, sprint_names, file=place[0])
+    out.warnings(sprint_warnings)
+    check_plan_inputs(table, sprint_names, *place)
     # --time-limit bounds the whole command: the plan gets what reading the files left, less the
     # time the report (and the workbook) will take to write.
     rows = len(backlog.table)
@@ -296,20 +303,21 @@ def _plan(args: argparse.Namespace, out: _Output, started: float) -> int:
         previous=previous,
         keep_within=keep_within,
     )
-    result = make_plan(backlog.table, net, options=options)
+    result = make_plan(table, net, options=options)
 
     if result.status == "infeasible":
         return out.fail(EXIT_INFEASIBLE, "infeasible", result.message, (), result.seconds, result)
     if result.status not in ("optimal", "feasible"):
-        return out.fail(EXIT_FAILURE, "error", result.message or "no plan could be made", (), result.seconds)
+        return out.fail(EXIT_FAILURE, "error", result.message or "no plan could be made", (), result.seconds, result)
     if out_path is not None:
-        from planner.outputs import write_plan_workbook
+        from planner.outputs import write_export_workbook
 
         try:
-            write_plan_workbook(
+            # The Export page's workbook: the plan, its summary, and the Refinement sheet.
+            write_export_workbook(
                 out_path,
                 result,
-                backlog.table,
+                table,
                 net,
                 scenario_name=Path(args.backlog).name,
                 settings=_workbook_settings(args),

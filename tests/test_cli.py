@@ -329,6 +329,32 @@ def test_infeasible_must_items(capsys, tmp_path):
     for text in ("M-1", "M-2", "pod-a", "Sprint 1"):
         assert text in payload["message"]
     assert payload["selected"] == []
+    # SPEC 3: every item is in exactly one list, also without a plan; the Musts that overflow are out
+    # for capacity.
+    assert {row["id"]: row["reason"] for row in payload["excluded"]} == {
+        "M-1": "capacity",
+        "M-2": "capacity",
+        "C-1": "capacity",
+    }
+
+
+def test_infeasible_plan_lists_settled_items_with_their_own_reason(capsys, tmp_path):
+    backlog = write_csv(
+        tmp_path / "backlog.csv",
+        [
+            ["id", "title", "team", "effort", "moscow", "status"],
+            ["M-1", "First must", "pod-a", 6, "Must", "To Do"],
+            ["M-2", "Second must", "pod-a", 6, "Must", "To Do"],
+            ["D-1", "Done already", "pod-a", 1, "Should", "Done"],
+            ["W-1", "Not this time", "pod-a", 1, "Won't", "To Do"],
+        ],
+    )
+    argv = ["plan", "--backlog", str(backlog), "--capacity", str(tiny_capacity(tmp_path, days=10)), "--json"]
+    code, out, _ = run(capsys, *argv)
+    payload = one_json(out)
+    assert code == 3 and payload["status"] == "infeasible"
+    reasons = {row["id"]: row["reason"] for row in payload["excluded"]}
+    assert reasons == {"M-1": "capacity", "M-2": "capacity", "D-1": "done", "W-1": "wont"}
 
 
 def test_must_items_that_fit_are_planned(capsys, tmp_path):
@@ -634,3 +660,34 @@ def test_previous_missing_or_unreadable_is_bad_input_naming_the_file(capsys, tmp
     assert "earlier.json" in err and "Traceback" not in err
     code, out, _ = run(capsys, *SAMPLE, "--previous", str(previous), "--json")
     assert code == 2 and "earlier.json" in one_json(out)["message"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Tracker sprint values and --out, as the app treats and writes them (issue 13)
+
+
+def test_tracker_sprint_values_are_treated_and_said_once_per_value(capsys, tmp_path):
+    from test_tracker_exports import TRACKERS, capacity_workbook
+
+    capacity = capacity_workbook(tmp_path / "capacity.xlsx")
+    out_path = tmp_path / "plan.xlsx"
+    argv = ["plan", "--backlog", str(TRACKERS / "ado.csv"), "--capacity", str(capacity), "--sprints", "3"]
+    code, out, err = run(capsys, *argv, "--unit", "points", "--json", "--out", str(out_path))
+    assert code == 0, err
+    payload = one_json(out)
+    reasons = [row["reason"] for row in payload["excluded"]]
+    # The project root means "no sprint": nothing is settled as pinned to it.
+    assert not [reason for reason in reasons if reason == "pinned-later Care"]
+    assert sum(reason.startswith("pinned-later") for reason in reasons) == 2  # the two items of Sprint 47
+    assert len(payload["selected"]) == 12
+    # One warning per sprint value that is none of the capacity file's sprints, naming the value.
+    assert (
+        sum(
+            "sprint 'Care', which is not one of your sprints: treated as unscheduled" in line
+            for line in err.splitlines()
+        )
+        == 1
+    )
+    assert sum("which is not one of your sprints: treated as carry-over" in line for line in err.splitlines()) == 1
+    # --out writes the Export page's workbook: the Refinement sheet included.
+    assert "Refinement" in openpyxl.load_workbook(out_path, read_only=True).sheetnames

@@ -201,3 +201,46 @@ def test_rank_and_fill_without_targets_is_unchanged(sample):
     items, tables = sample
     problem = build_problem(items, compute_capacity(tables, CapacitySettings(sprint_count=2)))
     assert rank_and_fill(problem, balance={}) == rank_and_fill(problem) == rank_and_fill(problem, balance=None)
+
+
+# --- the plan itself: make_plan says the exact threshold, and Gain compares like with like ------------
+
+
+def test_make_plan_states_the_exact_threshold_when_it_has_the_time():
+    items = backlog(
+        {"id": "A", "effort": 5, "value": 10},
+        {"id": "B", "effort": 5, "value": 8},
+        {"id": "C", "effort": 5, "value": 3},
+    )
+    result = make_plan(items, capacity([("Ann", "pod-a", None, 10)]), options=SolveOptions(time_limit=10))
+    [cut] = [reason for reason in result.excluded if reason.id == "C"]
+    assert cut.reason == "capacity"
+    assert "value above 8 (it has 3)" in cut.detail
+
+
+def test_make_plan_gain_with_a_balance_target_compares_like_with_like(sample):
+    items, tables = sample
+    balance = {"tech debt": 0.2}
+    result = make_plan(items, tables, CapacitySettings(sprint_count=2), SolveOptions(balance=balance, time_limit=30))
+    assert result.status == "optimal"
+    assert result.baseline_keeps_balance
+    assert result.gain_over_baseline >= 0
+
+
+def test_prices_table_marks_a_skill_the_team_lacks():
+    from planner.outputs import prices_table
+    from planner.outputs.plan_tables import LACKED_SKILL_NOTE
+
+    # As above: pod-a's data days are priced (the LP can put D or E there) though nobody there has data.
+    people = [("Ann", "pod-a", "backend", 5), ("Bob", "pod-b", "data", 5)]
+    items = backlog(
+        {"id": "D", "effort:data": 4, "value": 40},
+        {"id": "E", "effort:data": 4, "value": 30},
+        {"id": "B", "effort:backend": 4, "value": 6, "team": "pod-a"},
+    )
+    result = make_plan(items, capacity(people), options=SolveOptions(time_limit=10))
+    table = prices_table(result)
+    assert list(table.columns) == ["team", "skill", "sprint", "value_per_day", "note"]
+    notes = {(team, skill): note for team, skill, note in zip(table["team"], table["skill"], table["note"])}
+    assert notes[("pod-a", "data")] == LACKED_SKILL_NOTE
+    assert notes[("pod-b", "data")] == ""

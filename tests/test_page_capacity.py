@@ -342,8 +342,13 @@ def test_points_ignore_the_focus_slider_and_show_a_zero_focus_bar(database):
     at = capacity_page()
     at.radio(key="planner_unit_widget").set_value("points").run()
     with_team_focus = net_table(at)["net points"]
+    # In points the focus controls are disabled (they apply to days only); set them in days.
+    assert at.toggle(key="planner_use_team_focus_widget").disabled
+    assert at.slider(key="planner_focus_widget").disabled
+    at.radio(key="planner_unit_widget").set_value("days").run()
     at.toggle(key="planner_use_team_focus_widget").set_value(False).run()
     at.slider(key="planner_focus_widget").set_value(0.5).run()
+    at.radio(key="planner_unit_widget").set_value("points").run()
     assert not at.exception
     assert np.allclose(net_table(at)["net points"], with_team_focus)
     assert (net_table(at)["focus"] == 0).all()

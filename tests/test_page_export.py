@@ -120,7 +120,8 @@ def test_page_download_is_the_library_export_workbook(database, media: list[Memo
     from planner.outputs import export_workbook
     from planner.planning_backlog import planning_backlog
     from planner.scenarios import WHAT_IF_DEFAULTS, plan_arguments
-    from planner.solve import SolveOptions, make_plan
+    from planner.solve import SolveOptions, capacity_sprint_names, make_plan
+    from planner.sprint_values import SprintTreatment
     from planner.store import Store
 
     app_solve = SolveOptions(time_limit=3.0, gap=0.005)  # pages/_state.APP_SOLVE: the page's options
@@ -133,7 +134,9 @@ def test_page_download_is_the_library_export_workbook(database, media: list[Memo
     finally:
         store.close()
     settings, rule, overrides, _ = plan_arguments(WHAT_IF_DEFAULTS, scenario.settings)
-    backlog = planning_backlog(scenario.backlog, rule, overrides)
+    # As the page: the sprint names treated as the scenario says (defaults: the sample's Sprint 26 item is carry-over).
+    treatment = SprintTreatment(capacity_sprint_names(scenario.capacity))
+    backlog = planning_backlog(scenario.backlog, rule, overrides, sprints=treatment)
     capacity = compute_capacity(scenario.capacity, settings)
     result = make_plan(backlog, capacity, options=app_solve)
     library = openpyxl.load_workbook(

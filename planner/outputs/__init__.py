@@ -15,6 +15,7 @@ from planner.outputs.plan_tables import (
     plan_changes,
     plan_table,
     positions,
+    prices_table,
     value_by_initiative,
 )
 from planner.outputs.workbook import MAX_CELL_CHARS, plan_workbook, tracker_csv, write_plan_workbook
@@ -29,6 +30,7 @@ __all__ = [
     "plan_table",
     "plan_workbook",
     "positions",
+    "prices_table",
     "refinement_table",
     "tracker_csv",
     "value_by_initiative",

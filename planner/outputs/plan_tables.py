@@ -8,7 +8,15 @@ import pandas as pd
 
 from planner.solve import PlanResult
 
-__all__ = ["excluded_table", "load_by_type", "plan_changes", "plan_table", "positions", "value_by_initiative"]
+__all__ = [
+    "excluded_table",
+    "load_by_type",
+    "plan_changes",
+    "plan_table",
+    "positions",
+    "prices_table",
+    "value_by_initiative",
+]
 
 
 def positions(result: PlanResult) -> dict[str, tuple[str, str]]:
@@ -80,3 +88,19 @@ def plan_changes(before: Mapping[str, tuple[str, str]], after: Mapping[str, tupl
             }
         )
     return pd.DataFrame(rows, columns=["id", "change", "before", "after"])
+
+
+LACKED_SKILL_NOTE = "skill the team lacks: hire or borrow"
+
+
+def prices_table(result: PlanResult) -> pd.DataFrame:
+    """What one more day of each skill is worth per team and sprint, highest first, zeros left out.
+
+    A row for a skill nobody in the team has says so in ``note``: its value is what hiring or
+    borrowing that skill would bring, not a day the team can move from elsewhere.
+    """
+    prices = result.prices[result.prices["value_per_day"] > 1e-6]
+    table = prices[["team", "skill", "sprint", "value_per_day"]].copy()
+    lacks = ~prices["team_has_skill"].astype(bool) if "team_has_skill" in prices else pd.Series(False, prices.index)
+    table["note"] = lacks.map({True: LACKED_SKILL_NOTE, False: ""})
+    return table.sort_values("value_per_day", ascending=False, kind="stable").reset_index(drop=True)

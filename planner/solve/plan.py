@@ -123,6 +123,7 @@ class PlanResult:
     problems: tuple[Problem, ...] = field(default=())
     sprints: tuple[str, ...] = field(default=())
     baseline_complete: bool = True  # False: rank-and-fill could not place every Must and pinned item
+    baseline_keeps_balance: bool = True  # False: rank-and-fill could not keep the balance targets
     # Re-planning against a previous plan (None otherwise): this plan's changes against it, the best
     # value found with no regard for it, and the changes of that free plan.
     changes: Changes | None = None
@@ -207,7 +208,8 @@ def make_plan(
     net = _net_capacity(backlog, capacity, capacity_settings, today)
     problem = build_problem(backlog, net)
     # Baseline: rank-and-fill, as a spreadsheet fills sprints; every result reports its value.
-    baseline: Placement = rank_and_fill(problem) or {}  # None only when given a plan to fill around
+    # Held to the same balance targets as the plan, so the gain compares like with like.
+    baseline: Placement = rank_and_fill(problem, balance=options.balance) or {}  # None only around a given plan
     baseline_objective = plan_value(problem, baseline)
     # Input checks: Must items no plan can take (a missing skill, a deadline before every sprint ...).
     if problem.must_problems:
@@ -269,10 +271,13 @@ def make_plan(
 
     # Reasons and prices, and the result.
     prices = _prices(problem, plan, work, budget, notes)
-    result = _result(problem, net, status, plan, bound, gap, baseline_objective, prices, started, notes)
+    now = time.perf_counter()
+    reasons = replace(work, deadline=now + budget.thresholds_seconds(finish - now))
+    result = _result(problem, net, status, plan, bound, gap, baseline_objective, prices, started, notes, reasons)
     return replace(
         result,
-        baseline_complete=baseline_valid,
+        baseline_complete=not plan_violations(problem, baseline),
+        baseline_keeps_balance=not options.balance or not plan_violations(problem, baseline, options.balance),
         changes=changes,
         free_objective=free_objective,
         free_changes=free_changes,
@@ -474,14 +479,18 @@ def _result(
     prices: pd.DataFrame,
     started: float,
     notes: list[str],
+    reasons_options: SolveOptions | None = None,
 ) -> PlanResult:
-    """The result with the reason for every item left out. A bound or gap that is not a finite number is no bound."""
+    """The result with the reason for every item left out. A bound or gap that is not a finite number is no bound.
+
+    ``reasons_options``: the solver and the deadline for the exact "what would make it fit" values.
+    """
     items = {item.index: item for item in problem.items}
     selected = tuple(
         Assignment(problem.ids[index], team, problem.sprints[sprint], items[index].value, items[index].total_effort)
         for index, (team, sprint) in sorted(plan.items(), key=lambda kv: (kv[1][1], kv[1][0], kv[0]))
     )
-    reasons = exclusion_reasons(problem, plan, prices, problem.unit)
+    reasons = exclusion_reasons(problem, plan, prices, problem.unit, reasons_options)
     excluded = tuple(reasons[index] for index in sorted(reasons))
     objective = plan_value(problem, plan)
     if bound is None or not math.isfinite(bound) or gap is None or not math.isfinite(gap):
@@ -534,7 +543,7 @@ def _no_plan(
         None,
         baseline_objective,
         (),
-        (),
+        _nothing_planned(problem, status),
         capacity_rows(problem, {}),
         pd.DataFrame(columns=PRICE_COLUMNS),
         time.perf_counter() - started,
@@ -543,6 +552,23 @@ def _no_plan(
         tuple(net.problems),
         problem.sprints,
     )
+
+
+def _nothing_planned(problem: PlanProblem, status: PlanStatus) -> tuple[Exclusion, ...]:
+    """Every item's reason when there is no plan (SPEC 3: every item is in selected or excluded).
+
+    Items settled before solving keep their own reason; every other item is out for ``capacity``:
+    with no plan, none of them is planned, the Must items that overflow included.
+    """
+    reasons = exclusion_reasons(problem, {}, pd.DataFrame(columns=PRICE_COLUMNS), problem.unit)
+    why = (
+        "no plan can hold every Must and pinned item (see the message)"
+        if status == "infeasible"
+        else "no plan was found (see the message)"
+    )
+    for item in problem.items:
+        reasons[item.index] = Exclusion(item.id, "capacity", why)
+    return tuple(reasons[index] for index in sorted(reasons))
 
 
 def capacity_rows(problem: PlanProblem, assignments: Placement) -> pd.DataFrame:

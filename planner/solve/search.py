@@ -84,6 +84,12 @@ class TimeBudget:
     order_min_team_seconds: float = 0.2  # each team's order: its model is small, but CBC needs this to start
     # --- re-planning against a previous plan -----------------------------------------------------------
     stable_share: float = 0.5  # the fewest-changes pass gets this share of the search's time (the value the rest)
+    # --- the reasons ------------------------------------------------------------------------------------
+    # "What would make it fit" re-solves the plan once per item left out for capacity: exact, but a
+    # slider move must not wait for it. It gets this share of what is left, at most this long; the
+    # items it has no time for get the price estimate, worded as an estimate.
+    threshold_share: float = 0.25
+    threshold_max_seconds: float = 5.0
 
     def finish_reserve(self, problem: PlanProblem) -> float:
         """Seconds kept back at the end of the deadline for the reasons and the result."""
@@ -160,6 +166,10 @@ class TimeBudget:
     def stable_seconds(self, left: float) -> float:
         """Seconds kept from the value search for the fewest-changes pass, re-planning."""
         return self.stable_share * max(left, 0.0)
+
+    def thresholds_seconds(self, left: float) -> float:
+        """Seconds for the exact "what would make it fit" re-solves, ``left`` seconds before the deadline."""
+        return min(self.threshold_share * max(left, 0.0), self.threshold_max_seconds)
 
     def order_team_seconds(self, left: float, teams_left: int) -> float:
         """One team's share of the sprint order's time left, ``teams_left`` teams (this one too) to go."""
