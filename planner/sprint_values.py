@@ -176,10 +176,17 @@ def _sprint_like(stem: str, capacity_stems: set[str]) -> bool:
 
 
 def _same_stem(stem: str, known: str) -> bool:
-    """``caresprint`` names the same sprints as ``sprint`` (a project prefix), ``cycle`` as ``sprint``."""
+    """``caresprint`` names the same sprints as ``sprint`` (a project prefix), ``cycle`` as ``sprint``, ``s`` too."""
     if stem.endswith(known) or known.endswith(stem):
         return True
-    return any(stem.endswith(word) for word in _SPRINT_WORDS) and any(known.endswith(word) for word in _SPRINT_WORDS)
+    return _sprintish(stem) and _sprintish(known)
+
+
+def _sprintish(stem: str) -> bool:
+    """A stem that names sprints: it ends with a sprint word, or is a short form of one (``s``, ``it``)."""
+    return any(stem.endswith(word) for word in _SPRINT_WORDS) or (
+        0 < len(stem) <= 3 and any(word.startswith(stem) for word in _SPRINT_WORDS)
+    )
 
 
 def classify_sprint_values(backlog: pd.DataFrame, capacity_sprints: Sequence[str] | None) -> list[SprintValue]:
@@ -254,6 +261,14 @@ def _classify(
         )
     if number > last:
         return SprintValue(value, items, LATER, f"sprint {number} is after your last sprint ({last})")
+    namesakes = [name for name, (_, at) in numbered if at == number]
+    if namesakes:
+        return SprintValue(
+            value,
+            items,
+            UNSCHEDULED,
+            f"it has the number of your sprint '{namesakes[0]}' but another name, so it may not be that sprint",
+        )
     return SprintValue(
         value, items, UNSCHEDULED, f"sprint {number} falls between your sprints {first} to {last} but is none of them"
     )

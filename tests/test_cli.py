@@ -469,7 +469,7 @@ def test_out_workbook_keeps_formulas_as_text(capsys, tmp_path):
     assert {row["id"] for row in payload["selected"]} == {"A-1", "@A-2"}
 
     workbook = openpyxl.load_workbook(out_path)
-    assert workbook.sheetnames == ["Plan", "Summary", "Not planned", "Capacity", "pod-a"]
+    assert workbook.sheetnames == ["Plan", "Summary", "Not planned", "Capacity", "Refinement", "pod-a"]
     plan = workbook["Plan"]
     headers = [cell.value for cell in plan[1]]
     assert headers[:4] == ["sprint", "team", "id", "title"]

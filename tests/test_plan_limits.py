@@ -266,22 +266,27 @@ def test_the_command_line_answers_within_its_time_limit(tmp_path, capsys):
 
 
 def test_must_pinned_to_an_unknown_sprint_is_bad_input(tmp_path, capsys):
+    # A sprint value that is none of the capacity's sprints is said once and treated (issue 13): a typo
+    # with no sprint word is unscheduled, a sprint after the last one is "later". A Must left pinned
+    # to a later sprint is bad input (exit 2), naming file, row, column, item and the sprints there are.
     backlog_file = tmp_path / "backlog.csv"
     with backlog_file.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows(
             [
                 ["Issue key", "Summary", "Story Points", "MoSCoW", "Sprint"],
                 ["A-1", "Fine", 2, "Must", "S1"],
-                ["A-2", "Typo", 2, "Must", "Sprnt 2"],
-                ["A-3", "Not Must", 2, "Could", "Sprint 99"],
+                ["A-2", "Later", 2, "Must", "Sprint 99"],
+                ["A-3", "Not Must", 2, "Could", "Sprint 98"],
+                ["A-4", "Typo", 2, "Must", "Sprnt 2"],
             ]
         )
     _, capacity_folder = write_case(tmp_path / "generated", 1, teams=1, sprints=2)
     code = main(["plan", "--backlog", str(backlog_file), "--capacity", str(capacity_folder), "--sprints", "2"])
     err = capsys.readouterr().err
     assert code == 2
-    for text in ("backlog.csv", "row 3", "'Sprint'", "A-2", "Sprnt 2", "S1; S2"):
+    for text in ("backlog.csv", "row 3", "'Sprint'", "A-2", "Sprint 99", "S1; S2"):
         assert text in err
+    assert "item names sprint 'Sprnt 2', which is not one of your sprints: treated as unscheduled" in err
     assert "A-3" not in err  # not Must: settled pinned-later, as before
 
 

@@ -143,3 +143,11 @@ def test_treatment_settings_round_trip_and_are_hashable():
     again = SprintTreatment.from_settings(list(SPRINTS), {SPRINT_SETTINGS_KEY: treatment.settings()})
     assert again == treatment and hash(again) == hash(treatment)
     assert SprintTreatment.from_settings(SPRINTS, {}) == SprintTreatment(SPRINTS)
+
+
+def test_a_short_sprint_stem_matches_by_number_and_a_namesake_is_not_called_between():
+    backlog = pd.DataFrame({"id": ["A", "B", "C"], "sprint": ["Sprint 2", "Release 2", "S 1"], "done": [False] * 3})
+    found = {value.value: value for value in classify_sprint_values(backlog, ["S1", "S2"])}
+    assert (found["Sprint 2"].treatment, found["Sprint 2"].sprint) == ("matched", "S2")
+    assert (found["S 1"].treatment, found["S 1"].sprint) == ("matched", "S1")
+    assert found["Release 2"].treatment == "unscheduled" and "between" not in found["Release 2"].reason

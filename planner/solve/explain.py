@@ -145,7 +145,7 @@ def exclusion_reasons(
     exact = cut_thresholds(problem, assignments, [item.index for item in cut], options) if options and cut else {}
     for item in cut:
         if item.index in exact:
-            detail = _exact_detail(item, exact[item.index])
+            detail = _exact_detail(item, exact[item.index], _smaller_effort(item, problem, price), unit)
         else:
             detail = _cut_detail(item, problem, price, unit)
         reasons[item.index] = Exclusion(item.id, "capacity", detail)
@@ -206,16 +206,39 @@ def _timed_solve(model: PlanModel, exact: SolveOptions, options: SolveOptions) -
     return solve(model, replace(exact, time_limit=min(options.time_limit, left)))
 
 
-def _exact_detail(item: PlanItem, threshold: float) -> str:
+def _exact_detail(item: PlanItem, threshold: float, smaller: float | None, unit: str) -> str:
+    """The re-solved value that brings the item in; the smaller effort is the price estimate, said as one."""
     if threshold == _NO_VALUE:
         return (
             "did not make the cut: no value would bring it in, as with it the Must and pinned items "
             "(and any balance targets) cannot all be kept"
         )
+    effort = (
+        f"or with an effort under about {smaller:.3g} {unit} (it has {item.total_effort:.3g}; an estimate from "
+        "what a day is worth): re-estimate or split it"
+        if smaller is not None
+        else "or with less effort: re-estimate or split it"
+    )
     return (
         f"did not make the cut: the best plan takes it only with a value above {threshold:.6g} (it has "
-        f"{item.value:.6g}), the rest of the plan re-arranged around it; or with less effort: re-estimate or split it"
+        f"{item.value:.6g}), the rest of the plan re-arranged around it; {effort}"
     )
+
+
+def _smaller_effort(item: PlanItem, problem: PlanProblem, price: dict[tuple[str, str, int], float]) -> float | None:
+    """The effort at which the capacity the item needs, priced at what a day is worth, costs its value."""
+    cost = _cheapest_cost(item, problem, price)
+    return item.total_effort * item.value / cost if cost > _TOLERANCE and item.value < cost else None
+
+
+def _cheapest_cost(item: PlanItem, problem: PlanProblem, price: dict[tuple[str, str, int], float]) -> float:
+    """The value the capacity the item needs is worth, at its cheapest team and sprint."""
+    costs = [
+        sum(effort * price.get((team, skill, sprint), 0.0) for skill, effort in item.effort.items())
+        for team in item.teams
+        for sprint in item.sprints(problem.horizon)
+    ]
+    return min(costs, default=0.0)
 
 
 _SETTLED = {
@@ -243,12 +266,7 @@ def _cut_detail(item: PlanItem, problem: PlanProblem, price: dict[tuple[str, str
     """What value, or what smaller effort, would have made the cut, priced at the capacity it needs."""
     if not price:  # no prices (none needed, or no time for them): nothing to weigh the item against
         return "did not make the cut: the items chosen fill the capacity it needs"
-    costs = [
-        sum(effort * price.get((team, skill, sprint), 0.0) for skill, effort in item.effort.items())
-        for team in item.teams
-        for sprint in item.sprints(problem.horizon)
-    ]
-    cost = min(costs, default=0.0)
+    cost = _cheapest_cost(item, problem, price)
     if cost <= _TOLERANCE:
         return "did not make the cut: the items chosen fill the capacity it needs"
     if item.value >= cost:
@@ -256,7 +274,7 @@ def _cut_detail(item: PlanItem, problem: PlanProblem, price: dict[tuple[str, str
             f"did not make the cut: the capacity it needs is worth about {cost:.4g} of value in the items "
             f"chosen (it has {item.value:.4g}): a close call, a little more capacity would bring it in"
         )
-    smaller = item.total_effort * item.value / cost
+    smaller = _smaller_effort(item, problem, price)
     return (
         f"did not make the cut: priced at what a day is worth (an estimate, not re-planned: the value that "
         f"really brings it in may differ), it would need a value above about {cost:.4g} (it has "

@@ -457,8 +457,12 @@ def add_change_count(model: PlanModel, kept: Mapping[int, tuple[str, int] | None
 def set_stable_objective(model: PlanModel, changes: pulp.LpVariable, options: SolveOptions) -> float:
     """Fewest changes first; among plans with as many, more value and earlier sprints (a tie-break).
 
-    Maximise ``-changes + tie``, the tie-break ``sum value x (1 + earliness' x sprints left) x / scale``
+    Minimise ``changes - tie``, the tie-break ``sum value x (1 + earliness' x sprints left) x / scale``
     scaled to stay below half a change for any plan, so it can never buy a change. Returns the scale.
+
+    A minimisation on purpose: CBC given a start (``-mips``) for a maximisation whose objective is
+    negative takes the start's value with the wrong sign, finds it beyond its bound and stops at the
+    start, "optimal" (measured on the sample: 22 changes reported optimal where 4 were enough).
     """
     problem = model.problem
     values = {item.index: item.value for item in problem.items}
@@ -466,9 +470,10 @@ def set_stable_objective(model: PlanModel, changes: pulp.LpVariable, options: So
     weight = [1 + earliness * (problem.horizon - 1 - sprint) for sprint in range(problem.horizon)]
     total = sum(max(value, 0.0) for value in values.values()) * (1 + earliness * max(problem.horizon - 1, 0))
     scale = 2.0 * max(total, 1.0)
-    terms = [(changes, -1.0)] + [
-        (variable, values[index] * weight[sprint] / scale) for (index, _team, sprint), variable in model.x.items()
+    terms = [(changes, 1.0)] + [
+        (variable, -values[index] * weight[sprint] / scale) for (index, _team, sprint), variable in model.x.items()
     ]
+    model.lp.sense = pulp.LpMinimize
     model.lp.setObjective(pulp.LpAffineExpression(terms))
     return scale
 
