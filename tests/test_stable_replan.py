@@ -154,7 +154,14 @@ def sample():
 def _sample_ooo(tables: CapacityTables) -> CapacityTables:
     """Two days out for Maya Patel (pod-scale) in Sprint 28."""
     extra = pd.DataFrame(
-        [{"name": "Maya Patel", "start": pd.Timestamp("2026-12-15"), "end": pd.Timestamp("2026-12-16")}]
+        [
+            {
+                "name": "Maya Patel",
+                "start": pd.Timestamp("2026-12-15"),
+                "end": pd.Timestamp("2026-12-16"),
+                "source_row": len(tables.ooo) + 2,  # the row it would be in the sheet
+            }
+        ]
     )
     return replace(tables, ooo=pd.concat([tables.ooo, extra], ignore_index=True))
 
