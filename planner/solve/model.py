@@ -77,6 +77,9 @@ class SolveOptions:
     warm_start: Mapping[int, tuple[str, int]] | None = None  # backlog index -> (team, sprint position)
     balance: Mapping[str, float] | None = None  # item type -> least share of the planned effort (0-1)
     root_only: bool = False  # CBC: stop after the root node (its cuts give the bound; no branching)
+    # "What would make it fit": re-solve for the exact value (a share of the time left), else the price
+    # estimate, worded as one. The app turns it off: a slider move must not wait for the re-solves.
+    exact_thresholds: bool = True
     # ``time.perf_counter()`` by which the whole plan must be ready: every solve ends by then, whatever
     # its own ``time_limit`` (None: no deadline beyond ``time_limit``). make_plan sets it.
     deadline: float | None = None

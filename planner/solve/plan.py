@@ -272,7 +272,9 @@ def make_plan(
     # Reasons and prices, and the result.
     prices = _prices(problem, plan, work, budget, notes)
     now = time.perf_counter()
-    reasons = replace(work, deadline=now + budget.thresholds_seconds(finish - now))
+    reasons = (
+        replace(work, deadline=now + budget.thresholds_seconds(finish - now)) if options.exact_thresholds else None
+    )
     result = _result(problem, net, status, plan, bound, gap, baseline_objective, prices, started, notes, reasons)
     return replace(
         result,
