@@ -114,6 +114,8 @@ def test_a_cross_team_dependency_forces_the_dependent_item_to_move():
     assert "B-1" in changed(before, stable)
     assert now.get("B-2") == ("b", "S1")  # linked to nothing that moved: stays
     assert stable.changes is not None and set(stable.changes.moved) == {"A-1", "B-1"}
+    # The plan says which dependency moved another team's item.
+    assert "B-1 (b) changed with its prerequisite A-1 (a)" in stable.message
 
 
 def test_items_gone_from_the_backlog_or_done_are_not_changes():

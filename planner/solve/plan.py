@@ -84,6 +84,38 @@ class Changes:
         return {"entered": len(self.entered), "left": len(self.left), "moved": len(self.moved)}
 
 
+def linked_changes(
+    problem: PlanProblem, previous: Mapping[str, tuple[str, str]], plan: Placement, changes: Changes
+) -> list[str]:
+    """Changes that another team's change forced through a dependency, named item by item.
+
+    A change of inputs confined to one team moves other teams' items only when a dependency links
+    them; this names each such pair among the changed items, so the room sees why.
+    """
+    changed = set(changes.entered) | set(changes.left) | set(changes.moved)
+    if not changed:
+        return []
+    index_of = {item.id: item.index for item in problem.items}
+
+    def team(item_id: str) -> str | None:
+        index = index_of.get(item_id)
+        if index is not None and index in plan:
+            return plan[index][0]
+        return previous.get(item_id, (None, ""))[0]
+
+    said: list[str] = []
+    for item in problem.items:
+        if item.id not in changed:
+            continue
+        for prerequisite in item.prerequisites:
+            before = problem.ids[prerequisite]
+            if before in changed and team(before) != team(item.id):
+                said.append(f"{item.id} ({team(item.id)}) changed with its prerequisite {before} ({team(before)})")
+    if not said:
+        return []
+    return ["other teams' items changed through dependencies: " + "; ".join(said[:10])]
+
+
 def plan_changes_against(problem: PlanProblem, previous: Mapping[str, tuple[str, str]], plan: Placement) -> Changes:
     """The changes of ``plan`` against ``previous`` (id -> team, sprint name).
 
@@ -266,6 +298,7 @@ def make_plan(
         plan, status = _stable(problem, replace(work, deadline=finish - price_seconds), previous, plan, status, notes)
         gap = relative_gap(plan_value(problem, plan), bound)
         changes = plan_changes_against(problem, previous, plan)
+        notes += linked_changes(problem, previous, plan, changes)
         free_objective = plan_value(problem, free_plan)
         free_changes = plan_changes_against(problem, previous, free_plan)
 
