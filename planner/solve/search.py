@@ -89,7 +89,7 @@ class TimeBudget:
     # slider move must not wait for it. It gets this share of what is left, at most this long; the
     # items it has no time for get the price estimate, worded as an estimate.
     threshold_share: float = 0.25
-    threshold_max_seconds: float = 5.0
+    threshold_max_seconds: float = 2.0
 
     def finish_reserve(self, problem: PlanProblem) -> float:
         """Seconds kept back at the end of the deadline for the reasons and the result."""
