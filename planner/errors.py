@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from planner.input_problems import Problem
 
-__all__ = ["InputError", "PlannerError", "ScenarioNotFound", "SettingsError", "StoreError"]
+__all__ = ["InputError", "PlannerError", "ScenarioNotFound", "SettingsError", "StoreError", "VersionConflict"]
 
 
 class PlannerError(Exception):
@@ -45,3 +45,17 @@ class ScenarioNotFound(PlannerError):
 
 class StoreError(PlannerError):
     """The scenario database could not be read or written; nothing was half-saved."""
+
+
+class VersionConflict(StoreError):
+    """A save based on an older version of a scenario: someone changed it since; nothing was written.
+
+    ``current`` is the scenario's version now, ``based_on`` the one the save started from and
+    ``changes`` what happened in between (oldest first, as :meth:`planner.store.Store.history` words it).
+    """
+
+    def __init__(self, message: str, *, current: int, based_on: int, changes: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.current = current
+        self.based_on = based_on
+        self.changes: tuple[str, ...] = tuple(changes)

@@ -14,6 +14,13 @@ The tables are real DuckDB tables, so a scenario can be inspected or queried wit
 - ``capacity_<sheet>(scenario_id, position, <schema.CAPACITY_SHEETS[sheet]>, extra)``: one table per
   capacity sheet, same idea.
 
+Versions (schema version 3): ``scenarios.version`` starts at 1 and every change adds 1.
+``scenario_history(scenario_id, version, changed_at, author, what, name, settings, columns,
+data_version)`` holds one row per version. The tables are snapshotted only when they change: each
+table above has a twin ``<table>_versions`` with an extra ``data_version`` column, holding a copy of
+the rows as written at that scenario version; a history row names the snapshot valid at its version
+(settings-only changes reuse the previous one).
+
 Every write is one transaction; a failed write leaves the file as it was. One ``Store`` serves all
 threads of a process: it keeps one connection and gives every operation its own cursor. DuckDB
 allows one writing process per file, so a second planner process on the same file gets a
@@ -39,7 +46,7 @@ from typing import Any, TypeVar
 import duckdb
 import pandas as pd
 
-from planner.errors import ScenarioNotFound, StoreError
+from planner.errors import ScenarioNotFound, StoreError, VersionConflict
 from planner.schema import (
     BACKLOG_COLUMNS,
     CAPACITY_SHEETS,
@@ -55,11 +62,12 @@ __all__ = [
     "Scenario",
     "ScenarioSummary",
     "Store",
+    "VersionInfo",
     "default_database_path",
 ]
 
 DATABASE_ENV = "PLANNER_DB"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BACKLOG = "backlog"
 
 # Conflicts are rare (two saves of one scenario at the same moment) and clear up on a retry.
@@ -95,16 +103,24 @@ class _Table:
     columns: Mapping[str, str]  # canonical {column: kind} from planner.schema
     efforts: bool = False  # whether effort:<skill> columns go into effort_by_skill
 
-    def create_sql(self) -> str:
+    @property
+    def snapshots(self) -> str:
+        """The twin table holding this table's rows per data version."""
+        return f"{self.name}_versions"
+
+    def create_sql(self, *, snapshots: bool = False) -> str:
         body = [
             "scenario_id VARCHAR NOT NULL",
+            *(["data_version BIGINT NOT NULL"] if snapshots else []),
             "position BIGINT NOT NULL",
             *(f"{_quote(column)} {_SQL_TYPES[kind]}" for column, kind in self.columns.items()),
         ]
         if self.efforts:
             body.append("effort_by_skill MAP(VARCHAR, DOUBLE) NOT NULL")
-        body += ["extra JSON NOT NULL", "PRIMARY KEY (scenario_id, position)"]
-        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n    " + ",\n    ".join(body) + "\n)"
+        key = "scenario_id, data_version, position" if snapshots else "scenario_id, position"
+        body += ["extra JSON NOT NULL", f"PRIMARY KEY ({key})"]
+        name = self.snapshots if snapshots else self.name
+        return f"CREATE TABLE IF NOT EXISTS {name} (\n    " + ",\n    ".join(body) + "\n)"
 
 
 # Keyed by the name used in ``scenarios.columns``: "backlog" and the capacity sheet names.
@@ -124,15 +140,50 @@ CREATE TABLE IF NOT EXISTS scenarios (
     columns JSON NOT NULL,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
-    deleted_at TIMESTAMP
+    deleted_at TIMESTAMP,
+    version BIGINT NOT NULL DEFAULT 1
 )"""
-_SCHEMA_SQL = (_CREATE_META, _CREATE_SCENARIOS, *(table.create_sql() for table in _TABLES.values()))
+_CREATE_HISTORY = """
+CREATE TABLE IF NOT EXISTS scenario_history (
+    scenario_id VARCHAR NOT NULL,
+    version BIGINT NOT NULL,
+    changed_at TIMESTAMP NOT NULL,
+    author VARCHAR NOT NULL DEFAULT '',
+    what VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    settings JSON NOT NULL,
+    columns JSON NOT NULL,
+    data_version BIGINT NOT NULL,
+    PRIMARY KEY (scenario_id, version)
+)"""
+_SCHEMA_SQL = (
+    _CREATE_META,
+    _CREATE_SCENARIOS,
+    _CREATE_HISTORY,
+    *(table.create_sql() for table in _TABLES.values()),
+    *(table.create_sql(snapshots=True) for table in _TABLES.values()),
+)
 _SELECT_VERSION = "SELECT value FROM meta WHERE key = 'schema_version'"
 _INSERT_VERSION = "INSERT INTO meta VALUES ('schema_version', ?)"
 # Steps that bring a file from version N to N + 1; later schema versions add theirs here.
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     # 2: a deleted scenario goes to the bin (deleted_at set) until it is restored or purged.
     1: ("ALTER TABLE scenarios ADD COLUMN deleted_at TIMESTAMP",),
+    # 3: versions; every existing scenario starts at version 1, its tables as data version 1.
+    # Written to be harmless when part of it is already there.
+    2: (
+        "ALTER TABLE scenarios ADD COLUMN IF NOT EXISTS version BIGINT DEFAULT 1",
+        "UPDATE scenarios SET version = 1 WHERE version IS NULL",
+        """INSERT INTO scenario_history
+        SELECT id, version, updated_at, '', 'versions started', name, settings, columns, version FROM scenarios AS s
+        WHERE NOT EXISTS (SELECT 1 FROM scenario_history AS h WHERE h.scenario_id = s.id)""",
+        *(
+            f"""INSERT INTO {table.snapshots} BY NAME
+            SELECT t.*, s.version AS data_version FROM {table.name} AS t JOIN scenarios AS s ON s.id = t.scenario_id
+            WHERE NOT EXISTS (SELECT 1 FROM {table.snapshots} AS v WHERE v.scenario_id = t.scenario_id)"""
+            for table in _TABLES.values()
+        ),
+    ),
 }
 
 # --- statements -----------------------------------------------------------------------------------
@@ -141,7 +192,7 @@ _INSERT_SCENARIO = """
 INSERT INTO scenarios (id, name, settings, columns, created_at, updated_at)
 VALUES (?, ?, ?, ?, ?, ?)"""
 _SELECT_SCENARIO = """
-SELECT name, settings, columns, created_at, updated_at FROM scenarios WHERE id = ? AND deleted_at IS NULL"""
+SELECT name, settings, columns, created_at, updated_at, version FROM scenarios WHERE id = ? AND deleted_at IS NULL"""
 # Every write to a scenario first sets its updated_at. DuckDB checks write conflicts per column, so
 # this makes any two writes to one scenario conflict (one retries) instead of interleaving: a delete
 # racing a replace_tables would otherwise leave orphan rows. The statements report their row count,
@@ -164,7 +215,7 @@ _LIST_SCENARIOS = f"""
 SELECT s.id, s.name,
        (SELECT count(*) FROM {_TABLES[BACKLOG].name} AS b WHERE b.scenario_id = s.id) AS items,
        (SELECT count(*) FROM {_TABLES["people"].name} AS p WHERE p.scenario_id = s.id) AS people,
-       s.created_at, s.updated_at, s.deleted_at
+       s.created_at, s.updated_at, s.deleted_at, s.version
 FROM scenarios AS s
 WHERE (s.deleted_at IS NULL) = ?
 ORDER BY s.deleted_at DESC, s.updated_at DESC, s.created_at DESC, s.id"""
@@ -201,6 +252,26 @@ def _delete_sql(table: _Table) -> str:
     return f"DELETE FROM {table.name} WHERE scenario_id = ?"
 
 
+def _snapshot_sql(table: _Table) -> str:
+    """Copy a scenario's current rows of ``table`` in as data version ``?``."""
+    return f"INSERT INTO {table.snapshots} BY NAME SELECT *, ? AS data_version FROM {table.name} WHERE scenario_id = ?"
+
+
+def _unsnapshot_sql(table: _Table) -> str:
+    """Write a data version's rows of ``table`` back as the scenario's current rows."""
+    return (
+        f"INSERT INTO {table.name} BY NAME SELECT * EXCLUDE (data_version) FROM {table.snapshots} "
+        "WHERE scenario_id = ? AND data_version = ?"
+    )
+
+
+def _select_snapshot_sql(table: _Table) -> str:
+    return (
+        f"SELECT * EXCLUDE (scenario_id, data_version) FROM {table.snapshots} "
+        "WHERE scenario_id = ? AND data_version = ? ORDER BY position"
+    )
+
+
 def _copy_sql(table: _Table) -> str:
     return (
         f"INSERT INTO {table.name} BY NAME SELECT * REPLACE (? AS scenario_id) FROM {table.name} WHERE scenario_id = ?"
@@ -221,6 +292,17 @@ class ScenarioSummary:
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None = None  # set while the scenario is in the bin
+    version: int = 1  # goes up by one with every change
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One version of a scenario in its history: when, by whom and what changed."""
+
+    version: int
+    changed_at: datetime
+    author: str
+    what: str
 
 
 # eq=False: comparing DataFrames with == is elementwise, so a generated __eq__ would raise.
@@ -239,6 +321,7 @@ class Scenario:
     settings: dict
     created_at: datetime
     updated_at: datetime
+    version: int = 1  # pass it as ``based_on`` when saving a change made to this copy
 
 
 def default_database_path() -> Path:
@@ -460,6 +543,96 @@ def _quietly(call: Callable[..., object], *args: object) -> None:
         pass
 
 
+# --- versions -------------------------------------------------------------------------------------
+
+_SELECT_STATE = "SELECT version, deleted_at IS NOT NULL FROM scenarios WHERE id = ?"
+_BUMP_VERSION = "UPDATE scenarios SET version = version + 1 WHERE id = ?"
+_SELECT_CURRENT = "SELECT version, name, settings, columns FROM scenarios WHERE id = ?"
+_SELECT_DATA_VERSION = "SELECT data_version FROM scenario_history WHERE scenario_id = ? AND version = ?"
+_INSERT_HISTORY = """
+INSERT INTO scenario_history (scenario_id, version, changed_at, author, what, name, settings, columns, data_version)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+_SELECT_HISTORY = """
+SELECT version, changed_at, author, what FROM scenario_history WHERE scenario_id = ? ORDER BY version"""
+_SELECT_CHANGES_SINCE = """
+SELECT what, author FROM scenario_history WHERE scenario_id = ? AND version > ? ORDER BY version"""
+_SELECT_VERSION_ROW = """
+SELECT name, settings, columns, changed_at, data_version FROM scenario_history WHERE scenario_id = ? AND version = ?"""
+_SELECT_CREATED = "SELECT created_at FROM scenarios WHERE id = ?"
+_DELETE_HISTORY = "DELETE FROM scenario_history WHERE scenario_id = ?"
+
+
+def _clean_author(author: str) -> str:
+    if not isinstance(author, str):
+        raise StoreError(f"The author of a change must be text, got {type(author).__name__}.")
+    return author.strip()
+
+
+def _check(cursor: _Cursor, scenario_id: str, based_on: int | None, *, in_bin: bool = False) -> None:
+    """Raise ScenarioNotFound if the scenario is missing (or not where expected), VersionConflict if stale.
+
+    Read in the writing transaction: should another save commit after this read, the write that follows
+    conflicts, the transaction is retried, and this read then sees the new version.
+    """
+    found = cursor.execute(_SELECT_STATE, [scenario_id]).fetchall()
+    if not found or bool(found[0][1]) != in_bin:
+        raise _not_found(scenario_id)
+    current = int(found[0][0])
+    if based_on is None or based_on == current:
+        return
+    rows = cursor.execute(_SELECT_CHANGES_SINCE, [scenario_id, based_on]).fetchall()
+    changes = [f"{what} (by {author})" if author else what for what, author in rows]
+    since = "; ".join(changes) if changes else "nothing known"
+    raise VersionConflict(
+        f"The scenario was changed since version {based_on}: it is now at version {current} "
+        f"(changes since: {since}). Nothing was saved; reload it and make your change again.",
+        current=current,
+        based_on=based_on,
+        changes=changes,
+    )
+
+
+def _record(
+    cursor: _Cursor,
+    scenario_id: str,
+    now: datetime,
+    author: str,
+    what: str,
+    *,
+    bump: bool = True,
+    snapshot: bool = False,
+    data_version: int | None = None,
+) -> int:
+    """Add one to the scenario's version (unless new) and append its history row; return the version.
+
+    ``snapshot``: the tables changed, copy them as the data of this version; else ``data_version``
+    names the data, or the previous version's data stays.
+    """
+    if bump:
+        cursor.execute(_BUMP_VERSION, [scenario_id]).fetchall()
+    version, name, settings, columns = cursor.execute(_SELECT_CURRENT, [scenario_id]).fetchall()[0]
+    if snapshot:
+        data_version = version
+        for table in _TABLES.values():
+            cursor.execute(_snapshot_sql(table), [version, scenario_id])
+    elif data_version is None:
+        data_version = cursor.execute(_SELECT_DATA_VERSION, [scenario_id, version - 1]).fetchall()[0][0]
+    row = [scenario_id, version, now, author, what, name, settings, columns, data_version]
+    cursor.execute(_INSERT_HISTORY, row)
+    return int(version)
+
+
+def _version_row(cursor: _Cursor, scenario_id: str, version: int) -> tuple[Any, ...]:
+    found = cursor.execute(_SELECT_VERSION_ROW, [scenario_id, version]).fetchall()
+    if not found:
+        if not cursor.execute(_SELECT_CREATED, [scenario_id]).fetchall():
+            raise _not_found(scenario_id)
+        raise StoreError(
+            f"The scenario {scenario_id!r} has no version {version!r}; Store.history() lists its versions."
+        )
+    return tuple(found[0])
+
+
 # --- the store ------------------------------------------------------------------------------------
 
 
@@ -631,13 +804,16 @@ class Store:
         backlog: pd.DataFrame,
         capacity: CapacityTables,
         settings: dict | None = None,
+        *,
+        author: str = "",
     ) -> str:
-        """Save a new scenario and return its id (random, 22 URL-safe characters).
+        """Save a new scenario (version 1) and return its id (random, 22 URL-safe characters).
 
         The tables are stored as ``planner.schema.coerce_table`` shapes them; a backlog with every
         canonical column keeps its own column order.
         """
         cleaned = _clean_name(name)
+        who = _clean_author(author)
         staged = _stage_all(backlog, capacity)
         settings_text = _settings_json(settings)
         scenario_id = secrets.token_urlsafe(16)
@@ -647,82 +823,127 @@ class Store:
             row = [scenario_id, cleaned, settings_text, _columns_json(staged), now, now]
             cursor.execute(_INSERT_SCENARIO, row)
             _write_tables(cursor, scenario_id, staged)
+            _record(cursor, scenario_id, now, who, "created", bump=False, snapshot=True)
 
         self._transaction(f"save the new scenario {cleaned!r}", write)
         return scenario_id
 
-    def replace_tables(self, scenario_id: str, backlog: pd.DataFrame, capacity: CapacityTables) -> None:
-        """Replace a scenario's backlog and capacity; its name and settings stay."""
-        staged = _stage_all(backlog, capacity)
+    def replace_tables(
+        self,
+        scenario_id: str,
+        backlog: pd.DataFrame,
+        capacity: CapacityTables,
+        *,
+        based_on: int | None = None,
+        author: str = "",
+    ) -> int:
+        """Replace a scenario's backlog and capacity; its name and settings stay. Returns the new version.
 
-        def write(cursor: _Cursor) -> None:
+        With ``based_on`` (the version the change was made to), a scenario changed since raises
+        :class:`VersionConflict` and nothing is written; without it the last save wins.
+        """
+        staged = _stage_all(backlog, capacity)
+        who = _clean_author(author)
+
+        def write(cursor: _Cursor) -> int:
+            _check(cursor, scenario_id, based_on)
+            now = self._now()
             columns = _columns_json(staged)
-            _require(cursor.execute(_UPDATE_COLUMNS, [columns, self._now(), scenario_id]), scenario_id)
+            _require(cursor.execute(_UPDATE_COLUMNS, [columns, now, scenario_id]), scenario_id)
             for table in _TABLES.values():
                 cursor.execute(_delete_sql(table), [scenario_id])
             _write_tables(cursor, scenario_id, staged)
+            return _record(cursor, scenario_id, now, who, "data replaced", snapshot=True)
 
-        self._transaction("save the scenario's tables", write)
+        return self._transaction("save the scenario's tables", write)
 
-    def save_settings(self, scenario_id: str, settings: dict) -> None:
-        """Replace a scenario's settings (any JSON data: tuples come back as lists)."""
+    def save_settings(self, scenario_id: str, settings: dict, *, based_on: int | None = None, author: str = "") -> int:
+        """Replace a scenario's settings (any JSON data: tuples come back as lists); returns the new version.
+
+        ``based_on`` works as in :meth:`replace_tables`.
+        """
         settings_text = _settings_json(settings)
+        who = _clean_author(author)
 
-        def write(cursor: _Cursor) -> None:
-            _require(cursor.execute(_UPDATE_SETTINGS, [settings_text, self._now(), scenario_id]), scenario_id)
+        def write(cursor: _Cursor) -> int:
+            _check(cursor, scenario_id, based_on)
+            now = self._now()
+            _require(cursor.execute(_UPDATE_SETTINGS, [settings_text, now, scenario_id]), scenario_id)
+            return _record(cursor, scenario_id, now, who, "settings saved")
 
-        self._transaction("save the scenario's settings", write)
+        return self._transaction("save the scenario's settings", write)
 
-    def rename(self, scenario_id: str, name: str) -> None:
-        """Give a scenario a new name (surrounding spaces dropped; names may repeat)."""
+    def rename(self, scenario_id: str, name: str, *, based_on: int | None = None, author: str = "") -> int:
+        """Give a scenario a new name (surrounding spaces dropped; names may repeat); returns the new version."""
         cleaned = _clean_name(name)
+        who = _clean_author(author)
 
-        def write(cursor: _Cursor) -> None:
-            _require(cursor.execute(_UPDATE_NAME, [cleaned, self._now(), scenario_id]), scenario_id)
+        def write(cursor: _Cursor) -> int:
+            _check(cursor, scenario_id, based_on)
+            now = self._now()
+            _require(cursor.execute(_UPDATE_NAME, [cleaned, now, scenario_id]), scenario_id)
+            return _record(cursor, scenario_id, now, who, f"renamed to {cleaned}")
 
-        self._transaction("rename the scenario", write)
+        return self._transaction("rename the scenario", write)
 
-    def delete(self, scenario_id: str) -> None:
+    def delete(self, scenario_id: str, *, based_on: int | None = None, author: str = "") -> int:
         """Move a scenario to the bin: it leaves :meth:`list` and every use, whole, until :meth:`restore`.
 
         Anyone who can reach the server can delete, so a deletion is recoverable (:meth:`binned`);
-        only :meth:`purge` removes a scenario for good.
+        only :meth:`purge` removes a scenario for good. Binning is a new version, which is returned.
         """
+        who = _clean_author(author)
 
-        def write(cursor: _Cursor) -> None:
+        def write(cursor: _Cursor) -> int:
+            _check(cursor, scenario_id, based_on)
             now = self._now()
             _require(cursor.execute(_TO_BIN, [now, now, scenario_id]), scenario_id)
+            return _record(cursor, scenario_id, now, who, "binned")
 
-        self._transaction("move the scenario to the bin", write)
+        return self._transaction("move the scenario to the bin", write)
 
-    def restore(self, scenario_id: str) -> None:
-        """Bring a scenario back from the bin, as it was when it was deleted."""
+    def restore(self, scenario_id: str, *, based_on: int | None = None, author: str = "") -> int:
+        """Bring a scenario back from the bin, as it was when it was deleted; returns the new version."""
+        who = _clean_author(author)
 
-        def write(cursor: _Cursor) -> None:
-            _require(cursor.execute(_FROM_BIN, [self._now(), scenario_id]), scenario_id)
+        def write(cursor: _Cursor) -> int:
+            _check(cursor, scenario_id, based_on, in_bin=True)
+            now = self._now()
+            _require(cursor.execute(_FROM_BIN, [now, scenario_id]), scenario_id)
+            return _record(cursor, scenario_id, now, who, "restored")
 
-        self._transaction("restore the scenario", write)
+        return self._transaction("restore the scenario", write)
 
     def purge(self, scenario_id: str) -> None:
-        """Remove a scenario (in the bin or not) and all its tables for good."""
+        """Remove a scenario (in the bin or not), all its tables and its history for good."""
 
         def write(cursor: _Cursor) -> None:
             _require(cursor.execute(_TOUCH_ANY_SCENARIO, [self._now(), scenario_id]), scenario_id)
             for table in _TABLES.values():
                 cursor.execute(_delete_sql(table), [scenario_id])
+                cursor.execute(f"DELETE FROM {table.snapshots} WHERE scenario_id = ?", [scenario_id])
+            cursor.execute(_DELETE_HISTORY, [scenario_id])
             cursor.execute(_DELETE_SCENARIO, [scenario_id])
 
         self._transaction("remove the scenario for good", write)
 
-    def duplicate(self, scenario_id: str, name: str | None = None, settings: Mapping[str, Any] | None = None) -> str:
+    def duplicate(
+        self,
+        scenario_id: str,
+        name: str | None = None,
+        settings: Mapping[str, Any] | None = None,
+        *,
+        author: str = "",
+    ) -> str:
         """Copy a scenario with all its tables and settings; return the copy's id.
 
         The copy is named ``name``, or ``"<original name> (copy)"``; it holds ``settings`` when they
-        are given, else the original's. It shares nothing with the original afterwards. One write:
-        there is never a copy without the settings it was made with.
+        are given, else the original's. It shares nothing with the original afterwards (its history
+        starts at version 1). One write: there is never a copy without the settings it was made with.
         """
         cleaned = None if name is None else _clean_name(name)
         settings_text = None if settings is None else _settings_json(settings)
+        who = _clean_author(author)
         copy_id = secrets.token_urlsafe(16)
 
         def write(cursor: _Cursor) -> None:
@@ -732,9 +953,76 @@ class Store:
                 cursor.execute(_UPDATE_SETTINGS, [settings_text, now, copy_id])
             for table in _TABLES.values():
                 cursor.execute(_copy_sql(table), [copy_id, scenario_id])
+            _record(cursor, copy_id, now, who, "created as a copy", bump=False, snapshot=True)
 
         self._transaction("copy the scenario", write)
         return copy_id
+
+    def history(self, scenario_id: str) -> builtins.list[VersionInfo]:
+        """Every version of a scenario (in the bin or not), oldest first."""
+
+        def read(cursor: _Cursor) -> builtins.list[VersionInfo]:
+            rows = cursor.execute(_SELECT_HISTORY, [scenario_id]).fetchall()
+            if not rows:
+                raise _not_found(scenario_id)
+            return [
+                VersionInfo(version=int(version), changed_at=_utc(changed_at), author=author, what=what)
+                for version, changed_at, author, what in rows
+            ]
+
+        return self._transaction("read the scenario's history", read)
+
+    def load_version(self, scenario_id: str, version: int) -> Scenario:
+        """The scenario as it was at ``version``: its name, settings and tables then (a read-only view).
+
+        ``updated_at`` is when that version was made.
+        """
+
+        def read(cursor: _Cursor) -> Scenario:
+            name, settings, columns, changed_at, data_version = _version_row(cursor, scenario_id, version)
+            (created_at,) = cursor.execute(_SELECT_CREATED, [scenario_id]).fetchall()[0]
+            headers = json.loads(columns)
+            frames = {
+                table_name: _rebuild(
+                    table_name,
+                    cursor.execute(_select_snapshot_sql(table), [scenario_id, data_version]).df(),
+                    headers[table_name],
+                )
+                for table_name, table in _TABLES.items()
+            }
+            return Scenario(
+                id=scenario_id,
+                name=name,
+                backlog=frames.pop(BACKLOG),
+                capacity=CapacityTables(**frames),
+                settings=json.loads(settings),
+                created_at=_utc(created_at),
+                updated_at=_utc(changed_at),
+                version=version,
+            )
+
+        return self._transaction("load the scenario version", read)
+
+    def restore_version(self, scenario_id: str, version: int, *, based_on: int | None = None, author: str = "") -> int:
+        """Write the settings and tables of an old ``version`` back as a new version, and return it.
+
+        The name stays as it is now. ``based_on`` works as in :meth:`replace_tables`.
+        """
+        who = _clean_author(author)
+
+        def write(cursor: _Cursor) -> int:
+            _check(cursor, scenario_id, based_on)
+            _, settings, columns, _, data_version = _version_row(cursor, scenario_id, version)
+            now = self._now()
+            _require(cursor.execute(_UPDATE_COLUMNS, [columns, now, scenario_id]), scenario_id)
+            cursor.execute(_UPDATE_SETTINGS, [settings, now, scenario_id])
+            for table in _TABLES.values():
+                cursor.execute(_delete_sql(table), [scenario_id])
+                cursor.execute(_unsnapshot_sql(table), [scenario_id, data_version])
+            # The old snapshot is the data of the new version too: nothing to copy.
+            return _record(cursor, scenario_id, now, who, f"restored version {version}", data_version=data_version)
+
+        return self._transaction("restore the scenario version", write)
 
     def load(self, scenario_id: str) -> Scenario:
         """The scenario with this id, with its tables exactly as saved."""
@@ -744,7 +1032,7 @@ class Store:
             found = cursor.execute(_SELECT_SCENARIO, [scenario_id]).fetchall()
             if not found:
                 raise _not_found(scenario_id)
-            name, settings, columns, created_at, updated_at = found[0]
+            name, settings, columns, created_at, updated_at, version = found[0]
             headers = json.loads(columns)
             frames = {
                 table_name: _rebuild(table_name, _read_rows(cursor, table, scenario_id), headers[table_name])
@@ -758,6 +1046,7 @@ class Store:
                 settings=json.loads(settings),
                 created_at=_utc(created_at),
                 updated_at=_utc(updated_at),
+                version=int(version),
             )
 
         return self._transaction("load the scenario", read)
@@ -782,8 +1071,9 @@ class Store:
                     created_at=_utc(created_at),
                     updated_at=_utc(updated_at),
                     deleted_at=None if deleted_at is None else _utc(deleted_at),
+                    version=int(version),
                 )
-                for row_id, name, items, people, created_at, updated_at, deleted_at in rows
+                for row_id, name, items, people, created_at, updated_at, deleted_at, version in rows
             ]
 
         return self._transaction("list the bin" if in_bin else "list the scenarios", read)
