@@ -37,7 +37,7 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -531,6 +531,25 @@ def _read_rows(cursor: _Cursor, table: _Table, scenario_id: str) -> pd.DataFrame
     return cursor.execute(_select_sql(table), [scenario_id]).df()
 
 
+def _scenario(scenario_id: str, row: Sequence[Any], rows_of: Callable[[_Table], pd.DataFrame]) -> Scenario:
+    """A scenario from its row (name, settings, columns, created, updated, version) and its tables' rows."""
+    name, settings, columns, created_at, updated_at, version = row
+    headers = json.loads(columns)
+    frames = {
+        table_name: _rebuild(table_name, rows_of(table), headers[table_name]) for table_name, table in _TABLES.items()
+    }
+    return Scenario(
+        id=scenario_id,
+        name=name,
+        backlog=frames.pop(BACKLOG),
+        capacity=CapacityTables(**frames),
+        settings=json.loads(settings),
+        created_at=_utc(created_at),
+        updated_at=_utc(updated_at),
+        version=int(version),
+    )
+
+
 def _rollback(cursor: _Cursor) -> None:
     # The transaction may already be gone (failed COMMIT); closing the cursor then ends it anyway.
     _quietly(cursor.execute, "ROLLBACK")
@@ -981,24 +1000,10 @@ class Store:
         def read(cursor: _Cursor) -> Scenario:
             name, settings, columns, changed_at, data_version = _version_row(cursor, scenario_id, version)
             (created_at,) = cursor.execute(_SELECT_CREATED, [scenario_id]).fetchall()[0]
-            headers = json.loads(columns)
-            frames = {
-                table_name: _rebuild(
-                    table_name,
-                    cursor.execute(_select_snapshot_sql(table), [scenario_id, data_version]).df(),
-                    headers[table_name],
-                )
-                for table_name, table in _TABLES.items()
-            }
-            return Scenario(
-                id=scenario_id,
-                name=name,
-                backlog=frames.pop(BACKLOG),
-                capacity=CapacityTables(**frames),
-                settings=json.loads(settings),
-                created_at=_utc(created_at),
-                updated_at=_utc(changed_at),
-                version=version,
+            return _scenario(
+                scenario_id,
+                (name, settings, columns, created_at, changed_at, version),
+                lambda table: cursor.execute(_select_snapshot_sql(table), [scenario_id, data_version]).df(),
             )
 
         return self._transaction("load the scenario version", read)
@@ -1032,22 +1037,7 @@ class Store:
             found = cursor.execute(_SELECT_SCENARIO, [scenario_id]).fetchall()
             if not found:
                 raise _not_found(scenario_id)
-            name, settings, columns, created_at, updated_at, version = found[0]
-            headers = json.loads(columns)
-            frames = {
-                table_name: _rebuild(table_name, _read_rows(cursor, table, scenario_id), headers[table_name])
-                for table_name, table in _TABLES.items()
-            }
-            return Scenario(
-                id=scenario_id,
-                name=name,
-                backlog=frames.pop(BACKLOG),
-                capacity=CapacityTables(**frames),
-                settings=json.loads(settings),
-                created_at=_utc(created_at),
-                updated_at=_utc(updated_at),
-                version=int(version),
-            )
+            return _scenario(scenario_id, found[0], lambda table: _read_rows(cursor, table, scenario_id))
 
         return self._transaction("load the scenario", read)
 
