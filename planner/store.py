@@ -587,6 +587,9 @@ def _clean_author(author: str) -> str:
     return author.strip()
 
 
+_NOW = object()  # in a versioned write's parameters: the time of the write
+
+
 def _check(cursor: _Cursor, scenario_id: str, based_on: int | None, *, in_bin: bool = False) -> None:
     """Raise ScenarioNotFound if the scenario is missing (or not where expected), VersionConflict if stale.
 
@@ -884,26 +887,24 @@ class Store:
         settings_text = _settings_json(settings)
         who = _clean_author(author)
 
-        def write(cursor: _Cursor) -> int:
-            _check(cursor, scenario_id, based_on)
-            now = self._now()
-            _require(cursor.execute(_UPDATE_SETTINGS, [settings_text, now, scenario_id]), scenario_id)
-            return _record(cursor, scenario_id, now, who, "settings saved")
-
-        return self._transaction("save the scenario's settings", write)
+        return self._versioned(
+            scenario_id,
+            based_on,
+            who,
+            "save the scenario's settings",
+            "settings saved",
+            _UPDATE_SETTINGS,
+            [settings_text, _NOW],
+        )
 
     def rename(self, scenario_id: str, name: str, *, based_on: int | None = None, author: str = "") -> int:
         """Give a scenario a new name (surrounding spaces dropped; names may repeat); returns the new version."""
         cleaned = _clean_name(name)
         who = _clean_author(author)
 
-        def write(cursor: _Cursor) -> int:
-            _check(cursor, scenario_id, based_on)
-            now = self._now()
-            _require(cursor.execute(_UPDATE_NAME, [cleaned, now, scenario_id]), scenario_id)
-            return _record(cursor, scenario_id, now, who, f"renamed to {cleaned}")
-
-        return self._transaction("rename the scenario", write)
+        return self._versioned(
+            scenario_id, based_on, who, "rename the scenario", f"renamed to {cleaned}", _UPDATE_NAME, [cleaned, _NOW]
+        )
 
     def delete(self, scenario_id: str, *, based_on: int | None = None, author: str = "") -> int:
         """Move a scenario to the bin: it leaves :meth:`list` and every use, whole, until :meth:`restore`.
@@ -913,25 +914,45 @@ class Store:
         """
         who = _clean_author(author)
 
-        def write(cursor: _Cursor) -> int:
-            _check(cursor, scenario_id, based_on)
-            now = self._now()
-            _require(cursor.execute(_TO_BIN, [now, now, scenario_id]), scenario_id)
-            return _record(cursor, scenario_id, now, who, "binned")
-
-        return self._transaction("move the scenario to the bin", write)
+        return self._versioned(
+            scenario_id, based_on, who, "move the scenario to the bin", "binned", _TO_BIN, [_NOW, _NOW]
+        )
 
     def restore(self, scenario_id: str, *, based_on: int | None = None, author: str = "") -> int:
         """Bring a scenario back from the bin, as it was when it was deleted; returns the new version."""
         who = _clean_author(author)
 
-        def write(cursor: _Cursor) -> int:
-            _check(cursor, scenario_id, based_on, in_bin=True)
-            now = self._now()
-            _require(cursor.execute(_FROM_BIN, [now, scenario_id]), scenario_id)
-            return _record(cursor, scenario_id, now, who, "restored")
+        return self._versioned(
+            scenario_id, based_on, who, "restore the scenario", "restored", _FROM_BIN, [_NOW], in_bin=True
+        )
 
-        return self._transaction("restore the scenario", write)
+    def _versioned(
+        self,
+        scenario_id: str,
+        based_on: int | None,
+        who: str,
+        what: str,
+        label: str,
+        update: str,
+        values: builtins.list[Any],
+        *,
+        in_bin: bool = False,
+    ) -> int:
+        """One versioned write of the scenario's row, in one transaction: check ``based_on``, run
+        ``update``, record the new version as ``label`` by ``who``; returns the new version.
+
+        ``update``'s parameters are ``values`` (the write's time wherever they hold :data:`_NOW`), then
+        the scenario id. ``what`` names the write in a failure's message.
+        """
+
+        def write(cursor: _Cursor) -> int:
+            _check(cursor, scenario_id, based_on, in_bin=in_bin)
+            now = self._now()
+            parameters = [now if value is _NOW else value for value in values]
+            _require(cursor.execute(update, [*parameters, scenario_id]), scenario_id)
+            return _record(cursor, scenario_id, now, who, label)
+
+        return self._transaction(what, write)
 
     def purge(self, scenario_id: str) -> None:
         """Remove a scenario (in the bin or not), all its tables and its history for good."""
