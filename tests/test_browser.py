@@ -135,6 +135,10 @@ def test_data_page_shows_the_sample(server, browser, width, height):
         page.goto(server)
         page.get_by_test_id("stMetricValue").first.wait_for(timeout=30_000)
         first_paint = time.monotonic() - started
+        # The metrics arrive one by one as the script runs: read them once all five are drawn.
+        page.wait_for_function(
+            "() => document.querySelectorAll('[data-testid=\"stMetricValue\"]').length >= 5", timeout=30_000
+        )
         values = page.get_by_test_id("stMetricValue").all_inner_texts()
         assert values[:3] == ["111", "108", "16"]
         page.screenshot(path=str(ARTIFACTS / f"data-backlog-{width}x{height}.png"))
