@@ -14,8 +14,13 @@ pages = [
     st.Page("pages/scenarios.py", title="Scenarios", icon=":material/compare:"),
     st.Page("pages/export.py", title="Export", icon=":material/download:"),
 ]
-navigation = st.navigation(pages)
 _state.init_session()
+_state.require_sign_in()  # only when .streamlit/secrets.toml configures [auth] (README: Deployment)
+if not _state.open_link():  # ?scenario= or ?view= names no scenario: one plain page, nothing else
+    st.navigation([st.Page(_state.not_found_page, title="Not found")], position="hidden").run()
+    st.stop()
+navigation = st.navigation(pages)
 _state.open_requested_page(pages)  # a deep link (/plan) on a fresh server: see "deep links" in pages/_state.py
 _state.scenario_picker()
+_state.sidebar_session_controls()
 navigation.run()

@@ -8,24 +8,36 @@ and caches around them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Literal, NamedTuple
 from urllib.parse import urlparse
 
 import pandas as pd
 import streamlit as st
 
+import planner
 from planner import scenarios as scenario_what_ifs
 from planner.capacity import CapacityResult, CapacitySettings, compute_capacity
-from planner.errors import PlannerError
+from planner.errors import PlannerError, VersionConflict
 from planner.markdown_escape import markdown_inert
 from planner.outputs import positions
 from planner.overrides import Override
 from planner.planning_backlog import planning_backlog as assemble_planning_backlog
 from planner.sample import ensure_sample
 from planner.scenarios import WHAT_IF_DEFAULTS
-from planner.solve import Changes, PlanResult, SolveOptions, capacity_sprint_names, check_plan_inputs, make_plan
+from planner.solve import (
+    Changes,
+    PlanResult,
+    SolveOptions,
+    capacity_sprint_names,
+    check_plan_inputs,
+    make_plan,
+    plan_from_json,
+    plan_to_json,
+)
 from planner.sprint_values import SprintTreatment
 from planner.store import Scenario, ScenarioSummary, Store
 from planner.value import VALUE_RULES
@@ -44,16 +56,33 @@ _SCENARIO_STATE = (
 )
 FREE_REPLAN_KEY = "planner_free_replan"  # True: plan with no regard for the accepted plan (stable mode off)
 ACCEPTED_KEY = "planner_accepted"  # (plan key, result): the plan shown when it was accepted as the baseline
-# A slider move must feel instant: a short limit and a 0.5 % gap, reported honestly on the page; the
-# "what would make it fit" values are the price estimates, said to be estimates (no re-solve per item).
-APP_SOLVE = SolveOptions(time_limit=3.0, gap=0.005, exact_thresholds=False)
+# A slider move must feel instant: a short limit, reported honestly on the page; the command line's
+# gap, so a plan proven here is the command line's plan. The "what would make it fit" values are the
+# price estimates, said to be estimates (no re-solve per item). A plan stopped by the limit is kept
+# with the scenario version (plan_for), so it is still one plan per input.
+APP_SOLVE = SolveOptions(time_limit=3.0, gap=SolveOptions().gap, exact_thresholds=False)
+# The plan of a scenario at its saved what-ifs (what Plan shows on opening it, Compare and Export) is
+# "the scenario's plan": solved as the command line solves it (its time limit and gap), so the number
+# is the command line's whenever it proves the plan, whatever the machine's load.
+SCENARIO_SOLVE = replace(APP_SOLVE, time_limit=SolveOptions().time_limit)
+
+
+@st.cache_resource(show_spinner=False)
+def planner_code() -> str:
+    """A digest of the planner's own code: a plan kept by another release of it is not reused."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(planner.__file__).parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 @st.cache_resource(show_spinner=False)
 def store() -> Store:
-    """The one database connection of this server process, with the sample saved on first start."""
+    """The one database connection of this server process, with the sample saved on first start and the
+    bin emptied of scenarios deleted more than 30 days ago."""
     database = Store()
     ensure_sample(database)
+    database.purge_expired()  # scenarios in the bin for more than 30 days
     return database
 
 
@@ -61,6 +90,369 @@ def init_session() -> None:
     """Set this session's keys once."""
     st.session_state.setdefault(SCENARIO_KEY, None)
     st.session_state.setdefault(FREE_REPLAN_KEY, False)
+    st.session_state.setdefault(MODE_KEY, "edit")
+    st.session_state.setdefault(AUTHOR_KEY, "")
+
+
+# --- links, view-only mode and the URL ----------------------------------------------------------------
+#
+# ``?scenario=<token>`` opens a scenario to change it, ``?view=<token>`` to look at it (Store.links).
+# The link is read once, when the session starts; from then on the URL follows the session: the
+# token of the scenario on screen and the what-ifs of the sliders, so the address bar always shares
+# what is on screen. A view session cannot change the saved scenario: its what-ifs stay its own.
+
+MODE_KEY = "planner_mode"  # "edit", or "view" for a session opened by a view link
+AUTHOR_KEY = "planner_author"  # the display name this browser's changes are saved under
+LINK_READ_KEY = "planner_link_read"  # the session has read the link it was opened with
+LINK_PARAMS_KEY = "planner_link_params"  # the query of a deep link, kept while the router takes over
+KNOWN_VERSION_KEY = "planner_known_version"  # (scenario id, version) this session last drew
+SEEN_VERSION_KEY = "planner_seen_version"  # (scenario id, version) not to announce: made here, or a redraw is due
+EDIT_PARAM, VIEW_PARAM = "scenario", "view"
+# What-if session key -> query parameter: the scalar what-ifs a link carries.
+WHAT_IF_PARAMS = {
+    "planner_sprints": "sprints",
+    "planner_unit": "unit",
+    "planner_capacity_pct": "capacity",
+    "planner_use_team_focus": "team_focus",
+    "planner_focus": "focus",
+    "planner_buffer_pct": "buffer",
+    "planner_oncall_load": "oncall",
+    "planner_value_rule": "rule",
+}
+
+
+def sign_in_required() -> bool:
+    """Whether ``.streamlit/secrets.toml`` configures an OIDC provider (``[auth]``): then everyone signs in."""
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:  # no secrets file: sign-in is off, the default
+        return False
+
+
+def require_sign_in() -> None:
+    """With sign-in configured, stop every run of a session that has not signed in, offering to sign in.
+
+    The signed-in name is the name this session's changes are saved under.
+    """
+    if not sign_in_required():
+        return
+    if not st.user.get("is_logged_in"):
+        st.title("Sprint planner")
+        st.button("Sign in", icon=":material/login:", on_click=st.login)
+        st.stop()
+    st.session_state[AUTHOR_KEY] = str(st.user.get("name") or st.user.get("email") or "")
+
+
+def can_edit() -> bool:
+    """Whether this session may change saved scenarios (false for a session opened by a view link)."""
+    return st.session_state.get(MODE_KEY) != "view"
+
+
+def author() -> str:
+    """The name this session's changes are saved under (blank until the user types one)."""
+    return str(st.session_state.get(AUTHOR_KEY) or "")
+
+
+def _query() -> dict[str, str]:
+    kept = st.session_state.pop(LINK_PARAMS_KEY, None)
+    return dict(kept) if kept is not None else {key: st.query_params[key] for key in st.query_params}
+
+
+def open_link() -> bool:
+    """Read the link this session was opened with, once; False when it names no scenario.
+
+    A token is checked by its shape before any query; malformed, unknown and revoked tokens are all
+    "not found". The link's what-ifs (``?sprints=3&capacity=90``) are put over the scenario's saved ones.
+    """
+    state = st.session_state
+    if state.get(LINK_READ_KEY):
+        return True
+    query = _query()
+    token = query.get(VIEW_PARAM) or query.get(EDIT_PARAM)
+    if token is None:
+        state[LINK_READ_KEY] = True
+        return True
+    try:
+        scenario_id, kind = store().open_link(token)
+    except PlannerError:
+        return False
+    # A view token never edits; an edit token behind ?view= opens read-only, as the link says.
+    state[MODE_KEY] = "view" if kind == "view" or VIEW_PARAM in query else "edit"
+    select_scenario(scenario_id)
+    restore_what_ifs(_link_what_ifs(query))
+    state[LINK_READ_KEY] = True
+    return True
+
+
+def _link_what_ifs(query: Mapping[str, str]) -> dict[str, Any]:
+    """The what-ifs a link carries, each checked; one that cannot be used is left out."""
+    values: dict[str, Any] = {}
+    for key, name in WHAT_IF_PARAMS.items():
+        if name not in query:
+            continue
+        text = query[name][:40]
+        raw: Any = text
+        if key == "planner_use_team_focus":
+            raw = {"true": True, "false": False}.get(text.lower(), text)
+        elif key == "planner_value_rule":
+            raw = text or None
+        elif key != "planner_unit":
+            try:
+                raw = float(text)
+            except ValueError:
+                pass
+        try:
+            values[key] = scenario_what_ifs.what_if_values({key.removeprefix("planner_"): raw})[key]
+        except PlannerError:
+            continue
+    return values
+
+
+def not_found_page() -> None:
+    """The one page a link that opens no scenario gets: plain words, nothing about why."""
+    st.title("Scenario not found")
+    st.write(
+        "This link does not open a scenario: it may be mistyped or cut short, or it was replaced by a "
+        "new link. Ask whoever shared it for the current link."
+    )
+    st.link_button("Open the planner", "/")
+
+
+def _set_query(values: Mapping[str, str | None]) -> None:
+    """Make the URL's query hold ``values`` (None: leave the parameter out), touching only what differs."""
+    for name, value in values.items():
+        if value is None:
+            if name in st.query_params:
+                del st.query_params[name]
+        elif st.query_params.get(name) != value:
+            st.query_params[name] = value
+
+
+def _show_link_in_url(scenario_id: str) -> None:
+    """Put the link of the scenario on screen in the URL (edit or view, as this session may)."""
+    try:
+        links = store().links(scenario_id)
+    except PlannerError:
+        return
+    if can_edit():
+        _set_query({EDIT_PARAM: links.edit, VIEW_PARAM: None})
+    else:
+        _set_query({VIEW_PARAM: links.view, EDIT_PARAM: None})
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _show_what_ifs_in_url() -> None:
+    """Put the sliders' what-ifs in the URL, so the address bar shares exactly what is on screen."""
+    _set_query({name: _param_text(st.session_state.get(key)) for key, name in WHAT_IF_PARAMS.items()})
+
+
+def _rotate_links(scenario_id: str) -> None:
+    try:
+        store().rotate_links(scenario_id)
+    except PlannerError as error:
+        flash("error", f"The links were not replaced: {error}")
+        return
+    flash("success", "New links made: the old edit and view links no longer open this scenario.")
+
+
+def share_control(scenario: Scenario) -> None:
+    """A "Share" popover with the scenario's links to copy (the view link only, in a view session)."""
+    try:
+        links = store().links(scenario.id)
+    except PlannerError as error:
+        st.error(markdown_inert(error))
+        return
+    parts = urlparse(st.context.url or "")
+    base = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+    with st.popover("Share", icon=":material/share:"):
+        if can_edit():
+            st.markdown("**Edit link**: opens this scenario to change it (pins, OOO, what-ifs saved)")
+            st.code(f"{base}/plan?{EDIT_PARAM}={links.edit}", language=None)
+        st.markdown("**View link**: shows every page's results; nothing it does changes the scenario")
+        st.code(f"{base}/plan?{VIEW_PARAM}={links.view}", language=None)
+        st.caption("The address bar adds the sliders' what-ifs, to share exactly what is on screen.")
+        if can_edit():
+            st.button(
+                "Replace both links",
+                icon=":material/key:",
+                on_click=_rotate_links,
+                args=(scenario.id,),
+                help="For a link that went too far: the old edit and view links stop working at once",
+                key="planner_rotate_links",
+            )
+
+
+# --- live refresh: another session's saved change shows here ----------------------------------------
+
+POLL_SECONDS = 2.0
+
+
+def _follow_saved_changes(scenario: Scenario) -> None:
+    """When the scenario on screen has a newer version than this session last drew, take its pins.
+
+    Pins and MoSCoW changes (and the accepted plan) belong to the scenario: in a meeting everyone sees
+    the ones saved. The sliders stay this session's own.
+    """
+    state = st.session_state
+    known = state.get(KNOWN_VERSION_KEY)
+    state[KNOWN_VERSION_KEY] = (scenario.id, scenario.version)
+    if known is None or known[0] != scenario.id or known[1] == scenario.version:
+        return
+    try:
+        saved = scenario_what_ifs.apply_what_if(scenario.settings)
+    except PlannerError:
+        return
+    state["planner_overrides"] = saved.get("planner_overrides", {})
+    if saved.get("planner_previous"):
+        state["planner_previous"] = saved["planner_previous"]
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def watch_for_changes() -> None:
+    """Every few seconds, look for a newer version of the scenario on screen; rerun with a note when there is one."""
+    state = st.session_state
+    known = state.get(KNOWN_VERSION_KEY)
+    if known is None:
+        return
+    scenario_id, version = known
+    try:
+        now = store().state(scenario_id)
+    except PlannerError:
+        return  # deleted meanwhile: the next full run says so
+    # Also runs at the top of every full run, before the page draws the new version: a version this
+    # session saved, or already redrew for, is not announced again (else every run would rerun).
+    if now.version == version or state.get(SEEN_VERSION_KEY) == (scenario_id, now.version):
+        return
+    try:
+        changes = store().changes_since(scenario_id, version)
+    except PlannerError:
+        return
+    words = "; ".join(f"{change.what} ({change.author or 'someone'})" for change in changes[-5:])
+    flash("info", f"Updated to version {now.version}: {words}.")
+    state[SEEN_VERSION_KEY] = (scenario_id, now.version)
+    st.rerun(scope="app")
+
+
+def saved_here(scenario_id: str, version: int) -> None:
+    """Note that this session made ``version``: the live refresh does not announce it as someone else's."""
+    st.session_state[SEEN_VERSION_KEY] = (scenario_id, version)
+
+
+# --- saving a change: the version it was based on, conflicts, re-apply, undo -----------------------
+
+PENDING_KEY = "planner_pending_change"  # (scenario id, what, apply) of a change refused by a conflict
+
+
+def save_settings_change(scenario: Scenario, change: Callable[[dict], dict], what: str) -> int | None:
+    """Save ``change`` (settings -> changed settings) of the scenario on screen; the new version, or None.
+
+    The save names the version on screen: changes saved since by others are kept when they touch
+    other settings; a clash is refused, said, and kept to re-apply on the newest version.
+    """
+
+    def apply(scenario_id: str, settings: dict, version: int) -> int:
+        return store().save_settings(scenario_id, change(settings), based_on=version, author=author(), what=what)
+
+    return save_change(scenario, what, apply)
+
+
+def save_change(scenario: Scenario, what: str, apply: Callable[[str, dict, int], int]) -> int | None:
+    """Run ``apply(scenario id, settings, version)`` on the scenario on screen; the new version, or None.
+
+    A :class:`~planner.errors.VersionConflict` leaves the change pending: the page offers to re-apply
+    it on the newest version (:func:`say_flash`).
+    """
+    if not can_edit():
+        flash("error", "This is a view-only link: nothing was saved.")
+        return None
+    try:
+        version = apply(scenario.id, scenario.settings, scenario.version)
+        saved_here(scenario.id, version)
+        return version
+    except VersionConflict as error:
+        st.session_state[PENDING_KEY] = (scenario.id, what, apply)
+        flash("error", f"Not saved: {error} You can re-apply your change ({what}) on the newest version.")
+    except PlannerError as error:
+        flash("error", f"Nothing was saved: {error}")
+    return None
+
+
+def _reapply() -> None:
+    pending = st.session_state.pop(PENDING_KEY, None)
+    if pending is None:
+        return
+    scenario_id, what, apply = pending
+    try:
+        now = store().state(scenario_id)
+        saved_here(scenario_id, apply(scenario_id, now.settings, now.version))
+    except VersionConflict as error:
+        st.session_state[PENDING_KEY] = pending
+        flash("error", f"Not saved again: {error}")
+        return
+    except PlannerError as error:
+        flash("error", f"Nothing was saved: {error}")
+        return
+    flash("success", f"Re-applied your change ({what}) on the newest version.")
+
+
+def _discard() -> None:
+    st.session_state.pop(PENDING_KEY, None)
+
+
+def _offer_reapply() -> None:
+    pending = st.session_state.get(PENDING_KEY)
+    if pending is None:
+        return
+    with st.container(horizontal=True):
+        st.button("Re-apply my change", icon=":material/replay:", on_click=_reapply, key="planner_reapply")
+        st.button("Drop it", on_click=_discard, key="planner_drop_pending")
+
+
+def _undo(scenario_id: str, version: int) -> None:
+    """Button callback: restore the version before ``version`` (itself a new version)."""
+    try:
+        saved_here(scenario_id, store().restore_version(scenario_id, version - 1, based_on=version, author=author()))
+    except PlannerError as error:
+        flash("error", f"Not undone: {error}")
+        return
+    flash("success", f"Undone: version {version - 1} is back (as version {version + 1}).")
+
+
+def sidebar_session_controls() -> None:
+    """Sidebar: your name, undo, and whether this session is view-only; watches for others' changes."""
+    scenario = next((s for s in scenarios() if s.id == st.session_state.get(SCENARIO_KEY)), None)
+    with st.sidebar:
+        watch_for_changes()
+        if not can_edit():
+            st.info(
+                "View only: the what-ifs and pins you change here stay in this browser.", icon=":material/visibility:"
+            )
+            return
+        st.text_input(
+            "Your name",
+            key=AUTHOR_KEY,
+            placeholder="shown in the history with your changes",
+            max_chars=80,
+            disabled=sign_in_required(),  # signed in: the name is the account's
+        )
+        if scenario is not None and scenario.version > 1:
+            st.button(
+                "Undo the last change",
+                icon=":material/undo:",
+                on_click=_undo,
+                args=(scenario.id, scenario.version),
+                help=f"Restore version {scenario.version - 1} of this scenario; the history keeps both",
+                key="planner_undo",
+            )
 
 
 # --- deep links ----------------------------------------------------------------------------------------
@@ -86,6 +478,7 @@ def send_to_router_if_alone() -> None:
     """
     if SCENARIO_KEY not in st.session_state:
         st.session_state[OPEN_PAGE_KEY] = urlparse(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
+        st.session_state[LINK_PARAMS_KEY] = {key: st.query_params[key] for key in st.query_params}
         st.switch_page("app.py")
 
 
@@ -102,7 +495,7 @@ def open_requested_page(pages: list[Any]) -> None:
 FLASH_KEY = "planner_flash"  # [(kind, text)] said once on the next run (after a save, rename ...)
 
 
-def flash(kind: Literal["success", "error"], text: str) -> None:
+def flash(kind: Literal["success", "info", "error"], text: str) -> None:
     """Leave a message for the page to say on its next run.
 
     A button callback runs before the page is drawn, and whatever it shows there is lost: it leaves
@@ -112,7 +505,8 @@ def flash(kind: Literal["success", "error"], text: str) -> None:
 
 
 def say_flash(*, toast: bool = False) -> None:
-    """Say the messages left by :func:`flash`, once: successes (also as a toast with ``toast``), then errors.
+    """Say the messages left by :func:`flash`, once (successes also as a toast with ``toast``), and
+    offer to re-apply a change a conflict refused.
 
     The text is the user's as much as the page's (scenario and file names, error messages): it is
     shown inert, error messages with their line breaks.
@@ -122,9 +516,12 @@ def say_flash(*, toast: bool = False) -> None:
             if toast:
                 st.toast(markdown_inert(text), icon=":material/check_circle:")
             st.success(markdown_inert(text))
+        elif kind == "info":
+            st.info(markdown_inert(text), icon=":material/sync:")
         else:
             st.error(markdown_inert(text, lines=True))
     st.session_state[FLASH_KEY] = []
+    _offer_reapply()
 
 
 def scenarios() -> list[ScenarioSummary]:
@@ -133,9 +530,9 @@ def scenarios() -> list[ScenarioSummary]:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def load_by_id(scenario_id: str, updated_at: str) -> Scenario:
-    """A saved scenario, cached; ``updated_at`` is part of the key, so a saved change is never stale."""
-    return store().load(scenario_id)
+def load_by_id(scenario_id: str, version: int) -> Scenario:
+    """A scenario as saved at ``version`` (every change makes a new one, so a cached copy is never stale)."""
+    return store().load_version(scenario_id, version)
 
 
 def current_scenario() -> Scenario | None:
@@ -146,10 +543,13 @@ def current_scenario() -> Scenario | None:
     if summary is None:
         return None
     try:
-        return load_by_id(summary.id, summary.updated_at.isoformat())
+        scenario = load_by_id(summary.id, summary.version)
     except PlannerError as error:
         st.error(markdown_inert(error))
         return None
+    _follow_saved_changes(scenario)
+    _show_link_in_url(scenario.id)
+    return scenario
 
 
 def page_scenario() -> Scenario:
@@ -170,11 +570,14 @@ def select_scenario(scenario_id: str) -> None:
     if st.session_state.get(SCENARIO_KEY) != scenario_id:
         _forget_scenario_state()
         summary = next((s for s in scenarios() if s.id == scenario_id), None)
+        # Its saved what-ifs, else the defaults: never the sliders of the scenario seen before.
+        restore_what_ifs({key: _copy(default) for key, default in WHAT_IF_DEFAULTS.items()})
         if summary is not None:
             try:
                 restore_what_ifs(scenario_what_ifs.apply_what_if(load(summary).settings))
             except PlannerError as error:
                 st.toast(markdown_inert(f"Its saved what-ifs were not used: {error}"))
+            st.session_state[KNOWN_VERSION_KEY] = (scenario_id, summary.version)
     st.session_state[SCENARIO_KEY] = scenario_id
     st.session_state[PICKER_KEY] = scenario_id
 
@@ -188,6 +591,10 @@ def restore_what_ifs(values: Mapping[str, Any]) -> None:
             del state[key]
 
 
+def _copy(default: Any) -> Any:
+    return dict(default) if isinstance(default, dict) else default
+
+
 def _forget_scenario_state() -> None:
     for key in _SCENARIO_STATE:
         st.session_state.pop(key, None)
@@ -195,11 +602,21 @@ def _forget_scenario_state() -> None:
 
 def load(summary: ScenarioSummary) -> Scenario:
     """A saved scenario, from the cache while it is unchanged."""
-    return load_by_id(summary.id, summary.updated_at.isoformat())
+    return load_by_id(summary.id, summary.version)
 
 
-def _picked() -> None:
-    select_scenario(st.session_state[PICKER_KEY])
+def labelled_key(base: str, labels: Mapping[str, str]) -> str:
+    """A widget key that changes when the labels of its options do (a rename).
+
+    The browser keeps showing a keyed select box's old option labels when only their wording
+    changes; a new key draws it afresh, with the new names, in the same run.
+    """
+    digest = hashlib.sha256(repr(sorted(labels.items())).encode()).hexdigest()[:12]
+    return f"{base}_{digest}"
+
+
+def _picked(widget_key: str) -> None:
+    select_scenario(st.session_state[widget_key])
 
 
 def scenario_picker() -> None:
@@ -207,6 +624,10 @@ def scenario_picker() -> None:
     available = scenarios()
     with st.sidebar:
         st.subheader("Scenario")
+        if not can_edit():  # a view link shows its one scenario, and no others
+            shown = next((s for s in available if s.id == st.session_state.get(SCENARIO_KEY)), None)
+            st.markdown(markdown_inert(shown.name) if shown else "(deleted)")
+            return
         if not available:
             st.info("No scenario saved yet.")
             st.session_state[SCENARIO_KEY] = None
@@ -219,17 +640,19 @@ def scenario_picker() -> None:
         if current not in ids:  # a new session, or its scenario was deleted: open the newest
             select_scenario(ids[0])
             current = ids[0]
-        if st.session_state.get(PICKER_KEY) not in ids:
-            st.session_state[PICKER_KEY] = current
+        widget_key = labelled_key(PICKER_KEY, names)
+        st.session_state[widget_key] = current  # a pick made in the widget is current already (_picked)
         picked = st.selectbox(
             "Scenario",
             ids,
-            key=PICKER_KEY,
+            key=widget_key,
             on_change=_picked,
+            args=(widget_key,),
             format_func=lambda scenario_id: names[scenario_id],
             label_visibility="collapsed",
         )
         st.session_state[SCENARIO_KEY] = picked
+        st.session_state[PICKER_KEY] = picked
         chosen = next(s for s in available if s.id == st.session_state[SCENARIO_KEY])
         st.caption(f"{chosen.items} items, {chosen.people} people")
 
@@ -349,6 +772,7 @@ def what_if_controls(scenario: Scenario) -> None:
                     key=f"planner_headcount_{team}_widget",
                 )
                 state["planner_headcount"][team] = int(delta)
+    _show_what_ifs_in_url()
 
 
 def session_what_ifs() -> dict[str, Any]:
@@ -362,9 +786,9 @@ def capacity_settings() -> CapacitySettings:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def capacity_for(scenario_id: str, updated_at: str, settings: CapacitySettings) -> CapacityResult:
-    """Net capacity of a saved scenario under the what-ifs (cached: a slider move recomputes once)."""
-    scenario = load_by_id(scenario_id, updated_at)
+def capacity_for(scenario_id: str, version: int, settings: CapacitySettings) -> CapacityResult:
+    """Net capacity of a saved scenario version under the what-ifs (cached: a slider move recomputes once)."""
+    scenario = load_by_id(scenario_id, version)
     return compute_capacity(scenario.capacity, settings)
 
 
@@ -372,7 +796,7 @@ class PlanKey(NamedTuple):
     """Everything a plan depends on, in :func:`plan_for`'s order: the key of its cached plan."""
 
     scenario_id: str
-    updated_at: str
+    version: int
     settings: CapacitySettings
     value_rule: str
     overrides: tuple[tuple[str, Override], ...]
@@ -383,7 +807,7 @@ class PlanKey(NamedTuple):
 @st.cache_data(max_entries=64, show_spinner=False)
 def plan_for(
     scenario_id: str,
-    updated_at: str,
+    version: int,
     settings: CapacitySettings,
     value_rule: str,
     overrides: tuple[tuple[str, Override], ...],
@@ -392,16 +816,36 @@ def plan_for(
 ) -> PlanResult:
     """The plan under the what-ifs, pins, value rule and balance targets (cached by all of them).
 
+    One plan per input: the first plan made for a scenario version and these inputs is kept in the
+    database (:meth:`~planner.store.Store.keep_plan`) and is the plan every session, page and restart
+    shows, even one a time limit stopped (a re-solve under other machine load could differ).
     Raises :class:`~planner.errors.InputError` for a backlog no plan can be made from (a Must item
     pinned to a sprint the capacity file does not have), as the command line does.
     """
-    scenario = load_by_id(scenario_id, updated_at)
+    scenario = load_by_id(scenario_id, version)
     backlog = planning_backlog_of(scenario, value_rule, overrides)
     files = scenario.settings.get("files") or {}
     check_plan_inputs(backlog, capacity_sprint_names(scenario.capacity), file=files.get("backlog") or "backlog")
-    net = capacity_for(scenario_id, updated_at, settings)
-    options = replace(APP_SOLVE, previous=dict(previous) or None, balance=dict(balance) or None)
-    return make_plan(backlog, net, options=options)
+    at_saved = not balance and (settings, value_rule, overrides, previous) == saved_arguments(scenario)
+    options = replace(
+        SCENARIO_SOLVE if at_saved else APP_SOLVE, previous=dict(previous) or None, balance=dict(balance) or None
+    )
+    inputs = hashlib.sha256(
+        repr((planner_code(), settings, value_rule, overrides, previous, balance, options)).encode()
+    )
+    digest = inputs.hexdigest()
+    kept = store().kept_plan(scenario_id, version, digest)
+    if kept is not None:
+        try:
+            return plan_from_json(kept)
+        except PlannerError:
+            pass  # written by another planner release: plan again
+    net = capacity_for(scenario_id, version, settings)
+    result = make_plan(backlog, net, options=options)
+    try:
+        return plan_from_json(store().keep_plan(scenario_id, version, digest, plan_to_json(result)))
+    except PlannerError:
+        return result  # not kept (the database refused it): this session still has its plan
 
 
 def planning_backlog_of(
@@ -440,7 +884,7 @@ def plan_key(scenario: Scenario) -> PlanKey:
     if st.session_state.get(FREE_REPLAN_KEY):
         arguments = arguments._replace(previous=())
     balance = tuple(sorted(st.session_state.get(BALANCE_KEY, {}).items()))
-    return PlanKey(scenario.id, scenario.updated_at.isoformat(), *arguments, balance)
+    return PlanKey(scenario.id, scenario.version, *arguments, balance)
 
 
 def plan_for_key(key: PlanKey) -> PlanResult:
@@ -455,15 +899,15 @@ def plan_for_key(key: PlanKey) -> PlanResult:
     return plan_for(*key)
 
 
-def accept_plan(key: PlanKey, result: PlanResult, updated_at: str | None = None) -> None:
+def accept_plan(key: PlanKey, result: PlanResult, version: int | None = None) -> None:
     """Make ``result`` (the plan of ``key``, on screen) the baseline that stable re-plans keep.
 
-    ``updated_at``: the scenario's, when accepting saved the plan with it (which changes it).
+    ``version``: the scenario's new version, when accepting saved the plan with it.
     """
     plan = positions(result)
     st.session_state["planner_previous"] = dict(plan)
     accepted_key = key._replace(
-        updated_at=updated_at or key.updated_at,
+        version=version or key.version,
         previous=tuple(sorted((item, tuple(where)) for item, where in plan.items())),
     )
     unchanged = Changes()
@@ -483,15 +927,43 @@ def save_accepted_plan(scenario: Scenario, key: PlanKey, result: PlanResult) -> 
     that fails the plan is still the baseline for this session, and the message says so.
     """
     plan = positions(result)
-    try:
-        store().save_settings(scenario.id, scenario_what_ifs.with_accepted_plan(scenario.settings, plan))
-    except PlannerError as error:
+    version = save_settings_change(
+        scenario,
+        lambda settings: scenario_what_ifs.with_accepted_plan(settings, plan),
+        f"accepted a plan of {len(plan)} items as the baseline",
+    )
+    if version is None:
         accept_plan(key, result)
-        flash("error", f"The plan is the baseline for this session, but it was not saved: {error}")
+        flash("error", "The plan is the baseline for this session only: it was not saved with the scenario.")
         return
-    summary = next((s for s in scenarios() if s.id == scenario.id), None)
-    accept_plan(key, result, summary.updated_at.isoformat() if summary is not None else None)
+    accept_plan(key, result, version)
     flash("success", f"This plan ({len(plan)} items) is the baseline: re-plans keep it where they can.")
+
+
+def pin_editor_key(overrides: Mapping[str, Override]) -> str:
+    """The Plan page's pin editor key for these pins: when they change (in this session, or saved by
+    someone else) the editor starts afresh, instead of replaying its old edits over the new pins."""
+    digest = hashlib.sha256(repr(sorted(overrides.items())).encode()).hexdigest()[:16]
+    return f"planner_pin_editor_{digest}"
+
+
+def saved_arguments(scenario: Scenario) -> scenario_what_ifs.PlanArguments | None:
+    """The plan's inputs at the scenario's saved what-ifs (the defaults when none); None when unusable."""
+    try:
+        values = scenario_what_ifs.apply_what_if(scenario.settings) or dict(WHAT_IF_DEFAULTS)
+        return scenario_what_ifs.plan_arguments(values, scenario.settings)
+    except PlannerError:
+        return None
+
+
+def saved_what_if_plan(scenario: Scenario) -> tuple[dict[str, Any], scenario_what_ifs.PlanArguments, PlanResult]:
+    """The plan of a scenario version at its saved what-ifs (the defaults when it has none), as Compare shows it.
+
+    Raises :class:`~planner.errors.PlannerError` when the saved what-ifs cannot be used.
+    """
+    values = scenario_what_ifs.apply_what_if(scenario.settings) or dict(WHAT_IF_DEFAULTS)
+    arguments = scenario_what_ifs.plan_arguments(values, scenario.settings)
+    return values, arguments, plan_for(scenario.id, scenario.version, *arguments)
 
 
 def current_plan(scenario: Scenario) -> PlanResult:

@@ -140,7 +140,7 @@ def range_editor(scenario: Scenario, sheet: str, people: list[str]) -> pd.DataFr
         hide_index=True,
         column_order=shown,
         column_config=config,
-        key=f"planner_capacity_{sheet}_{scenario.id}_{scenario.updated_at.isoformat()}",
+        key=f"planner_capacity_{sheet}_{scenario.id}_{scenario.version}",
     )
 
 
@@ -172,12 +172,22 @@ def save_ranges(scenario: Scenario, edited: dict[str, pd.DataFrame], people: lis
             st.error("Nothing was saved: the capacity could not be computed with these rows.")
             show_error(error)
             return
-    try:
-        _state.store().replace_tables(scenario.id, scenario.backlog, tables)
-    except PlannerError as error:
-        show_error(error)
-        return
-    _state.flash("success", f"Saved {len(tables.ooo)} OOO and {len(tables.oncall)} on-call rows; capacity recomputed.")
+
+    what = f"OOO and on-call edited ({len(tables.ooo)} OOO, {len(tables.oncall)} on-call rows)"
+
+    def apply(scenario_id: str, settings: dict, version: int) -> int:
+        # On the version named: the rows edited here, the other tables as they are in that version
+        # (a re-apply after a conflict puts these rows over the newest version's).
+        now = scenario if version == scenario.version else _state.load_by_id(scenario_id, version)
+        changed: CapacityTables = replace(now.capacity, **checked)
+        return _state.store().replace_tables(
+            scenario_id, now.backlog, changed, based_on=version, author=_state.author(), what=what
+        )
+
+    if _state.save_change(scenario, what, apply) is not None:
+        _state.flash(
+            "success", f"Saved {len(tables.ooo)} OOO and {len(tables.oncall)} on-call rows; capacity recomputed."
+        )
     st.rerun()
 
 
@@ -190,7 +200,7 @@ _state.say_flash()
 
 result = None
 try:
-    result = _state.capacity_for(scenario.id, scenario.updated_at.isoformat(), _state.capacity_settings())
+    result = _state.capacity_for(scenario.id, scenario.version, _state.capacity_settings())
 except PlannerError as error:
     show_error(error)
     st.caption(
@@ -319,6 +329,11 @@ else:
 
 with edit_tab:
     people = sorted(dict.fromkeys(scenario.capacity.people["name"].dropna().astype(str).str.strip()))
+    if not _state.can_edit():
+        st.caption("View only: the saved OOO and on-call rows.")
+        st.dataframe(scenario.capacity.ooo, hide_index=True)
+        st.dataframe(scenario.capacity.oncall, hide_index=True)
+        st.stop()
     st.caption("Add, change or delete rows, then save: the capacity and the plan are recomputed from the saved rows.")
     st.markdown("**Out of office**")
     ooo = range_editor(scenario, "ooo", people)

@@ -48,6 +48,7 @@ from planner.sprint_values import (
     classify_sprint_values,
     sprint_findings,
 )
+from planner.store import Scenario
 from planner.value import VALUE_RULES
 
 log = logging.getLogger(__name__)
@@ -182,7 +183,9 @@ def _save_new(loaded: LoadedFiles, name_key: str) -> None:
         _state.flash("error", "Nothing was saved: " + " ".join(loaded.blockers() or ["type a name for the scenario."]))
         return
     try:
-        scenario_id = _state.store().create(name, loaded.backlog.table, loaded.capacity.tables, loaded.settings())
+        scenario_id = _state.store().create(
+            name, loaded.backlog.table, loaded.capacity.tables, loaded.settings(), author=_state.author()
+        )
     except PlannerError as error:
         _state.flash("error", f"Nothing was saved: {error}")
         return
@@ -195,30 +198,44 @@ def _save_new(loaded: LoadedFiles, name_key: str) -> None:
     )
 
 
-def _replace(loaded: LoadedFiles, scenario_id: str, name: str, settings: dict) -> None:
-    """Button callback: put the file set into the current scenario (its name and other settings stay)."""
+def _replace(loaded: LoadedFiles, scenario: Scenario) -> None:
+    """Button callback: put the file set into the current scenario (its name and other settings stay).
+
+    One new version: the tables and the import's settings together, based on the version on screen,
+    so a change saved meanwhile by someone else is kept (settings) or reported (tables).
+    """
     if loaded.blockers():
         _state.flash("error", "Nothing was saved: " + " ".join(loaded.blockers()))
         return
-    kept = {key: value for key, value in settings.items() if key != "sample"}  # e.g. what other pages saved
-    store = _state.store()
-    try:
-        store.replace_tables(scenario_id, loaded.backlog.table, loaded.capacity.tables)
-        store.save_settings(scenario_id, {**kept, **loaded.settings()})
-    except PlannerError as error:
-        _state.flash("error", f"The scenario was not changed: {error}")
+    backlog_name = loaded.backlog_name
+    what = f"data replaced from {backlog_name}" if backlog_name else "data replaced from new files"
+
+    def apply(scenario_id: str, settings: dict, version: int) -> int:
+        kept = {key: value for key, value in settings.items() if key != "sample"}  # e.g. what other pages saved
+        return _state.store().replace_tables(
+            scenario_id,
+            loaded.backlog.table,
+            loaded.capacity.tables,
+            based_on=version,
+            author=_state.author(),
+            settings={**kept, **loaded.settings()},
+            what=what,
+        )
+
+    if _state.save_change(scenario, what, apply) is None:
         return
     clear_uploads()
     _state.flash(
         "success",
-        f"Replaced the data of {name}: {len(loaded.backlog.table)} items, {len(loaded.capacity.tables.people)} people.",
+        f"Replaced the data of {scenario.name}: {len(loaded.backlog.table)} items, "
+        f"{len(loaded.capacity.tables.people)} people.",
     )
 
 
 def _start_from_sample() -> None:
     """Button callback: import the bundled sample files again, into a new scenario."""
     try:
-        scenario_id = create_sample(_state.store())
+        scenario_id = create_sample(_state.store(), author=_state.author())
     except PlannerError as error:
         _state.flash("error", f"The sample was not saved: {error}")
         return
@@ -443,13 +460,11 @@ def _save_controls(loaded: LoadedFiles, scenario: Any) -> None:
             st.markdown(
                 markdown_format(
                     "The backlog and capacity of **{}** are replaced by these files; its name "
-                    "stays. This cannot be undone.",
+                    "stays. Its history keeps the data it had: Undo or the Scenarios page's history brings it back.",
                     scenario.name,
                 )
             )
-            st.button(
-                "Replace its data", on_click=_replace, args=(loaded, scenario.id, scenario.name, scenario.settings)
-            )
+            st.button("Replace its data", on_click=_replace, args=(loaded, scenario))
     discard.button("Discard these files", icon=":material/delete:", on_click=clear_uploads)
 
 
@@ -457,23 +472,24 @@ def _sprint_key(scenario_id: str, position: int) -> str:
     return f"{SPRINT_KEY}{scenario_id}_{position}"
 
 
-def _save_sprint_treatment(
-    scenario_id: str, settings: dict, names: tuple[str, ...] | None, values: tuple[SprintValue, ...]
-) -> None:
+def _save_sprint_treatment(scenario: Scenario, names: tuple[str, ...] | None, values: tuple[SprintValue, ...]) -> None:
     """Widget callback: save the treatments chosen for the sprint values with the scenario's settings."""
     state = st.session_state
     chosen = {
-        value.value: str(state.get(_sprint_key(scenario_id, position), value.treatment))
+        value.value: str(state.get(_sprint_key(scenario.id, position), value.treatment))
         for position, value in enumerate(values)
     }
-    moscow = str(state.get(f"{SPRINT_KEY}{scenario_id}_moscow", "Should"))
+    moscow = str(state.get(f"{SPRINT_KEY}{scenario.id}_moscow", "Should"))
     try:
         treatment = SprintTreatment(names, tuple(chosen.items()), moscow)
-        _state.store().save_settings(scenario_id, {**settings, SPRINT_SETTINGS_KEY: treatment.settings()})
     except PlannerError as error:
         _state.flash("error", f"The sprint treatment was not saved: {error}")
         return
-    _state.flash("success", "Saved how sprint names are treated; the plan uses it.")
+    saved = _state.save_settings_change(
+        scenario, lambda settings: {**settings, SPRINT_SETTINGS_KEY: treatment.settings()}, "sprint names treated anew"
+    )
+    if saved is not None:
+        _state.flash("success", "Saved how sprint names are treated; the plan uses it.")
 
 
 def sprint_values_section(scenario: Any) -> None:
@@ -492,7 +508,7 @@ def sprint_values_section(scenario: Any) -> None:
     problems = sprint_findings(values, chosen, backlog=scenario.backlog, file=files.get("backlog") or "backlog")
     st.markdown("##### Sprint names that are none of your sprints")
     st.caption("Each value is treated as shown, never pinned silently; choose another treatment to change the plan.")
-    arguments = (scenario.id, dict(scenario.settings), names, values)
+    arguments = (scenario, names, values)
     for position, (value, problem) in enumerate(zip(values, problems)):
         message, choice = st.columns([3, 1])
         message.warning(markdown_inert(problem.message), icon=":material/event_busy:")
@@ -500,6 +516,7 @@ def sprint_values_section(scenario: Any) -> None:
         choice.radio(  # not a selectbox: the sidebar's scenario picker is the app's first selectbox
             markdown_format("Treat sprint {} as", value.value),
             list(TREATMENTS),
+            disabled=not _state.can_edit(),
             index=TREATMENTS.index(current) if current in TREATMENTS else 0,
             key=_sprint_key(scenario.id, position),
             format_func=lambda treatment: TREATMENT_LABELS.get(str(treatment), str(treatment)),
@@ -513,6 +530,7 @@ def sprint_values_section(scenario: Any) -> None:
             index=CARRY_OVER_MOSCOW.index(saved.carry_over_moscow),
             key=f"{SPRINT_KEY}{scenario.id}_moscow",
             horizontal=True,
+            disabled=not _state.can_edit(),
             on_change=_save_sprint_treatment,
             args=arguments,
             help="Should by default; Must plans every carry-over item for sure (or says why it cannot)",
@@ -548,7 +566,8 @@ scenario = _state.current_scenario()
 
 st.title("Data")
 _state.say_flash(toast=True)
-load_files(scenario)
+if _state.can_edit():
+    load_files(scenario)
 if scenario is None:
     st.info("No scenario yet: load your files above, or start from the sample.")
     st.stop()

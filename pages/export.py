@@ -21,9 +21,9 @@ def workbook_bytes(key: _state.PlanKey, what_ifs: str) -> bytes:
     the library's :func:`export_workbook`, the one ``planner plan --out`` writes (Refinement sheet:
     the agenda of the default readiness checks).
     """
-    saved = _state.load_by_id(key.scenario_id, key.updated_at)
+    saved = _state.load_by_id(key.scenario_id, key.version)
     planned = _state.plan_for(*key)
-    capacity = _state.capacity_for(key.scenario_id, key.updated_at, key.settings)
+    capacity = _state.capacity_for(key.scenario_id, key.version, key.settings)
     backlog = _state.planning_backlog_of(saved, key.value_rule, key.overrides)
     return export_workbook(
         planned,

@@ -22,11 +22,15 @@ from planner.outputs import (
     value_by_initiative,
 )
 from planner.overrides import PIN_IN, PIN_OUT, overrides_from_table, pin_table
+from planner.scenarios import overrides_change, with_overrides
 from planner.solve import PlanResult
 
-st.title("Plan")
+title, share = st.columns([4, 1], vertical_alignment="bottom")
+title.title("Plan")
 scenario = _state.page_scenario()
 state = st.session_state
+with share:
+    _state.share_control(scenario)
 _state.say_flash()
 sprint_names = list(scenario.capacity.sprints["sprint"].dropna()) or ["(generated)"]
 
@@ -120,7 +124,10 @@ if changes is not None and not changes.empty:
     with st.expander(f"What changed since the last plan ({len(changes)} items)", expanded=True):
         st.dataframe(changes, hide_index=True)
 
-plan_tab, pins_tab, out_tab, charts_tab = st.tabs(["Plan", "Pins and MoSCoW", "Left out", "Charts"])
+# Keyed: a redraw (another session's saved pin, a new "what changed" box above) keeps the tab open.
+plan_tab, pins_tab, out_tab, charts_tab = st.tabs(
+    ["Plan", "Pins and MoSCoW", "Left out", "Charts"], key="planner_plan_tabs", on_change="rerun"
+)
 
 with plan_tab:
     st.dataframe(
@@ -130,7 +137,7 @@ with plan_tab:
             "deadline": st.column_config.DateColumn("deadline", format="YYYY-MM-DD"),
         },
     )
-    if planned_ok:
+    if planned_ok and _state.can_edit():
         st.button(
             "Accept this plan as the baseline",
             help="Saved with the scenario: later re-plans make the fewest changes to this plan",
@@ -147,10 +154,12 @@ with pins_tab:
         list(editable.columns).index("pin"), "value", backlog.set_index("id").loc[editable["id"], "value"].to_numpy()
     )
     editable["planned"] = [" / ".join(planned[i]) if i in planned else "" for i in editable["id"]]
+    if not _state.can_edit():
+        st.caption("View only: pins you change here plan in this browser only, and are not saved.")
     edited = st.data_editor(
         editable,
         hide_index=True,
-        key="planner_pin_editor",
+        key=_state.pin_editor_key(overrides),
         disabled=["id", "title", "team", "effort", "value", "planned"],
         column_config={
             "pin": st.column_config.SelectboxColumn("pin", options=["", PIN_IN, PIN_OUT, *sprint_names]),
@@ -159,6 +168,10 @@ with pins_tab:
     )
     new_overrides = overrides_from_table(edited, scenario.backlog)
     if new_overrides != overrides:
+        if _state.can_edit():  # pins belong to the scenario: everyone in the meeting sees them
+            what = overrides_change(overrides, new_overrides)
+            if _state.save_settings_change(scenario, lambda s: with_overrides(s, new_overrides), what) is not None:
+                _state.flash("success", f"Saved: {what}.")
         state["planner_overrides"] = new_overrides
         st.rerun()
 

@@ -113,7 +113,7 @@ def settings_controls(scenario) -> CheckSettings:
 @st.cache_data(max_entries=16, show_spinner=False)
 def findings_for(
     scenario_id: str,
-    updated_at: str,
+    version: int,
     settings: CheckSettings,
     capacity_settings: CapacitySettings,
     value_rule: str,
@@ -121,10 +121,10 @@ def findings_for(
     with_capacity: bool,
 ) -> tuple[list[Finding], str]:
     """The findings on the planning backlog, and the agenda as Markdown (cached by all the inputs)."""
-    scenario = _state.load_by_id(scenario_id, updated_at)
+    scenario = _state.load_by_id(scenario_id, version)
     backlog = _state.planning_backlog_of(scenario, value_rule, overrides)
     capacity: CapacityResult | None = (
-        _state.capacity_for(scenario_id, updated_at, capacity_settings) if with_capacity else None
+        _state.capacity_for(scenario_id, version, capacity_settings) if with_capacity else None
     )
     findings = run_checks(backlog, capacity, settings)
     agenda = build_agenda(backlog, findings, capacity, unit=capacity.unit if capacity is not None else "days")
@@ -159,17 +159,22 @@ except PlannerError as error:
     st.stop()
 
 arguments = scenario_what_ifs.plan_arguments(st.session_state, scenario.settings)
-updated_at = scenario.updated_at.isoformat()
 with_capacity = True
 try:
-    _state.capacity_for(scenario.id, updated_at, arguments.settings)
+    _state.capacity_for(scenario.id, scenario.version, arguments.settings)
 except PlannerError as error:
     with_capacity = False
     st.warning(markdown_inert(f"The capacity could not be computed, so the checks that need it are skipped: {error}"))
 
 try:
     findings, agenda_text = findings_for(
-        scenario.id, updated_at, settings, arguments.settings, arguments.value_rule, arguments.overrides, with_capacity
+        scenario.id,
+        scenario.version,
+        settings,
+        arguments.settings,
+        arguments.value_rule,
+        arguments.overrides,
+        with_capacity,
     )
 except PlannerError as error:
     st.error(markdown_inert(error))

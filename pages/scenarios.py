@@ -30,11 +30,9 @@ from planner.cells import is_blank
 from planner.errors import PlannerError
 from planner.markdown_escape import markdown_code, markdown_format, markdown_inert
 from planner.scenarios import (
-    WHAT_IF_DEFAULTS,
     apply_what_if,
     initiative_values,
     metrics_table,
-    plan_arguments,
     plan_differences,
     saved_what_if,
     scenario_labels,
@@ -44,7 +42,7 @@ from planner.scenarios import (
     what_if_summary,
     with_what_if,
 )
-from planner.store import Scenario, ScenarioSummary
+from planner.store import BIN_DAYS, Scenario, ScenarioSummary
 
 SAVE_NAME = "planner_scenarios_save_name"
 MANAGE = "planner_scenarios_manage"
@@ -54,6 +52,7 @@ RESTORE = "planner_scenarios_restore"  # the scenario chosen in the bin
 COMPARE = "planner_scenarios_compare"  # the scenarios compared: outlasts pages without the widget
 COMPARE_FOR = "planner_scenarios_compare_for"  # the current scenario when COMPARE was last chosen
 COMPARE_WIDGET = "planner_scenarios_compare_widget"
+HISTORY_VERSION = "planner_scenarios_history_version"  # the old version opened read-only
 # The sidebar widgets showing the what-ifs (pages/_state.what_if_controls): dropped when the what-ifs
 # are restored, so they start again from the restored values.
 
@@ -72,7 +71,9 @@ def _save_what_ifs(scenario: Scenario, suggested: str) -> None:
     values = _state.session_what_ifs()
     try:
         # The what-ifs are checked before anything is written; the copy is made with them, in one write.
-        copy_id = _state.store().duplicate(scenario.id, name, settings=with_what_if(scenario.settings, values))
+        copy_id = _state.store().duplicate(
+            scenario.id, name, settings=with_what_if(scenario.settings, values), author=_state.author()
+        )
     except PlannerError as error:
         _state.flash("error", f"Nothing was saved: {error}")
         return
@@ -85,9 +86,17 @@ def _save_into(scenario: Scenario) -> None:
     """Button callback: keep the session's what-ifs in the current scenario itself."""
     values = _state.session_what_ifs()
     try:
-        _state.store().save_settings(scenario.id, with_what_if(scenario.settings, values))
+        what_if_json(values)  # checked before anything is written
     except PlannerError as error:
         _state.flash("error", f"Nothing was saved: {error}")
+        return
+    summary = _summary(values, scenario)
+    if (
+        _state.save_settings_change(
+            scenario, lambda settings: with_what_if(settings, values), f"what-ifs saved: {summary}"
+        )
+        is None
+    ):
         return
     _state.flash("success", f"Saved these what-ifs into {scenario.name}: {_summary(values, scenario)}.")
 
@@ -103,10 +112,12 @@ def _use_saved(scenario: Scenario) -> None:
     _state.flash("success", f"Using the what-ifs saved with {scenario.name}: {_summary(values, scenario)}.")
 
 
-def _rename(scenario_id: str, old_name: str, name_key: str) -> None:
+def _rename(scenario_id: str, old_name: str, name_key: str, version: int) -> None:
     name = str(st.session_state.get(name_key) or "").strip()
     try:
-        _state.store().rename(scenario_id, name)
+        _state.saved_here(
+            scenario_id, _state.store().rename(scenario_id, name, based_on=version, author=_state.author())
+        )
     except PlannerError as error:
         _state.flash("error", f"Not renamed: {error}")
         return
@@ -116,7 +127,7 @@ def _rename(scenario_id: str, old_name: str, name_key: str) -> None:
 def _duplicate(scenario_id: str, name_key: str) -> None:
     name = str(st.session_state.get(name_key) or "").strip()
     try:
-        _state.store().duplicate(scenario_id, name)
+        _state.store().duplicate(scenario_id, name, author=_state.author())
     except PlannerError as error:
         _state.flash("error", f"Not duplicated: {error}")
         return
@@ -137,7 +148,7 @@ def _delete(scenario_id: str, name: str) -> None:
     state.pop(CONFIRM_DELETE, None)
     store = _state.store()
     try:
-        store.delete(scenario_id)
+        store.delete(scenario_id, author=_state.author())
         left = store.list()
     except PlannerError as error:
         _state.flash("error", f"Not deleted: {error}")
@@ -156,7 +167,7 @@ def _delete(scenario_id: str, name: str) -> None:
 def _restore(scenario_id: str, name: str) -> None:
     """Button callback: bring a scenario back from the bin and make it the current one."""
     try:
-        _state.store().restore(scenario_id)
+        _state.store().restore(scenario_id, author=_state.author())
     except PlannerError as error:
         _state.flash("error", f"Not restored: {error}")
         return
@@ -240,17 +251,27 @@ def manage_section(available: list[ScenarioSummary], labels: dict[str, str], cur
     ids = [s.id for s in available]
     state = st.session_state
     # The current scenario, unless another was chosen since it became current (or the one chosen is gone).
+    widget_key = _state.labelled_key(MANAGE, labels)
     if state.get(MANAGE) not in ids or state.get(MANAGE_FOR) != current:
         state[MANAGE] = current
         state[MANAGE_FOR] = current
-    chosen_id = st.selectbox("Scenario to change", ids, key=MANAGE, format_func=lambda i: labels[i])
+        state[widget_key] = current
+    elif widget_key not in state:  # the names changed: the new widget starts from the choice kept
+        state[widget_key] = state[MANAGE]
+    chosen_id = st.selectbox("Scenario to change", ids, key=widget_key, format_func=lambda i: labels[i])
+    state[MANAGE] = chosen_id
     chosen = next(s for s in available if s.id == chosen_id)
 
     rename_column, copy_column, delete_column = st.columns(3, vertical_alignment="bottom")
     with rename_column:
         rename_key = f"planner_scenarios_rename_{chosen.id}"
         st.text_input("New name", value=chosen.name, key=rename_key)
-        st.button("Rename", icon=":material/edit:", on_click=_rename, args=(chosen.id, chosen.name, rename_key))
+        st.button(
+            "Rename",
+            icon=":material/edit:",
+            on_click=_rename,
+            args=(chosen.id, chosen.name, rename_key, chosen.version),
+        )
     with copy_column:
         copy_key = f"planner_scenarios_copy_{chosen.id}"
         st.text_input("Name of the copy", value=f"{chosen.name} (copy)", key=copy_key)
@@ -262,7 +283,7 @@ def manage_section(available: list[ScenarioSummary], labels: dict[str, str], cur
         st.warning(
             markdown_inert(
                 f"Delete {chosen.name} with its backlog, capacity and saved what-ifs? It goes "
-                "to the bin, where anyone can restore it."
+                f"to the bin, where anyone can restore it for {BIN_DAYS} days."
             ),
             icon=":material/warning:",
         )
@@ -282,14 +303,15 @@ def compare_section(available: list[ScenarioSummary], labels: dict[str, str], cu
     ids = [s.id for s in available]
     state = st.session_state
     # The widget's value when it is on screen, else the choice kept from an earlier visit.
-    kept = state[COMPARE_WIDGET] if COMPARE_WIDGET in state else state.get(COMPARE)
+    widget_key = _state.labelled_key(COMPARE_WIDGET, labels)
+    kept = state[widget_key] if widget_key in state else state.get(COMPARE)
     chosen = [i for i in kept or [] if i in ids]
     # The current scenario and the newest other, unless a choice was made that still holds the current one.
     if kept is None or (state.get(COMPARE_FOR) != current and current not in chosen):
         chosen = [current, *[i for i in ids if i != current][:1]]
     state[COMPARE_FOR] = current
-    state[COMPARE_WIDGET] = chosen
-    chosen = st.multiselect("Scenarios", ids, key=COMPARE_WIDGET, format_func=lambda i: labels[i])
+    state[widget_key] = chosen
+    chosen = st.multiselect("Scenarios", ids, key=widget_key, format_func=lambda i: labels[i])
     state[COMPARE] = chosen
     if len(chosen) < 2:
         st.info("Choose two or more scenarios to compare.")
@@ -303,9 +325,7 @@ def compare_section(available: list[ScenarioSummary], labels: dict[str, str], cu
             summary = by_id[scenario_id]
             try:
                 scenario = _state.load(summary)
-                values = apply_what_if(scenario.settings) or dict(WHAT_IF_DEFAULTS)
-                arguments = plan_arguments(values, scenario.settings)
-                result = _state.plan_for(scenario.id, summary.updated_at.isoformat(), *arguments)
+                values, arguments, result = _state.saved_what_if_plan(scenario)
             except PlannerError as error:
                 st.error(markdown_inert(f"{label}: {error}"))
                 continue
@@ -383,12 +403,16 @@ def compare_section(available: list[ScenarioSummary], labels: dict[str, str], cu
 
 def bin_section() -> None:
     """Deleted scenarios, newest first, each restorable as it was."""
-    binned = _state.store().binned()
+    store = _state.store()
+    store.purge_expired()
+    binned = store.binned()
     with st.expander(
         f"Bin ({len(binned)} deleted scenario{'s' if len(binned) != 1 else ''})", icon=":material/delete:"
     ):
         if not binned:
-            st.caption("Nothing deleted. A deleted scenario comes here, and anyone can restore it.")
+            st.caption(
+                f"Nothing deleted. A deleted scenario comes here, and anyone can restore it for {BIN_DAYS} days."
+            )
             return
         st.dataframe(
             pd.DataFrame(
@@ -406,6 +430,87 @@ def bin_section() -> None:
         st.button("Restore", icon=":material/restore_from_trash:", on_click=_restore, args=(chosen, names[chosen]))
 
 
+def _restore_version(scenario: Scenario, version: int) -> None:
+    """Button callback: make an old version the current one again (itself a new version)."""
+    try:
+        new = _state.store().restore_version(scenario.id, version, based_on=scenario.version, author=_state.author())
+        _state.saved_here(scenario.id, new)
+    except PlannerError as error:
+        _state.flash("error", f"Not restored: {error}")
+        return
+    st.session_state.pop(HISTORY_VERSION, None)
+    _state.flash("success", f"Version {version} of {scenario.name} is back, as a new version.")
+
+
+def history_section(scenario: Scenario) -> None:
+    """Every version of the current scenario; one opened read-only beside the current one, and restorable."""
+    st.subheader("History")
+    try:
+        versions = _state.store().history(scenario.id)
+    except PlannerError as error:
+        st.error(markdown_inert(error))
+        return
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"version": v.version, "when": v.changed_at, "who": v.author or "-", "what": v.what}
+                for v in reversed(versions)
+            ]
+        ),
+        hide_index=True,
+        height=min(36 * (len(versions) + 1) + 2, 280),
+        column_config={"when": st.column_config.DatetimeColumn("when (UTC)", format="YYYY-MM-DD HH:mm:ss")},
+    )
+    older = [v for v in reversed(versions) if v.version != scenario.version]
+    if not older:
+        st.caption("One version so far: every change makes a new one.")
+        return
+    whats = {v.version: v.what for v in versions}
+    if st.session_state.get(HISTORY_VERSION) not in whats or st.session_state.get(HISTORY_VERSION) == scenario.version:
+        st.session_state[HISTORY_VERSION] = older[0].version
+    chosen = st.selectbox(
+        "Open a version (read-only)",
+        [v.version for v in older],
+        key=HISTORY_VERSION,
+        format_func=lambda version: f"version {version}: {whats[version]}",
+    )
+    try:
+        then = _state.load_by_id(scenario.id, chosen)
+        then_values, _, then_plan = _state.saved_what_if_plan(then)
+        now_values, _, now_plan = _state.saved_what_if_plan(scenario)
+    except PlannerError as error:
+        st.error(markdown_inert(error))
+        return
+    then_label, now_label = f"version {chosen}", f"now (version {scenario.version})"
+    left, right = st.columns(2)
+    for column, label, shown, values, plan in (
+        (left, then_label, then, then_values, then_plan),
+        (right, now_label, scenario, now_values, now_plan),
+    ):
+        column.metric(
+            f"Planned value, {label}",
+            f"{plan.objective:,.0f}" if plan.status in ("optimal", "feasible") else "-",
+            help="At the what-ifs saved with that version",
+        )
+        column.caption(
+            markdown_inert(
+                f"{shown.name}: {len(shown.backlog)} items, {len(shown.capacity.people)} people; "
+                f"what-ifs: {_summary(values, shown)}."
+            )
+        )
+    differences = plan_differences(now_plan, then_plan, then.backlog, now_label, then_label)
+    with st.expander(f"Items planned differently ({len(differences)})", expanded=False):
+        st.dataframe(differences, hide_index=True)
+    if _state.can_edit():
+        st.button(
+            f"Restore version {chosen}",
+            icon=":material/history:",
+            on_click=_restore_version,
+            args=(scenario, chosen),
+            help="Its data and settings become the current ones, as a new version; nothing is lost",
+        )
+
+
 # --- the page ----------------------------------------------------------------------------------------
 
 scenario = _state.current_scenario()
@@ -416,10 +521,16 @@ if scenario is None:
     bin_section()
     st.stop()
 _state.what_if_controls(scenario)
+if not _state.can_edit():  # a view link: this scenario's history, nothing that changes it, no other scenario
+    st.caption("View only: this scenario's history and versions; saving and other scenarios need the edit link.")
+    history_section(scenario)
+    st.stop()
 available = _state.scenarios()
 labels = scenario_labels(available)
 
 save_section(scenario)
+st.divider()
+history_section(scenario)
 st.divider()
 manage_section(available, labels, scenario.id)
 st.divider()

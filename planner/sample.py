@@ -24,14 +24,14 @@ SAMPLE_JIRA_CSV = DATA_DIR / "sample_backlog_jira.csv"
 SAMPLE_NAME = "Sample: care pods, sprints 27-29"
 
 
-def create_sample(store: Store) -> str:
-    """Read the bundled sample files and save them as a new scenario; return its id."""
+def create_sample(store: Store, *, author: str = "") -> str:
+    """Read the bundled sample files and save them as a new scenario (by ``author``); return its id."""
     backlog = read_backlog(SAMPLE_BACKLOG)
     capacity = read_capacity(SAMPLE_CAPACITY)
     if backlog.has_errors or capacity.has_errors:
         raise PlannerError("the bundled sample has errors: regenerate it with data/generate_sample.py")
     settings = {**import_settings(backlog, capacity), "sample": True}
-    return store.create(SAMPLE_NAME, backlog.table, capacity.tables, settings)
+    return store.create(SAMPLE_NAME, backlog.table, capacity.tables, settings, author=author)
 
 
 def ensure_sample(store: Store) -> str | None:

@@ -55,6 +55,7 @@ __all__ = [
     "capacity_settings",
     "initiative_values",
     "metrics_table",
+    "overrides_change",
     "plan_arguments",
     "plan_differences",
     "saved_what_if",
@@ -65,6 +66,7 @@ __all__ = [
     "what_if_summary",
     "what_if_values",
     "with_accepted_plan",
+    "with_overrides",
     "with_what_if",
 ]
 
@@ -299,6 +301,33 @@ def with_what_if(settings: Mapping[str, Any], values: Mapping[str, Any]) -> dict
     return {**settings, WHAT_IF_KEY: what_if_json(values)}
 
 
+def with_overrides(settings: Mapping[str, Any], overrides: Mapping[str, Override]) -> dict[str, Any]:
+    """A copy of a scenario's settings with ``overrides`` (pins and MoSCoW changes) as its saved ones.
+
+    Only the overrides change: saved sliders stay as they are (a scenario without saved what-ifs gets
+    what-ifs holding just the overrides; the others then read as their defaults).
+    """
+    checked = _check("planner_overrides", dict(overrides))
+    data = {item: {"pin": o.pin, "moscow": o.moscow} for item, o in sorted(checked.items())}
+    saved = saved_what_if(settings)
+    return {**settings, WHAT_IF_KEY: {**(saved or {"version": WHAT_IF_VERSION}), "overrides": data}}
+
+
+def overrides_change(before: Mapping[str, Override], after: Mapping[str, Override]) -> str:
+    """What changed from one set of pins and MoSCoW changes to another, in a few words (for the history)."""
+    words = []
+    for item in sorted(set(before) | set(after)):
+        old, new = before.get(item, Override()), after.get(item, Override())
+        if old.pin != new.pin:
+            words.append(f"{item} unpinned" if new.pin is None else f"{item} pinned {new.pin}")
+        if old.moscow != new.moscow:
+            words.append(f"{item} MoSCoW {new.moscow or 'as in the backlog'}")
+    if not words:
+        return "pins unchanged"
+    shown = ", ".join(words[:5])
+    return f"pins: {shown}" + (f" and {len(words) - 5} more" if len(words) > 5 else "")
+
+
 def what_if_summary(values: Mapping[str, Any], own_rule: str | None = None) -> str:
     """The sprint count and the what-ifs that differ from the defaults, in a few words.
 
@@ -358,7 +387,7 @@ def capacity_settings(values: Mapping[str, Any]) -> CapacitySettings:
 
 
 class PlanArguments(NamedTuple):
-    """What ``pages._state.plan_for`` takes after the scenario id and its ``updated_at``."""
+    """What ``pages._state.plan_for`` takes after the scenario id and its version."""
 
     settings: CapacitySettings
     value_rule: str

@@ -21,6 +21,14 @@ table above has a twin ``<table>_versions`` with an extra ``data_version`` colum
 the rows as written at that scenario version; a history row names the snapshot valid at its version
 (settings-only changes reuse the previous one).
 
+Plans (schema version 4): ``scenario_plans(scenario_id, version, inputs, plan, made_at)`` keeps each
+plan made for a scenario version under a digest of everything else it depends on, so a plan that
+stopped at a time limit is still the one plan for those inputs (:meth:`Store.keep_plan`).
+
+Links (schema version 4): ``scenario_links(token, scenario_id, kind, created_at, revoked_at)`` holds
+each scenario's edit and view link tokens (random, 32 URL-safe characters); rotating revokes the old
+pair. A scenario in the bin for :data:`BIN_DAYS` days is removed for good by :meth:`Store.purge_expired`.
+
 Every write is one transaction; a failed write leaves the file as it was. One ``Store`` serves all
 threads of a process: it keeps one connection and gives every operation its own cursor. DuckDB
 allows one writing process per file, so a second planner process on the same file gets a
@@ -34,6 +42,7 @@ import json
 import math
 import os
 import random
+import re
 import secrets
 import threading
 import time
@@ -55,19 +64,29 @@ from planner.schema import (
     coerce_table,
     effort_skill_columns,
 )
+from planner.settings_merge import merge_settings
 
 __all__ = [
+    "BIN_DAYS",
     "DATABASE_ENV",
+    "LINK_KINDS",
+    "PLANS_KEPT",
     "SCHEMA_VERSION",
     "Scenario",
+    "ScenarioLinks",
+    "ScenarioState",
     "ScenarioSummary",
     "Store",
     "VersionInfo",
     "default_database_path",
+    "is_link_token",
 ]
 
 DATABASE_ENV = "PLANNER_DB"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+BIN_DAYS = 30  # a scenario stays this long in the bin before purge_expired removes it
+LINK_KINDS = ("edit", "view")
+_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24)
 BACKLOG = "backlog"
 
 # Conflicts are rare (two saves of one scenario at the same moment) and clear up on a retry.
@@ -156,10 +175,29 @@ CREATE TABLE IF NOT EXISTS scenario_history (
     data_version BIGINT NOT NULL,
     PRIMARY KEY (scenario_id, version)
 )"""
+_CREATE_LINKS = """
+CREATE TABLE IF NOT EXISTS scenario_links (
+    token VARCHAR PRIMARY KEY,
+    scenario_id VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    revoked_at TIMESTAMP
+)"""
+_CREATE_PLANS = """
+CREATE TABLE IF NOT EXISTS scenario_plans (
+    scenario_id VARCHAR NOT NULL,
+    version BIGINT NOT NULL,
+    inputs VARCHAR NOT NULL,
+    plan VARCHAR NOT NULL,
+    made_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (scenario_id, version, inputs)
+)"""
 _SCHEMA_SQL = (
+    _CREATE_PLANS,
     _CREATE_META,
     _CREATE_SCENARIOS,
     _CREATE_HISTORY,
+    _CREATE_LINKS,
     *(table.create_sql() for table in _TABLES.values()),
     *(table.create_sql(snapshots=True) for table in _TABLES.values()),
 )
@@ -184,6 +222,8 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
             for table in _TABLES.values()
         ),
     ),
+    # 4: links (the table is created with the others); a scenario gets its tokens on first use.
+    3: (),
 }
 
 # --- statements -----------------------------------------------------------------------------------
@@ -303,6 +343,31 @@ class VersionInfo:
     changed_at: datetime
     author: str
     what: str
+
+
+@dataclass(frozen=True)
+class ScenarioState:
+    """A scenario's row without its tables: cheap to read, for polling whether it changed."""
+
+    id: str
+    name: str
+    version: int
+    settings: dict
+    updated_at: datetime
+    deleted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ScenarioLinks:
+    """A scenario's two link tokens: ``edit`` opens it for changes, ``view`` read-only."""
+
+    edit: str
+    view: str
+
+
+def is_link_token(text: object) -> bool:
+    """Whether ``text`` has the shape of a link token (checked before any query touches it)."""
+    return isinstance(text, str) and _TOKEN_PATTERN.fullmatch(text) is not None
 
 
 # eq=False: comparing DataFrames with == is elementwise, so a generated __eq__ would raise.
@@ -579,39 +644,93 @@ _SELECT_VERSION_ROW = """
 SELECT name, settings, columns, changed_at, data_version FROM scenario_history WHERE scenario_id = ? AND version = ?"""
 _SELECT_CREATED = "SELECT created_at FROM scenarios WHERE id = ?"
 _DELETE_HISTORY = "DELETE FROM scenario_history WHERE scenario_id = ?"
+_SELECT_ROW_STATE = "SELECT name, version, settings, updated_at, deleted_at FROM scenarios WHERE id = ?"
+_EXPIRED = "SELECT id FROM scenarios WHERE deleted_at IS NOT NULL AND deleted_at < ? ORDER BY deleted_at"
+
+# --- links ----------------------------------------------------------------------------------------
+
+_SELECT_LINKS = "SELECT kind, token FROM scenario_links WHERE scenario_id = ? AND revoked_at IS NULL"
+_INSERT_LINK = "INSERT INTO scenario_links (token, scenario_id, kind, created_at) VALUES (?, ?, ?, ?)"
+_REVOKE_LINKS = "UPDATE scenario_links SET revoked_at = ? WHERE scenario_id = ? AND revoked_at IS NULL"
+_OPEN_LINK = """
+SELECT l.scenario_id, l.kind FROM scenario_links AS l JOIN scenarios AS s ON s.id = l.scenario_id
+WHERE l.token = ? AND l.revoked_at IS NULL AND s.deleted_at IS NULL"""
+_DELETE_LINKS = "DELETE FROM scenario_links WHERE scenario_id = ?"
+
+# --- plans kept with a version ---------------------------------------------------------------------
+
+PLANS_KEPT = 400  # per scenario: the oldest beyond this are dropped (they are made again when asked for)
+_SELECT_PLAN = "SELECT plan FROM scenario_plans WHERE scenario_id = ? AND version = ? AND inputs = ?"
+_INSERT_PLAN = "INSERT OR IGNORE INTO scenario_plans VALUES (?, ?, ?, ?, ?)"
+_TRIM_PLANS = """
+DELETE FROM scenario_plans WHERE scenario_id = ? AND made_at < (
+    SELECT made_at FROM scenario_plans WHERE scenario_id = ? ORDER BY made_at DESC LIMIT 1 OFFSET ?)"""
+_DELETE_PLANS = "DELETE FROM scenario_plans WHERE scenario_id = ?"
 
 
 def _clean_author(author: str) -> str:
     if not isinstance(author, str):
         raise StoreError(f"The author of a change must be text, got {type(author).__name__}.")
-    return author.strip()
+    return " ".join(author.split())[:80]
+
+
+def _clean_label(what: str) -> str:
+    if not isinstance(what, str) or not what.strip():
+        raise StoreError(f"What a change did must be text, got {what!r}.")
+    return " ".join(what.split())[:300]
 
 
 _NOW = object()  # in a versioned write's parameters: the time of the write
 
 
-def _check(cursor: _Cursor, scenario_id: str, based_on: int | None, *, in_bin: bool = False) -> None:
-    """Raise ScenarioNotFound if the scenario is missing (or not where expected), VersionConflict if stale.
+# What a scoped write checks when its base is stale: the clashing parts, given the version rows
+# (name, settings, columns, changed_at, data_version) it was based on and of now.
+_Clashes = Callable[[tuple[Any, ...], tuple[Any, ...]], builtins.list[str]]
 
-    Read in the writing transaction: should another save commit after this read, the write that follows
-    conflicts, the transaction is retried, and this read then sees the new version.
+
+def _check(
+    cursor: _Cursor, scenario_id: str, based_on: int | None, *, in_bin: bool = False, clashes: _Clashes | None = None
+) -> int:
+    """The scenario's current version; ScenarioNotFound if it is missing (or not where expected).
+
+    A stale ``based_on`` raises VersionConflict; with ``clashes``, only when that finds a part both
+    the write and the changes since touched (so a pin and an OOO edit both land). Read in the writing
+    transaction: should another save commit after this read, the write that follows conflicts, the
+    transaction is retried, and this read then sees the new version.
     """
     found = cursor.execute(_SELECT_STATE, [scenario_id]).fetchall()
     if not found or bool(found[0][1]) != in_bin:
         raise _not_found(scenario_id)
     current = int(found[0][0])
     if based_on is None or based_on == current:
-        return
+        return current
+    if clashes is not None and 0 < based_on < current:
+        parts = clashes(_version_row(cursor, scenario_id, based_on), _version_row(cursor, scenario_id, current))
+        if not parts:
+            return current
+    else:
+        parts = []
     rows = cursor.execute(_SELECT_CHANGES_SINCE, [scenario_id, based_on]).fetchall()
     changes = [f"{what} (by {author})" if author else what for what, author in rows]
     since = "; ".join(changes) if changes else "nothing known"
+    both = f" Both changed: {', '.join(parts)}." if parts else ""
     raise VersionConflict(
         f"The scenario was changed since version {based_on}: it is now at version {current} "
-        f"(changes since: {since}). Nothing was saved; reload it and make your change again.",
+        f"(changes since: {since}).{both} Nothing was saved; reload it and make your change again.",
         current=current,
         based_on=based_on,
         changes=changes,
     )
+
+
+def _data_clashes(base: tuple[Any, ...], now: tuple[Any, ...]) -> builtins.list[str]:
+    """A table write clashes with a change of the tables since its base (settings changes do not)."""
+    return [] if base[4] == now[4] else ["the backlog and capacity tables"]
+
+
+def _name_clashes(new_name: str) -> _Clashes:
+    """A rename clashes with another rename since its base, unless to the same name."""
+    return lambda base, now: [] if now[0] in (base[0], new_name) else ["the name"]
 
 
 def _record(
@@ -642,6 +761,22 @@ def _record(
     row = [scenario_id, version, now, author, what, name, settings, columns, data_version]
     cursor.execute(_INSERT_HISTORY, row)
     return int(version)
+
+
+def _merged_settings(cursor: _Cursor, scenario_id: str, based_on: int | None, mine: dict) -> dict:
+    """``mine`` (the settings of ``based_on``, changed) merged into the scenario's current settings.
+
+    VersionConflict when a setting both changed (:func:`planner.settings_merge.merge_settings`).
+    """
+    merged: dict = mine
+
+    def clashes(base: tuple[Any, ...], now: tuple[Any, ...]) -> builtins.list[str]:
+        nonlocal merged
+        merged, parts = merge_settings(json.loads(base[1]), mine, json.loads(now[1]))
+        return [f"the setting {part}" for part in parts]
+
+    _check(cursor, scenario_id, based_on, clashes=clashes)
+    return merged
 
 
 def _version_row(cursor: _Cursor, scenario_id: str, version: int) -> tuple[Any, ...]:
@@ -688,6 +823,9 @@ class Store:
         """
         self._path = Path(path).expanduser() if path is not None else default_database_path()
         self._lock = threading.Lock()
+        # Writes of this process go one at a time: DuckDB would let two threads' writes to one
+        # scenario collide and refuse one ("try again"), which a meeting should never see.
+        self._write_lock = threading.Lock()
         self._last_stamp = datetime.min
         self._connection: duckdb.DuckDBPyConnection | None = self._connect()
         try:
@@ -782,12 +920,19 @@ class Store:
             self._last_stamp = max(now, self._last_stamp + timedelta(microseconds=1))
             return self._last_stamp
 
-    def _transaction(self, what: str, action: Callable[[_Cursor], _T]) -> _T:
+    def _transaction(self, what: str, action: Callable[[_Cursor], _T], *, write: bool = True) -> _T:
         """Run ``action`` in one transaction on a fresh cursor, retrying write conflicts.
 
         Any failure rolls back explicitly: after a "Conflict on update!" DuckDB may accept a COMMIT
         and silently drop the writes, so COMMIT is only ever reached after ``action`` succeeded.
+        Writes (``write``) take this store's write lock; reads run side by side with them.
         """
+        if not write:
+            return self._attempts(what, action)
+        with self._write_lock:
+            return self._attempts(what, action)
+
+    def _attempts(self, what: str, action: Callable[[_Cursor], _T]) -> _T:
         for attempt in range(1, _ATTEMPTS + 1):
             cursor = self._cursor()
             try:
@@ -858,52 +1003,83 @@ class Store:
         *,
         based_on: int | None = None,
         author: str = "",
+        settings: dict | None = None,
+        what: str = "data replaced",
     ) -> int:
-        """Replace a scenario's backlog and capacity; its name and settings stay. Returns the new version.
+        """Replace a scenario's backlog and capacity; its name stays. Returns the new version.
 
-        With ``based_on`` (the version the change was made to), a scenario changed since raises
-        :class:`VersionConflict` and nothing is written; without it the last save wins.
+        ``settings``: the scenario's settings after the change (those of ``based_on``, changed), saved
+        in the same version as in :meth:`save_settings`; None keeps them. ``what`` is for the history.
+
+        With ``based_on`` (the version the change was made to), a scenario whose tables changed since
+        raises :class:`VersionConflict` and nothing is written (settings or a name changed since do
+        not clash); without it the last save wins.
         """
         staged = _stage_all(backlog, capacity)
         who = _clean_author(author)
+        mine = None if settings is None else json.loads(_settings_json(settings))
+        label = _clean_label(what)
 
         def write(cursor: _Cursor) -> int:
-            _check(cursor, scenario_id, based_on)
+            _check(cursor, scenario_id, based_on, clashes=_data_clashes)
             now = self._now()
+            if mine is not None:
+                merged = _settings_json(_merged_settings(cursor, scenario_id, based_on, mine))
+                cursor.execute(_UPDATE_SETTINGS, [merged, now, scenario_id])
             columns = _columns_json(staged)
             _require(cursor.execute(_UPDATE_COLUMNS, [columns, now, scenario_id]), scenario_id)
             for table in _TABLES.values():
                 cursor.execute(_delete_sql(table), [scenario_id])
             _write_tables(cursor, scenario_id, staged)
-            return _record(cursor, scenario_id, now, who, "data replaced", snapshot=True)
+            return _record(cursor, scenario_id, now, who, label, snapshot=True)
 
         return self._transaction("save the scenario's tables", write)
 
-    def save_settings(self, scenario_id: str, settings: dict, *, based_on: int | None = None, author: str = "") -> int:
+    def save_settings(
+        self,
+        scenario_id: str,
+        settings: dict,
+        *,
+        based_on: int | None = None,
+        author: str = "",
+        what: str = "settings saved",
+    ) -> int:
         """Replace a scenario's settings (any JSON data: tuples come back as lists); returns the new version.
 
-        ``based_on`` works as in :meth:`replace_tables`.
+        With ``based_on`` (the version whose settings were changed into ``settings``), changes saved
+        since are kept: the two are merged setting by setting (:mod:`planner.settings_merge`), and
+        only a setting both changed raises :class:`VersionConflict`. Without it the last save wins.
+        ``what`` says what changed, in the history.
         """
-        settings_text = _settings_json(settings)
+        mine = json.loads(_settings_json(settings))
+        who = _clean_author(author)
+        label = _clean_label(what)
+
+        def write(cursor: _Cursor) -> int:
+            merged = _merged_settings(cursor, scenario_id, based_on, mine)
+            now = self._now()
+            _require(cursor.execute(_UPDATE_SETTINGS, [_settings_json(merged), now, scenario_id]), scenario_id)
+            return _record(cursor, scenario_id, now, who, label)
+
+        return self._transaction("save the scenario's settings", write)
+
+    def rename(self, scenario_id: str, name: str, *, based_on: int | None = None, author: str = "") -> int:
+        """Give a scenario a new name (surrounding spaces dropped; names may repeat); returns the new version.
+
+        With ``based_on``, only a rename since clashes.
+        """
+        cleaned = _clean_name(name)
         who = _clean_author(author)
 
         return self._versioned(
             scenario_id,
             based_on,
             who,
-            "save the scenario's settings",
-            "settings saved",
-            _UPDATE_SETTINGS,
-            [settings_text, _NOW],
-        )
-
-    def rename(self, scenario_id: str, name: str, *, based_on: int | None = None, author: str = "") -> int:
-        """Give a scenario a new name (surrounding spaces dropped; names may repeat); returns the new version."""
-        cleaned = _clean_name(name)
-        who = _clean_author(author)
-
-        return self._versioned(
-            scenario_id, based_on, who, "rename the scenario", f"renamed to {cleaned}", _UPDATE_NAME, [cleaned, _NOW]
+            "rename the scenario",
+            f"renamed to {cleaned}",
+            _UPDATE_NAME,
+            [cleaned, _NOW],
+            clashes=_name_clashes(cleaned),
         )
 
     def delete(self, scenario_id: str, *, based_on: int | None = None, author: str = "") -> int:
@@ -937,6 +1113,7 @@ class Store:
         values: builtins.list[Any],
         *,
         in_bin: bool = False,
+        clashes: _Clashes | None = None,
     ) -> int:
         """One versioned write of the scenario's row, in one transaction: check ``based_on``, run
         ``update``, record the new version as ``label`` by ``who``; returns the new version.
@@ -946,7 +1123,7 @@ class Store:
         """
 
         def write(cursor: _Cursor) -> int:
-            _check(cursor, scenario_id, based_on, in_bin=in_bin)
+            _check(cursor, scenario_id, based_on, in_bin=in_bin, clashes=clashes)
             now = self._now()
             parameters = [now if value is _NOW else value for value in values]
             _require(cursor.execute(update, [*parameters, scenario_id]), scenario_id)
@@ -963,6 +1140,8 @@ class Store:
                 cursor.execute(_delete_sql(table), [scenario_id])
                 cursor.execute(f"DELETE FROM {table.snapshots} WHERE scenario_id = ?", [scenario_id])
             cursor.execute(_DELETE_HISTORY, [scenario_id])
+            cursor.execute(_DELETE_LINKS, [scenario_id])
+            cursor.execute(_DELETE_PLANS, [scenario_id])
             cursor.execute(_DELETE_SCENARIO, [scenario_id])
 
         self._transaction("remove the scenario for good", write)
@@ -1010,7 +1189,7 @@ class Store:
                 for version, changed_at, author, what in rows
             ]
 
-        return self._transaction("read the scenario's history", read)
+        return self._transaction("read the scenario's history", read, write=False)
 
     def load_version(self, scenario_id: str, version: int) -> Scenario:
         """The scenario as it was at ``version``: its name, settings and tables then (a read-only view).
@@ -1027,7 +1206,7 @@ class Store:
                 lambda table: cursor.execute(_select_snapshot_sql(table), [scenario_id, data_version]).df(),
             )
 
-        return self._transaction("load the scenario version", read)
+        return self._transaction("load the scenario version", read, write=False)
 
     def restore_version(self, scenario_id: str, version: int, *, based_on: int | None = None, author: str = "") -> int:
         """Write the settings and tables of an old ``version`` back as a new version, and return it.
@@ -1050,6 +1229,120 @@ class Store:
 
         return self._transaction("restore the scenario version", write)
 
+    def state(self, scenario_id: str) -> ScenarioState:
+        """The scenario's name, version and settings without its tables: one small read, for polling."""
+
+        def read(cursor: _Cursor) -> ScenarioState:
+            found = cursor.execute(_SELECT_ROW_STATE, [scenario_id]).fetchall()
+            if not found:
+                raise _not_found(scenario_id)
+            name, version, settings, updated_at, deleted_at = found[0]
+            return ScenarioState(
+                id=scenario_id,
+                name=name,
+                version=int(version),
+                settings=json.loads(settings),
+                updated_at=_utc(updated_at),
+                deleted_at=None if deleted_at is None else _utc(deleted_at),
+            )
+
+        return self._transaction("read the scenario", read, write=False)
+
+    def changes_since(self, scenario_id: str, version: int) -> builtins.list[VersionInfo]:
+        """The versions after ``version``, oldest first (what another session changed since)."""
+        return [info for info in self.history(scenario_id) if info.version > version]
+
+    def links(self, scenario_id: str) -> ScenarioLinks:
+        """The scenario's edit and view link tokens, made on first use (a scenario in the bin has none)."""
+
+        def read(cursor: _Cursor) -> dict[str, str]:
+            _check(cursor, scenario_id, None)
+            return dict(cursor.execute(_SELECT_LINKS, [scenario_id]).fetchall())
+
+        found = self._transaction("read the scenario's links", read, write=False)
+        if set(found) >= set(LINK_KINDS):
+            return ScenarioLinks(edit=found["edit"], view=found["view"])
+        return self._new_links(scenario_id, revoke=False)
+
+    def rotate_links(self, scenario_id: str) -> ScenarioLinks:
+        """Give the scenario new edit and view links; the old ones stop working at once."""
+        return self._new_links(scenario_id, revoke=True)
+
+    def _new_links(self, scenario_id: str, *, revoke: bool) -> ScenarioLinks:
+        def write(cursor: _Cursor) -> ScenarioLinks:
+            _check(cursor, scenario_id, None)
+            now = self._now()
+            found = dict(cursor.execute(_SELECT_LINKS, [scenario_id]).fetchall())
+            if not revoke and set(found) >= set(LINK_KINDS):  # another thread made them meanwhile
+                return ScenarioLinks(edit=found["edit"], view=found["view"])
+            cursor.execute(_REVOKE_LINKS, [now, scenario_id])
+            tokens = {kind: secrets.token_urlsafe(24) for kind in LINK_KINDS}
+            for kind, token in tokens.items():
+                cursor.execute(_INSERT_LINK, [token, scenario_id, kind, now])
+            return ScenarioLinks(**tokens)
+
+        return self._transaction("make the scenario's links", write)
+
+    def open_link(self, token: str) -> tuple[str, str]:
+        """The scenario id and link kind (``edit`` or ``view``) of a link token.
+
+        A token of the wrong shape is refused before any query; a malformed, unknown or revoked token,
+        or one of a scenario in the bin, raises the same :class:`ScenarioNotFound`.
+        """
+        if not is_link_token(token):
+            raise ScenarioNotFound("No scenario at this link: it is mistyped, or it was revoked.")
+
+        def read(cursor: _Cursor) -> tuple[str, str]:
+            found = cursor.execute(_OPEN_LINK, [token]).fetchall()
+            if not found:
+                raise ScenarioNotFound("No scenario at this link: it is mistyped, or it was revoked.")
+            return str(found[0][0]), str(found[0][1])
+
+        return self._transaction("open the link", read, write=False)
+
+    def kept_plan(self, scenario_id: str, version: int, inputs: str) -> str | None:
+        """The plan text kept for this scenario version and inputs digest, or None."""
+
+        def read(cursor: _Cursor) -> str | None:
+            found = cursor.execute(_SELECT_PLAN, [scenario_id, version, inputs]).fetchall()
+            return str(found[0][0]) if found else None
+
+        return self._transaction("read a kept plan", read, write=False)
+
+    def keep_plan(self, scenario_id: str, version: int, inputs: str, plan: str) -> str:
+        """Keep ``plan`` (text) for the scenario version and ``inputs`` (a digest of everything else the
+        plan depends on); returns the plan kept, which is the first one kept when two sessions race.
+
+        Not a change to the scenario (no new version): a cache that outlives the process, so the same
+        inputs show the same plan in every session and after a restart.
+        """
+
+        def write(cursor: _Cursor) -> str:
+            cursor.execute(_INSERT_PLAN, [scenario_id, version, inputs, plan, self._now()])
+            cursor.execute(_TRIM_PLANS, [scenario_id, scenario_id, PLANS_KEPT])
+            return str(cursor.execute(_SELECT_PLAN, [scenario_id, version, inputs]).fetchall()[0][0])
+
+        return self._transaction("keep the plan", write)
+
+    def purge_expired(self, now: datetime | None = None) -> builtins.list[str]:
+        """Remove for good the scenarios in the bin for more than :data:`BIN_DAYS` days; their ids.
+
+        ``now`` (timezone-aware) is for tests; the app calls this when it starts and when it lists the bin.
+        """
+        moment = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+        cutoff = moment - timedelta(days=BIN_DAYS)
+        expired = self._transaction(
+            "list the bin",
+            lambda cursor: [row[0] for row in cursor.execute(_EXPIRED, [cutoff]).fetchall()],
+            write=False,
+        )
+        for scenario_id in expired:
+            try:
+                self.purge(scenario_id)
+            except ScenarioNotFound:
+                pass  # purged meanwhile by another caller
+        return expired
+
     def load(self, scenario_id: str) -> Scenario:
         """The scenario with this id, with its tables exactly as saved."""
 
@@ -1060,7 +1353,7 @@ class Store:
                 raise _not_found(scenario_id)
             return _scenario(scenario_id, found[0], lambda table: _read_rows(cursor, table, scenario_id))
 
-        return self._transaction("load the scenario", read)
+        return self._transaction("load the scenario", read, write=False)
 
     def list(self) -> list[ScenarioSummary]:
         """Every saved scenario (not those in the bin), most recently changed first."""
@@ -1087,4 +1380,4 @@ class Store:
                 for row_id, name, items, people, created_at, updated_at, deleted_at, version in rows
             ]
 
-        return self._transaction("list the bin" if in_bin else "list the scenarios", read)
+        return self._transaction("list the bin" if in_bin else "list the scenarios", read, write=False)

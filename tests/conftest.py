@@ -73,3 +73,12 @@ def database(tmp_path, monkeypatch) -> Path:
     yield path
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+def keyed(elements, base: str):
+    """The one widget of ``elements`` (``at.selectbox``...) keyed ``base`` or ``base`` plus a label digest.
+
+    The scenario pickers' keys change with the scenarios' names (``pages._state.labelled_key``).
+    """
+    [found] = [element for element in elements if element.key == base or element.key.startswith(base + "_")]
+    return found

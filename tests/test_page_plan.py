@@ -6,7 +6,9 @@ import pytest
 from conftest import open_page
 from streamlit.testing.v1 import AppTest
 
+from pages import _state
 from planner.overrides import Override
+from planner.store import Store
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -131,7 +133,7 @@ def test_value_rule_changes_what_is_worth_planning():
     assert planned_ids(at) != before
 
 
-def test_pin_editor_pins_an_item_out_and_marks_one_must():
+def test_pin_editor_pins_an_item_out_and_marks_one_must(database):
     at = plan_page()
     planned = sorted(planned_ids(at))
     # The editor lists the not-done items in backlog order; find the rows of a planned item and of
@@ -144,7 +146,7 @@ def test_pin_editor_pins_an_item_out_and_marks_one_must():
     out_item = planned[0]
     reasons = {row.id: row.reason for row in _excluded(at).itertuples()}
     must_item = next(i for i in open_ids if reasons.get(i) == "capacity")
-    at.session_state["planner_pin_editor"] = {
+    at.session_state[_state.pin_editor_key({})] = {
         "edited_rows": {open_ids.index(out_item): {"pin": "out"}, open_ids.index(must_item): {"moscow": "Must"}},
         "added_rows": [],
         "deleted_rows": [],
@@ -153,6 +155,17 @@ def test_pin_editor_pins_an_item_out_and_marks_one_must():
     assert not at.exception
     assert out_item not in planned_ids(at)
     assert must_item in planned_ids(at)
+    # An edit session saves pins with the scenario, as a new version saying what changed.
+    with Store(database) as store:
+        [summary] = store.list()
+        saved = store.load(summary.id)
+        last = store.history(summary.id)[-1]
+    assert saved.settings["what_if"]["overrides"] == {
+        out_item: {"pin": "out", "moscow": None},
+        must_item: {"pin": None, "moscow": "Must"},
+    }
+    assert last.version == saved.version == 2
+    assert out_item in last.what and must_item in last.what
 
 
 def test_a_must_pinned_to_a_sprint_the_capacity_file_lacks_is_named_as_bad_input():

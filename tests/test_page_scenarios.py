@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from conftest import open_page
+from conftest import keyed, open_page
 from streamlit.testing.v1 import AppTest
 
 from planner.overrides import Override
@@ -147,7 +147,7 @@ def test_rename_and_delete(database):
     sample = at.session_state["planner_scenario_id"]
     copy = save_copy_at(at, 120, "Capacity 120")
     # Rename the copy (the current scenario, so the one chosen to change).
-    assert at.selectbox(key="planner_scenarios_manage").value == copy
+    assert keyed(at.selectbox, "planner_scenarios_manage").value == copy
     at.text_input(key=f"planner_scenarios_rename_{copy}").input("Twenty percent more")
     click(at, "Rename")
     assert {s.id: s.name for s in saved(database)}[copy] == "Twenty percent more"
@@ -186,8 +186,8 @@ def test_compare_the_sample_with_a_copy_at_more_capacity(database):
     sample = at.session_state["planner_scenario_id"]
     copy = save_copy_at(at, 120, "Capacity 120")
     # Default: the current scenario and the most recent other one.
-    assert at.multiselect(key="planner_scenarios_compare_widget").value == [copy, sample]
-    at.multiselect(key="planner_scenarios_compare_widget").set_value([sample, copy]).run()
+    assert keyed(at.multiselect, "planner_scenarios_compare_widget").value == [copy, sample]
+    keyed(at.multiselect, "planner_scenarios_compare_widget").set_value([sample, copy]).run()
     assert not at.exception
     metrics = frame_with(at, "scenario", "planned value", "rank-and-fill", "gain").set_index("scenario")
     assert list(metrics.index) == [SAMPLE_NAME, "Capacity 120"]

@@ -132,30 +132,190 @@ def test_restore_version_writes_the_old_settings_and_data_as_a_new_version(store
         store.restore_version(sid, 2, based_on=3)
 
 
-def test_a_stale_based_on_raises_version_conflict_and_writes_nothing(store: Store) -> None:
+STALE_WRITES = {
+    "save_settings": (lambda store, sid: store.save_settings(sid, {"a": 99}, based_on=1), "the setting a"),
+    "replace_tables": (
+        lambda store, sid: store.replace_tables(sid, make_backlog(9), make_capacity(9), based_on=1),
+        "the backlog and capacity tables",
+    ),
+    "rename": (lambda store, sid: store.rename(sid, "lost", based_on=1), "the name"),
+    "delete": (lambda store, sid: store.delete(sid, based_on=1), None),
+    "restore_version": (lambda store, sid: store.restore_version(sid, 1, based_on=1), None),
+}
+
+
+@pytest.mark.parametrize("write", list(STALE_WRITES))
+def test_a_stale_based_on_conflicts_when_the_same_part_changed_and_writes_nothing(store: Store, write: str) -> None:
+    attempt, both = STALE_WRITES[write]
     sid = store.create("plan", make_backlog(), make_capacity(), {"a": 1})
-    loaded = store.load(sid)
-    store.save_settings(sid, {"a": 2}, based_on=loaded.version, author="bo")
+    assert store.state(sid).version == 1
+    # Since version 1: the setting a, the name and the tables all changed.
+    store.save_settings(sid, {"a": 2}, based_on=1, author="bo")
     store.rename(sid, "other", author="cy")
+    store.replace_tables(sid, make_backlog(4), make_capacity(3), author="di")
     before = store.load(sid)
-    attempts = [
-        lambda: store.save_settings(sid, {"a": 99}, based_on=loaded.version),
-        lambda: store.replace_tables(sid, make_backlog(9), make_capacity(9), based_on=loaded.version),
-        lambda: store.rename(sid, "lost", based_on=loaded.version),
-        lambda: store.delete(sid, based_on=loaded.version),
-        lambda: store.restore_version(sid, 1, based_on=loaded.version),
-    ]
-    for attempt in attempts:
-        with pytest.raises(VersionConflict) as caught:
-            attempt()
-        assert (caught.value.current, caught.value.based_on) == (3, 1)
-        assert caught.value.changes == ("settings saved (by bo)", "renamed to other (by cy)")
-        assert "version 3" in str(caught.value)
+    with pytest.raises(VersionConflict) as caught:
+        attempt(store, sid)
+    assert (caught.value.current, caught.value.based_on) == (4, 1)
+    assert caught.value.changes == ("settings saved (by bo)", "renamed to other (by cy)", "data replaced (by di)")
+    assert "version 4" in str(caught.value)
+    if both is None:  # delete and restore_version stay strict: any change since conflicts
+        assert "Both changed" not in str(caught.value)
+    else:
+        assert f"Both changed: {both}." in str(caught.value)
     after = store.load(sid)
-    assert (after.version, after.name, after.settings) == (3, "other", {"a": 2})
+    assert (after.version, after.name, after.settings) == (4, "other", {"a": 2})
     assert_same_data(after, before.backlog, before.capacity)
-    assert len(store.history(sid)) == 3
-    assert store.save_settings(sid, {"a": 4}, based_on=3) == 4  # the current version is accepted
+    assert len(store.history(sid)) == 4
+    assert store.changes_since(sid, 4) == []
+    assert store.save_settings(sid, {"a": 4}, based_on=4) == 5  # the current version is accepted
+
+
+@pytest.mark.parametrize(
+    "change_since",
+    [
+        pytest.param(lambda store, sid: store.save_settings(sid, {"a": 1, "b": 2}), id="settings"),
+        pytest.param(lambda store, sid: store.rename(sid, "other"), id="name"),
+        pytest.param(lambda store, sid: store.replace_tables(sid, make_backlog(5), make_capacity(1)), id="tables"),
+    ],
+)
+@pytest.mark.parametrize("strict", ["delete", "restore_version"])
+def test_delete_and_restore_version_conflict_on_any_change_since(store: Store, change_since, strict: str) -> None:
+    sid = store.create("plan", make_backlog(), make_capacity(), {"a": 1})
+    change_since(store, sid)
+    with pytest.raises(VersionConflict) as caught:
+        STALE_WRITES[strict][0](store, sid)
+    assert (caught.value.current, caught.value.based_on) == (2, 1)
+    assert store.state(sid).version == 2
+    assert store.state(sid).deleted_at is None
+
+
+def test_a_stale_restore_conflicts_on_any_change_since(store: Store) -> None:
+    sid = store.create("plan", make_backlog(), make_capacity(), {})
+    store.delete(sid)  # 2
+    binned_at = store.state(sid)
+    assert binned_at.deleted_at is not None
+    with pytest.raises(VersionConflict):
+        store.restore(sid, based_on=1)
+    assert store.restore(sid, based_on=2) == 3
+
+
+def pins(*items: str, sprint: str = "S1") -> dict:
+    return {"what_if": {"overrides": {item: {"pin": sprint, "moscow": None} for item in items}}, "rule": "wsjf"}
+
+
+def test_two_sessions_pinning_different_items_both_land(store: Store) -> None:
+    sid = store.create("plan", make_backlog(), make_capacity(), pins())
+    first, second = store.state(sid), store.state(sid)  # two sessions open version 1
+    assert store.save_settings(sid, pins("X"), based_on=first.version, author="ana") == 2
+    assert store.save_settings(sid, pins("Y", sprint="S2"), based_on=second.version, author="bo") == 3
+    now = store.state(sid)
+    assert now.settings["what_if"]["overrides"] == {
+        "X": {"pin": "S1", "moscow": None},
+        "Y": {"pin": "S2", "moscow": None},
+    }
+    assert now.settings["rule"] == "wsjf"
+    assert store.load_version(sid, 3).settings == now.settings
+    assert store.load_version(sid, 2).settings == pins("X")
+    assert [(info.version, info.author) for info in store.changes_since(sid, 1)] == [(2, "ana"), (3, "bo")]
+    # A session still on version 1 that already holds both pins (the same change) and changes the
+    # rule: it lands too.
+    assert store.save_settings(sid, {**now.settings, "rule": "value"}, based_on=1) == 4
+    assert store.state(sid).settings == {**now.settings, "rule": "value"}
+
+
+def test_the_same_change_from_two_sessions_is_no_clash(store: Store) -> None:
+    sid = store.create("plan", make_backlog(), make_capacity(), pins())
+    store.save_settings(sid, pins("X"), based_on=1)
+    assert store.save_settings(sid, pins("X"), based_on=1) == 3
+    assert store.state(sid).settings == pins("X")
+
+
+@pytest.mark.parametrize(
+    ("mine", "theirs", "path"),
+    [
+        pytest.param(pins("X", sprint="S2"), pins("X", sprint="S3"), "what_if.overrides.X.pin", id="both-repin"),
+        pytest.param(pins(), pins("X", sprint="S3"), "what_if.overrides.X", id="unpin-against-repin"),
+    ],
+)
+def test_a_clashing_pin_names_the_setting_and_writes_nothing(store: Store, mine: dict, theirs: dict, path: str) -> None:
+    sid = store.create("plan", make_backlog(), make_capacity(), pins("X"))
+    store.save_settings(sid, theirs, based_on=1, author="ana")
+    with pytest.raises(VersionConflict) as caught:
+        store.save_settings(sid, mine, based_on=1, author="bo")
+    assert f"Both changed: the setting {path}." in str(caught.value)
+    assert (caught.value.current, caught.value.based_on, caught.value.changes) == (2, 1, ("settings saved (by ana)",))
+    state = store.state(sid)
+    assert (state.version, state.settings) == (2, theirs)
+    assert len(store.history(sid)) == 2
+
+
+def test_a_stale_settings_save_after_new_tables_lands_and_keeps_the_tables(store: Store) -> None:
+    sid = store.create("plan", make_backlog(2), make_capacity(1), {"a": 1})
+    store.replace_tables(sid, make_backlog(5), make_capacity(3), author="ana")
+    assert store.save_settings(sid, {"a": 2}, based_on=1, author="bo") == 3
+    now = store.load(sid)
+    assert (now.version, now.settings, now.name) == (3, {"a": 2}, "plan")
+    assert_same_data(now, make_backlog(5), make_capacity(3))
+    assert_same_data(store.load_version(sid, 3), make_backlog(5), make_capacity(3))
+
+
+def test_stale_new_tables_after_a_settings_save_land_and_keep_the_settings(store: Store) -> None:
+    sid = store.create("plan", make_backlog(2), make_capacity(1), {"a": 1})
+    store.save_settings(sid, {"a": 2}, author="ana")
+    store.rename(sid, "renamed", author="cy")
+    assert store.replace_tables(sid, make_backlog(6), make_capacity(2), based_on=1, author="bo") == 4
+    now = store.load(sid)
+    assert (now.version, now.settings, now.name) == (4, {"a": 2}, "renamed")
+    assert_same_data(now, make_backlog(6), make_capacity(2))
+    assert_same_data(store.load_version(sid, 3), make_backlog(2), make_capacity(1))
+    assert store.history(sid)[-1].what == "data replaced"
+
+
+@pytest.mark.parametrize(
+    "change_since",
+    [
+        pytest.param(lambda store, sid: store.save_settings(sid, {"a": 2}), id="settings"),
+        pytest.param(lambda store, sid: store.replace_tables(sid, make_backlog(5), make_capacity(3)), id="tables"),
+    ],
+)
+def test_a_stale_rename_after_other_changes_lands(store: Store, change_since) -> None:
+    sid = store.create("plan", make_backlog(2), make_capacity(1), {"a": 1})
+    change_since(store, sid)
+    before = store.load(sid)
+    assert store.rename(sid, "new name", based_on=1, author="bo") == 3
+    now = store.load(sid)
+    assert (now.name, now.settings) == ("new name", before.settings)
+    assert_same_data(now, before.backlog, before.capacity)
+    assert [info.what for info in store.changes_since(sid, 2)] == ["renamed to new name"]
+
+
+def test_state_is_the_row_without_tables_and_changes_since_lists_what_came_after(store: Store) -> None:
+    sid = store.create("plan", make_backlog(), make_capacity(), {"a": 1}, author="ana")
+    store.save_settings(sid, {"a": 2}, author="bo")
+    store.rename(sid, "renamed", author="cy")
+    state = store.state(sid)
+    assert (state.id, state.name, state.version, state.settings, state.deleted_at) == (
+        sid,
+        "renamed",
+        3,
+        {"a": 2},
+        None,
+    )
+    assert state.updated_at == store.load(sid).updated_at
+    assert [(info.version, info.author, info.what) for info in store.changes_since(sid, 1)] == [
+        (2, "bo", "settings saved"),
+        (3, "cy", "renamed to renamed"),
+    ]
+    assert store.changes_since(sid, 3) == []
+    assert [info.version for info in store.changes_since(sid, 0)] == [1, 2, 3]
+    store.delete(sid)
+    binned = store.state(sid)  # the bin's scenarios too, marked
+    assert binned.version == 4 and binned.deleted_at is not None
+    with pytest.raises(ScenarioNotFound):
+        store.state("nope")
+    with pytest.raises(ScenarioNotFound):
+        store.changes_since("nope", 1)
 
 
 def test_a_schema_2_file_gets_versions_and_keeps_its_scenarios(tmp_path: Path) -> None:
@@ -190,29 +350,37 @@ def test_a_schema_2_file_gets_versions_and_keeps_its_scenarios(tmp_path: Path) -
 
 @pytest.mark.slow
 def test_concurrent_versioned_edits_lose_nothing(store: Store) -> None:
-    # 16 x 50 took minutes: load() rebuilds eight tables (~60 ms) and under contention every
-    # acknowledged edit costs about one load per thread. 4 x 20 keeps it near 15 s on 2 cores.
-    threads, edits = 4, 20
-    sid = store.create("busy", make_backlog(), make_capacity(), {})
+    # The issue's acceptance: 16 threads x 50 edits of one scenario through the public API. Half the
+    # threads change a setting of their own (their saves merge, never conflict), half one shared
+    # setting (theirs conflict and retry on a fresh state). state() is the cheap load (no tables).
+    # Measured on the 2-core box: 16-18 s (28 s with other test runs loading it).
+    threads, edits = 16, 50
+    own = range(threads // 2)  # thread t<n> edits the setting "t<n>"; the others edit "shared"
+    sid = store.create("busy", make_backlog(), make_capacity(), {"shared": None})
     acknowledged: list[tuple[int, int, int]] = []  # (thread, edit, version)
     conflicts = [0] * threads
     errors: list[BaseException] = []
     lock = threading.Lock()
 
+    def value(me: int, edit: int) -> str:
+        return f"t{me}-e{edit}"
+
     def work(me: int) -> None:
+        key = f"t{me}" if me in own else "shared"
         try:
             for edit in range(edits):
                 while True:
-                    loaded = store.load(sid)
-                    settings = {**loaded.settings, f"t{me}": edit}
+                    state = store.state(sid)
+                    settings = {**state.settings, key: value(me, edit)}
                     try:
-                        version = store.save_settings(sid, settings, based_on=loaded.version, author=f"t{me}")
-                    except VersionConflict:
+                        version = store.save_settings(sid, settings, based_on=state.version, author=f"t{me}")
+                    except VersionConflict as conflict:
+                        assert key == "shared", f"t{me} edits its own setting, yet: {conflict}"
+                        assert "Both changed: the setting shared." in str(conflict)
                         conflicts[me] += 1
                         continue
-                    except StoreError as error:  # DuckDB write conflicts outlasted the retries: nothing saved
-                        assert "at the same time" in str(error)
-                        continue
+                    # Any other StoreError (a DuckDB "try again") fails the thread: the write lock
+                    # serialises the writes of one process.
                     with lock:
                         acknowledged.append((me, edit, version))
                     break
@@ -224,21 +392,26 @@ def test_concurrent_versioned_edits_lose_nothing(store: Store) -> None:
         worker.start()
     for worker in workers:
         worker.join()
-    assert not errors, errors
+    assert not errors, errors[:3]
     history = store.history(sid)
     n = len(history)
     assert [info.version for info in history] == list(range(1, n + 1))
-    assert n - 1 == len(acknowledged) == threads * edits
+    assert n - 1 == len(acknowledged) == threads * edits == 800
+    assert len({version for _, _, version in acknowledged}) == len(acknowledged)
+    assert sum(conflicts[me] for me in own) == 0
     assert sum(conflicts) > 0
     by_version = {info.version: info for info in history}
     for me, _, version in acknowledged:
         assert by_version[version].author == f"t{me}"
         assert by_version[version].what == "settings saved"
-    final = store.load(sid)
+    final = store.state(sid)
     assert final.version == n
-    assert final.settings == {f"t{me}": edits - 1 for me in range(threads)}
+    last_shared = max((version, me, edit) for me, edit, version in acknowledged if me not in own)
+    expected = {f"t{me}": value(me, edits - 1) for me in own}
+    assert final.settings == {"shared": value(last_shared[1], last_shared[2]), **expected}
+    assert store.load(sid).settings == final.settings
     for me, edit, version in random.Random(1).sample(acknowledged, 20):
-        assert store.load_version(sid, version).settings[f"t{me}"] == edit
+        assert store.load_version(sid, version).settings[f"t{me}" if me in own else "shared"] == value(me, edit)
 
 
 CHILD = textwrap.dedent(
@@ -248,7 +421,7 @@ CHILD = textwrap.dedent(
     import pandas as pd
 
     from planner.errors import VersionConflict
-    from planner.schema import BACKLOG_COLUMNS, CapacityTables, coerce_table
+    from planner.schema import CapacityTables
     from planner.store import Store
 
     path, sid = sys.argv[1], sys.argv[2]
@@ -257,14 +430,14 @@ CHILD = textwrap.dedent(
     n = 0
     while True:
         n += 1
-        loaded = store.load(sid)
+        state = store.state(sid)  # version and settings: all either write needs
         try:
             if n % 4 == 0:
                 backlog = pd.DataFrame({"id": [str(k) for k in range(n % 7)], "effort": [float(n)] * (n % 7)})
-                version = store.replace_tables(sid, backlog, CapacityTables(), based_on=loaded.version)
+                version = store.replace_tables(sid, backlog, CapacityTables(), based_on=state.version)
             else:
-                settings = {**loaded.settings, "n": n}
-                version = store.save_settings(sid, settings, based_on=loaded.version, author="child")
+                settings = {**state.settings, "n": n}
+                version = store.save_settings(sid, settings, based_on=state.version, author="child")
         except VersionConflict:
             continue
         print(f"ack {version} {n}", flush=True)
@@ -274,6 +447,10 @@ CHILD = textwrap.dedent(
 
 @pytest.mark.slow
 def test_a_writer_killed_at_random_moments_leaves_a_consistent_history(tmp_path: Path) -> None:
+    # 30 SIGKILLs at random moments of a writing child; after each, the file reopens with every
+    # acknowledged version intact. Measured on the 2-core box: ~38 s while other test runs
+    # shared it, mostly the children's start-up (~0.6 s each).
+    kills = 30
     path = tmp_path / "crash.duckdb"
     with Store(path) as store:
         sid = store.create("crashy", make_backlog(), make_capacity(), {})
@@ -282,7 +459,7 @@ def test_a_writer_killed_at_random_moments_leaves_a_consistent_history(tmp_path:
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     rng = random.Random(14)
     acknowledged: dict[int, int] = {}  # version -> n, over all runs
-    for _ in range(10):
+    for _ in range(kills):
         child = subprocess.Popen(
             [sys.executable, str(script), str(path), sid], stdout=subprocess.PIPE, text=True, env=env, cwd=REPO
         )
@@ -293,18 +470,43 @@ def test_a_writer_killed_at_random_moments_leaves_a_consistent_history(tmp_path:
         child.wait()
         acks = [line.split() for line in child.stdout.read().splitlines() if line.startswith("ack ")]
         child.stdout.close()
-        for _, version, n in acks:
-            acknowledged[int(version)] = int(n)
+        new = {int(version): int(n) for _, version, n in acks}
+        assert not set(new) & set(acknowledged), "a version was acknowledged twice"
+        acknowledged.update(new)
         with Store(path) as store:  # opens after the kill: DuckDB replays its log
             history = store.history(sid)
             versions = [info.version for info in history]
             assert versions == list(range(1, len(versions) + 1))
-            assert store.load(sid).version == versions[-1]
+            state = store.state(sid)
+            assert state.version == versions[-1]
             assert set(acknowledged) <= set(versions)
             last = store.load_version(sid, versions[-1])  # the newest version's data is readable
             assert last.version == versions[-1]
-            for version, n in acknowledged.items():
+            assert last.settings == state.settings
+            # Some of this run's acknowledged versions (always its last) and of the earlier runs' (they
+            # must survive later kills): each load_version rebuilds the tables (~45 ms).
+            fresh, earlier = sorted(new), sorted(set(acknowledged) - set(new))
+            checked = (
+                fresh[-1:] + rng.sample(fresh[:-1], min(4, len(fresh[:-1]))) + rng.sample(earlier, min(2, len(earlier)))
+            )
+            for version in checked:
+                n = acknowledged[version]
                 what = history[version - 1].what
                 if what == "settings saved":
+                    assert history[version - 1].author == "child"
                     assert store.load_version(sid, version).settings["n"] == n, what
-    assert acknowledged, "the child never saved: the kills came too early"
+                else:
+                    assert what == "data replaced"
+                    backlog = store.load_version(sid, version).backlog
+                    assert len(backlog) == n % 7
+                    assert backlog["effort"].tolist() == [float(n)] * (n % 7)
+    assert len(acknowledged) > kills, "the child hardly ever saved: the kills came too early"
+
+
+def test_two_renames_to_the_same_name_do_not_clash(store: Store) -> None:
+    sid = store.create("plan", make_backlog(), make_capacity())
+    store.rename(sid, "Q3", author="ana")
+    assert store.rename(sid, "Q3", based_on=1, author="bo") == 3
+    with pytest.raises(VersionConflict, match="Both changed: the name"):
+        store.rename(sid, "Q4", based_on=1)
+    assert store.state(sid).name == "Q3"

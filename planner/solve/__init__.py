@@ -21,6 +21,7 @@ Import every public name from this package; its modules are private to it. In pi
 from planner.solve.explain import PRICE_COLUMNS, Exclusion
 from planner.solve.model import SOLVERS, SolveOptions
 from planner.solve.plan import CAPACITY_COLUMNS, Assignment, Changes, PlanResult, make_plan, plan_changes_against
+from planner.solve.plan_record import plan_from_json, plan_to_json
 from planner.solve.problem import PlanStatus, SolveStatus, capacity_sprint_names, check_plan_inputs
 
 __all__ = [
@@ -38,4 +39,6 @@ __all__ = [
     "check_plan_inputs",
     "make_plan",
     "plan_changes_against",
+    "plan_from_json",
+    "plan_to_json",
 ]

@@ -1,0 +1,165 @@
+"""The planning meeting in AppTest: links, view-only sessions, the URL, conflicts and re-apply, undo, sign-in."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import REPO
+from streamlit.testing.v1 import AppTest
+from test_page_scenarios import plain
+
+from pages import _state
+from planner.store import Store
+
+pytestmark = pytest.mark.usefixtures("database")
+
+APP = str(REPO / "app.py")
+
+
+def session(**query: str) -> AppTest:
+    """A new browser session on the app, opened with ``query`` in its URL."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(query)
+    return at.run()
+
+
+def sample_links(database) -> tuple[str, str, str]:
+    """The sample's id, edit token and view token (the sample is saved by the first session)."""
+    session()
+    with Store(database) as store:
+        [summary] = store.list()
+        links = store.links(summary.id)
+    return summary.id, links.edit, links.view
+
+
+def click(at: AppTest, label: str) -> None:
+    [button] = [b for b in at.button if b.label == label]
+    button.click().run()
+
+
+@pytest.mark.parametrize("token", ["garbage", "' OR 1=1 --", "x" * 5000, "A" * 32])
+@pytest.mark.parametrize("kind", ["scenario", "view"])
+def test_a_link_that_names_no_scenario_gets_the_plain_not_found_page(database, kind, token):
+    at = session(**{kind: token})
+    assert not at.exception
+    assert [title.value for title in at.title] == ["Scenario not found"]
+    assert not at.button and not at.slider and not at.selectbox  # nothing else: no picker, no sliders
+
+
+def test_an_edit_link_opens_its_scenario_and_the_url_follows_the_sliders(database):
+    scenario_id, edit, _ = sample_links(database)
+    at = session(scenario=edit, sprints="2", buffer="10")
+    at.switch_page("pages/plan.py").run()
+    assert not at.exception
+    assert at.session_state["planner_scenario_id"] == scenario_id
+    assert (at.session_state["planner_sprints"], at.session_state["planner_buffer_pct"]) == (2, 10)
+    assert at.query_params["scenario"] == [edit] or at.query_params["scenario"] == edit
+    at.slider(key="planner_capacity_pct_widget").set_value(90).run()
+    query = {key: value if isinstance(value, str) else value[0] for key, value in at.query_params.items()}
+    assert (query["capacity"], query["sprints"], query["buffer"]) == ("90", "2", "10")
+    assert "view" not in query
+
+
+def test_a_view_link_shows_results_and_saves_nothing(database):
+    scenario_id, _, view = sample_links(database)
+    at = session(view=view)
+    assert at.session_state["planner_mode"] == "view"
+    assert not [box for box in at.selectbox if box.key.startswith("planner_scenario_picker")]
+    assert any("View only" in info.value for info in at.sidebar.info)
+    at.switch_page("pages/plan.py").run()
+    assert not at.exception
+    assert any(metric.label == "Planned value" for metric in at.metric)
+    labels = {button.label for button in at.button}
+    assert "Accept this plan as the baseline" not in labels and "Replace both links" not in labels
+    # A pin made in a view session plans here and is not saved.
+    at.session_state[_state.pin_editor_key({})] = {
+        "edited_rows": {0: {"pin": "out"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert not at.exception
+    assert at.session_state["planner_overrides"]
+    with Store(database) as store:
+        assert store.state(scenario_id).version == 1
+    for page in ("pages/data.py", "pages/capacity.py", "pages/scenarios.py", "pages/refinement.py", "pages/export.py"):
+        at.switch_page(page).run()
+        assert not at.exception, page
+        labels = {button.label for button in at.button}
+        assert not labels & {"Save capacity changes", "Save as a new scenario", "Rename", "Delete…", "Restore"}, page
+        assert not at.file_uploader, page
+
+
+def test_a_clash_is_refused_said_and_can_be_re_applied(database):
+    scenario_id, edit, _ = sample_links(database)
+    first, second = session(scenario=edit), session(scenario=edit)
+    for at in (first, second):
+        at.switch_page("pages/scenarios.py").run()
+        at.slider(key="planner_buffer_pct_widget").set_value(5 if at is first else 10).run()
+    click(first, "Save into this scenario")
+    click(second, "Save into this scenario")  # drawn on version 1; the first saved version 2 meanwhile
+    assert any("Both changed: the setting what_if.buffer_pct" in plain(error.value) for error in second.error)
+    with Store(database) as store:
+        assert store.state(scenario_id).settings["what_if"]["buffer_pct"] == 5  # nothing overwritten
+    click(second, "Re-apply my change")
+    with Store(database) as store:
+        state = store.state(scenario_id)
+        history = store.history(scenario_id)
+    assert state.settings["what_if"]["buffer_pct"] == 10
+    assert [info.version for info in history] == [1, 2, 3]
+
+
+def test_changes_to_different_things_both_land(database):
+    scenario_id, edit, _ = sample_links(database)
+    pins, names = session(scenario=edit), session(scenario=edit)
+    pins.switch_page("pages/plan.py").run()
+    names.switch_page("pages/scenarios.py").run()
+    pins.session_state[_state.pin_editor_key({})] = {
+        "edited_rows": {0: {"pin": "out"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    pins.run()
+    names.text_input(key=f"planner_scenarios_rename_{scenario_id}").input("Q3 planning")
+    click(names, "Rename")  # drawn before the pin was saved
+    assert not names.error
+    with Store(database) as store:
+        state = store.state(scenario_id)
+    assert state.name == "Q3 planning" and state.version == 3
+    assert state.settings["what_if"]["overrides"]
+
+
+def test_undo_restores_the_previous_version(database):
+    scenario_id, edit, _ = sample_links(database)
+    at = session(scenario=edit)
+    at.switch_page("pages/plan.py").run()
+    before = {metric.label: metric.value for metric in at.metric}
+    at.session_state[_state.pin_editor_key({})] = {
+        "edited_rows": {0: {"pin": "out"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert {metric.label: metric.value for metric in at.metric} != before
+    # The sidebar (drawn by app.py) shows in AppTest on a session's first run: undo from a new session.
+    other = session(scenario=edit)
+    click(other, "Undo the last change")
+    assert not other.exception
+    with Store(database) as store:
+        state = store.state(scenario_id)
+        last = store.history(scenario_id)[-1]
+    assert (state.version, last.what) == (3, "restored version 1")
+    assert "what_if" not in state.settings
+    other.switch_page("pages/plan.py").run()
+    assert other.session_state["planner_overrides"] == {}
+    assert {metric.label: metric.value for metric in other.metric}["Planned value"] == before["Planned value"]
+    at.run()  # the session that pinned takes the restored pins on its next run
+    assert at.session_state["planner_overrides"] == {}
+
+
+def test_with_sign_in_configured_nothing_shows_before_signing_in(database):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x"}
+    at.run()
+    assert not at.exception
+    assert [button.label for button in at.button] == ["Sign in"]
+    assert not at.selectbox and not at.dataframe

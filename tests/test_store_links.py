@@ -1,0 +1,250 @@
+"""Scenario links (edit and view tokens), and the bin emptying itself after BIN_DAYS days."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from test_store_versions import assert_same_data, make_backlog, make_capacity
+
+from planner.errors import ScenarioNotFound
+from planner.store import BIN_DAYS, SCHEMA_VERSION, ScenarioLinks, Store, is_link_token
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with Store(tmp_path / "links.duckdb") as opened:
+        yield opened
+
+
+def new_scenario(store: Store, name: str = "plan") -> str:
+    return store.create(name, make_backlog(), make_capacity(), {"a": 1})
+
+
+def link_rows(path: Path, scenario_id: str) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return connection.execute(
+            "SELECT token, kind, revoked_at IS NOT NULL FROM scenario_links WHERE scenario_id = ? ORDER BY created_at",
+            [scenario_id],
+        ).fetchall()
+
+
+def test_links_are_made_on_first_use_and_stay_the_same(tmp_path: Path) -> None:
+    path = tmp_path / "links.duckdb"
+    with Store(path) as store:
+        sid = new_scenario(store)
+        other = new_scenario(store, "other")
+        version = store.state(sid).version
+        links = store.links(sid)
+        assert isinstance(links, ScenarioLinks)
+        assert links.edit != links.view
+        assert is_link_token(links.edit) and is_link_token(links.view)
+        assert len(links.edit) == len(links.view) == 32
+        assert store.links(sid) == links
+        assert store.state(sid).version == version  # a link is not a change of the scenario
+        other_links = store.links(other)
+        assert {other_links.edit, other_links.view}.isdisjoint({links.edit, links.view})
+        assert store.open_link(links.edit) == (sid, "edit")
+        assert store.open_link(links.view) == (sid, "view")
+        assert store.open_link(other_links.view) == (other, "view")
+    assert sorted(kind for _, kind, _ in link_rows(path, sid)) == ["edit", "view"]
+    with Store(path) as store:  # the file reopened: the same links
+        assert store.links(sid) == links
+        assert store.open_link(links.edit) == (sid, "edit")
+    assert len(link_rows(path, sid)) == 2
+
+
+def test_a_link_opens_the_scenario_after_other_changes(store: Store) -> None:
+    sid = new_scenario(store)
+    links = store.links(sid)
+    store.save_settings(sid, {"a": 2})
+    store.rename(sid, "renamed")
+    store.replace_tables(sid, make_backlog(5), make_capacity(1))
+    assert store.links(sid) == links
+    assert store.open_link(links.edit) == (sid, "edit")
+
+
+def test_rotating_revokes_the_old_links_and_the_new_ones_work(store: Store) -> None:
+    sid = new_scenario(store)
+    old = store.links(sid)
+    new = store.rotate_links(sid)
+    assert {new.edit, new.view}.isdisjoint({old.edit, old.view})
+    assert is_link_token(new.edit) and is_link_token(new.view) and new.edit != new.view
+    for token in (old.edit, old.view):
+        with pytest.raises(ScenarioNotFound):
+            store.open_link(token)
+    assert store.open_link(new.edit) == (sid, "edit")
+    assert store.open_link(new.view) == (sid, "view")
+    assert store.links(sid) == new
+    newest = store.rotate_links(sid)
+    with pytest.raises(ScenarioNotFound):
+        store.open_link(new.view)
+    assert store.open_link(newest.view) == (sid, "view")
+    path = store.path
+    store.close()
+    rows = link_rows(path, sid)
+    assert len(rows) == 6  # revoked links are kept, marked
+    assert sorted((token, kind) for token, kind, revoked in rows if not revoked) == sorted(
+        [(newest.edit, "edit"), (newest.view, "view")]
+    )
+
+
+def test_rotating_before_any_link_makes_them(store: Store) -> None:
+    sid = new_scenario(store)
+    made = store.rotate_links(sid)
+    assert store.links(sid) == made
+    assert store.open_link(made.edit) == (sid, "edit")
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param("garbage", id="garbage"),
+        pytest.param("' OR 1=1 --", id="sql"),
+        pytest.param("' OR '1'='1' -- " + "a" * 16, id="sql-32-chars"),
+        pytest.param("a" * 5000, id="5000-chars"),
+        pytest.param(None, id="None"),
+        pytest.param("", id="empty"),
+        pytest.param("None", id="None-text"),
+        pytest.param("null", id="null"),
+        pytest.param(b"a" * 32, id="bytes"),
+        pytest.param(12345, id="number"),
+        pytest.param("a" * 31, id="31-chars"),
+        pytest.param("a" * 33, id="33-chars"),
+        pytest.param("a" * 32 + "\n", id="trailing-newline"),
+        pytest.param(" " + "a" * 31, id="leading-space"),
+        pytest.param("a" * 31 + "%", id="percent"),
+        pytest.param("a" * 31 + "é", id="non-ascii"),
+        pytest.param("a" * 32, id="well-formed-unknown"),
+    ],
+)
+def test_malformed_and_unknown_tokens_are_not_found(store: Store, token: object) -> None:
+    sid = new_scenario(store)
+    store.links(sid)
+    with pytest.raises(ScenarioNotFound, match="No scenario at this link"):
+        store.open_link(token)  # type: ignore[arg-type]
+    assert is_link_token(token) == (token == "a" * 32)
+
+
+def test_a_link_of_a_similar_token_is_not_found(store: Store) -> None:
+    links = store.links(new_scenario(store))
+    for token in (links.edit.upper() if links.edit.upper() != links.edit else links.edit.lower(), links.edit[::-1]):
+        if token != links.edit and token != links.view:
+            with pytest.raises(ScenarioNotFound):
+                store.open_link(token)
+
+
+def test_a_binned_scenarios_links_are_not_found_until_it_is_restored(store: Store) -> None:
+    sid = new_scenario(store)
+    links = store.links(sid)
+    store.delete(sid)
+    for token in (links.edit, links.view):
+        with pytest.raises(ScenarioNotFound):
+            store.open_link(token)
+    with pytest.raises(ScenarioNotFound):
+        store.links(sid)
+    with pytest.raises(ScenarioNotFound):
+        store.rotate_links(sid)
+    store.restore(sid)
+    assert store.open_link(links.edit) == (sid, "edit")
+    assert store.links(sid) == links
+
+
+def test_purge_removes_the_links(store: Store) -> None:
+    sid = new_scenario(store)
+    kept = new_scenario(store, "kept")
+    links, kept_links = store.links(sid), store.links(kept)
+    store.rotate_links(sid)
+    store.purge(sid)
+    with pytest.raises(ScenarioNotFound):
+        store.open_link(links.edit)
+    with pytest.raises(ScenarioNotFound):
+        store.links(sid)
+    assert store.open_link(kept_links.view) == (kept, "view")
+    path = store.path
+    store.close()
+    assert link_rows(path, sid) == []
+    assert len(link_rows(path, kept)) == 2
+
+
+def test_purge_expired_removes_only_scenarios_in_the_bin_too_long(store: Store) -> None:
+    old = new_scenario(store, "old")
+    recent = new_scenario(store, "recent")
+    alive = new_scenario(store, "alive")
+    old_links, recent_links = store.links(old), store.links(recent)
+    store.delete(old)
+    store.delete(recent)
+    deleted = {summary.id: summary.deleted_at for summary in store.binned()}
+    assert deleted[old] < deleted[recent]
+    assert store.purge_expired() == []  # nothing has been in the bin for 30 days yet
+    assert store.purge_expired(now=deleted[old] + timedelta(days=BIN_DAYS)) == []  # exactly 30 days: kept
+    # Later than 30 days after the old deletion, exactly 30 days after the recent one.
+    assert store.purge_expired(now=deleted[recent] + timedelta(days=BIN_DAYS)) == [old]
+    assert [summary.id for summary in store.binned()] == [recent]
+    with pytest.raises(ScenarioNotFound):
+        store.history(old)
+    with pytest.raises(ScenarioNotFound):
+        store.state(old)
+    assert store.purge_expired(now=deleted[recent] + timedelta(days=BIN_DAYS)) == []
+    store.restore(recent)
+    assert store.open_link(recent_links.edit) == (recent, "edit")
+    assert [summary.id for summary in store.list()] == [recent, alive]  # restored: changed last
+    far_future = datetime.now(UTC) + timedelta(days=10 * BIN_DAYS)
+    assert store.purge_expired(now=far_future) == []  # nothing in the bin: nothing goes
+    assert {summary.id for summary in store.list()} == {recent, alive}
+    path = store.path
+    store.close()
+    assert link_rows(path, old) == []
+    with Store(path) as reopened:
+        with pytest.raises(ScenarioNotFound):
+            reopened.open_link(old_links.edit)
+
+
+def test_purge_expired_returns_every_expired_id_oldest_first(store: Store) -> None:
+    ids = [new_scenario(store, f"s{n}") for n in range(3)]
+    for sid in ids:
+        store.delete(sid)
+    later = datetime.now(UTC) + timedelta(days=BIN_DAYS + 1)
+    assert store.purge_expired(now=later) == ids
+    assert store.binned() == []
+    assert store.purge_expired(now=later) == []
+
+
+def test_a_schema_3_file_gets_links(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    with Store(path) as store:
+        kept = store.create("kept", make_backlog(3), make_capacity(2), {"a": 1})
+        store.save_settings(kept, {"a": 2})
+        binned = new_scenario(store, "binned")
+        store.delete(binned)
+    with duckdb.connect(str(path)) as connection:  # as a planner before links wrote it
+        connection.execute("DROP TABLE scenario_links")
+        connection.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    with Store(path) as store:
+        assert [(s.id, s.version) for s in store.list()] == [(kept, 2)]
+        assert store.state(kept).settings == {"a": 2}
+        assert_same_data(store.load(kept), make_backlog(3), make_capacity(2))
+        links = store.links(kept)
+        assert store.open_link(links.edit) == (kept, "edit")
+        assert store.open_link(links.view) == (kept, "view")
+        assert store.restore(binned) == 3
+        assert store.open_link(store.links(binned).view) == (binned, "view")
+    with duckdb.connect(str(path)) as connection:
+        assert connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall() == [
+            (str(SCHEMA_VERSION),)
+        ]
+    with Store(path) as store:
+        assert store.links(kept) == links
+
+
+def test_reading_or_replacing_links_is_not_a_change_of_the_scenario(store: Store) -> None:
+    first = store.create("a", make_backlog(), make_capacity())
+    second = store.create("b", make_backlog(), make_capacity())
+    before = store.state(first)
+    store.links(first)
+    store.rotate_links(first)
+    assert [s.id for s in store.list()] == [second, first]  # still most recently changed first
+    after = store.state(first)
+    assert (after.version, after.updated_at) == (before.version, before.updated_at)
