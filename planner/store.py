@@ -1209,21 +1209,24 @@ class Store:
         return self._transaction("load the scenario version", read, write=False)
 
     def restore_version(self, scenario_id: str, version: int, *, based_on: int | None = None, author: str = "") -> int:
-        """Write the settings and tables of an old ``version`` back as a new version, and return it.
+        """Write the name, settings and tables of an old ``version`` back as a new version, and return it.
 
-        The name stays as it is now. ``based_on`` works as in :meth:`replace_tables`.
+        Undo is restoring the version before the current one. With ``based_on``, any change since
+        raises :class:`VersionConflict` (a restore replaces everything, so everything clashes).
         """
         who = _clean_author(author)
 
         def write(cursor: _Cursor) -> int:
-            _check(cursor, scenario_id, based_on)
-            _, settings, columns, _, data_version = _version_row(cursor, scenario_id, version)
+            current = _check(cursor, scenario_id, based_on)
+            name, settings, columns, _, data_version = _version_row(cursor, scenario_id, version)
             now = self._now()
             _require(cursor.execute(_UPDATE_COLUMNS, [columns, now, scenario_id]), scenario_id)
             cursor.execute(_UPDATE_SETTINGS, [settings, now, scenario_id])
-            for table in _TABLES.values():
-                cursor.execute(_delete_sql(table), [scenario_id])
-                cursor.execute(_unsnapshot_sql(table), [scenario_id, data_version])
+            cursor.execute(_UPDATE_NAME, [name, now, scenario_id])
+            if _version_row(cursor, scenario_id, current)[4] != data_version:  # else the tables are those already
+                for table in _TABLES.values():
+                    cursor.execute(_delete_sql(table), [scenario_id])
+                    cursor.execute(_unsnapshot_sql(table), [scenario_id, data_version])
             # The old snapshot is the data of the new version too: nothing to copy.
             return _record(cursor, scenario_id, now, who, f"restored version {version}", data_version=data_version)
 

@@ -510,3 +510,15 @@ def test_two_renames_to_the_same_name_do_not_clash(store: Store) -> None:
     with pytest.raises(VersionConflict, match="Both changed: the name"):
         store.rename(sid, "Q4", based_on=1)
     assert store.state(sid).name == "Q3"
+
+
+def test_restoring_a_version_brings_back_its_name_and_undoes_a_rename(store: Store) -> None:
+    sid = store.create("plan", make_backlog(2), make_capacity(1), {"a": 1})
+    store.rename(sid, "Q3", author="ana")
+    assert store.restore_version(sid, 1, based_on=2) == 3  # undo: the version before the current one
+    now = store.load(sid)
+    assert (now.name, now.settings) == ("plan", {"a": 1})
+    assert_same_data(now, make_backlog(2), make_capacity(1))
+    store.replace_tables(sid, make_backlog(5), make_capacity(3))
+    store.restore_version(sid, 3)  # tables of another data version come back too
+    assert_same_data(store.load(sid), make_backlog(2), make_capacity(1))
