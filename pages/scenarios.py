@@ -264,7 +264,8 @@ def manage_section(available: list[ScenarioSummary], labels: dict[str, str], cur
 
     rename_column, copy_column, delete_column = st.columns(3, vertical_alignment="bottom")
     with rename_column:
-        rename_key = f"planner_scenarios_rename_{chosen.id}"
+        # Per version: after any change (a rename here or elsewhere, an undo) the box shows the name as it is.
+        rename_key = f"planner_scenarios_rename_{chosen.id}_{chosen.version}"
         st.text_input("New name", value=chosen.name, key=rename_key)
         st.button(
             "Rename",

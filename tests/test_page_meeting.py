@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import REPO
+from conftest import REPO, keyed
 from streamlit.testing.v1 import AppTest
 from test_page_scenarios import plain
 
@@ -119,7 +119,7 @@ def test_changes_to_different_things_both_land(database):
         "deleted_rows": [],
     }
     pins.run()
-    names.text_input(key=f"planner_scenarios_rename_{scenario_id}").input("Q3 planning")
+    keyed(names.text_input, f"planner_scenarios_rename_{scenario_id}").input("Q3 planning")
     click(names, "Rename")  # drawn before the pin was saved
     assert not names.error
     with Store(database) as store:
@@ -163,3 +163,23 @@ def test_with_sign_in_configured_nothing_shows_before_signing_in(database):
     assert not at.exception
     assert [button.label for button in at.button] == ["Sign in"]
     assert not at.selectbox and not at.dataframe
+
+
+def test_the_history_opens_an_old_version_beside_the_current_one_and_restores_it(database):
+    scenario_id, edit, _ = sample_links(database)
+    at = session(scenario=edit)
+    at.switch_page("pages/scenarios.py").run()
+    at.slider(key="planner_sprints_widget").set_value(2).run()
+    click(at, "Save into this scenario")
+    assert not at.exception
+    history = next(frame.value for frame in at.dataframe if {"version", "who", "what"} <= set(frame.value.columns))
+    assert list(history["version"]) == [2, 1]  # newest first
+    assert history["what"].iloc[0] == "what-ifs saved: 2 sprints"
+    assert keyed(at.selectbox, "planner_scenarios_history_version").value == 1
+    values = {metric.label: metric.value for metric in at.metric}
+    assert values["Planned value, version 1"] != values["Planned value, now (version 2)"]  # 1 sprint against 2
+    click(at, "Restore version 1")
+    assert not at.exception
+    with Store(database) as store:
+        state = store.state(scenario_id)
+    assert state.version == 3 and "what_if" not in state.settings

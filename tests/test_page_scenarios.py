@@ -148,7 +148,7 @@ def test_rename_and_delete(database):
     copy = save_copy_at(at, 120, "Capacity 120")
     # Rename the copy (the current scenario, so the one chosen to change).
     assert keyed(at.selectbox, "planner_scenarios_manage").value == copy
-    at.text_input(key=f"planner_scenarios_rename_{copy}").input("Twenty percent more")
+    keyed(at.text_input, f"planner_scenarios_rename_{copy}").input("Twenty percent more")
     click(at, "Rename")
     assert {s.id: s.name for s in saved(database)}[copy] == "Twenty percent more"
     assert "Twenty percent more" in set(frame_with(at, "name", "items", "people", "updated")["name"])
