@@ -571,7 +571,7 @@ def select_scenario(scenario_id: str) -> None:
         _forget_scenario_state()
         summary = next((s for s in scenarios() if s.id == scenario_id), None)
         # Its saved what-ifs, else the defaults: never the sliders of the scenario seen before.
-        restore_what_ifs({key: _copy(default) for key, default in WHAT_IF_DEFAULTS.items()})
+        restore_what_ifs(scenario_what_ifs.what_if_values({}))  # every what-if at its default
         if summary is not None:
             try:
                 restore_what_ifs(scenario_what_ifs.apply_what_if(load(summary).settings))
@@ -589,10 +589,6 @@ def restore_what_ifs(values: Mapping[str, Any]) -> None:
     for key in list(state.keys()):
         if key.startswith("planner_") and key.endswith("_widget"):
             del state[key]
-
-
-def _copy(default: Any) -> Any:
-    return dict(default) if isinstance(default, dict) else default
 
 
 def _forget_scenario_state() -> None:
@@ -947,11 +943,16 @@ def pin_editor_key(overrides: Mapping[str, Override]) -> str:
     return f"planner_pin_editor_{digest}"
 
 
+def _saved_what_ifs(scenario: Scenario) -> tuple[dict[str, Any], scenario_what_ifs.PlanArguments]:
+    """The saved what-ifs (the defaults when none) and the plan's inputs at them; PlannerError if unusable."""
+    values = scenario_what_ifs.apply_what_if(scenario.settings) or dict(WHAT_IF_DEFAULTS)
+    return values, scenario_what_ifs.plan_arguments(values, scenario.settings)
+
+
 def saved_arguments(scenario: Scenario) -> scenario_what_ifs.PlanArguments | None:
     """The plan's inputs at the scenario's saved what-ifs (the defaults when none); None when unusable."""
     try:
-        values = scenario_what_ifs.apply_what_if(scenario.settings) or dict(WHAT_IF_DEFAULTS)
-        return scenario_what_ifs.plan_arguments(values, scenario.settings)
+        return _saved_what_ifs(scenario)[1]
     except PlannerError:
         return None
 
@@ -961,8 +962,7 @@ def saved_what_if_plan(scenario: Scenario) -> tuple[dict[str, Any], scenario_wha
 
     Raises :class:`~planner.errors.PlannerError` when the saved what-ifs cannot be used.
     """
-    values = scenario_what_ifs.apply_what_if(scenario.settings) or dict(WHAT_IF_DEFAULTS)
-    arguments = scenario_what_ifs.plan_arguments(values, scenario.settings)
+    values, arguments = _saved_what_ifs(scenario)
     return values, arguments, plan_for(scenario.id, scenario.version, *arguments)
 
 
