@@ -73,7 +73,7 @@ def main() -> None:
 
         backlog = planning_backlog(scenario.backlog, rule, (), sprints=treatment)
         first = make_plan(
-            backlog, compute_capacity(scenario.capacity, CapacitySettings(sprint_count=args.sprints)), APP_SOLVE
+            backlog, compute_capacity(scenario.capacity, CapacitySettings(sprint_count=args.sprints)), options=APP_SOLVE
         )
         baseline = None if args.free else dict(positions(first))
         options = replace(APP_SOLVE, previous=baseline)
@@ -83,7 +83,7 @@ def main() -> None:
             settings = CapacitySettings(sprint_count=args.sprints, capacity_pct=percent / 100)
             planned_backlog = timed("planning backlog", planning_backlog, scenario.backlog, rule, (), sprints=treatment)
             net = timed("capacity", compute_capacity, scenario.capacity, settings)
-            result = timed("make_plan", make_plan, planned_backlog, net, options)
+            result = timed("make_plan", make_plan, planned_backlog, net, options=options)
             statuses.append(f"{percent}%: {result.status} {result.objective:,.0f} in {result.seconds:.2f} s")
             timed("plan table", plan_table, result, planned_backlog)
             timed("left-out table", excluded_table, result, planned_backlog)
@@ -106,7 +106,7 @@ def main() -> None:
             net = compute_capacity(scenario.capacity, settings)
             profiler = cProfile.Profile()
             profiler.enable()
-            make_plan(backlog, net, options)
+            make_plan(backlog, net, options=options)
             profiler.disable()
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile)
 
