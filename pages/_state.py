@@ -103,6 +103,7 @@ def init_session() -> None:
 MODE_KEY = "planner_mode"  # "edit", or "view" for a session opened by a view link
 AUTHOR_KEY = "planner_author"  # the display name this browser's changes are saved under
 LINK_READ_KEY = "planner_link_read"  # the session has read the link it was opened with
+VIEW_TOKEN_KEY = "planner_view_token"  # the view link a view session was opened with: it must stay valid
 LINK_PARAMS_KEY = "planner_link_params"  # the query of a deep link, kept while the router takes over
 KNOWN_VERSION_KEY = "planner_known_version"  # (scenario id, version) this session last drew
 SEEN_VERSION_KEY = "planner_seen_version"  # (scenario id, version) not to announce: made here, or a redraw is due
@@ -165,7 +166,7 @@ def open_link() -> bool:
     """
     state = st.session_state
     if state.get(LINK_READ_KEY):
-        return True
+        return can_edit() or _view_link_still_open()
     query = _query()
     token = query.get(VIEW_PARAM) or query.get(EDIT_PARAM)
     if token is None:
@@ -177,10 +178,21 @@ def open_link() -> bool:
         return False
     # A view token never edits; an edit token behind ?view= opens read-only, as the link says.
     state[MODE_KEY] = "view" if kind == "view" or VIEW_PARAM in query else "edit"
+    if state[MODE_KEY] == "view":
+        state[VIEW_TOKEN_KEY] = token
     select_scenario(scenario_id)
     restore_what_ifs(_link_what_ifs(query))
     state[LINK_READ_KEY] = True
     return True
+
+
+def _view_link_still_open() -> bool:
+    """A view session lasts as long as its link: replacing the links closes it (on its next run)."""
+    try:
+        scenario_id, _ = store().open_link(str(st.session_state.get(VIEW_TOKEN_KEY)))
+    except PlannerError:
+        return False
+    return scenario_id == st.session_state.get(SCENARIO_KEY)
 
 
 def _link_what_ifs(query: Mapping[str, str]) -> dict[str, Any]:
@@ -235,8 +247,8 @@ def _show_link_in_url(scenario_id: str) -> None:
         return
     if can_edit():
         _set_query({EDIT_PARAM: links.edit, VIEW_PARAM: None})
-    else:
-        _set_query({VIEW_PARAM: links.view, EDIT_PARAM: None})
+    else:  # the link it was opened with: a view session never learns a newer one
+        _set_query({VIEW_PARAM: st.session_state.get(VIEW_TOKEN_KEY) or links.view, EDIT_PARAM: None})
 
 
 def _param_text(value: Any) -> str:
@@ -323,6 +335,8 @@ def watch_for_changes() -> None:
     if known is None:
         return
     scenario_id, version = known
+    if not can_edit() and not _view_link_still_open():
+        st.rerun(scope="app")  # its links were replaced: the full run shows the not-found page
     try:
         now = store().state(scenario_id)
     except PlannerError:

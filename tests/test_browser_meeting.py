@@ -304,17 +304,24 @@ def test_forged_and_revoked_links_show_the_not_found_page(server, browser):  # n
         context.close()
 
     context_a, a = _new_page(browser)
+    context_c, c = _new_page(browser)
     try:
         _open_plan(a, f"{server}/plan")
         old_edit, old_view = _share_links(a)
+        _open_plan(c, old_view)  # a viewer on the old link, before the links are replaced
         a.get_by_role("button", name="Share").click()
         a.get_by_role("button", name="Replace both links").click()
         a.get_by_text("New links made").first.wait_for(timeout=15_000)
         _wait_until_settled(a)
         new_edit, new_view = _share_links(a)
         assert {new_edit, new_view}.isdisjoint({old_edit, old_view})
+        # The open view session on the old link closes by itself (its live check), without a reload.
+        c.get_by_role("heading", name="Scenario not found").wait_for(timeout=LIVE_SECONDS * 1000)
+        assert c.get_by_text("Planned value").count() == 0
+        assert new_view.rsplit("=", 1)[1] not in c.url
     finally:
         context_a.close()
+        context_c.close()
 
     context, page = _new_page(browser)
     try:
