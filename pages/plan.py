@@ -124,9 +124,10 @@ if changes is not None and not changes.empty:
     with st.expander(f"What changed since the last plan ({len(changes)} items)", expanded=True):
         st.dataframe(changes, hide_index=True)
 
-# Keyed: a redraw (another session's saved pin, a new "what changed" box above) keeps the tab open.
+# Keyed: a redraw (another session's saved pin, a new "what changed" box above) keeps the tab open;
+# choosing a tab is not a rerun (a rerun under the pins grid would swallow an edit being typed).
 plan_tab, pins_tab, out_tab, charts_tab = st.tabs(
-    ["Plan", "Pins and MoSCoW", "Left out", "Charts"], key="planner_plan_tabs", on_change="rerun"
+    ["Plan", "Pins and MoSCoW", "Left out", "Charts"], key="planner_plan_tabs"
 )
 
 with plan_tab:
