@@ -29,6 +29,7 @@ from planner.planning_backlog import planning_backlog as assemble_planning_backl
 from planner.sample import ensure_sample
 from planner.scenarios import WHAT_IF_DEFAULTS
 from planner.solve import (
+    BackgroundSolves,
     Changes,
     PlanResult,
     SolveOptions,
@@ -64,6 +65,11 @@ APP_SOLVE = SolveOptions(time_limit=3.0, gap=0.005, exact_thresholds=False)
 # "the scenario's plan": solved as the command line solves it (its time limit and gap), so the number
 # is the command line's whenever it proves the plan, whatever the machine's load.
 SCENARIO_SOLVE = replace(APP_SOLVE, time_limit=SolveOptions().time_limit, gap=SolveOptions().gap)
+# The plan first, the proof after: a slider move shows the plan of a short HiGHS solve at once (on
+# the sample over 3 sprints, 98-99.9 % of the best plan in 0.3 s), kept with its inputs, while the
+# APP_SOLVE plan is made in the background; when it is kept, every page shows it instead.
+QUICK_SOLVE = replace(APP_SOLVE, time_limit=0.3, solver="highs")
+BACKGROUND_KEY = "planner_background"  # the digest of the full plan this session last asked the queue for
 
 
 @st.cache_resource(show_spinner=False)
@@ -73,6 +79,12 @@ def planner_code() -> str:
     for path in sorted(Path(planner.__file__).parent.rglob("*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+@st.cache_resource(show_spinner=False)
+def background_solves() -> BackgroundSolves[PlanResult]:
+    """The server's queue of full solves behind the quick plans (one at a time: the machine has 2 cores)."""
+    return BackgroundSolves(workers=1)
 
 
 @st.cache_resource(show_spinner=False)
@@ -831,36 +843,159 @@ def plan_for(
     Raises :class:`~planner.errors.InputError` for a backlog no plan can be made from (a Must item
     pinned to a sprint the capacity file does not have), as the command line does.
     """
-    scenario = load_by_id(scenario_id, version)
-    backlog = planning_backlog_of(scenario, value_rule, overrides)
-    files = scenario.settings.get("files") or {}
-    check_plan_inputs(backlog, capacity_sprint_names(scenario.capacity), file=files.get("backlog") or "backlog")
-    at_saved = not balance and (settings, value_rule, overrides, previous) == saved_arguments(scenario)
-    options = replace(
-        SCENARIO_SOLVE if at_saved else APP_SOLVE, previous=dict(previous) or None, balance=dict(balance) or None
-    )
-    inputs = hashlib.sha256(
-        repr((planner_code(), settings, value_rule, overrides, previous, balance, options)).encode()
-    )
-    digest = inputs.hexdigest()
-    kept = store().kept_plan(scenario_id, version, digest)
+    plan = PlanJob.of(PlanKey(scenario_id, version, settings, value_rule, overrides, previous, balance))
+    kept = plan.kept()
     if kept is not None:
+        return kept
+    running = background_solves().pending(plan.digest)
+    if running is not None and not running.done():
+        try:  # the same plan is being made for a quick plan's page: share that solve
+            return running.result()
+        except Exception:  # it failed there: make it here, where the error is shown
+            pass
+    return plan.solve()
+
+
+class PlanJob:
+    """One plan of a scenario version to make or find: its inputs, its solve options and the digest it is kept under."""
+
+    def __init__(self, key: PlanKey, backlog: pd.DataFrame, options: SolveOptions, at_saved_what_ifs: bool) -> None:
+        self.key, self.backlog, self.options, self.at_saved_what_ifs = key, backlog, options, at_saved_what_ifs
+        inputs = (planner_code(), key.settings, key.value_rule, key.overrides, key.previous, key.balance, options)
+        self.digest = hashlib.sha256(repr(inputs).encode()).hexdigest()
+
+    @classmethod
+    def of(cls, key: PlanKey) -> PlanJob:
+        """The plan of ``key`` as every page shows it: the scenario's own plan at its saved what-ifs
+        (solved as the command line solves it), else a slider's plan (APP_SOLVE).
+
+        Raises :class:`~planner.errors.InputError` for a backlog no plan can be made from (a Must item
+        pinned to a sprint the capacity file does not have), as the command line does.
+        """
+        scenario = load_by_id(key.scenario_id, key.version)
+        backlog = planning_backlog_of(scenario, key.value_rule, key.overrides)
+        files = scenario.settings.get("files") or {}
+        check_plan_inputs(backlog, capacity_sprint_names(scenario.capacity), file=files.get("backlog") or "backlog")
+        arguments = (key.settings, key.value_rule, key.overrides, key.previous)
+        at_saved = not key.balance and arguments == saved_arguments(scenario)
+        options = replace(
+            SCENARIO_SOLVE if at_saved else APP_SOLVE,
+            previous=dict(key.previous) or None,
+            balance=dict(key.balance) or None,
+        )
+        return cls(key, backlog, options, at_saved)
+
+    def quick(self) -> PlanJob:
+        """The same plan made with the quick solve (kept under its own digest)."""
+        options = replace(self.options, time_limit=QUICK_SOLVE.time_limit, solver=QUICK_SOLVE.solver)
+        return PlanJob(self.key, self.backlog, options, self.at_saved_what_ifs)
+
+    def kept(self) -> PlanResult | None:
+        """The plan kept in the database for these inputs, if any (one plan per input, whatever the load)."""
+        kept = store().kept_plan(self.key.scenario_id, self.key.version, self.digest)
+        if kept is None:
+            return None
         try:
             return plan_from_json(kept)
         except PlannerError:
-            pass  # written by another planner release: plan again
-    net = capacity_for(scenario_id, version, settings)
-    result = make_plan(backlog, net, options=options)
-    try:
-        return plan_from_json(store().keep_plan(scenario_id, version, digest, plan_to_json(result)))
-    except PlannerError:
-        return result  # not kept (the database refused it): this session still has its plan
+            return None  # written by another planner release: plan again
+
+    def keep(self, result: PlanResult) -> PlanResult:
+        """Keep ``result`` for these inputs; the plan kept first when another session was quicker."""
+        try:
+            return plan_from_json(
+                store().keep_plan(self.key.scenario_id, self.key.version, self.digest, plan_to_json(result))
+            )
+        except PlannerError:
+            return result  # not kept (the database refused it): this session still has its plan
+
+    def solve(self) -> PlanResult:
+        """Make the plan here and keep it."""
+        net = capacity_for(self.key.scenario_id, self.key.version, self.key.settings)
+        return self.keep(make_plan(self.backlog, net, options=self.options))
+
+    def solve_in_background(self) -> None:
+        """Ask the server's queue for this plan (joined when already asked), withdrawing this session's last ask."""
+        net = capacity_for(self.key.scenario_id, self.key.version, self.key.settings)
+        database, backlog, options = store(), self.backlog, self.options
+        where = (self.key.scenario_id, self.key.version, self.digest)
+
+        def solve() -> PlanResult:  # runs in the queue's thread: no Streamlit call in here
+            return plan_from_json(database.keep_plan(*where, plan_to_json(make_plan(backlog, net, options=options))))
+
+        background_solves().submit(self.digest, solve, replaces=st.session_state.get(BACKGROUND_KEY))
+        st.session_state[BACKGROUND_KEY] = self.digest
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def quick_plan_for(key: PlanKey) -> PlanResult:
+    """The quick plan of ``key`` (kept in the database with its inputs, like every plan the app shows)."""
+    quick = PlanJob.of(key).quick()
+    return quick.kept() or quick.solve()
+
+
+def plan_first(key: PlanKey) -> tuple[PlanResult, PlanJob | None]:
+    """The plan to show for ``key`` now, and the full plan still to make (None: the plan shown is the full plan).
+
+    The full plan when it is kept (or at the scenario's saved what-ifs, where the page waits for it,
+    as the command line would); else the quick plan, and the :class:`PlanJob` of the full plan for
+    :func:`await_full_plan`, unless the quick plan is already proven within the gap (or proven
+    infeasible), when it is kept as the full plan too.
+    """
+    accepted = st.session_state.get(ACCEPTED_KEY)
+    if accepted is not None and accepted[0] == key:
+        return accepted[1], None
+    plan = PlanJob.of(key)
+    if plan.at_saved_what_ifs:
+        return plan_for(*key), None
+    full = plan.kept()
+    if full is not None:
+        return full, None
+    quick = quick_plan_for(key)
+    if quick.status in ("optimal", "infeasible"):
+        return plan.keep(quick), None
+    return quick, plan
+
+
+def quick_plan_note(plan: PlanJob) -> None:
+    """Say that the plan shown is the quick one and the full search runs (drawn by the page, near the figures)."""
+    with st.status("Searching for a better plan and its proof", state="running"):
+        st.caption(
+            "This is the plan of a quick search; the figures change when the full search is done "
+            f"(at most {plan.options.time_limit:.0f} s)."
+        )
+
+
+@st.fragment(run_every=0.5)
+def await_full_plan(plan: PlanJob) -> None:
+    """Ask for the full plan of ``plan`` and redraw the page once it is kept.
+
+    Called at the end of the page: the search starts once the page is drawn, so its model building
+    does not slow the drawing of the quick plan. A search withdrawn (this or another session moved
+    on before it started) is asked for again; a failed one is reported.
+    """
+    if plan.kept() is not None:
+        st.rerun(scope="app")
+    running = background_solves().pending(plan.digest)
+    if running is None:
+        plan.solve_in_background()
+    elif running.done() and running.exception() is not None:
+        st.warning(markdown_inert(f"The full search failed ({running.exception()}): the plan shown is the quick one."))
 
 
 def planning_backlog_of(
     scenario: Scenario, value_rule: str, overrides: tuple[tuple[str, Override], ...]
 ) -> pd.DataFrame:
     """The scenario's backlog as the plan takes it: the value rule, its treatment of sprint names, the overrides."""
+    return _planning_backlog(scenario.id, scenario.version, value_rule, overrides)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _planning_backlog(
+    scenario_id: str, version: int, value_rule: str, overrides: tuple[tuple[str, Override], ...]
+) -> pd.DataFrame:
+    """Cached: a rerun asks for it several times (the plan's inputs, its tables, the checks)."""
+    scenario = load_by_id(scenario_id, version)
     return assemble_planning_backlog(scenario.backlog, value_rule, overrides, sprints=sprint_treatment(scenario))
 
 

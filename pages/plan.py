@@ -46,22 +46,26 @@ state[_state.FREE_REPLAN_KEY] = free_replan
 
 key = _state.plan_key(scenario)  # everything the plan depends on, the baseline included in stable mode
 try:
-    result = _state.plan_for_key(key)
+    # The plan first, the proof after: after a slider move, a quick plan now and the full one when ready.
+    result, pending = _state.plan_first(key)
 except PlannerError as error:
     st.error(markdown_inert(error))
     st.stop()
 backlog = _state.planning_backlog(scenario)
 planned_ok = result.status in ("optimal", "feasible")
-if planned_ok and not state["planner_previous"] and not free_replan:
-    # The first plan shown in this session is the baseline later plans keep (for this session only).
+if planned_ok and pending is None and not state["planner_previous"] and not free_replan:
+    # The first full plan shown in this session is the baseline later plans keep (for this session only).
     _state.accept_plan(key, result)
 
 # What changed since the last plan shown in this session: the meeting sees what a slider did. Compared
-# by the plan's key, so a change of any input (balance targets on the Refinement page too) counts.
-shown = state.get("planner_shown")
-if shown is None or shown[0] != key:
-    state["planner_changes"] = plan_changes(shown[1], positions(result)) if shown else pd.DataFrame()
-    state["planner_shown"] = (key, positions(result))
+# by the plan's key, so a change of any input (balance targets on the Refinement page too) counts; when
+# the full plan replaces the quick one, the box compares it with the plan before the move.
+now = positions(result)
+shown = state.get("planner_shown")  # (key, plan shown, the plan shown before this key's)
+if shown is None or shown[:2] != (key, now):
+    before = None if shown is None else shown[1] if shown[0] != key else shown[2]
+    state["planner_shown"] = (key, now, before)
+    state["planner_changes"] = plan_changes(before, now) if before is not None else pd.DataFrame()
 
 # The planner's message names Must and pinned items, teams and sprints (user text): a code span shows
 # it exactly as written, ids searchable as typed, and none of it as Markdown.
@@ -90,6 +94,8 @@ else:
     st.caption(f"{proven.capitalize()}; solved in {result.seconds:.2f} s. Unit: {result.unit}.")
     if result.message:  # a search cut short by the time limit, or steps skipped for lack of it: say so
         st.caption(markdown_inert(result.message[:1].upper() + result.message[1:] + "."))
+if pending is not None:
+    _state.quick_plan_note(pending)
 
 
 def _changes_text(count: int | None) -> str:
@@ -226,3 +232,6 @@ with charts_tab:
             color="part:N",
         )
     )
+
+if pending is not None:  # last: the full search starts once the page is drawn, and redraws it when done
+    _state.await_full_plan(pending)

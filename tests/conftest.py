@@ -82,3 +82,29 @@ def keyed(elements, base: str):
     """
     [found] = [element for element in elements if element.key == base or element.key.startswith(base + "_")]
     return found
+
+
+QUICK_PLAN_NOTE = "the figures change when the full search is done"
+
+
+def waiting_for_full_plan(at) -> bool:
+    """The Plan page shows a quick plan and says its full search is running (``pages._state.await_full_plan``)."""
+    return any(QUICK_PLAN_NOTE in caption.value for caption in at.caption)
+
+
+def settle(at, timeout: float = 60.0):
+    """Rerun ``at`` until the Plan page shows the full plan, not the quick one shown while it is made.
+
+    A slider move shows the plan of a quick search at once and the full plan when the background
+    search is done (in the browser a fragment redraws the page; AppTest does not run fragments on a
+    timer, so this reruns). Fails after ``timeout`` seconds still waiting.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while waiting_for_full_plan(at):
+        assert time.monotonic() < deadline, f"the full plan did not arrive within {timeout:.0f} s"
+        time.sleep(0.2)
+        at.run()
+    assert not at.exception
+    return at

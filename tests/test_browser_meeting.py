@@ -117,16 +117,46 @@ def _a_planned_item(grid) -> tuple[int, str]:
     pytest.fail("no planned, unpinned item that is not a Must in the first rows of the pins grid")
 
 
+def _selected_cell(grid) -> tuple[int, int] | None:
+    """The (column, row) the grid has selected, read from its accessibility table; None when none is."""
+    selected = grid.locator('[role="gridcell"][aria-selected="true"]')
+    if selected.count() == 0:
+        return None
+    match = re.fullmatch(r"glide-cell-(\d+)-(\d+)", selected.first.get_attribute("id") or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def _select_cell(page, grid, column: int, row: int) -> None:
+    """Select the grid's cell (column, row) with the keyboard, walking from wherever the selection is.
+
+    Focusing the grid selects its first cell, but a redraw can land between the focus and the arrow
+    keys (the selection is then elsewhere, or gone): the walk starts again from the cell actually
+    selected, a few times, before the test gives up.
+    """
+    for _ in range(4):
+        where = _selected_cell(grid)
+        if where is None:
+            grid.locator("#glide-cell-0-0").focus()  # focuses the grid, selecting its first cell
+            page.wait_for_timeout(200)
+            where = _selected_cell(grid) or (0, 0)
+        across, down = column - where[0], row - where[1]
+        for _ in range(abs(across)):
+            page.keyboard.press("ArrowRight" if across > 0 else "ArrowLeft")
+        for _ in range(abs(down)):
+            page.keyboard.press("ArrowDown" if down > 0 else "ArrowUp")
+        try:
+            expect(grid.locator(f"#glide-cell-{column}-{row}")).to_have_attribute(
+                "aria-selected", "true", timeout=2_000
+            )
+            return
+        except AssertionError:
+            page.wait_for_timeout(300)
+    expect(grid.locator(f"#glide-cell-{column}-{row}")).to_have_attribute("aria-selected", "true", timeout=2_000)
+
+
 def _pin(page, grid, row: int, pin: str) -> None:
-    """Set the pin of ``row``: select the grid's first cell, walk to the pin cell with the keyboard, pick ``pin``."""
-    column = _pins_columns(grid)["pin"]
-    grid.locator("#glide-cell-0-0").focus()  # focuses the grid, selecting its first cell
-    page.wait_for_timeout(200)
-    for _ in range(column):
-        page.keyboard.press("ArrowRight")
-    for _ in range(row):
-        page.keyboard.press("ArrowDown")
-    expect(grid.locator(f"#glide-cell-{column}-{row}")).to_have_attribute("aria-selected", "true", timeout=5_000)
+    """Set the pin of ``row``: select its pin cell with the keyboard, open its select, pick ``pin``."""
+    _select_cell(page, grid, _pins_columns(grid)["pin"], row)
     page.keyboard.press("Enter")  # opens the cell's select
     page.get_by_role("combobox").last.wait_for(timeout=5_000)
     page.keyboard.type(pin)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import open_page
+from conftest import open_page, settle, waiting_for_full_plan
 from streamlit.testing.v1 import AppTest
 
 from pages import _state
@@ -252,15 +252,14 @@ def _changed_items(before: dict, after: dict) -> int:
 def test_oncall_load_with_stable_mode_changes_no_more_than_a_free_re_plan(free):
     at = plan_page()
     at.slider(key="planner_sprints_widget").set_value(3).run()
-    at.session_state["planner_previous"] = {}  # the 3-sprint plan is the baseline
-    at.run()
+    at.session_state["planner_previous"] = {}  # the 3-sprint plan is the baseline ...
+    settle(at.run())  # ... once it is the full plan: a quick plan is never made the baseline
     baseline = planned_positions(at)
     assert at.session_state["planner_previous"] == baseline
     if free:
-        at.toggle(key="planner_free_replan_widget").set_value(True).run()
+        settle(at.toggle(key="planner_free_replan_widget").set_value(True).run())
         assert planned_positions(at) != {} and not at.exception
-    at.slider(key="planner_oncall_load_widget").set_value(0.9).run()
-    assert not at.exception
+    settle(at.slider(key="planner_oncall_load_widget").set_value(0.9).run())
     changed = _changed_items(baseline, planned_positions(at))
     line = stability_line(at)
     if free:
@@ -271,3 +270,28 @@ def test_oncall_load_with_stable_mode_changes_no_more_than_a_free_re_plan(free):
         assert "Free re-plan: value " in line
         free_count = int(line.split("Free re-plan: value ")[1].split(", ")[1].split(" ")[0])
         assert changed <= free_count
+
+
+# --- the plan first, the proof after -----------------------------------------------------------------
+
+
+def test_a_slider_move_shows_a_quick_plan_then_the_full_plan_which_every_session_then_shares():
+    """A move away from the saved what-ifs shows the quick plan at once, saying the full search runs;
+    the full plan replaces it when made, and is the plan of those inputs for every session after."""
+    at = plan_page()
+    settle(at.slider(key="planner_sprints_widget").set_value(3).run())
+    # 3 sprints at 115 %: the quick search (0.3 s) does not prove its plan (measured 1-3 % from the bound).
+    at.slider(key="planner_capacity_pct_widget").set_value(115).run()
+    assert not at.exception
+    assert waiting_for_full_plan(at)
+    assert metrics(at)["Quality"] in ("feasible", "optimal")
+    settle(at)
+    full = metrics(at)
+    key = at.session_state["planner_shown"][0]
+    assert full["Planned value"] == f"{_state.plan_for(*key).objective:,.0f}"  # the plan kept for these inputs
+
+    other = plan_page()  # another session, same moves: the full plan at once, no quick plan
+    settle(other.slider(key="planner_sprints_widget").set_value(3).run())
+    other.slider(key="planner_capacity_pct_widget").set_value(115).run()
+    assert not other.exception and not waiting_for_full_plan(other)
+    assert metrics(other)["Planned value"] == full["Planned value"]

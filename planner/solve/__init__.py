@@ -13,11 +13,13 @@ Import every public name from this package; its modules are private to it. In pi
 - :mod:`~planner.solve.explain`: the reason each item was left out and the price of each skill;
 - :mod:`~planner.solve.plan`: :func:`make_plan`, which runs the steps above in that order and,
   re-planning against a previous plan, the fewest-changes pass of :func:`~planner.solve.search.solve_stable`
-  after them (:class:`Changes` says what changed).
+  after them (:class:`Changes` says what changed);
+- :mod:`~planner.solve.background`: the queue of solves a page finishes after showing a quick plan.
 
 ``PlanStatus`` is the status of a :class:`PlanResult`; ``SolveStatus`` that of one solve, with ``stopped``.
 """
 
+from planner.solve.background import BackgroundSolves
 from planner.solve.explain import PRICE_COLUMNS, Exclusion
 from planner.solve.model import SOLVERS, SolveOptions
 from planner.solve.plan import CAPACITY_COLUMNS, Assignment, Changes, PlanResult, make_plan, plan_changes_against
@@ -29,6 +31,7 @@ __all__ = [
     "PRICE_COLUMNS",
     "SOLVERS",
     "Assignment",
+    "BackgroundSolves",
     "Changes",
     "Exclusion",
     "PlanResult",

@@ -22,6 +22,7 @@ import math
 import os
 import re
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
@@ -680,18 +681,43 @@ def _bound(model: PlanModel, options: SolveOptions, log_text: str, model_objecti
     return None
 
 
-@contextlib.contextmanager
-def quiet_stdout() -> Iterator[None]:
-    """Keep solver banners (HiGHS prints one even with msg=False) off stdout, so --json stays clean."""
-    try:
-        saved = os.dup(1)
-    except OSError:
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
+class _QuietStdout:
+    """Standard output sent to /dev/null while any thread is inside :meth:`held`; restored after the last.
+
+    The redirection is of the process's file descriptor 1, shared by every thread: two solves that
+    each saved and restored it on their own could restore each other's /dev/null for good.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._saved: int | None = None
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        with self._lock:
+            if self._holders == 0:
+                try:
+                    self._saved = os.dup(1)
+                    with open(os.devnull, "w") as devnull:
+                        os.dup2(devnull.fileno(), 1)
+                except OSError:
+                    self._saved = None
+            self._holders += 1
+        try:
             yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+        finally:
+            with self._lock:
+                self._holders -= 1
+                if self._holders == 0 and self._saved is not None:
+                    os.dup2(self._saved, 1)
+                    os.close(self._saved)
+                    self._saved = None
+
+
+_QUIET = _QuietStdout()
+
+
+def quiet_stdout() -> contextlib.AbstractContextManager[None]:
+    """Keep solver banners (HiGHS prints one even with msg=False) off stdout, so --json stays clean."""
+    return _QUIET.held()

@@ -1,0 +1,133 @@
+"""A slider move as the meeting sees it: real Chromium on a real server, from the key press to the plan.
+
+Starts ``streamlit run app.py`` on a fresh database (the bundled sample), opens the Plan page at N
+sprints in stable mode, then moves Capacity % one step at a time (105 ... 125 ... 100 %) and times,
+for each move:
+
+- **first plan**: from the key press to the end of the rerun it starts (the page shows a plan: the
+  full one, or the quick one while the full search runs in the background);
+- **full plan**: to the page showing the full plan (no "Searching for a better plan" left).
+
+Each move waits for the full plan before the next. Prints each move, then median / p95 / max.
+
+    python bench/bench_browser_slider.py                 # 3 sprints
+    python bench/bench_browser_slider.py --sprints 1
+    python bench/bench_browser_slider.py --chromium /usr/bin/chromium --moves 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+REPO = Path(__file__).resolve().parent.parent
+SEARCHING = "Searching for a better plan"
+# Capacity % steps of 5 from 100 %: up to 125 %, back down to 100 %.
+MOVES = ("ArrowRight",) * 5 + ("ArrowLeft",) * 5
+
+
+def _server(folder: Path) -> tuple[str, subprocess.Popen]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.port", str(port)]
+        + ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=REPO,
+        env={**os.environ, "PLANNER_DB": str(folder / "planner.duckdb")},
+        stdout=(folder / "streamlit.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                return url, process
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise SystemExit(f"streamlit did not start: {(folder / 'streamlit.log').read_text()[-2000:]}")
+
+
+# True once the app has been seen running since the key press and is no longer running.
+_RERUN_DONE = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const running = app === null || app.getAttribute('data-test-script-state') !== 'notRunning';
+    if (running) { window.__seenRunning = true; return false; }
+    return window.__seenRunning === true;
+}"""
+
+
+def _full_plan_shown(page) -> bool:
+    idle = page.get_by_test_id("stApp").get_attribute("data-test-script-state") == "notRunning"
+    return idle and page.get_by_text(SEARCHING).count() == 0
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sprints", type=int, default=3)
+    parser.add_argument("--moves", type=int, default=len(MOVES))
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
+        url, server = _server(Path(folder))
+        browser = playwright.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.goto(f"{url}/plan")
+            page.get_by_text("Planned value").first.wait_for(timeout=120_000)
+            token = dict(part.split("=", 1) for part in page.url.split("?", 1)[1].split("&"))["scenario"]
+            page.goto(f"{url}/plan?scenario={token}&sprints={args.sprints}")
+            page.get_by_text("Planned value").first.wait_for(timeout=120_000)
+            page.wait_for_function(f"() => !document.body.innerText.includes({SEARCHING!r})", timeout=120_000)
+            page.wait_for_timeout(1500)
+            slider = page.get_by_test_id("stSlider").filter(has_text="Capacity %").get_by_role("slider")
+            firsts, fulls = [], []
+            for number, key in enumerate((MOVES * 3)[: args.moves], start=1):
+                page.evaluate("() => { window.__seenRunning = false; }")
+                slider.focus()
+                started = time.perf_counter()
+                page.keyboard.press(key)
+                page.wait_for_function(_RERUN_DONE, timeout=60_000, polling="raf")
+                first = time.perf_counter() - started
+                quick = page.get_by_text(SEARCHING).count() > 0
+                while not _full_plan_shown(page):
+                    page.wait_for_timeout(20)
+                full = time.perf_counter() - started
+                firsts.append(first)
+                fulls.append(full)
+                value = page.locator('[data-testid="stMetric"]', has_text="Planned value").inner_text().split()[-1]
+                print(
+                    f"move {number:2d} {key:10s} first plan {first:5.2f} s"
+                    f"{' (quick)' if quick else '        '} full plan {full:5.2f} s  value {value}"
+                )
+                page.wait_for_timeout(800)  # let the fragment's last poll and the live check go by
+        finally:
+            browser.close()
+            server.terminate()
+            server.wait(timeout=10)
+    for name, values in (("first plan", firsts), ("full plan", fulls)):
+        print(
+            f"{name}: median {statistics.median(values):.2f} s, p95 {_percentile(values, 0.95):.2f} s, "
+            f"max {max(values):.2f} s over {len(values)} moves at {args.sprints} sprint(s)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Solves that finish after the page has shown a first plan: a small queue shared by every session.
+
+The app shows a quick plan at once and asks for the full solve here; when it is done (the plan
+kept, the proof found) the page swaps it in. Solves are named by a key holding everything their
+result depends on, so two sessions asking for the same plan share one solve, and a session that
+moved on withdraws its own solve that has not started yet (a slider dragged across five positions
+queues one solve, not five). Threads, not processes: CBC runs in its own process and HiGHS
+releases the GIL, so a solve here leaves the server free to answer other sessions.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Generic, TypeVar
+
+__all__ = ["BackgroundSolves"]
+
+Result = TypeVar("Result")
+
+
+class BackgroundSolves(Generic[Result]):
+    """A queue of named solves run by ``workers`` threads, each name solved at most once at a time."""
+
+    def __init__(self, workers: int = 1) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="planner-solve")
+        # Re-entrant: withdrawing a solve runs its done callback (:meth:`_forget`) at once, under the lock.
+        self._lock = threading.RLock()
+        self._solves: dict[str, Future[Result]] = {}
+
+    def submit(self, key: str, solve: Callable[[], Result], replaces: str | None = None) -> Future[Result]:
+        """Run ``solve`` under ``key``, or join the solve of that key already queued or running.
+
+        ``replaces``: the key this caller asked for before (its previous slider position); that
+        solve is withdrawn when it has not started, so the queue holds what is still wanted. A solve
+        another caller joined is withdrawn too: its callers get the plan when they ask again. A
+        solve of ``key`` that failed is run again.
+        """
+        with self._lock:
+            if replaces is not None and replaces != key:
+                earlier = self._solves.get(replaces)
+                if earlier is not None and earlier.cancel():
+                    self._solves.pop(replaces, None)
+            running = self._solves.get(key)
+            if running is not None and not running.done():
+                return running
+            future = self._pool.submit(solve)
+            self._solves[key] = future
+        future.add_done_callback(lambda done: self._forget(key, done))
+        return future
+
+    def pending(self, key: str) -> Future[Result] | None:
+        """The solve of ``key`` queued or running, or the last one of it that failed; None when none is."""
+        with self._lock:
+            return self._solves.get(key)
+
+    def _forget(self, key: str, done: Future[Result]) -> None:
+        """A solve that succeeded or was withdrawn is forgotten; a failed one is kept, to be reported."""
+        failed = not done.cancelled() and done.exception() is not None
+        with self._lock:
+            if self._solves.get(key) is done and not failed:
+                del self._solves[key]
+
+    def shutdown(self) -> None:
+        """Withdraw what has not started and wait for the solves running."""
+        self._pool.shutdown(wait=True, cancel_futures=True)

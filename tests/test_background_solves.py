@@ -1,0 +1,110 @@
+"""The queue of full solves behind the app's quick plans: shared by key, superseded asks withdrawn."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from planner.solve import BackgroundSolves
+
+
+@pytest.fixture
+def solves():
+    queue: BackgroundSolves[str] = BackgroundSolves(workers=1)
+    yield queue
+    queue.shutdown()
+
+
+def _blocker(solves: BackgroundSolves[str]) -> threading.Event:
+    """Occupy the queue's one worker until the event returned is set."""
+    release, started = threading.Event(), threading.Event()
+
+    def busy() -> str:
+        started.set()
+        release.wait(10)
+        return "busy"
+
+    solves.submit("busy", busy)
+    assert started.wait(10)
+    return release
+
+
+def test_two_asks_for_the_same_plan_share_one_solve(solves):
+    calls: list[str] = []
+    release = _blocker(solves)
+    first = solves.submit("plan", lambda: calls.append("solved") or "plan")
+    second = solves.submit("plan", lambda: calls.append("solved again") or "other")
+    assert first is second
+    release.set()
+    assert first.result(10) == "plan"
+    assert calls == ["solved"]
+    assert solves.pending("plan") is None  # done and kept by its caller: forgotten
+
+
+def test_a_newer_ask_withdraws_the_same_callers_solve_that_has_not_started(solves):
+    release = _blocker(solves)
+    older = solves.submit("105 %", lambda: "105 %")
+    newer = solves.submit("110 %", lambda: "110 %", replaces="105 %")
+    assert older.cancelled()
+    assert solves.pending("105 %") is None
+    release.set()
+    assert newer.result(10) == "110 %"
+
+
+def test_a_solve_already_running_is_not_withdrawn(solves):
+    release = _blocker(solves)
+    later = solves.submit("later", lambda: "later", replaces="busy")
+    running = solves.pending("busy")
+    assert running is not None and not running.cancelled()
+    release.set()
+    assert running.result(10) == "busy" and later.result(10) == "later"
+
+
+def test_a_failed_solve_is_kept_to_be_reported_and_asking_again_runs_it_again(solves):
+    def fails() -> str:
+        raise RuntimeError("solver crashed")
+
+    failed = solves.submit("plan", fails)
+    with pytest.raises(RuntimeError):
+        failed.result(10)
+    reported = solves.pending("plan")
+    assert reported is failed and isinstance(reported.exception(), RuntimeError)
+    again = solves.submit("plan", lambda: "plan")
+    assert again is not failed and again.result(10) == "plan"
+
+
+def test_solver_banners_kept_off_stdout_by_overlapping_solves_leave_stdout_as_it_was():
+    """Two solves in two threads, overlapping: stdout is /dev/null while either runs, then the same file again."""
+    import os
+
+    from planner.solve.model import quiet_stdout
+
+    def identity() -> tuple[int, int]:
+        stat = os.fstat(1)
+        return stat.st_dev, stat.st_ino
+
+    before, devnull = identity(), os.stat(os.devnull)
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen: list[tuple[int, int]] = []
+
+    def first() -> None:
+        with quiet_stdout():
+            first_in.set()
+            second_in.wait(10)
+        first_out.set()
+
+    def second() -> None:
+        first_in.wait(10)
+        with quiet_stdout():
+            second_in.set()
+            first_out.wait(10)
+            seen.append(identity())  # the first has left: still quiet for this one
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert seen == [(devnull.st_dev, devnull.st_ino)]
+    assert identity() == before
