@@ -221,3 +221,17 @@ def test_sample_at_the_apps_gap_keeps_the_plan_where_the_free_re_plan_moves_it(s
     assert stable.free_changes.count >= 10
     assert stable.changes.count <= 5
     assert teams_of(changed(before, stable), before, stable) <= {"pod-scale"}
+
+
+def test_a_re_plan_starts_from_the_previous_plan_repaired_when_it_beats_rank_and_fill(sample):
+    """More capacity keeps every item of the previous plan in place: a value search cut short at once
+    still finds the previous plan filled around (worth more than rank-and-fill's), and says so."""
+    items, tables = sample
+    three = CapacitySettings(sprint_count=3)
+    first = make_plan(items, tables, three, SolveOptions(time_limit=30, gap=0.005))
+    previous = placed(first)
+    cut_short = SolveOptions(time_limit=0.05, gap=0.005, exact_thresholds=False, previous=previous)
+    result = make_plan(items, tables, replace(three, capacity_pct=1.15), cut_short)
+    assert result.status in ("optimal", "feasible")
+    assert result.free_objective is not None and result.free_objective > result.baseline_objective
+    assert result.free_objective > first.objective

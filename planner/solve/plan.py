@@ -255,6 +255,11 @@ def make_plan(
     start, fit = _start(problem, baseline if baseline_valid else None, work)
     if fit is not None and fit.status == "overflows":
         return _infeasible(problem, net, baseline_objective, list(fit.messages), started)
+    start_name = "rank-and-fill"
+    if start is not None and options.previous:
+        # Re-planning after a small change (a slider move): the previous plan, repaired to the new
+        # inputs, is often a better start than rank-and-fill, and a better start shrinks the search.
+        start, start_name = _better_start(problem, start, options)
 
     # Search: the bound, then the most valuable plan, with time kept back for the sprint order and the
     # prices; then the sprint order.
@@ -267,7 +272,7 @@ def make_plan(
     after = order_seconds + price_seconds
     stable_seconds = budget.stable_seconds(finish - after - time.perf_counter()) if previous else 0.0
     search = replace(free, deadline=finish - after - stable_seconds)
-    solution = solve_for_value(problem, search, start, notes, budget)
+    solution = solve_for_value(problem, search, start, notes, budget, start_name)
     if solution.status == "infeasible":
         messages = list(fit.messages) if fit is not None and fit.status != "fits" else overflow(problem, work)
         return _infeasible(problem, net, baseline_objective, messages, started)
@@ -349,6 +354,17 @@ def _stable(
     if solution.status != "optimal" and status == "optimal":
         status = "feasible"
     return solution.assignments, status
+
+
+def _better_start(problem: PlanProblem, start: Placement, options: SolveOptions) -> tuple[Placement, str]:
+    """The more valuable of ``start`` (rank-and-fill's) and the previous plan repaired, with the name the notes use."""
+    best, name = start, "rank-and-fill"
+    for repaired in repaired_previous(problem, previous_positions(problem, options.previous)):
+        if plan_value(problem, repaired) > plan_value(problem, best) and not plan_violations(
+            problem, repaired, options.balance
+        ):
+            best, name = repaired, "the previous plan, repaired"
+    return best, name
 
 
 def _kept(problem: PlanProblem, previous: Mapping[str, tuple[str, str]]) -> dict[int, tuple[str, int] | None]:

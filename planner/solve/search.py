@@ -197,7 +197,12 @@ def _within_gap(objective: float, bound: float, options: SolveOptions) -> bool:
 
 
 def solve_for_value(
-    problem: PlanProblem, options: SolveOptions, baseline: Placement | None, notes: list[str], budget: TimeBudget
+    problem: PlanProblem,
+    options: SolveOptions,
+    baseline: Placement | None,
+    notes: list[str],
+    budget: TimeBudget,
+    baseline_name: str = "rank-and-fill",
 ) -> Solution:
     """The most valuable plan found by ``options.deadline`` (sprint order comes later), with its best bound.
 
@@ -207,7 +212,7 @@ def solve_for_value(
 
     The phases of the module's docstring, each with what ``budget`` gives it of the time left and
     each skipped when its models could not be built in time (saying so in ``notes``). The result
-    is the best plan found (``baseline``, rank-and-fill, at worst, when it is valid) with the
+    is the best plan found (``baseline``, named ``baseline_name`` in the notes, at worst, when it is valid) with the
     tightest bound proven; ``infeasible`` only when the solver proves it and rank-and-fill has no
     valid plan either; ``stopped`` or ``error`` when no valid plan was found at all.
     """
@@ -248,7 +253,7 @@ def solve_for_value(
     left = seconds_left(options)
     if not budget.whole_model_builds(terms, left):
         # Too big for the time left: one team's part at a time is small, so improve the plan that way.
-        found = "rank-and-fill" if best.assignments == baseline else "the best plan found before it"
+        found = baseline_name if best.assignments == baseline else "the best plan found before it"
         before = best.objective
         if best.assignments and len(core.teams) > 1 and budget.improves(left) and not options.balance:
             improved = improve_by_team(core, dict(best.assignments), value_options, seconds=left)
@@ -266,12 +271,12 @@ def solve_for_value(
     if whole.status == "stopped" and best.assignments:
         notes.append(
             "the search was cut short by the time limit before it found a plan: the plan is the best "
-            "found before it" + (" (rank-and-fill)" if best.assignments == baseline else "")
+            "found before it" + (f" ({baseline_name})" if best.assignments == baseline else "")
         )
     elif whole.status == "error" and best.assignments:
         notes.append(
             f"{whole.message}: the plan is the best found before the search"
-            + (" (rank-and-fill)" if best.assignments == baseline else "")
+            + (f" ({baseline_name})" if best.assignments == baseline else "")
         )
     if whole.status == "infeasible":  # rank-and-fill's plan is valid: the solver is wrong, keep the plan
         notes.append("the solver reported no plan, but rank-and-fill found one: showing it")
