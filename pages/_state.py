@@ -55,6 +55,7 @@ _SCENARIO_STATE = (
     "planner_changes",
     "planner_accepted",
 )
+PLAN_TABS_KEY = "planner_plan_tabs"  # the Plan page's open tab (only the open tab is drawn)
 FREE_REPLAN_KEY = "planner_free_replan"  # True: plan with no regard for the accepted plan (stable mode off)
 ACCEPTED_KEY = "planner_accepted"  # (plan key, result): the plan shown when it was accepted as the baseline
 # A slider move must feel instant: a short limit and a 0.5 % gap, reported honestly on the page; the

@@ -3,6 +3,10 @@
 Stable mode (on unless "Free re-plan" is): the first plan shown in a session, or the plan accepted as
 the baseline (kept with the scenario), is the baseline; later plans make the fewest changes to it
 within 0.5 % of the best value, and the page shows both the stable and the free re-plan's numbers.
+
+The plan first, the proof after: a move away from the saved what-ifs shows a quick plan at once, says
+the full search runs, and redraws with the full plan when the background queue has made it. Only the
+open tab (plan, pins, left out, charts) is drawn.
 """
 
 import altair as alt
@@ -130,108 +134,118 @@ if changes is not None and not changes.empty:
     with st.expander(f"What changed since the last plan ({len(changes)} items)", expanded=True):
         st.dataframe(changes, hide_index=True)
 
-# Keyed: a redraw (another session's saved pin, a new "what changed" box above) keeps the tab open;
-# choosing a tab is not a rerun (a rerun under the pins grid would swallow an edit being typed).
+# Only the open tab is drawn: a slider move redraws the plan table, not three charts, the pins grid
+# and the left-out tables the browser would draw hidden. Choosing a tab is a rerun that draws it
+# (before anything in it can be edited); keyed, so a redraw (another session's saved pin, a new
+# "what changed" box above) keeps the tab open.
 plan_tab, pins_tab, out_tab, charts_tab = st.tabs(
-    ["Plan", "Pins and MoSCoW", "Left out", "Charts"], key="planner_plan_tabs"
+    ["Plan", "Pins and MoSCoW", "Left out", "Charts"], key=_state.PLAN_TABS_KEY, on_change="rerun"
 )
 
-with plan_tab:
-    st.dataframe(
-        plan_table(result, backlog),
-        hide_index=True,
-        column_config={
-            "deadline": st.column_config.DateColumn("deadline", format="YYYY-MM-DD"),
-        },
-    )
-    if planned_ok and _state.can_edit():
-        st.button(
-            "Accept this plan as the baseline",
-            help="Saved with the scenario: later re-plans make the fewest changes to this plan",
-            on_click=_state.save_accepted_plan,
-            args=(scenario, key, result),
-        )
-
-with pins_tab:
-    st.caption("Pin an item in (Must), out (Won't), or to a sprint; or change its MoSCoW class.")
-    planned = positions(result)
-    overrides = state["planner_overrides"]
-    editable = pin_table(scenario.backlog, overrides)
-    editable.insert(
-        list(editable.columns).index("pin"), "value", backlog.set_index("id").loc[editable["id"], "value"].to_numpy()
-    )
-    editable["planned"] = [" / ".join(planned[i]) if i in planned else "" for i in editable["id"]]
-    if not _state.can_edit():
-        st.caption("View only: pins you change here plan in this browser only, and are not saved.")
-    edited = st.data_editor(
-        editable,
-        hide_index=True,
-        key=_state.pin_editor_key(overrides),
-        disabled=["id", "title", "team", "effort", "value", "planned"],
-        column_config={
-            "pin": st.column_config.SelectboxColumn("pin", options=["", PIN_IN, PIN_OUT, *sprint_names]),
-            "moscow": st.column_config.SelectboxColumn("moscow", options=["", "Must", "Should", "Could", "Won't"]),
-        },
-    )
-    new_overrides = overrides_from_table(edited, scenario.backlog)
-    if new_overrides != overrides:
-        if _state.can_edit():  # pins belong to the scenario: everyone in the meeting sees them
-            what = overrides_change(overrides, new_overrides)
-            if _state.save_settings_change(scenario, lambda s: with_overrides(s, new_overrides), what) is not None:
-                _state.flash("success", f"Saved: {what}.")
-        state["planner_overrides"] = new_overrides
-        st.rerun()
-
-with out_tab:
-    out = excluded_table(result, backlog)
-    counts = out["reason"].str.split(" ").str[0].value_counts()
-    st.caption(" · ".join(markdown_format("{}: {}", reason, count) for reason, count in counts.items()))
-    st.dataframe(out, hide_index=True)
-    if not result.prices.empty:
-        st.markdown("**What one more day is worth** (value per day of each skill, per team and sprint)")
+if plan_tab.open:
+    with plan_tab:
         st.dataframe(
-            prices_table(result),
+            plan_table(result, backlog),
             hide_index=True,
-            column_config={"value_per_day": st.column_config.NumberColumn("value per day", format="%.1f")},
+            column_config={
+                "deadline": st.column_config.DateColumn("deadline", format="YYYY-MM-DD"),
+            },
         )
+        if planned_ok and _state.can_edit():
+            st.button(
+                "Accept this plan as the baseline",
+                help="Saved with the scenario: later re-plans make the fewest changes to this plan",
+                on_click=_state.save_accepted_plan,
+                args=(scenario, key, result),
+            )
 
-with charts_tab:
-    load = load_by_type(result, backlog)
-    base = alt.Chart().encode(x=alt.X("sprint:N", title=None, sort=sprint_names))
-    bars = base.mark_bar().encode(y=alt.Y("sum(effort):Q", title=result.unit), color=alt.Color("type:N", title="type"))
-    limits = base.mark_tick(color="black", thickness=2).encode(y="max(capacity):Q")
-    st.markdown("**Load against capacity** (the black tick is net capacity)")
-    panel_width = max(140, 70 * int(state["planner_sprints"]))
-    st.altair_chart(
-        alt.layer(bars, limits, data=load)
-        .properties(width=panel_width)
-        .facet(
-            column=alt.Column("team:N", title=None, header=alt.Header(labelFontWeight="bold")),
+if pins_tab.open:
+    with pins_tab:
+        st.caption("Pin an item in (Must), out (Won't), or to a sprint; or change its MoSCoW class.")
+        planned = positions(result)
+        overrides = state["planner_overrides"]
+        editable = pin_table(scenario.backlog, overrides)
+        editable.insert(
+            list(editable.columns).index("pin"),
+            "value",
+            backlog.set_index("id").loc[editable["id"], "value"].to_numpy(),
         )
-    )
-    scatter_data = backlog[~backlog["done"] & backlog["effort"].notna()][["id", "title", "effort", "value"]].copy()
-    scatter_data["planned"] = scatter_data["id"].isin(positions(result))
-    st.markdown("**Value against effort** (planned items highlighted)")
-    st.altair_chart(
-        alt.Chart(scatter_data)
-        .mark_circle(size=70)
-        .encode(
-            x=alt.X("effort:Q", title=f"effort ({result.unit})"),
-            y="value:Q",
-            color=alt.Color("planned:N", scale=alt.Scale(domain=[True, False], range=["#1f77b4", "#cccccc"])),
-            tooltip=["id", "title", "effort", "value"],
+        editable["planned"] = [" / ".join(planned[i]) if i in planned else "" for i in editable["id"]]
+        if not _state.can_edit():
+            st.caption("View only: pins you change here plan in this browser only, and are not saved.")
+        edited = st.data_editor(
+            editable,
+            hide_index=True,
+            key=_state.pin_editor_key(overrides),
+            disabled=["id", "title", "team", "effort", "value", "planned"],
+            column_config={
+                "pin": st.column_config.SelectboxColumn("pin", options=["", PIN_IN, PIN_OUT, *sprint_names]),
+                "moscow": st.column_config.SelectboxColumn("moscow", options=["", "Must", "Should", "Could", "Won't"]),
+            },
         )
-    )
-    st.markdown("**Value per initiative**")
-    st.altair_chart(
-        alt.Chart(value_by_initiative(result, backlog))
-        .mark_bar()
-        .encode(
-            y=alt.Y("initiative:N", title=None),
-            x=alt.X("value:Q", stack=True),
-            color="part:N",
+        new_overrides = overrides_from_table(edited, scenario.backlog)
+        if new_overrides != overrides:
+            if _state.can_edit():  # pins belong to the scenario: everyone in the meeting sees them
+                what = overrides_change(overrides, new_overrides)
+                if _state.save_settings_change(scenario, lambda s: with_overrides(s, new_overrides), what) is not None:
+                    _state.flash("success", f"Saved: {what}.")
+            state["planner_overrides"] = new_overrides
+            st.rerun()
+
+if out_tab.open:
+    with out_tab:
+        out = excluded_table(result, backlog)
+        counts = out["reason"].str.split(" ").str[0].value_counts()
+        st.caption(" · ".join(markdown_format("{}: {}", reason, count) for reason, count in counts.items()))
+        st.dataframe(out, hide_index=True)
+        if not result.prices.empty:
+            st.markdown("**What one more day is worth** (value per day of each skill, per team and sprint)")
+            st.dataframe(
+                prices_table(result),
+                hide_index=True,
+                column_config={"value_per_day": st.column_config.NumberColumn("value per day", format="%.1f")},
+            )
+
+if charts_tab.open:
+    with charts_tab:
+        load = load_by_type(result, backlog)
+        base = alt.Chart().encode(x=alt.X("sprint:N", title=None, sort=sprint_names))
+        bars = base.mark_bar().encode(
+            y=alt.Y("sum(effort):Q", title=result.unit), color=alt.Color("type:N", title="type")
         )
-    )
+        limits = base.mark_tick(color="black", thickness=2).encode(y="max(capacity):Q")
+        st.markdown("**Load against capacity** (the black tick is net capacity)")
+        panel_width = max(140, 70 * int(state["planner_sprints"]))
+        st.altair_chart(
+            alt.layer(bars, limits, data=load)
+            .properties(width=panel_width)
+            .facet(
+                column=alt.Column("team:N", title=None, header=alt.Header(labelFontWeight="bold")),
+            )
+        )
+        scatter_data = backlog[~backlog["done"] & backlog["effort"].notna()][["id", "title", "effort", "value"]].copy()
+        scatter_data["planned"] = scatter_data["id"].isin(positions(result))
+        st.markdown("**Value against effort** (planned items highlighted)")
+        st.altair_chart(
+            alt.Chart(scatter_data)
+            .mark_circle(size=70)
+            .encode(
+                x=alt.X("effort:Q", title=f"effort ({result.unit})"),
+                y="value:Q",
+                color=alt.Color("planned:N", scale=alt.Scale(domain=[True, False], range=["#1f77b4", "#cccccc"])),
+                tooltip=["id", "title", "effort", "value"],
+            )
+        )
+        st.markdown("**Value per initiative**")
+        st.altair_chart(
+            alt.Chart(value_by_initiative(result, backlog))
+            .mark_bar()
+            .encode(
+                y=alt.Y("initiative:N", title=None),
+                x=alt.X("value:Q", stack=True),
+                color="part:N",
+            )
+        )
 
 if pending is not None:  # last: the full search starts once the page is drawn, and redraws it when done
     _state.await_full_plan(pending)

@@ -108,3 +108,17 @@ def settle(at, timeout: float = 60.0):
         at.run()
     assert not at.exception
     return at
+
+
+PLAN_TABS = ("Plan", "Pins and MoSCoW", "Left out", "Charts")
+
+
+def open_tab(at, name: str):
+    """Open the Plan page's tab ``name`` and rerun, as a click on it does (only the open tab is drawn)."""
+    from pages import _state
+
+    assert name in PLAN_TABS, name
+    at.session_state[_state.PLAN_TABS_KEY] = name
+    at.run()
+    assert not at.exception
+    return at

@@ -82,11 +82,17 @@ def _wait_for_numbers_to_change(page, before: tuple[str, str], timeout: float) -
     pytest.fail(f"the plan's metrics did not change within {timeout:.0f} s: still {before}")
 
 
+APP_IDLE = """() => document.querySelector('[data-testid="stApp"]')
+    ?.getAttribute('data-test-script-state') === 'notRunning'"""
+
+
 def _pins_grid(page):
+    """Open the Pins tab (a rerun draws it: only the open tab is drawn) and wait for its grid and the rerun's end."""
     page.get_by_role("tab", name="Pins and MoSCoW").click()
     grid = page.get_by_role("tabpanel", name="Pins and MoSCoW").get_by_test_id("stDataFrame")
     grid.wait_for(timeout=10_000)
     grid.locator("#glide-cell-0-0").wait_for(state="attached", timeout=10_000)
+    page.wait_for_function(APP_IDLE, timeout=30_000)
     return grid
 
 
@@ -117,41 +123,33 @@ def _a_planned_item(grid) -> tuple[int, str]:
     pytest.fail("no planned, unpinned item that is not a Must in the first rows of the pins grid")
 
 
-def _selected_cell(grid) -> tuple[int, int] | None:
-    """The (column, row) the grid has selected, read from its accessibility table; None when none is."""
-    selected = grid.locator('[role="gridcell"][aria-selected="true"]')
-    if selected.count() == 0:
-        return None
-    match = re.fullmatch(r"glide-cell-(\d+)-(\d+)", selected.first.get_attribute("id") or "")
-    return (int(match.group(1)), int(match.group(2))) if match else None
+# Streamlit's data grids draw rows (and the header) 35 px high.
+ROW_PX = 35
 
 
 def _select_cell(page, grid, column: int, row: int) -> None:
-    """Select the grid's cell (column, row) with the keyboard, walking from wherever the selection is.
+    """Select the grid's cell (column, row): click the row's first cell, then walk right with the keyboard.
 
-    Focusing the grid selects its first cell, but a redraw can land between the focus and the arrow
-    keys (the selection is then elsewhere, or gone): the walk starts again from the cell actually
-    selected, a few times, before the test gives up.
+    The grid is a canvas: its cells have no boxes of their own, but its rows are ROW_PX high, so the
+    row's first cell is clicked by position (a keyboard walk down from the top lost its way when a
+    rerun redrew the grid between the keys). A redraw can still land between the click and the keys:
+    then the whole gesture is made again, a few times, before the test gives up.
     """
+    target = grid.locator(f"#glide-cell-{column}-{row}")
     for _ in range(4):
-        where = _selected_cell(grid)
-        if where is None:
-            grid.locator("#glide-cell-0-0").focus()  # focuses the grid, selecting its first cell
-            page.wait_for_timeout(200)
-            where = _selected_cell(grid) or (0, 0)
-        across, down = column - where[0], row - where[1]
-        for _ in range(abs(across)):
-            page.keyboard.press("ArrowRight" if across > 0 else "ArrowLeft")
-        for _ in range(abs(down)):
-            page.keyboard.press("ArrowDown" if down > 0 else "ArrowUp")
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
+        assert box is not None, "the pins grid is not on screen"
+        page.mouse.click(box["x"] + 20, box["y"] + ROW_PX * (row + 1) + ROW_PX / 2)
+        page.wait_for_timeout(150)
+        for _ in range(column):
+            page.keyboard.press("ArrowRight")
         try:
-            expect(grid.locator(f"#glide-cell-{column}-{row}")).to_have_attribute(
-                "aria-selected", "true", timeout=2_000
-            )
+            expect(target).to_have_attribute("aria-selected", "true", timeout=2_000)
             return
         except AssertionError:
             page.wait_for_timeout(300)
-    expect(grid.locator(f"#glide-cell-{column}-{row}")).to_have_attribute("aria-selected", "true", timeout=2_000)
+    expect(target).to_have_attribute("aria-selected", "true", timeout=2_000)
 
 
 def _pin(page, grid, row: int, pin: str) -> None:

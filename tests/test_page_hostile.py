@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, write_xlsx
+from conftest import PLAN_TABS, REPO, open_tab, write_xlsx
 from google.protobuf.message import Message
 from streamlit.testing.v1 import AppTest
 
@@ -115,7 +115,17 @@ def markdown_values(at: AppTest) -> list[tuple[str, str]]:
 
 
 def assert_inert(at: AppTest, page: str) -> int:
-    """No exception, and no element rendered as Markdown carries user Markdown; the count holding user text."""
+    """No exception, and no element rendered as Markdown carries user Markdown; the count holding user text.
+
+    The Plan page draws its open tab only: each tab is opened in turn, the Plan tab last.
+    """
+    if page == "plan":
+        tabs = [*PLAN_TABS[1:], PLAN_TABS[0]]
+        return sum(_assert_inert_as_drawn(open_tab(at, tab), f"plan, {tab} tab") for tab in tabs)
+    return _assert_inert_as_drawn(at, page)
+
+
+def _assert_inert_as_drawn(at: AppTest, page: str) -> int:
     assert not at.exception, f"{page}: {at.exception}"
     values = markdown_values(at)
     leaks = [(where, kinds, value[:160]) for where, value in values if (kinds := raw_markdown(value))]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import REPO, keyed
+from conftest import REPO, keyed, open_tab
 from streamlit.testing.v1 import AppTest
 from test_page_scenarios import plain
 
@@ -71,6 +71,7 @@ def test_a_view_link_shows_results_and_saves_nothing(database):
     labels = {button.label for button in at.button}
     assert "Accept this plan as the baseline" not in labels and "Replace both links" not in labels
     # A pin made in a view session plans here and is not saved.
+    open_tab(at, "Pins and MoSCoW")
     at.session_state[_state.pin_editor_key({})] = {
         "edited_rows": {0: {"pin": "out"}},
         "added_rows": [],
@@ -113,6 +114,7 @@ def test_changes_to_different_things_both_land(database):
     pins, names = session(scenario=edit), session(scenario=edit)
     pins.switch_page("pages/plan.py").run()
     names.switch_page("pages/scenarios.py").run()
+    open_tab(pins, "Pins and MoSCoW")
     pins.session_state[_state.pin_editor_key({})] = {
         "edited_rows": {0: {"pin": "out"}},
         "added_rows": [],
@@ -133,6 +135,7 @@ def test_undo_restores_the_previous_version(database):
     at = session(scenario=edit)
     at.switch_page("pages/plan.py").run()
     before = {metric.label: metric.value for metric in at.metric}
+    open_tab(at, "Pins and MoSCoW")
     at.session_state[_state.pin_editor_key({})] = {
         "edited_rows": {0: {"pin": "out"}},
         "added_rows": [],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import open_page, settle, waiting_for_full_plan
+from conftest import open_page, open_tab, settle, waiting_for_full_plan
 from streamlit.testing.v1 import AppTest
 
 from pages import _state
@@ -22,6 +22,7 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 
 def planned_ids(at: AppTest) -> set[str]:
+    open_tab(at, "Plan")
     for frame in at.dataframe:
         if {"sprint", "team", "id"} <= set(frame.value.columns):
             return set(frame.value["id"])
@@ -106,6 +107,7 @@ def test_must_that_cannot_fit_says_why():
 
 
 def _excluded(at: AppTest):
+    open_tab(at, "Left out")
     for frame in at.dataframe:
         if "reason" in frame.value.columns:
             return frame.value
@@ -146,6 +148,7 @@ def test_pin_editor_pins_an_item_out_and_marks_one_must(database):
     out_item = planned[0]
     reasons = {row.id: row.reason for row in _excluded(at).itertuples()}
     must_item = next(i for i in open_ids if reasons.get(i) == "capacity")
+    open_tab(at, "Pins and MoSCoW")
     at.session_state[_state.pin_editor_key({})] = {
         "edited_rows": {open_ids.index(out_item): {"pin": "out"}, open_ids.index(must_item): {"moscow": "Must"}},
         "added_rows": [],
@@ -217,6 +220,7 @@ def stability_line(at: AppTest) -> str:
 
 
 def planned_positions(at: AppTest) -> dict[str, tuple[str, str]]:
+    open_tab(at, "Plan")
     for frame in at.dataframe:
         if {"sprint", "team", "id"} <= set(frame.value.columns):
             table = frame.value
