@@ -963,7 +963,7 @@ def quick_plan_note(plan: PlanJob) -> None:
     with st.status("Searching for a better plan and its proof", state="running"):
         st.caption(
             "This is the plan of a quick search; the figures change when the full search is done "
-            f"(at most {plan.options.time_limit:.0f} s)."
+            f"(a search of at most {plan.options.time_limit:.0f} s, after those other sessions asked for first)."
         )
 
 
