@@ -70,7 +70,7 @@ SCENARIO_SOLVE = replace(APP_SOLVE, time_limit=SolveOptions().time_limit, gap=So
 # the sample over 3 sprints, 98-99.9 % of the best plan in 0.3 s), kept with its inputs, while the
 # APP_SOLVE plan is made in the background; when it is kept, every page shows it instead.
 QUICK_SOLVE = replace(APP_SOLVE, time_limit=0.3, solver="highs")
-BACKGROUND_KEY = "planner_background"  # the digest of the full plan this session last asked the queue for
+BACKGROUND_KEY = "planner_background"  # the name of the full plan this session last asked the queue for
 
 
 @st.cache_resource(show_spinner=False)
@@ -848,7 +848,7 @@ def plan_for(
     kept = plan.kept()
     if kept is not None:
         return kept
-    running = background_solves().pending(plan.digest)
+    running = background_solves().pending(plan.name)
     if running is not None and not running.done():
         try:  # the same plan is being made for a quick plan's page: share that solve
             return running.result()
@@ -864,6 +864,9 @@ class PlanJob:
         self.key, self.backlog, self.options, self.at_saved_what_ifs = key, backlog, options, at_saved_what_ifs
         inputs = (planner_code(), key.settings, key.value_rule, key.overrides, key.previous, key.balance, options)
         self.digest = hashlib.sha256(repr(inputs).encode()).hexdigest()
+        # The digest holds the inputs, not the scenario version they apply to (the database keeps
+        # plans by both): the background queue's name of this plan holds all three.
+        self.name = f"{key.scenario_id}/{key.version}/{self.digest}"
 
     @classmethod
     def of(cls, key: PlanKey) -> PlanJob:
@@ -924,8 +927,8 @@ class PlanJob:
         def solve() -> PlanResult:  # runs in the queue's thread: no Streamlit call in here
             return plan_from_json(database.keep_plan(*where, plan_to_json(make_plan(backlog, net, options=options))))
 
-        background_solves().submit(self.digest, solve, replaces=st.session_state.get(BACKGROUND_KEY))
-        st.session_state[BACKGROUND_KEY] = self.digest
+        background_solves().submit(self.name, solve, replaces=st.session_state.get(BACKGROUND_KEY))
+        st.session_state[BACKGROUND_KEY] = self.name
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -977,7 +980,7 @@ def await_full_plan(plan: PlanJob) -> None:
     """
     if plan.kept() is not None:
         st.rerun(scope="app")
-    running = background_solves().pending(plan.digest)
+    running = background_solves().pending(plan.name)
     if running is None:
         plan.solve_in_background()
     elif running.done() and running.exception() is not None:

@@ -299,3 +299,14 @@ def test_a_slider_move_shows_a_quick_plan_then_the_full_plan_which_every_session
     other.slider(key="planner_capacity_pct_widget").set_value(115).run()
     assert not other.exception and not waiting_for_full_plan(other)
     assert metrics(other)["Planned value"] == full["Planned value"]
+
+
+def test_the_background_queue_names_a_plan_by_its_scenario_version_as_well_as_its_inputs():
+    """Two versions with the same what-ifs have the same inputs digest (the database keeps plans by
+    version and digest); the queue must not hand one version's plan to the other."""
+    at = plan_page()
+    key = at.session_state["planner_shown"][0]
+    renamed = _state.store().rename(key.scenario_id, "Same plan, new name", based_on=key.version)
+    first, second = _state.PlanJob.of(key), _state.PlanJob.of(key._replace(version=renamed))
+    assert first.digest == second.digest
+    assert first.name != second.name
