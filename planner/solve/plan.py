@@ -255,11 +255,13 @@ def make_plan(
     start, fit = _start(problem, baseline if baseline_valid else None, work)
     if fit is not None and fit.status == "overflows":
         return _infeasible(problem, net, baseline_objective, list(fit.messages), started)
+    # Re-planning: the previous plan made valid for the new inputs (the fewest-changes pass starts from it too).
+    repaired = repaired_previous(problem, previous_positions(problem, options.previous)) if options.previous else []
     start_name = "rank-and-fill"
-    if start is not None and options.previous:
-        # Re-planning after a small change (a slider move): the previous plan, repaired to the new
-        # inputs, is often a better start than rank-and-fill, and a better start shrinks the search.
-        start, start_name = _better_start(problem, start, options)
+    if start is not None and repaired:
+        # After a small change (a slider move) the previous plan, repaired, is often a better start
+        # than rank-and-fill, and a better start shrinks the search.
+        start, start_name = _better_start(problem, start, repaired, options)
 
     # Search: the bound, then the most valuable plan, with time kept back for the sprint order and the
     # prices; then the sprint order.
@@ -300,7 +302,8 @@ def make_plan(
     changes, free_objective, free_changes = None, None, None
     if previous is not None:
         free_plan = plan
-        plan, status = _stable(problem, replace(work, deadline=finish - price_seconds), previous, plan, status, notes)
+        stable = replace(work, deadline=finish - price_seconds)
+        plan, status = _stable(problem, stable, previous, repaired, plan, status, notes)
         gap = relative_gap(plan_value(problem, plan), bound)
         changes = plan_changes_against(problem, previous, plan)
         notes += linked_changes(problem, previous, plan, changes)
@@ -328,6 +331,7 @@ def _stable(
     problem: PlanProblem,
     options: SolveOptions,
     previous: Mapping[str, tuple[str, str]],
+    repaired: list[Placement],
     free_plan: Placement,
     status: PlanStatus,
     notes: list[str],
@@ -335,8 +339,8 @@ def _stable(
     """The stable plan: the fewest changes against ``previous`` among plans worth (1 - keep_within) x the free plan's.
 
     ``free_plan``: the best plan found with no regard for ``previous`` (checked, in sprint order). The
-    stable pass starts from ``previous`` repaired (items that no longer fit dropped, then filled
-    around, as rank-and-fill does) or from the free plan. ``optimal`` only when the free value was
+    stable pass starts from ``repaired`` (``previous`` made valid: :func:`repaired_previous`) or from
+    the free plan. ``optimal`` only when the free value was
     proven (within the gap) and the fewest changes too; else ``feasible``, and ``notes`` say which was not.
     """
     free_objective = plan_value(problem, free_plan)
@@ -346,7 +350,7 @@ def _stable(
             f"within {options.keep_within:.2%} of it"
         )
     floor = (1 - options.keep_within) * free_objective
-    starts = [*repaired_previous(problem, previous_positions(problem, previous)), free_plan]
+    starts = [*repaired, free_plan]
     solution = solve_stable(problem, options, _kept(problem, previous), floor, starts, notes)
     if solution.status not in ("optimal", "feasible"):
         notes.append("no stable plan was found: the plan is the free re-plan")
@@ -356,14 +360,16 @@ def _stable(
     return solution.assignments, status
 
 
-def _better_start(problem: PlanProblem, start: Placement, options: SolveOptions) -> tuple[Placement, str]:
-    """The more valuable of ``start`` (rank-and-fill's) and the previous plan repaired, with the name the notes use."""
+def _better_start(
+    problem: PlanProblem, start: Placement, repaired: list[Placement], options: SolveOptions
+) -> tuple[Placement, str]:
+    """The most valuable valid plan of ``start`` (rank-and-fill's) and ``repaired``, with the name the notes use."""
     best, name = start, "rank-and-fill"
-    for repaired in repaired_previous(problem, previous_positions(problem, options.previous)):
-        if plan_value(problem, repaired) > plan_value(problem, best) and not plan_violations(
-            problem, repaired, options.balance
+    for plan in repaired:
+        if plan_value(problem, plan) > plan_value(problem, best) and not plan_violations(
+            problem, plan, options.balance
         ):
-            best, name = repaired, "the previous plan, repaired"
+            best, name = plan, "the previous plan, repaired"
     return best, name
 
 
