@@ -24,14 +24,15 @@ import heapq
 import itertools
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from planner.solve.baseline import rank_and_fill
-from planner.solve.model import Solution, SolveOptions, build_model, solve
+from planner.solve.model import Solution, SolveOptions, build_model, small_model_solver, solve
 from planner.solve.problem import Placement, PlanItem, PlanProblem, SolveStatus, drop_unreachable
 from planner.solve.verify import plan_violations
 
-__all__ = ["decomposable", "solve_by_team", "team_groups"]
+__all__ = ["decomposable", "solve_by_team", "solve_parts_side_by_side", "team_groups"]
 
 
 def team_groups(problem: PlanProblem) -> list[tuple[str, ...]]:
@@ -96,6 +97,78 @@ def solve_by_team(
     if all(float(value).is_integer() for value in values.values()):
         bound = math.floor(bound + 1e-6)  # whole values make a whole plan value: the fraction is not to be had
     return Solution(status, best, objective, max(bound, objective), time.perf_counter() - started)
+
+
+def solve_parts_side_by_side(
+    problem: PlanProblem, options: SolveOptions, start: Placement | None, seconds: float, workers: int = 2
+) -> Solution:
+    """A valid plan and a proven bound in ``seconds``: every part solved once, two at a time, none proven.
+
+    The anytime counterpart of :func:`solve_by_team` for plans too big to prove part by part in the
+    time: the dependencies between parts are dropped, each part gets an equal share of ``seconds``
+    on one of ``workers`` threads (HiGHS in this process when installed, from ``start``'s plan of its
+    items), and the parts' plans are repaired into one valid plan (an item whose prerequisite in
+    another part is missing or later leaves, rank-and-fill tops up). Dropping rules only adds plans,
+    so the sum of the parts' bounds bounds the whole plan; a part stopped with no bound leaves the
+    bound unknown (None). Status ``feasible`` (the caller compares the bound with the plan), or
+    ``stopped`` when no valid plan came of it.
+    """
+    started = time.perf_counter()
+    part_options = replace(
+        options,
+        solver=small_model_solver(options.solver),
+        threads=1,  # two solves side by side on two cores: a solver's own threads would only contend
+        earliness=0.0,
+        stability=0.0,
+        previous=None,
+        root_only=False,
+    )
+    groups = team_groups(problem)
+    search = _Search(problem, part_options, started + seconds, None, None)
+    share = max(seconds * workers / max(len(groups), 1), 0.05)
+    parts = [search._part(_Node(), number) for number in range(len(groups))]
+
+    def solved(part: PlanProblem | None) -> Solution | None:
+        if part is None or not part.items:
+            return None
+        mine = {item.index for item in part.items}
+        held = {index: place for index, place in (start or {}).items() if index in mine}
+        left = search.stop - time.perf_counter()
+        step = replace(part_options, warm_start=held or None, time_limit=max(min(share, left), 0.05))
+        solution = solve(build_model(part, step), step)
+        if solution.status not in ("optimal", "feasible") or solution.objective < _value(part, held):
+            return replace(solution, assignments=held, objective=_value(part, held))
+        return solution
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        solutions = list(pool.map(solved, parts))
+    combined: Placement = {}
+    bound: float | None = 0.0
+    for part, solution in zip(parts, solutions, strict=True):
+        if part is None or solution is None:
+            if part is None:  # a forced item no plan of the part can take: left to the whole model
+                bound = None
+            continue
+        combined.update(solution.assignments)
+        bound = None if bound is None or solution.bound is None else bound + solution.bound
+    search._offer(combined)
+    seconds_spent = time.perf_counter() - started
+    if search.best is None:
+        return Solution("stopped", {}, 0.0, bound, seconds_spent, "the parts' plans could not be made valid")
+    if bound is not None and all(float(item.value).is_integer() for item in problem.items):
+        bound = math.floor(bound + 1e-6)  # whole values make a whole plan value
+    return Solution(
+        "feasible",
+        search.best,
+        search.best_value,
+        None if bound is None else max(bound, search.best_value),
+        seconds_spent,
+    )
+
+
+def _value(part: PlanProblem, plan: Placement) -> float:
+    values = {item.index: item.value for item in part.items}
+    return float(sum(values[index] for index in plan if index in values))
 
 
 class _TooBig(Exception):

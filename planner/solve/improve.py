@@ -6,8 +6,11 @@ but one team's part (about a hundred items over a few sprints) it searches prope
 part is re-planned from where it is, with everything else held: items planned for other teams stay
 where they are, so an item may only follow a prerequisite another team plans, and an item another
 team depends on must stay planned in time. A re-plan is kept only when it adds value, so the plan
-never gets worse. Two teams may be re-planned at once (CBC runs as a separate process per solve);
-their plans are checked together before they are kept.
+never gets worse. Two teams may be re-planned at once (HiGHS, in this process, lets go of Python's
+lock while it searches; CBC, when HiGHS is not installed, is a process per solve); their plans are
+checked together before they are kept. HiGHS does the re-plans whatever solver the whole model
+uses: measured on 2,000 items x 20 teams x 6 sprints, two seconds of re-plans from rank-and-fill
+reach 18,092 with HiGHS (one thread each) and 17,725 with CBC processes, against a bound of 18,194.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 
-from planner.solve.model import Solution, SolveOptions, build_model, seconds_left, solve
+from planner.solve.model import Solution, SolveOptions, build_model, seconds_left, small_model_solver, solve
 from planner.solve.problem import Placement, PlanItem, PlanProblem, drop_unreachable
 from planner.solve.verify import plan_violations
 
@@ -130,6 +133,8 @@ def _step(
     share = min(max(left * workers / tasks_left, 0.2), cap, left)
     return part, replace(
         options,
+        solver=small_model_solver(options.solver),
+        threads=1,  # two re-plans side by side on two cores: a solver's own threads would only contend
         warm_start=current,
         time_limit=share,
         earliness=0.0,

@@ -18,6 +18,7 @@ then value and earliness only as a tie-break worth less than one change).
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import re
@@ -546,6 +547,22 @@ def solve(model: PlanModel, options: SolveOptions) -> Solution:
     status: SolveStatus = "optimal" if model.lp.sol_status == pulp.LpSolutionOptimal else "feasible"
     bound = max(bound, objective) if bound is not None else None
     return Solution(status, assignments, objective, bound, seconds)
+
+
+@functools.cache
+def highs_installed() -> bool:
+    """Whether HiGHS (highspy) can be used in this process."""
+    return bool(pulp.HiGHS().available())
+
+
+def small_model_solver(solver: str) -> str:
+    """The solver for the many small models a search solves one after another (a team's part, a few sprints).
+
+    HiGHS when installed, whatever ``solver`` the whole model uses: it runs in this process and starts
+    at once, where each CBC solve is a process of its own, with the model written and read back
+    (30-50 ms before it searches: a team's re-plan gets a tenth of a second).
+    """
+    return "highs" if highs_installed() else solver
 
 
 MIN_SOLVE_SECONDS = 0.05  # less than this for the solver: not worth starting it
