@@ -44,6 +44,7 @@ from planner.store import Store
 
 # The app's options for a slider move (pages/_state.APP_SOLVE).
 APP_SOLVE = SolveOptions(time_limit=3.0, gap=0.005, exact_thresholds=False)
+QUICK_SOLVE = replace(APP_SOLVE, time_limit=0.3, solver="highs")  # pages/_state.QUICK_SOLVE
 MOVES = (105, 110, 115, 120, 125, 120, 115, 110, 105, 100)  # Capacity %, one move at a time
 
 
@@ -56,6 +57,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sprints", type=int, default=3)
     parser.add_argument("--free", action="store_true", help="Free re-plan: plan with no regard for a baseline")
+    parser.add_argument("--quick", action="store_true", help="The quick plan's options (pages/_state.QUICK_SOLVE)")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="print the N costliest functions")
     args = parser.parse_args()
 
@@ -77,6 +79,8 @@ def main() -> None:
         )
         baseline = None if args.free else dict(positions(first))
         options = replace(APP_SOLVE, previous=baseline)
+        if args.quick:
+            options = replace(options, time_limit=QUICK_SOLVE.time_limit, solver=QUICK_SOLVE.solver)
         statuses = []
         for percent in MOVES:
             move_started = time.perf_counter()

@@ -962,12 +962,16 @@ def plan_first(key: PlanKey) -> tuple[PlanResult, PlanJob | None]:
 
 
 def quick_plan_note(plan: PlanJob) -> None:
-    """Say that the plan shown is the quick one and the full search runs (drawn by the page, near the figures)."""
-    with st.status("Searching for a better plan and its proof", state="running"):
-        st.caption(
-            "This is the plan of a quick search; the figures change when the full search is done "
-            f"(a search of at most {plan.options.time_limit:.0f} s, after those other sessions asked for first)."
-        )
+    """Say that the plan shown is the quick one and the full search runs (drawn by the page, near the figures).
+
+    An alert with a spinner, not ``st.status``: a status sleeps 50 ms when it opens and again when
+    it closes (a fifth of a quick plan's rerun), and closing it marks it complete while the search runs.
+    """
+    st.info("Searching for a better plan and its proof", icon="spinner")
+    st.caption(
+        "This is the plan of a quick search; the figures change when the full search is done "
+        f"(a search of at most {plan.options.time_limit:.0f} s, after those other sessions asked for first)."
+    )
 
 
 @st.fragment(run_every=0.5)
