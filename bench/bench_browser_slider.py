@@ -4,6 +4,8 @@ Starts ``streamlit run app.py`` on a fresh database (the bundled sample), opens 
 sprints in stable mode, then moves Capacity % one step at a time (105 ... 125 ... 100 %) and times,
 for each move:
 
+- **figures**: from the key press to the "Planned value" metric showing another figure (or, when the
+  figure is the same, the end of the rerun): what the room sees first;
 - **first plan**: from the key press to the end of the rerun it starts (the page shows a plan: the
   full one, or the quick one while the full search runs in the background);
 - **full plan**: to the page showing the full plan (no "Searching for a better plan" left).
@@ -68,6 +70,17 @@ _RERUN_DONE = """() => {
 }"""
 
 
+# True once the "Planned value" metric shows another figure than window.__before (or the rerun is done).
+_FIGURES_CHANGED = """() => {
+    const metric = [...document.querySelectorAll('[data-testid="stMetric"]')]
+        .find(element => element.innerText.includes('Planned value'));
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (app !== null && app.getAttribute('data-test-script-state') !== 'notRunning') { window.__seenRunning = true; }
+    const done = window.__seenRunning === true && app.getAttribute('data-test-script-state') === 'notRunning';
+    return done || (metric !== undefined && metric.innerText !== window.__before);
+}"""
+
+
 def _full_plan_shown(page) -> bool:
     idle = page.get_by_test_id("stApp").get_attribute("data-test-script-state") == "notRunning"
     return idle and page.get_by_text(SEARCHING).count() == 0
@@ -98,12 +111,17 @@ def main() -> None:
             page.wait_for_function(f"() => !document.body.innerText.includes({SEARCHING!r})", timeout=120_000)
             page.wait_for_timeout(1500)
             slider = page.get_by_test_id("stSlider").filter(has_text="Capacity %").get_by_role("slider")
-            firsts, fulls = [], []
+            firsts, fulls, figures = [], [], []
             for number, key in enumerate((MOVES * 3)[: args.moves], start=1):
-                page.evaluate("() => { window.__seenRunning = false; }")
+                page.evaluate(
+                    """() => { window.__seenRunning = false; window.__before = [...document.querySelectorAll(
+                        '[data-testid="stMetric"]')].find(e => e.innerText.includes('Planned value')).innerText; }"""
+                )
                 slider.focus()
                 started = time.perf_counter()
                 page.keyboard.press(key)
+                page.wait_for_function(_FIGURES_CHANGED, timeout=60_000, polling="raf")
+                figure = time.perf_counter() - started
                 page.wait_for_function(_RERUN_DONE, timeout=60_000, polling="raf")
                 first = time.perf_counter() - started
                 quick = page.get_by_text(SEARCHING).count() > 0
@@ -112,9 +130,10 @@ def main() -> None:
                 full = time.perf_counter() - started
                 firsts.append(first)
                 fulls.append(full)
+                figures.append(figure)
                 value = page.locator('[data-testid="stMetric"]', has_text="Planned value").inner_text().split()[-1]
                 print(
-                    f"move {number:2d} {key:10s} first plan {first:5.2f} s"
+                    f"move {number:2d} {key:10s} figures {figure:5.2f} s first plan {first:5.2f} s"
                     f"{' (quick)' if quick else '        '} full plan {full:5.2f} s  value {value}"
                 )
                 page.wait_for_timeout(800)  # let the fragment's last poll and the live check go by
@@ -122,7 +141,7 @@ def main() -> None:
             browser.close()
             server.terminate()
             server.wait(timeout=10)
-    for name, values in (("first plan", firsts), ("full plan", fulls)):
+    for name, values in (("figures", figures), ("first plan", firsts), ("full plan", fulls)):
         print(
             f"{name}: median {statistics.median(values):.2f} s, p95 {_percentile(values, 0.95):.2f} s, "
             f"max {max(values):.2f} s over {len(values)} moves at {args.sprints} sprint(s)"
