@@ -71,6 +71,9 @@ SCENARIO_SOLVE = replace(APP_SOLVE, time_limit=SolveOptions().time_limit, gap=So
 # APP_SOLVE plan is made in the background; when it is kept, every page shows it instead.
 QUICK_SOLVE = replace(APP_SOLVE, time_limit=0.3, solver="highs")
 BACKGROUND_KEY = "planner_background"  # the name of the full plan this session last asked the queue for
+AHEAD_KEY = "planner_planned_ahead"  # the plan keys whose neighbouring slider positions this session had planned
+CAPACITY_PCT_RANGE = (50, 150)  # the Capacity % slider: its range ...
+CAPACITY_PCT_STEP = 5  # ... and its step (a key press)
 
 
 @st.cache_resource(show_spinner=False)
@@ -734,9 +737,9 @@ def what_if_controls(scenario: Scenario) -> None:
             st.slider,
             "Capacity %",
             "planner_capacity_pct",
-            min_value=50,
-            max_value=150,
-            step=5,
+            min_value=CAPACITY_PCT_RANGE[0],
+            max_value=CAPACITY_PCT_RANGE[1],
+            step=CAPACITY_PCT_STEP,
             help="Everyone's net capacity, scaled",
         )
         # Velocity is observed output, already net of focus: in points the focus factor does not apply.
@@ -930,11 +933,87 @@ class PlanJob:
         background_solves().submit(self.name, solve, replaces=st.session_state.get(BACKGROUND_KEY))
         st.session_state[BACKGROUND_KEY] = self.name
 
+    @property
+    def ahead_name(self) -> str:
+        """The queue's name of this plan made before anyone asked for it (:func:`plan_ahead`)."""
+        return f"ahead/{self.name}"
+
+    def ahead(self, full: PlanJob) -> Callable[[], PlanResult]:
+        """This quick plan's solve for the queue, before anyone asks for it (no Streamlit call inside).
+
+        Kept like any quick plan, and as ``full``'s plan too when proven (or proven infeasible), as
+        :func:`plan_first` would keep it; nothing is solved when either is kept already.
+        """
+        capacity, settings = load_by_id(self.key.scenario_id, self.key.version).capacity, self.key.settings
+        database, backlog, options = store(), self.backlog, self.options
+        quick_where = (self.key.scenario_id, self.key.version, self.digest)
+        full_where = (full.key.scenario_id, full.key.version, full.digest)
+
+        def solve() -> PlanResult:  # runs in the queue's thread
+            kept = database.kept_plan(*full_where) or database.kept_plan(*quick_where)
+            if kept is None:
+                result = make_plan(backlog, compute_capacity(capacity, settings), options=options)
+                kept = database.keep_plan(*quick_where, plan_to_json(result))
+            plan = plan_from_json(kept)
+            if settled_at_once(plan):
+                database.keep_plan(*full_where, kept)
+            return plan
+
+        return solve
+
+
+def settled_at_once(quick: PlanResult) -> bool:
+    """A quick plan proven within the gap (or proven infeasible) is the full plan too: no search needed."""
+    return quick.status in ("optimal", "infeasible")
+
+
+def neighbour_keys(key: PlanKey) -> list[PlanKey]:
+    """The plan keys one Capacity % step either side of ``key``, within the slider's range."""
+    percent = round(key.settings.capacity_pct * 100)
+    low, high = CAPACITY_PCT_RANGE
+    return [
+        # As the session would make them: the slider's whole percent over 100, the same float.
+        key._replace(settings=replace(key.settings, capacity_pct=(percent + step) / 100))
+        for step in (CAPACITY_PCT_STEP, -CAPACITY_PCT_STEP)
+        if low <= percent + step <= high
+    ]
+
+
+def plan_ahead(key: PlanKey) -> None:
+    """Plan the Capacity % positions one step either side of ``key`` in the background, when the queue is idle.
+
+    A meeting moves a slider a step at a time and talks between moves: a position planned before
+    anyone moves there shows at once, from the database, like any plan kept (its quick plan; the
+    full search still runs for it when someone moves there, unless the quick plan was proven).
+    Asked once per key and session, and only when the server's queue has nothing else to do (else
+    asked again on the next rerun), so it never delays a plan someone is waiting for.
+    """
+    asked: set[PlanKey] = st.session_state.setdefault(AHEAD_KEY, set())
+    if key in asked:
+        return
+    for neighbour in neighbour_keys(key):
+        full = PlanJob.of(neighbour)
+        if full.at_saved_what_ifs:  # the scenario's own plan is solved as the command line does, when asked for
+            continue
+        quick = full.quick()
+        if background_solves().submit_when_idle(quick.ahead_name, quick.ahead(full)) is None:
+            return  # the queue is busy with plans someone asked for: asked again on the next rerun
+    asked.add(key)
+
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def quick_plan_for(key: PlanKey) -> PlanResult:
     """The quick plan of ``key`` (kept in the database with its inputs, like every plan the app shows)."""
     quick = PlanJob.of(key).quick()
+    kept = quick.kept()
+    if kept is not None:
+        return kept
+    ahead = background_solves().pending(quick.ahead_name)
+    if ahead is not None:
+        try:  # being made ahead of this move (plan_ahead): wait for it rather than solve it twice
+            ahead.result()
+        except Exception:  # failed there: solved here, where the error is shown
+            pass
     return quick.kept() or quick.solve()
 
 
@@ -956,7 +1035,7 @@ def plan_first(key: PlanKey) -> tuple[PlanResult, PlanJob | None]:
     if full is not None:
         return full, None
     quick = quick_plan_for(key)
-    if quick.status in ("optimal", "infeasible"):
+    if settled_at_once(quick):
         return plan.keep(quick), None
     return quick, plan
 

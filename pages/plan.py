@@ -249,3 +249,5 @@ if charts_tab.open:
 
 if pending is not None:  # last: the full search starts once the page is drawn, and redraws it when done
     _state.await_full_plan(pending)
+elif planned_ok:  # the full plan is shown: the next Capacity % step either way is planned while the room talks
+    _state.plan_ahead(_state.plan_key(scenario))  # read again: accepting the plan above made it the baseline

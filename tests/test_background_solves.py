@@ -108,3 +108,13 @@ def test_solver_banners_kept_off_stdout_by_overlapping_solves_leave_stdout_as_it
         thread.join(10)
     assert seen == [(devnull.st_dev, devnull.st_ino)]
     assert identity() == before
+
+
+def test_work_nobody_waits_for_runs_only_when_the_queue_is_idle(solves):
+    release = _blocker(solves)
+    assert solves.submit_when_idle("ahead", lambda: "ahead") is None  # a solve runs: not queued behind it
+    assert solves.pending("ahead") is None
+    release.set()
+    assert solves.pending("busy") is None or solves.pending("busy").result(10) == "busy"
+    ahead = solves.submit_when_idle("ahead", lambda: "ahead")
+    assert ahead is not None and ahead.result(10) == "ahead"

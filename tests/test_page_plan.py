@@ -310,3 +310,36 @@ def test_the_background_queue_names_a_plan_by_its_scenario_version_as_well_as_it
     first, second = _state.PlanJob.of(key), _state.PlanJob.of(key._replace(version=renamed))
     assert first.digest == second.digest
     assert first.name != second.name
+
+
+def test_the_next_capacity_step_is_planned_before_anyone_moves_there(monkeypatch):
+    """With the full plan shown, the Capacity % positions a step either way are planned in the
+    background (the room talks between moves); a move there shows that plan, solving nothing on the page."""
+    import threading
+    import time
+
+    at = plan_page()  # the sample, 1 sprint, 100 %: the full plan, accepted as the baseline
+    shown = at.session_state["planner_shown"][0]  # the key of the first run, before its plan became the baseline
+    baseline = at.session_state["planner_previous"]
+    key = shown._replace(previous=tuple(sorted((item, tuple(where)) for item, where in baseline.items())))
+    neighbours = _state.neighbour_keys(key)
+    assert [round(neighbour.settings.capacity_pct * 100) for neighbour in neighbours] == [105, 95]
+    deadline = time.monotonic() + 60
+    while not all(_state.PlanJob.of(neighbour).kept() for neighbour in neighbours):
+        assert time.monotonic() < deadline, "the neighbouring positions were not planned within 60 s"
+        time.sleep(0.2)
+    ahead = _state.PlanJob.of(neighbours[0]).kept()
+
+    page_solves: list[str] = []
+    real = _state.make_plan
+
+    def counted(*arguments, **keywords):
+        if not threading.current_thread().name.startswith("planner-solve"):  # the queue plans further ahead
+            page_solves.append(threading.current_thread().name)
+        return real(*arguments, **keywords)
+
+    monkeypatch.setattr(_state, "make_plan", counted)
+    at.slider(key="planner_capacity_pct_widget").set_value(105).run()
+    assert not at.exception and not waiting_for_full_plan(at)
+    assert page_solves == []
+    assert ahead is not None and metrics(at)["Planned value"] == f"{ahead.objective:,.0f}"

@@ -28,6 +28,7 @@ class BackgroundSolves(Generic[Result]):
         # Re-entrant: withdrawing a solve runs its done callback (:meth:`_forget`) at once, under the lock.
         self._lock = threading.RLock()
         self._solves: dict[str, Future[Result]] = {}
+        self._idle_work: set[str] = set()  # keys submitted by :meth:`submit_when_idle`, not done yet
 
     def submit(self, key: str, solve: Callable[[], Result], replaces: str | None = None) -> Future[Result]:
         """Run ``solve`` under ``key``, or join the solve of that key already queued or running.
@@ -49,6 +50,25 @@ class BackgroundSolves(Generic[Result]):
             self._solves[key] = future
         future.add_done_callback(lambda done: self._forget(key, done))
         return future
+
+    def submit_when_idle(self, key: str, solve: Callable[[], Result]) -> Future[Result] | None:
+        """Run ``solve`` under ``key`` only when no solve someone asked for is queued or running (None: not submitted).
+
+        For work nobody waits for yet (planning a slider position before anyone moves there): it
+        only ever queues behind other such work, and a solve asked for later waits at most for what
+        was queued this way. A caller who then needs the result joins it (:meth:`pending`).
+        """
+        with self._lock:
+            if any(not future.done() and name not in self._idle_work for name, future in self._solves.items()):
+                return None
+            future = self.submit(key, solve)
+            self._idle_work.add(key)
+            future.add_done_callback(lambda _: self._done_idle(key))
+            return future
+
+    def _done_idle(self, key: str) -> None:
+        with self._lock:
+            self._idle_work.discard(key)
 
     def pending(self, key: str) -> Future[Result] | None:
         """The solve of ``key`` queued or running, or the last one of it that failed; None when none is."""
