@@ -33,11 +33,13 @@ from planner.solve import (
     Changes,
     PlanResult,
     SolveOptions,
+    SolveWorkers,
     capacity_sprint_names,
     check_plan_inputs,
     make_plan,
     plan_from_json,
     plan_to_json,
+    planned_json,
 )
 from planner.sprint_values import SprintTreatment
 from planner.store import Scenario, ScenarioSummary, Store
@@ -89,6 +91,16 @@ def planner_code() -> str:
 def background_solves() -> BackgroundSolves[PlanResult]:
     """The server's queue of full solves behind the quick plans (one at a time: the machine has 2 cores)."""
     return BackgroundSolves(workers=1)
+
+
+@st.cache_resource(show_spinner=False)
+def solve_workers() -> SolveWorkers:
+    """The server's solver processes for full plans: two (one for the background queue, one for a page
+    waiting on the scenario's own plan), each solve stopped past its time limit and a margin, so no
+    solve can hold the server; started now, so the first full plan does not wait for them."""
+    workers = SolveWorkers(workers=2)
+    workers.warm()
+    return workers
 
 
 @st.cache_resource(show_spinner=False)
@@ -917,18 +929,25 @@ class PlanJob:
             return result  # not kept (the database refused it): this session still has its plan
 
     def solve(self) -> PlanResult:
-        """Make the plan here and keep it."""
+        """Make the plan and keep it: a quick plan here, a full plan in a solver worker (:func:`solve_workers`)."""
         net = capacity_for(self.key.scenario_id, self.key.version, self.key.settings)
-        return self.keep(make_plan(self.backlog, net, options=self.options))
+        if self.options.time_limit <= QUICK_SOLVE.time_limit:  # bounded by HiGHS's own limit: no process needed
+            return self.keep(make_plan(self.backlog, net, options=self.options))
+        return self.keep(plan_from_json(self.made_in_worker(solve_workers(), self.backlog, net, self.options)))
+
+    @staticmethod
+    def made_in_worker(workers: SolveWorkers, backlog: pd.DataFrame, net: CapacityResult, options: SolveOptions) -> str:
+        """The plan, as kept, made in a solver worker: stopped past its time limit and a margin (no Streamlit call)."""
+        return str(workers.run(planned_json, (backlog, net, options), time_limit=options.time_limit))
 
     def solve_in_background(self) -> None:
         """Ask the server's queue for this plan (joined when already asked), withdrawing this session's last ask."""
         net = capacity_for(self.key.scenario_id, self.key.version, self.key.settings)
-        database, backlog, options = store(), self.backlog, self.options
+        database, backlog, options, workers = store(), self.backlog, self.options, solve_workers()
         where = (self.key.scenario_id, self.key.version, self.digest)
 
         def solve() -> PlanResult:  # runs in the queue's thread: no Streamlit call in here
-            return plan_from_json(database.keep_plan(*where, plan_to_json(make_plan(backlog, net, options=options))))
+            return plan_from_json(database.keep_plan(*where, PlanJob.made_in_worker(workers, backlog, net, options)))
 
         background_solves().submit(self.name, solve, replaces=st.session_state.get(BACKGROUND_KEY))
         st.session_state[BACKGROUND_KEY] = self.name

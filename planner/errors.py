@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from planner.input_problems import Problem
 
-__all__ = ["InputError", "PlannerError", "ScenarioNotFound", "SettingsError", "StoreError", "VersionConflict"]
+__all__ = [
+    "InputError",
+    "PlannerError",
+    "ScenarioNotFound",
+    "SettingsError",
+    "SolveFailed",
+    "SolveOverran",
+    "StoreError",
+    "VersionConflict",
+]
 
 
 class PlannerError(Exception):
@@ -41,6 +50,14 @@ class SettingsError(PlannerError):
 
 class ScenarioNotFound(PlannerError):
     """No scenario has the id asked for."""
+
+
+class SolveFailed(PlannerError):
+    """A solve could not finish in its worker process (the message says why); nothing was kept."""
+
+
+class SolveOverran(SolveFailed):
+    """A solve ran past its hard deadline (its time limit plus a margin) and was stopped."""
 
 
 class StoreError(PlannerError):

@@ -25,6 +25,7 @@ from planner.solve.model import SOLVERS, SolveOptions
 from planner.solve.plan import CAPACITY_COLUMNS, Assignment, Changes, PlanResult, make_plan, plan_changes_against
 from planner.solve.plan_record import plan_from_json, plan_to_json
 from planner.solve.problem import PlanStatus, SolveStatus, capacity_sprint_names, check_plan_inputs
+from planner.solve.workers import SolveWorkers, planned_json
 
 __all__ = [
     "CAPACITY_COLUMNS",
@@ -38,10 +39,12 @@ __all__ = [
     "PlanStatus",
     "SolveOptions",
     "SolveStatus",
+    "SolveWorkers",
     "capacity_sprint_names",
     "check_plan_inputs",
     "make_plan",
     "plan_changes_against",
     "plan_from_json",
     "plan_to_json",
+    "planned_json",
 ]
