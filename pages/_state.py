@@ -93,7 +93,7 @@ def background_solves() -> BackgroundSolves[PlanResult]:
     return BackgroundSolves(workers=1)
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, on_release=lambda workers: workers.shutdown())
 def solve_workers() -> SolveWorkers:
     """The server's solver processes for full plans: two (one for the background queue, one for a page
     waiting on the scenario's own plan), each solve stopped past its time limit and a margin, so no
@@ -1024,9 +1024,6 @@ def plan_ahead(key: PlanKey) -> None:
 def quick_plan_for(key: PlanKey) -> PlanResult:
     """The quick plan of ``key`` (kept in the database with its inputs, like every plan the app shows)."""
     quick = PlanJob.of(key).quick()
-    kept = quick.kept()
-    if kept is not None:
-        return kept
     ahead = background_solves().pending(quick.ahead_name)
     if ahead is not None:
         try:  # being made ahead of this move (plan_ahead): wait for it rather than solve it twice
