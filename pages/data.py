@@ -20,6 +20,7 @@ User text (file names, headers, messages) goes through :func:`markdown_inert` (o
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections.abc import Callable, Mapping
@@ -88,14 +89,23 @@ def init_state() -> None:
 
 @st.cache_data(max_entries=8, show_spinner="Reading the backlog ...")
 def read_backlog_cached(data: bytes, name: str, corrections: tuple[tuple[str, str | None], ...]) -> BacklogImport:
-    """:func:`read_backlog` on uploaded bytes; ``corrections`` as sorted pairs (a stable cache key)."""
-    return read_backlog(data, name=name, corrections=dict(corrections) or None)
+    """:func:`read_backlog` on uploaded bytes; ``corrections`` as sorted pairs (a stable cache key).
+
+    A large file is read in a worker process (:func:`pages._state.read_isolated`): other sessions keep
+    their speed meanwhile.
+    """
+    read = functools.partial(read_backlog, name=name, corrections=dict(corrections) or None)
+    return _state.read_isolated(read, data, len(data))
 
 
 @st.cache_data(max_entries=8, show_spinner="Reading the capacity ...")
 def read_capacity_cached(files: tuple[tuple[str, bytes], ...]) -> CapacityImport:
-    """:func:`read_capacity` on uploaded ``(name, bytes)`` files: one workbook or one CSV per sheet."""
-    return read_capacity([data for _, data in files], names=[name for name, _ in files])
+    """:func:`read_capacity` on uploaded ``(name, bytes)`` files: one workbook or one CSV per sheet.
+
+    Large files are read in a worker process, as the backlog is.
+    """
+    read = functools.partial(read_capacity, names=[name for name, _ in files])
+    return _state.read_isolated(read, [data for _, data in files], sum(len(data) for _, data in files))
 
 
 def _attempt(what: str, read: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:

@@ -317,3 +317,46 @@ def test_sprint_values_are_one_grouped_warning_each_with_a_treatment_saved_for_t
 def test_sprint_values_matching_the_capacity_show_no_warning(database):
     at = good_upload(data_page())
     assert not [w for w in sprint_warnings(at) if "Sprint 27" in w]  # the sample's Sprint 27 is a sprint
+
+
+# --- large uploads are read in a worker process ------------------------------------------------------
+
+
+def test_a_large_upload_is_read_in_a_worker_process_with_the_same_result(database, monkeypatch):
+    import streamlit as st
+
+    from pages import _state
+    from planner.solve import SolveWorkers
+
+    here = good_upload(data_page())
+    expected_mapping, expected_problems = mapping(here), problem_frame(here)
+
+    reads: list[str] = []
+    real_run = SolveWorkers.run
+
+    def counted(self, function, arguments, time_limit):
+        reads.append(getattr(function, "func", function).__name__)
+        return real_run(self, function, arguments, time_limit)
+
+    monkeypatch.setattr(_state, "IN_PROCESS_READ_BYTES", 0)  # every upload counts as large
+    monkeypatch.setattr(SolveWorkers, "run", counted)
+    st.cache_data.clear()  # the same bytes: read again, not taken from the cache
+    there = good_upload(data_page())
+
+    assert sorted(reads) == ["read_backlog", "read_capacity"]
+    assert mapping(there) == expected_mapping
+    assert problem_frame(there).equals(expected_problems)
+
+
+def test_a_bad_large_upload_says_why_as_a_small_one_does(database, monkeypatch):
+    import streamlit as st
+
+    from pages import _state
+
+    bad = ("bad.xlsx", b"PK\x03\x04 not a workbook")
+    small = upload(data_page(), bad)
+    monkeypatch.setattr(_state, "IN_PROCESS_READ_BYTES", 0)
+    st.cache_data.clear()
+    large = upload(data_page(), bad)
+    said = problem_frame(small)
+    assert len(said) >= 1 and said.equals(problem_frame(large))
