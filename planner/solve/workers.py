@@ -23,25 +23,28 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from typing import Any
 
+import pandas as pd
+
+from planner.capacity import CapacityResult
 from planner.errors import PlannerError, SolveFailed, SolveOverran
+from planner.schema import CapacityTables
+from planner.solve.model import SolveOptions
+from planner.solve.plan import make_plan
+from planner.solve.plan_record import plan_to_json
 
 __all__ = ["SolveWorkers", "planned_json"]
 
 
-def planned_json(backlog: Any, capacity: Any, options: Any) -> str:
+def planned_json(backlog: pd.DataFrame, capacity: CapacityTables | CapacityResult, options: SolveOptions) -> str:
     """``make_plan(backlog, capacity, options=options)`` as it is kept (:func:`plan_to_json`): a worker's job.
 
     The deadline is the worker's own (``options.time_limit`` from the start of the call): a
     parent's clock reading means nothing in another process.
     """
-    from dataclasses import replace
-
-    from planner.solve.plan import make_plan
-    from planner.solve.plan_record import plan_to_json
-
     return plan_to_json(make_plan(backlog, capacity, options=replace(options, deadline=None)))
 
 
