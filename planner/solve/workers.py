@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -77,6 +78,18 @@ def serve(socket_fd: int, idle_seconds: float) -> None:
     _serve(Connection(socket_fd), idle_seconds)
 
 
+def _worker_environment() -> dict[str, str]:
+    """This process's environment, with the folder this planner was imported from first on the path.
+
+    So a worker imports the same planner, installed or not (a server started from another folder
+    with the repository on its own path would otherwise start workers that cannot import it).
+    """
+    source = str(Path(__file__).resolve().parents[2])
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [source, environment.get("PYTHONPATH")]))
+    return environment
+
+
 class _Worker:
     """One worker process (``python -c ... serve(...)``) and the parent's end of its socket.
 
@@ -93,6 +106,7 @@ class _Worker:
                 pass_fds=(theirs.fileno(),),
                 start_new_session=True,
                 stdin=subprocess.DEVNULL,
+                env=_worker_environment(),
             )
         finally:
             theirs.close()
