@@ -87,7 +87,8 @@ def planner_code() -> str:
     return digest.hexdigest()
 
 
-@st.cache_resource(show_spinner=False)
+# Released (a cleared cache): queued and kept-for-idle work is withdrawn, a solve running is waited for.
+@st.cache_resource(show_spinner=False, on_release=lambda queue: queue.shutdown())
 def background_solves() -> BackgroundSolves[PlanResult]:
     """The server's queue of full solves behind the quick plans (one at a time: the machine has 2 cores)."""
     return BackgroundSolves(workers=1)
@@ -1027,19 +1028,18 @@ def plan_ahead(key: PlanKey) -> None:
     A meeting moves a slider a step at a time and talks between moves: a position planned before
     anyone moves there shows at once, from the database, like any plan kept (its quick plan; the
     full search still runs for it when someone moves there, unless the quick plan was proven).
-    Asked once per key and session, and only when the server's queue has nothing else to do (else
-    asked again on the next rerun), so it never delays a plan someone is waiting for.
+    Asked once per key and session; run when the server's queue has nothing someone asked for
+    (:meth:`~planner.solve.BackgroundSolves.submit_when_idle`), so it never delays a plan someone is
+    waiting for.
     """
     asked: set[PlanKey] = st.session_state.setdefault(AHEAD_KEY, set())
     if key in asked:
         return
     for neighbour in neighbour_keys(key):
         full = PlanJob.of(neighbour)
-        if full.at_saved_what_ifs:  # the scenario's own plan is solved as the command line does, when asked for
-            continue
-        quick = full.quick()
-        if background_solves().submit_when_idle(quick.ahead_name, quick.ahead(full)) is None:
-            return  # the queue is busy with plans someone asked for: asked again on the next rerun
+        if not full.at_saved_what_ifs:  # the scenario's own plan is solved as the command line does, when asked for
+            quick = full.quick()
+            background_solves().submit_when_idle(quick.ahead_name, quick.ahead(full))
     asked.add(key)
 
 

@@ -29,6 +29,7 @@ class BackgroundSolves(Generic[Result]):
         self._lock = threading.RLock()
         self._solves: dict[str, Future[Result]] = {}
         self._idle_work: set[str] = set()  # keys submitted by :meth:`submit_when_idle`, not done yet
+        self._deferred: dict[str, Callable[[], Result]] = {}  # idle work waiting for the queue to be idle
 
     def submit(self, key: str, solve: Callable[[], Result], replaces: str | None = None) -> Future[Result]:
         """Run ``solve`` under ``key``, or join the solve of that key already queued or running.
@@ -52,19 +53,34 @@ class BackgroundSolves(Generic[Result]):
         return future
 
     def submit_when_idle(self, key: str, solve: Callable[[], Result]) -> Future[Result] | None:
-        """Run ``solve`` under ``key`` only when no solve someone asked for is queued or running (None: not submitted).
+        """Run ``solve`` under ``key`` now if no solve someone asked for is queued or running, else once none is.
 
         For work nobody waits for yet (planning a slider position before anyone moves there): it
         only ever queues behind other such work, and a solve asked for later waits at most for what
-        was queued this way. A caller who then needs the result joins it (:meth:`pending`).
+        was queued this way. Returns the future when it started now, None when it waits its turn
+        (the newest ``MAX_DEFERRED`` wait; an older ask of the same key is replaced). A caller who
+        then needs the result joins it (:meth:`pending`).
         """
         with self._lock:
-            if any(not future.done() and name not in self._idle_work for name, future in self._solves.items()):
+            if self._busy():
+                self._deferred.pop(key, None)
+                self._deferred[key] = solve
+                while len(self._deferred) > self.MAX_DEFERRED:
+                    self._deferred.pop(next(iter(self._deferred)))
                 return None
-            future = self.submit(key, solve)
-            self._idle_work.add(key)
-            future.add_done_callback(lambda _: self._done_idle(key))
-            return future
+            return self._submit_idle(key, solve)
+
+    MAX_DEFERRED = 16
+
+    def _busy(self) -> bool:
+        """A solve someone asked for is queued or running."""
+        return any(not future.done() and name not in self._idle_work for name, future in self._solves.items())
+
+    def _submit_idle(self, key: str, solve: Callable[[], Result]) -> Future[Result]:
+        future = self.submit(key, solve)
+        self._idle_work.add(key)
+        future.add_done_callback(lambda _: self._done_idle(key))
+        return future
 
     def _done_idle(self, key: str) -> None:
         with self._lock:
@@ -81,7 +97,13 @@ class BackgroundSolves(Generic[Result]):
         with self._lock:
             if self._solves.get(key) is done and not failed:
                 del self._solves[key]
+            if self._deferred and not self._busy():  # the queue is idle: the work kept for it starts
+                deferred, self._deferred = self._deferred, {}
+                for waiting, solve in deferred.items():
+                    self._submit_idle(waiting, solve)
 
     def shutdown(self) -> None:
-        """Withdraw what has not started and wait for the solves running."""
+        """Withdraw what has not started, and the work kept for an idle queue; wait for the solves running."""
+        with self._lock:
+            self._deferred.clear()
         self._pool.shutdown(wait=True, cancel_futures=True)
