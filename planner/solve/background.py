@@ -23,6 +23,8 @@ Result = TypeVar("Result")
 class BackgroundSolves(Generic[Result]):
     """A queue of named solves run by ``workers`` threads, each name solved at most once at a time."""
 
+    MAX_DEFERRED = 16  # asks kept for an idle queue (the newest)
+
     def __init__(self, workers: int = 1) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="planner-solve")
         # Re-entrant: withdrawing a solve runs its done callback (:meth:`_forget`) at once, under the lock.
@@ -69,8 +71,6 @@ class BackgroundSolves(Generic[Result]):
                     self._deferred.pop(next(iter(self._deferred)))
                 return None
             return self._submit_idle(key, solve)
-
-    MAX_DEFERRED = 16
 
     def _busy(self) -> bool:
         """A solve someone asked for is queued or running."""

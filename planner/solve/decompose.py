@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 
 from planner.solve.baseline import rank_and_fill
 from planner.solve.model import Solution, SolveOptions, build_model, small_model_solver, solve
-from planner.solve.problem import Placement, PlanItem, PlanProblem, SolveStatus, drop_unreachable
+from planner.solve.problem import Placement, PlanItem, PlanProblem, SolveStatus, drop_unreachable, plan_value
 from planner.solve.verify import plan_violations
 
 __all__ = ["decomposable", "solve_by_team", "solve_parts_side_by_side", "team_groups"]
@@ -136,8 +136,8 @@ def solve_parts_side_by_side(
         left = search.stop - time.perf_counter()
         step = replace(part_options, warm_start=held or None, time_limit=max(min(share, left), 0.05))
         solution = solve(build_model(part, step), step)
-        if solution.status not in ("optimal", "feasible") or solution.objective < _value(part, held):
-            return replace(solution, assignments=held, objective=_value(part, held))
+        if solution.status not in ("optimal", "feasible") or solution.objective < plan_value(part, held):
+            return replace(solution, assignments=held, objective=plan_value(part, held))
         return solution
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -164,11 +164,6 @@ def solve_parts_side_by_side(
         None if bound is None else max(bound, search.best_value),
         seconds_spent,
     )
-
-
-def _value(part: PlanProblem, plan: Placement) -> float:
-    values = {item.index: item.value for item in part.items}
-    return float(sum(values[index] for index in plan if index in values))
 
 
 class _TooBig(Exception):

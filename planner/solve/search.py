@@ -271,7 +271,7 @@ def solve_for_value(
         if by_team.status == "optimal":
             return best
 
-    side_by_side = _parts_side_by_side(core, options, groups, terms, budget)
+    side_by_side = _parts_side_by_side(options, groups, terms, budget)
     if side_by_side:
         seconds = budget.parts_seconds(seconds_left(options), len(groups), _WORKERS)
         parts = solve_parts_side_by_side(core, value_options, best.assignments or None, seconds, _WORKERS)
@@ -398,7 +398,7 @@ def _whole_model(
     has both cores and stops once its plan is within the gap of ``bound``. HiGHS solves the whole
     model itself.
     """
-    improvable = start is not None and _improvable(problem, options)
+    improvable = _improvable(problem, options)
     if start is not None and improvable and not budget.root_beside(options.time_limit, estimated_terms(problem)):
         improved = improve_by_team(
             problem,
@@ -477,9 +477,7 @@ def _keep_better(solution: Solution, other: Solution | None) -> Solution:
 _WORKERS = 2  # solves side by side: the machine the planner is made for has two cores
 
 
-def _parts_side_by_side(
-    problem: PlanProblem, options: SolveOptions, groups: list[tuple[str, ...]], terms: int, budget: TimeBudget
-) -> bool:
+def _parts_side_by_side(options: SolveOptions, groups: list[tuple[str, ...]], terms: int, budget: TimeBudget) -> bool:
     """Every part solved once side by side applies: CBC's path, several parts, a large model, no balance targets.
 
     A small model CBC proves whole in about a second, sooner than the parts would bound it. Balance
@@ -489,7 +487,7 @@ def _parts_side_by_side(
 
 
 def _improvable(problem: PlanProblem, options: SolveOptions) -> bool:
-    """Team-by-team improvement applies beside the whole model: CBC, several teams and sprints, no balance targets.
+    """Team-by-team improvement applies, beside the whole model or alone: CBC, several teams and sprints, no balance.
 
     Balance targets tie every team's plan to the others', so they are left to the whole model.
     """
