@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from planner.errors import PlannerError
 from planner.ingest import import_settings, read_backlog, read_capacity
+from planner.schema import CapacityTables
 from planner.store import Store
 
 __all__ = [
@@ -26,14 +29,25 @@ SAMPLE_NAME = "Sample: care pods, sprints 27-29"
 
 def create_sample(store: Store, *, author: str = "") -> str:
     """Read the bundled sample files and save them as a new scenario (by ``author``); return its id."""
+    backlog, capacity, settings = _sample_tables()
+    return store.create(SAMPLE_NAME, backlog, capacity, settings, author=author)
+
+
+def _sample_tables() -> tuple[pd.DataFrame, CapacityTables, dict]:
+    """The bundled sample's backlog, capacity and settings, read from its files."""
     backlog = read_backlog(SAMPLE_BACKLOG)
     capacity = read_capacity(SAMPLE_CAPACITY)
     if backlog.has_errors or capacity.has_errors:
         raise PlannerError("the bundled sample has errors: regenerate it with data/generate_sample.py")
-    settings = {**import_settings(backlog, capacity), "sample": True}
-    return store.create(SAMPLE_NAME, backlog.table, capacity.tables, settings, author=author)
+    return backlog.table, capacity.tables, {**import_settings(backlog, capacity), "sample": True}
 
 
 def ensure_sample(store: Store) -> str | None:
-    """Save the sample as a scenario when the store has none; return its id (None if not created)."""
-    return None if store.list() else create_sample(store)
+    """Save the sample as a scenario when the store has none; return its id (None if not created).
+
+    App processes starting together on one server database save it once (:meth:`Store.create_first`).
+    """
+    if store.list():
+        return None  # the usual case: no need to read the sample files
+    backlog, capacity, settings = _sample_tables()
+    return store.create_first(SAMPLE_NAME, backlog, capacity, settings)

@@ -122,3 +122,79 @@ def open_tab(at, name: str):
     at.run()
     assert not at.exception
     return at
+
+
+# --- scenario store backends --------------------------------------------------------------------------
+#
+# Store tests run on both backends: a DuckDB file in the test's temp folder, and a fresh schema on the
+# local PostgreSQL server (PLANNER_TEST_POSTGRES, default postgresql://postgres@127.0.0.1:5432/test),
+# dropped after the test. Without a server the PostgreSQL runs are skipped with the reason, unless
+# PLANNER_REQUIRE_POSTGRES=1 (.ci/run sets it), where they fail.
+
+POSTGRES_ENV = "PLANNER_TEST_POSTGRES"
+REQUIRE_POSTGRES_ENV = "PLANNER_REQUIRE_POSTGRES"
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The URL of a PostgreSQL server that answers, or a skip (a failure where it is required)."""
+    import os
+
+    url = os.environ.get(POSTGRES_ENV, DEFAULT_POSTGRES)
+    try:
+        import psycopg
+
+        with psycopg.connect(url, connect_timeout=5) as connection:
+            connection.execute("SELECT 1")
+    except Exception as error:  # no driver, no server, no access: all mean "cannot test here"
+        reason = f"no PostgreSQL server for the store tests at {url} ({type(error).__name__}: {error})"
+        if os.environ.get(REQUIRE_POSTGRES_ENV) == "1":
+            pytest.fail(reason + f"; {REQUIRE_POSTGRES_ENV}=1 requires one")
+        pytest.skip(reason)
+    return url
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """``url`` with every connection's search_path set to ``schema`` (libpq ``options``)."""
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str):
+    """A PostgreSQL URL whose tables live in a schema of their own, made for this test and dropped after."""
+    import secrets
+
+    import psycopg
+
+    schema = f"planner_test_{secrets.token_hex(6)}"
+    with psycopg.connect(postgres_server, autocommit=True) as connection:
+        connection.execute(f"CREATE SCHEMA {schema}")
+    yield with_search_path(postgres_server, schema)
+    with psycopg.connect(postgres_server, autocommit=True) as connection:
+        connection.execute("SET lock_timeout = '10s'")
+        connection.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where a test's Store keeps its scenarios: a DuckDB file, then a PostgreSQL schema."""
+    if request.param == "duckdb":
+        return tmp_path / "planner.duckdb"
+    return request.getfixturevalue("postgres_url")
+
+
+def sql_rows(target: str | Path, query: str, parameters: Sequence[object] = ()) -> list[tuple]:
+    """Run ``query`` (``?`` placeholders) straight on a store's database, beside the store: its rows."""
+    if isinstance(target, Path):
+        import duckdb
+
+        with duckdb.connect(str(target)) as connection:
+            cursor = connection.execute(query, list(parameters))
+            return cursor.fetchall() if cursor.description else []
+    import psycopg
+
+    with psycopg.connect(target, autocommit=True) as connection:
+        cursor = connection.execute(query.replace("?", "%s"), list(parameters))
+        return cursor.fetchall() if cursor.description else []

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import sql_rows
 from test_store_versions import assert_same_data, make_backlog, make_capacity
 
 from planner.errors import ScenarioNotFound
@@ -14,8 +15,9 @@ from planner.store import BIN_DAYS, SCHEMA_VERSION, ScenarioLinks, Store, is_lin
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    with Store(tmp_path / "links.duckdb") as opened:
+def store(store_target: str | Path):
+    """A store on each backend: a DuckDB file, then a PostgreSQL schema."""
+    with Store(store_target) as opened:
         yield opened
 
 
@@ -23,12 +25,12 @@ def new_scenario(store: Store, name: str = "plan") -> str:
     return store.create(name, make_backlog(), make_capacity(), {"a": 1})
 
 
-def link_rows(path: Path, scenario_id: str) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as connection:
-        return connection.execute(
-            "SELECT token, kind, revoked_at IS NOT NULL FROM scenario_links WHERE scenario_id = ? ORDER BY created_at",
-            [scenario_id],
-        ).fetchall()
+def link_rows(target: str | Path, scenario_id: str) -> list[tuple]:
+    return sql_rows(
+        target,
+        "SELECT token, kind, revoked_at IS NOT NULL FROM scenario_links WHERE scenario_id = ? ORDER BY created_at",
+        [scenario_id],
+    )
 
 
 def test_links_are_made_on_first_use_and_stay_the_same(tmp_path: Path) -> None:
@@ -66,7 +68,7 @@ def test_a_link_opens_the_scenario_after_other_changes(store: Store) -> None:
     assert store.open_link(links.edit) == (sid, "edit")
 
 
-def test_rotating_revokes_the_old_links_and_the_new_ones_work(store: Store) -> None:
+def test_rotating_revokes_the_old_links_and_the_new_ones_work(store: Store, store_target: str | Path) -> None:
     sid = new_scenario(store)
     old = store.links(sid)
     new = store.rotate_links(sid)
@@ -82,7 +84,7 @@ def test_rotating_revokes_the_old_links_and_the_new_ones_work(store: Store) -> N
     with pytest.raises(ScenarioNotFound):
         store.open_link(new.view)
     assert store.open_link(newest.view) == (sid, "view")
-    path = store.path
+    path = store_target
     store.close()
     rows = link_rows(path, sid)
     assert len(rows) == 6  # revoked links are kept, marked
@@ -152,7 +154,7 @@ def test_a_binned_scenarios_links_are_not_found_until_it_is_restored(store: Stor
     assert store.links(sid) == links
 
 
-def test_purge_removes_the_links(store: Store) -> None:
+def test_purge_removes_the_links(store: Store, store_target: str | Path) -> None:
     sid = new_scenario(store)
     kept = new_scenario(store, "kept")
     links, kept_links = store.links(sid), store.links(kept)
@@ -163,13 +165,13 @@ def test_purge_removes_the_links(store: Store) -> None:
     with pytest.raises(ScenarioNotFound):
         store.links(sid)
     assert store.open_link(kept_links.view) == (kept, "view")
-    path = store.path
+    path = store_target
     store.close()
     assert link_rows(path, sid) == []
     assert len(link_rows(path, kept)) == 2
 
 
-def test_purge_expired_removes_only_scenarios_in_the_bin_too_long(store: Store) -> None:
+def test_purge_expired_removes_only_scenarios_in_the_bin_too_long(store: Store, store_target: str | Path) -> None:
     old = new_scenario(store, "old")
     recent = new_scenario(store, "recent")
     alive = new_scenario(store, "alive")
@@ -194,7 +196,7 @@ def test_purge_expired_removes_only_scenarios_in_the_bin_too_long(store: Store) 
     far_future = datetime.now(UTC) + timedelta(days=10 * BIN_DAYS)
     assert store.purge_expired(now=far_future) == []  # nothing in the bin: nothing goes
     assert {summary.id for summary in store.list()} == {recent, alive}
-    path = store.path
+    path = store_target
     store.close()
     assert link_rows(path, old) == []
     with Store(path) as reopened:
