@@ -957,7 +957,16 @@ class PlanJob:
         net = capacity_for(self.key.scenario_id, self.key.version, self.key.settings)
         if self.options.time_limit <= QUICK_SOLVE.time_limit:  # bounded by HiGHS's own limit: no process needed
             return self.keep(make_plan(self.backlog, net, options=self.options))
-        return self.keep(plan_from_json(self.made_in_worker(solve_workers(), self.backlog, net, self.options)))
+        workers, backlog, options = solve_workers(), self.backlog, self.options
+        return plan_from_json(
+            self.made_once(store(), workers, lambda: self.made_in_worker(workers, backlog, net, options))
+        )
+
+    def made_once(self, database: Store, workers: SolveWorkers, make: Callable[[], str]) -> str:
+        """The plan kept for these inputs, made by ``make`` unless a session of any app process on this
+        database is making it already (then its plan, waited for up to that solve's hard deadline)."""
+        seconds = self.options.time_limit + workers.margin_seconds
+        return database.plan_once(self.key.scenario_id, self.key.version, self.digest, make, seconds)
 
     @staticmethod
     def made_in_worker(workers: SolveWorkers, backlog: pd.DataFrame, net: CapacityResult, options: SolveOptions) -> str:
@@ -968,10 +977,10 @@ class PlanJob:
         """Ask the server's queue for this plan (joined when already asked), withdrawing this session's last ask."""
         net = capacity_for(self.key.scenario_id, self.key.version, self.key.settings)
         database, backlog, options, workers = store(), self.backlog, self.options, solve_workers()
-        where = (self.key.scenario_id, self.key.version, self.digest)
 
         def solve() -> PlanResult:  # runs in the queue's thread: no Streamlit call in here
-            return plan_from_json(database.keep_plan(*where, PlanJob.made_in_worker(workers, backlog, net, options)))
+            make = lambda: PlanJob.made_in_worker(workers, backlog, net, options)  # noqa: E731
+            return plan_from_json(self.made_once(database, workers, make))
 
         background_solves().submit(self.name, solve, replaces=st.session_state.get(BACKGROUND_KEY))
         st.session_state[BACKGROUND_KEY] = self.name

@@ -65,11 +65,12 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _streamlit(folder: Path):
-    """A Streamlit server of the app on a free port, with its own database in ``folder``; yields its URL and process."""
+def _streamlit(folder: Path, database: str | None = None):
+    """A Streamlit server of the app on a free port, with its own database in ``folder`` (or on the
+    server ``database`` names, shared with other replicas); yields its URL and process."""
     port = _free_port()
-    log = (folder / "streamlit.log").open("w")
-    env = {**os.environ, "PLANNER_DB": str(folder / "planner.duckdb")}
+    log = (folder / f"streamlit-{port}.log").open("w")
+    env = {**os.environ, "PLANNER_DB": database or str(folder / "planner.duckdb")}
     process = subprocess.Popen(
         [
             sys.executable,
@@ -102,7 +103,7 @@ def _streamlit(folder: Path):
             time.sleep(0.3)
     else:
         process.terminate()
-        pytest.fail(f"streamlit did not start in 60 s: {(folder / 'streamlit.log').read_text()[-2000:]}")
+        pytest.fail(f"streamlit did not start in 60 s: {(folder / f'streamlit-{port}.log').read_text()[-2000:]}")
     try:
         yield url, process
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -250,3 +252,61 @@ def test_reading_or_replacing_links_is_not_a_change_of_the_scenario(store: Store
     assert [s.id for s in store.list()] == [second, first]  # still most recently changed first
     after = store.state(first)
     assert (after.version, after.updated_at) == (before.version, before.updated_at)
+
+
+# --- plans made once, whichever process asks --------------------------------------------------------
+
+
+def test_a_plan_is_claimed_once_until_kept_or_expired(store: Store) -> None:
+    sid = new_scenario(store)
+    assert store.claim_plan(sid, 1, "digest", seconds=30)
+    assert not store.claim_plan(sid, 1, "digest", seconds=30)  # another asker: wait for it
+    assert store.claim_plan(sid, 1, "other inputs", seconds=30)
+    assert store.claim_plan(sid, 1, "quick", seconds=0)
+    assert store.claim_plan(sid, 1, "quick", seconds=30)  # the first claim expired at once
+    store.keep_plan(sid, 1, "kept", "{}")
+    assert not store.claim_plan(sid, 1, "kept", seconds=30)  # kept: nothing to make
+    assert store.state(sid).version == 1  # claims are no change of the scenario
+
+
+def test_two_askers_of_one_plan_share_one_solve(store: Store, store_target: str | Path) -> None:
+    # Two app processes on a server are two stores; on a file, the sessions of one process share one.
+    sid = new_scenario(store)
+    other = Store(store_target) if isinstance(store_target, str) else store
+    made: list[int] = []
+    results: list[str] = []
+    start = threading.Barrier(2)
+
+    def make() -> str:
+        made.append(1)
+        time.sleep(0.6)
+        return '{"plan": 1}'
+
+    def ask(asker: Store) -> None:
+        start.wait()
+        results.append(asker.plan_once(sid, 1, "digest", make, seconds=20))
+
+    try:
+        threads = [threading.Thread(target=ask, args=(asker,)) for asker in (store, other)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        if other is not store:
+            other.close()
+    assert made == [1]
+    assert results == ['{"plan": 1}', '{"plan": 1}']
+
+
+def test_a_failed_solve_lets_the_next_asker_make_the_plan(store: Store) -> None:
+    sid = new_scenario(store)
+
+    def fail() -> str:
+        raise RuntimeError("solver crashed")
+
+    with pytest.raises(RuntimeError, match="solver crashed"):
+        store.plan_once(sid, 1, "digest", fail, seconds=60)
+    started = time.monotonic()
+    assert store.plan_once(sid, 1, "digest", lambda: '{"plan": 2}', seconds=60) == '{"plan": 2}'
+    assert time.monotonic() - started < 5  # not the failed claim's 60 s

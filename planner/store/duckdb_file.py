@@ -72,6 +72,8 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
     # 4: links (the table is created with the others); a scenario gets its tokens on first use.
     3: (),
+    # 5: claims on plans being made (the table is created with the others).
+    4: (),
 }
 
 

@@ -51,7 +51,10 @@ COLUMN_TYPES = ColumnTypes(
 )
 
 # The schema starts at the current version on a server; later versions add their steps here.
-MIGRATIONS: dict[int, tuple[str, ...]] = {}
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # 5: claims on plans being made (the table is created with the others).
+    4: (),
+}
 
 _CONNECT_SECONDS = 10.0
 _POOL_SIZE = 8  # connections per process; a transaction holds one for milliseconds

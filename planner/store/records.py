@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 DATABASE_ENV = "PLANNER_DB"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BIN_DAYS = 30  # a scenario stays this long in the bin before purge_expired removes it
 LINK_KINDS = ("edit", "view")
 PLANS_KEPT = 400  # per scenario: the oldest beyond this are dropped (they are made again when asked for)

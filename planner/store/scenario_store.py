@@ -63,6 +63,7 @@ __all__ = ["Store"]
 
 _T = TypeVar("_T")
 _NOW = object()  # in a versioned write's parameters: the time of the write
+_CLAIM_POLL_SECONDS = 0.2  # how often a session waiting for another's plan looks for it
 
 
 def _backoff(attempt: int) -> None:
@@ -420,6 +421,7 @@ class Store:
             session.run(sql.DELETE_HISTORY, [scenario_id])
             session.run(sql.DELETE_LINKS, [scenario_id])
             session.run(sql.DELETE_PLANS, [scenario_id])
+            session.run(sql.DELETE_CLAIMS, [scenario_id])
             session.run(sql.DELETE_SCENARIO, [scenario_id])
 
         self._transaction("remove the scenario for good", write)
@@ -605,6 +607,50 @@ class Store:
             return str(session.rows(sql.SELECT_PLAN, [scenario_id, version, inputs])[0][0])
 
         return self._transaction("keep the plan", write)
+
+    def claim_plan(self, scenario_id: str, version: int, inputs: str, seconds: float) -> bool:
+        """Claim the making of the plan of this scenario version and ``inputs`` for ``seconds``.
+
+        True: make it (no plan is kept and no unexpired claim is held; the claim is now this caller's).
+        False: it is kept already, or another caller (another app process too) is making it; wait for
+        :meth:`kept_plan` until the claim expires. Not a change to the scenario (no new version).
+        """
+        key = [scenario_id, version, inputs]
+
+        def write(session: Session) -> bool:
+            session.serialise(f"plan claim {scenario_id} {version} {inputs}")
+            now = self._now()
+            session.run(sql.DELETE_EXPIRED_CLAIMS, [scenario_id, now])
+            if session.rows(sql.SELECT_PLAN, key) or session.rows(sql.SELECT_CLAIM, key):
+                return False
+            session.run(sql.INSERT_CLAIM, [*key, now + timedelta(seconds=seconds)])
+            return True
+
+        return self._transaction("claim the plan", write)
+
+    def plan_once(self, scenario_id: str, version: int, inputs: str, make: Callable[[], str], seconds: float) -> str:
+        """The plan kept for this scenario version and ``inputs``, made by ``make`` only where no one is making it.
+
+        Sessions of every app process on this database asking for the same plan share one solve: the
+        first claims it (:meth:`claim_plan`) and makes and keeps it; the others wait for it, polling
+        the kept plans, for at most ``seconds`` (the maker's hard deadline), then make it themselves.
+        """
+        deadline = time.monotonic() + seconds
+        key = [scenario_id, version, inputs]
+        while True:
+            kept = self.kept_plan(scenario_id, version, inputs)
+            if kept is not None:
+                return kept
+            claimed = self.claim_plan(scenario_id, version, inputs, seconds)
+            if claimed or time.monotonic() >= deadline:
+                try:
+                    made = make()
+                except BaseException:
+                    if claimed:  # let the next one asking make it, rather than wait out the claim
+                        self._transaction("release the claim", lambda session: session.run(sql.DELETE_CLAIM, key))
+                    raise
+                return self.keep_plan(scenario_id, version, inputs, made)
+            time.sleep(_CLAIM_POLL_SECONDS)
 
     def purge_expired(self, now: datetime | None = None) -> builtins.list[str]:
         """Remove for good the scenarios in the bin for more than :data:`BIN_DAYS` days; their ids.

@@ -1,6 +1,6 @@
 """The store's SQL, written once for both backends: ``?`` placeholders, named columns, standard types.
 
-The tables (schema version 4) are real tables, so a scenario can be inspected with plain SQL:
+The tables (schema version 5) are real tables, so a scenario can be inspected with plain SQL:
 
 - ``meta(key, value)``: ``schema_version`` lets a later planner migrate an older database.
 - ``scenarios(id, name, settings JSON, columns JSON, created_at, updated_at, deleted_at, version)``:
@@ -17,6 +17,8 @@ The tables (schema version 4) are real tables, so a scenario can be inspected wi
 - ``scenario_plans(scenario_id, version, inputs, plan, made_at)`` keeps each plan made for a scenario
   version under a digest of everything else it depends on.
 - ``scenario_links(token, scenario_id, kind, created_at, revoked_at)`` holds the edit and view link tokens.
+- ``scenario_plan_claims(scenario_id, version, inputs, claimed_until)`` (schema version 5): which plans
+  an app process is making, so another process asked for the same plan waits for it.
 
 No foreign keys to scenarios: DuckDB cannot cascade deletes, and every write touches the parent and its
 children in one transaction anyway.
@@ -70,10 +72,21 @@ CREATE TABLE IF NOT EXISTS scenario_plans (
 )"""
 
 
+CREATE_CLAIMS = """
+CREATE TABLE IF NOT EXISTS scenario_plan_claims (
+    scenario_id VARCHAR NOT NULL,
+    version BIGINT NOT NULL,
+    inputs VARCHAR NOT NULL,
+    claimed_until TIMESTAMP NOT NULL,
+    PRIMARY KEY (scenario_id, version, inputs)
+)"""
+
+
 def schema_sql(types: ColumnTypes) -> tuple[str, ...]:
     """Every CREATE statement, harmless when the table is already there."""
     return (
         CREATE_PLANS,
+        CREATE_CLAIMS,
         CREATE_META,
         CREATE_SCENARIOS,
         CREATE_HISTORY,
@@ -161,3 +174,9 @@ TRIM_PLANS = """
 DELETE FROM scenario_plans WHERE scenario_id = ? AND made_at < (
     SELECT made_at FROM scenario_plans WHERE scenario_id = ? ORDER BY made_at DESC LIMIT 1 OFFSET ?)"""
 DELETE_PLANS = "DELETE FROM scenario_plans WHERE scenario_id = ?"
+# Claims: which app process is making a plan, until when (another one waits for it instead).
+SELECT_CLAIM = "SELECT claimed_until FROM scenario_plan_claims WHERE scenario_id = ? AND version = ? AND inputs = ?"
+DELETE_CLAIM = "DELETE FROM scenario_plan_claims WHERE scenario_id = ? AND version = ? AND inputs = ?"
+INSERT_CLAIM = "INSERT INTO scenario_plan_claims (scenario_id, version, inputs, claimed_until) VALUES (?, ?, ?, ?)"
+DELETE_EXPIRED_CLAIMS = "DELETE FROM scenario_plan_claims WHERE scenario_id = ? AND claimed_until < ?"
+DELETE_CLAIMS = "DELETE FROM scenario_plan_claims WHERE scenario_id = ?"
