@@ -1056,9 +1056,12 @@ def plan_ahead(key: PlanKey) -> None:
 def quick_plan_for(key: PlanKey) -> PlanResult:
     """The quick plan of ``key`` (kept in the database with its inputs, like every plan the app shows)."""
     quick = PlanJob.of(key).quick()
-    ahead = background_solves().pending(quick.ahead_name)
+    # Planned ahead of this move (plan_ahead) but not started: it may be queued behind other
+    # sessions' work (up to MAX_DEFERRED quick solves; waiting made a move take 24 s with 5
+    # sessions), so it is withdrawn and solved here. Already running: waited for, not solved twice.
+    ahead = background_solves().withdraw(quick.ahead_name)
     if ahead is not None:
-        try:  # being made ahead of this move (plan_ahead): wait for it rather than solve it twice
+        try:
             ahead.result()
         except Exception:  # failed there: solved here, where the error is shown
             pass

@@ -139,3 +139,28 @@ def test_work_nobody_waits_for_runs_once_the_queue_is_idle(solves):
     assert not done.wait(0.3)  # not while the solve someone asked for runs
     release.set()
     assert done.wait(10)  # then, without being asked again
+
+
+def test_work_planned_ahead_and_not_started_is_withdrawn_for_its_caller_to_do(solves):
+    ran: list[str] = []
+    release = _blocker(solves)
+    queued = solves.submit("queued", lambda: ran.append("queued") or "queued")  # in the pool, behind
+    assert solves.submit_when_idle("ahead", lambda: ran.append("ahead") or "ahead") is None  # kept for idle
+    assert solves.withdraw("queued") is None
+    assert queued.cancelled() and solves.pending("queued") is None
+    assert solves.withdraw("ahead") is None
+    release.set()
+    # The worker runs the finished solve's callbacks (where idle work is started) before its next
+    # solve: once a second probe is done, anything started then has run before it.
+    assert solves.submit("probe", lambda: "probe").result(10) == "probe"
+    assert solves.submit("probe 2", lambda: "probe 2").result(10) == "probe 2"
+    assert ran == []
+
+
+def test_a_running_solve_is_not_withdrawn_but_returned_to_wait_for(solves):
+    release = _blocker(solves)
+    running = solves.withdraw("busy")
+    assert running is not None and not running.cancelled()
+    release.set()
+    assert running.result(10) == "busy"
+    assert solves.withdraw("never asked") is None

@@ -86,6 +86,19 @@ class BackgroundSolves(Generic[Result]):
         with self._lock:
             self._idle_work.discard(key)
 
+    def withdraw(self, key: str) -> Future[Result] | None:
+        """Withdraw the solve of ``key`` if it has not started (queued, or kept for an idle queue).
+
+        Returns the solve when it is running (or failed), for the caller to wait for, else None: a
+        caller that would wait for work queued behind other work does it itself instead.
+        """
+        with self._lock:
+            self._deferred.pop(key, None)
+            future = self._solves.get(key)
+            if future is None or future.cancel():  # a withdrawn solve is forgotten by its done callback
+                return None
+            return future
+
     def pending(self, key: str) -> Future[Result] | None:
         """The solve of ``key`` queued or running, or the last one of it that failed; None when none is."""
         with self._lock:
