@@ -87,6 +87,9 @@ def planner_code() -> str:
     return digest.hexdigest()
 
 
+SOLVER_NICENESS = 5  # a third of the CPU share of a thread at niceness 0 when both want a core
+
+
 # Released (a cleared cache): queued and kept-for-idle work is withdrawn, a solve running is waited for.
 @st.cache_resource(show_spinner=False, on_release=lambda queue: queue.shutdown())
 def background_solves() -> BackgroundSolves[PlanResult]:
@@ -98,8 +101,9 @@ def background_solves() -> BackgroundSolves[PlanResult]:
 def solve_workers() -> SolveWorkers:
     """The server's solver processes for full plans: two (one for the background queue, one for a page
     waiting on the scenario's own plan), each solve stopped past its time limit and a margin, so no
-    solve can hold the server; started now, so the first full plan does not wait for them."""
-    workers = SolveWorkers(workers=2)
+    solve can hold the server; started now, so the first full plan does not wait for them. Niced: on a
+    busy machine, sessions' reruns (quick plans included) get the cores before a search runs on."""
+    workers = SolveWorkers(workers=2, niceness=SOLVER_NICENESS)
     workers.warm()
     return workers
 

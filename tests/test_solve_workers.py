@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from datetime import date
@@ -77,3 +78,13 @@ def test_a_session_reruns_at_once_while_a_long_solve_runs_in_a_worker(database, 
         assert time.perf_counter() - started < 1.0
     finally:
         solving.join(30)
+
+
+def test_workers_run_at_the_niceness_asked_for():
+    here = os.nice(0)
+    niced = SolveWorkers(workers=1, niceness=5)
+    try:
+        assert niced.run(os.nice, (0,), time_limit=10) == min(here + 5, 19)
+    finally:
+        niced.shutdown()
+    assert os.nice(0) == here  # the server's own niceness is untouched

@@ -70,11 +70,18 @@ def _serve(connection: Connection, idle_seconds: float) -> None:
             connection.send(("error", f"{type(error).__name__}: {error}"))
 
 
-_WORKER_MAIN = "import sys; from planner.solve.workers import serve; serve(int(sys.argv[1]), float(sys.argv[2]))"
+_WORKER_MAIN = (
+    "import sys; from planner.solve.workers import serve; serve(int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]))"
+)
 
 
-def serve(socket_fd: int, idle_seconds: float) -> None:
-    """A worker process's main: serve solves on the socket ``socket_fd`` until idle or closed."""
+def serve(socket_fd: int, idle_seconds: float, niceness: int = 0) -> None:
+    """A worker process's main: serve solves on the socket ``socket_fd`` until idle or closed.
+
+    ``niceness`` is added to the process's scheduling niceness first (the solvers it starts inherit it).
+    """
+    if niceness:
+        os.nice(niceness)
     _serve(Connection(socket_fd), idle_seconds)
 
 
@@ -98,11 +105,11 @@ class _Worker:
     the app. It leads a session of its own, so killing its process group kills the solvers it started.
     """
 
-    def __init__(self, idle_seconds: float) -> None:
+    def __init__(self, idle_seconds: float, niceness: int) -> None:
         mine, theirs = socket.socketpair()
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-c", _WORKER_MAIN, str(theirs.fileno()), str(idle_seconds)],
+                [sys.executable, "-c", _WORKER_MAIN, str(theirs.fileno()), str(idle_seconds), str(niceness)],
                 pass_fds=(theirs.fileno(),),
                 start_new_session=True,
                 stdin=subprocess.DEVNULL,
@@ -133,7 +140,9 @@ class SolveWorkers:
     """A bounded pool of worker processes; :meth:`run` blocks until the result or the hard deadline.
 
     ``workers`` solves run at once; more callers wait for a free worker (their deadline counts from
-    when their solve starts). Threads may call :meth:`run` concurrently.
+    when their solve starts). Threads may call :meth:`run` concurrently. ``niceness``: added to the
+    workers' scheduling niceness, so that on a busy machine the server's own threads (the sessions'
+    reruns) get the cores before a search nobody is waiting on to see a plan.
     """
 
     def __init__(
@@ -141,8 +150,10 @@ class SolveWorkers:
         workers: int = 1,
         margin_seconds: float = 5.0,
         idle_seconds: float = 120.0,
+        niceness: int = 0,
     ) -> None:
         self.margin_seconds = margin_seconds
+        self.niceness = niceness
         self.idle_seconds = idle_seconds
         self._free: list[_Worker] = []
         self._slots = threading.BoundedSemaphore(workers)
@@ -194,7 +205,7 @@ class SolveWorkers:
                 if worker.alive() and time.monotonic() - worker.idle_since < self.idle_seconds / 2:
                     return worker
                 worker.kill()
-        return _Worker(self.idle_seconds)
+        return _Worker(self.idle_seconds, self.niceness)
 
     def _give_back(self, worker: _Worker) -> None:
         worker.idle_since = time.monotonic()
@@ -210,7 +221,7 @@ class SolveWorkers:
         def start() -> None:
             with self._lock:
                 if not self._closed and not self._free:
-                    self._free.append(_Worker(self.idle_seconds))
+                    self._free.append(_Worker(self.idle_seconds, self.niceness))
 
         threading.Thread(target=start, name="planner-solve-warm", daemon=True).start()
 
