@@ -138,6 +138,14 @@ _OPENED = """([searching, target]) => {
 # --- servers and database ------------------------------------------------------------------------
 
 
+def _niced(chromium: str, niceness: int, folder: Path) -> str:
+    """A launcher of ``chromium`` at ``niceness`` (Playwright starts it and talks to it on inherited pipes)."""
+    launcher = folder / "chromium-niced"
+    launcher.write_text(f'#!/bin/sh\nexec nice -n {niceness} {chromium} "$@"\n')
+    launcher.chmod(0o755)
+    return str(launcher)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -555,6 +563,12 @@ def main() -> None:
     parser.add_argument("--open-timeout", type=float, default=180.0, help="seconds a session may take to open")
     parser.add_argument("--pause", type=float, default=1.0, help="seconds after a session's round before the next")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument(
+        "--browser-nice",
+        type=int,
+        default=0,
+        help="run the Chromiums at this niceness, so the servers get the cores first (browsers on users' laptops)",
+    )
     parser.add_argument("--json", type=Path, help="write every move's timings here")
     args = parser.parse_args()
     if args.replicas < 1 or args.per_browser < 1 or args.moves < 1 or min(args.sessions) < 1:
@@ -587,9 +601,11 @@ def main() -> None:
             print(
                 f"planner {_library_state()}, {args.replicas} replica(s) on {where}, {args.sprints} sprint(s), "
                 f"{args.moves} move(s) a session, start {args.start}, {args.per_browser} session(s) per Chromium, "
-                f"{os.cpu_count()} cores",
+                f"Chromium at niceness {args.browser_nice}, {os.cpu_count()} cores",
                 flush=True,
             )
+            if args.browser_nice:
+                args.chromium = _niced(args.chromium, args.browser_nice, Path(folder))
             scenarios = _prepare_scenarios(target, args.sessions)
             for replica in range(args.replicas):  # one after the other: each finds the schema and sample made
                 servers.append(_start_server(target, Path(folder) / f"streamlit-{replica}.log"))

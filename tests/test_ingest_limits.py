@@ -256,3 +256,10 @@ def test_the_database_and_its_log_are_readable_by_their_owner_only(tmp_path):
 def test_users_get_no_tracebacks_from_the_shared_server():
     config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
     assert config["client"]["showErrorDetails"] == "none"
+
+
+def test_the_shared_server_skips_a_full_garbage_collection_after_every_script_and_fragment_run():
+    # Each took the interpreter's lock from every session: with five sessions polling for their
+    # full plans, 78 % of the server's time (bench/README.md, load).
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
