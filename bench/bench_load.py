@@ -34,7 +34,9 @@ every replica (warm-up: imports, solver workers). Servers run with no file watch
 
 The load generator shares the machine: each group of ``--per-browser`` sessions is one thread with
 its own Playwright (a Node driver) and Chromium, so N = 20 with the default is 20 drivers and 20
-Chromiums on the same cores as the servers. Each line also gives the servers' CPU seconds (their
+Chromiums on the same cores as the servers; ``--browser-nice 10`` runs them niced, so the servers get
+the cores first (as if the browsers were on the users' laptops), ``--per-browser 5`` shares one
+Chromium among five sessions (a context each). Each line also gives the servers' CPU seconds (their
 process groups: app, solver workers, CBC) and how busy the whole machine was, to tell the two apart.
 A move without its full plan within ``--timeout`` is a failure, counted; the run goes on.
 """
