@@ -9,23 +9,27 @@ not there.
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 import pandas as pd
 import psycopg
 import pytest
-from conftest import sql_rows
+from conftest import sql_rows, with_search_path
+from psycopg import sql as pg_sql
 from test_store_versions import make_backlog, make_capacity
 
 from planner.errors import StoreError
 from planner.sample import SAMPLE_NAME, ensure_sample
 from planner.schema import CapacityTables
 from planner.store import SCHEMA_VERSION, Store
+from planner.store.postgres_server import search_path_schemas
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -178,6 +182,70 @@ def test_replicas_starting_together_make_the_schema_and_the_sample_once(postgres
     finally:
         for opened in stores:
             opened.close()
+
+
+@pytest.fixture
+def unmade_schema(postgres_server: str):
+    """The name of a schema that does not exist yet (dropped after the test, if made)."""
+    schema = f"PlannerNew_{secrets.token_hex(4)}"  # mixed case: the URL quotes it, so it is kept as written
+    yield schema
+    with psycopg.connect(postgres_server, autocommit=True) as connection:
+        connection.execute(pg_sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(pg_sql.Identifier(schema)))
+
+
+def test_a_schema_named_in_the_url_is_made_on_first_use_by_replicas_starting_together(
+    postgres_server: str, unmade_schema: str
+) -> None:
+    quoted = urllib.parse.quote(f'"{unmade_schema}"')
+    url = with_search_path(postgres_server, quoted)
+    stores: list[Store] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(3)
+
+    def start_replica() -> None:
+        try:
+            start.wait()
+            opened = Store(url)
+            stores.append(opened)
+            ensure_sample(opened)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=start_replica) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    try:
+        assert not errors, errors
+        assert [summary.name for summary in stores[0].list()] == [SAMPLE_NAME]
+        made = sql_rows(
+            postgres_server,
+            "SELECT schema_name FROM information_schema.schemata WHERE schema_name = ?",
+            [unmade_schema],
+        )
+        assert made == [(unmade_schema,)]
+    finally:
+        for opened in stores:
+            opened.close()
+
+
+def test_a_url_naming_no_schema_to_keep_scenarios_in_says_how_to_name_one(postgres_server: str) -> None:
+    with pytest.raises(StoreError, match=r"no schema to keep the scenarios in.*search_path"):
+        Store(with_search_path(postgres_server, urllib.parse.quote('"$user"')))
+
+
+@pytest.mark.parametrize(
+    ("setting", "names"),
+    [
+        ("planner", ["planner"]),
+        ('"$user", public', ["$user", "public"]),
+        ('Planner, "Mixed Case", "with ""quote"""', ["planner", "Mixed Case", 'with "quote"']),
+        ("", []),
+    ],
+)
+def test_search_path_settings_are_read_as_postgresql_names_them(setting: str, names: list[str]) -> None:
+    assert search_path_schemas(setting) == names
 
 
 def test_a_newer_schema_on_the_server_is_refused(store: Store, postgres_url: str) -> None:

@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg import sql as pg_sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -166,6 +167,18 @@ def _configure(connection: psycopg.Connection) -> None:
     connection.adapters.register_loader("json", TextLoader)
 
 
+def search_path_schemas(search_path: str) -> list[str]:
+    """The schema names of a ``search_path`` setting, in order (quoted names as written, others lower-cased)."""
+    names = []
+    for part in search_path.split(","):
+        name = part.strip()
+        if len(name) >= 2 and name.startswith('"') and name.endswith('"'):
+            names.append(name[1:-1].replace('""', '"'))
+        elif name:
+            names.append(name.lower())
+    return names
+
+
 def describe(url: str) -> str:
     """The server and database of ``url`` without its password, for messages."""
     try:
@@ -192,7 +205,10 @@ class PostgresServer:
         except psycopg.ProgrammingError as error:
             raise StoreError(f"{DATABASE_ENV} does not hold a usable PostgreSQL URL: {error}") from error
         try:  # one plain connection first: a refused or unknown server answers at once, with its reason
-            psycopg.connect(url, connect_timeout=int(_CONNECT_SECONDS)).close()
+            with psycopg.connect(url, connect_timeout=int(_CONNECT_SECONDS), autocommit=True) as connection:
+                self._create_named_schema(connection)
+        except StoreError:
+            raise
         except psycopg.Error as error:
             raise StoreError(
                 f"Cannot open the scenario database at {self.description}: {error}. Is the server running, "
@@ -217,6 +233,33 @@ class PostgresServer:
                 f"Cannot reach the scenario database at {self.description} within {_CONNECT_SECONDS:.0f} s: "
                 f"is the server running and does it accept this user? Check {DATABASE_ENV}, or unset it to "
                 "use the embedded DuckDB file."
+            ) from error
+
+    def _create_named_schema(self, connection: psycopg.Connection) -> None:
+        """Create the schema the URL's ``search_path`` names first when it does not exist yet.
+
+        A schema per installation (``?options=-csearch_path%3Dplanner``) is then made on first use, like
+        the tables in it; without it PostgreSQL would say only "no schema has been selected".
+        """
+        row = connection.execute("SELECT current_schema()").fetchone()
+        if row is not None and row[0] is not None:
+            return
+        path = connection.execute("SELECT current_setting('search_path')").fetchone()
+        named = [name for name in search_path_schemas(path[0] if path else "") if name != "$user"]
+        if not named:
+            raise StoreError(
+                f"The scenario database at {self.description} has no schema to keep the scenarios in: name one "
+                f"in {DATABASE_ENV}, for example ...?options=-csearch_path%3Dplanner (it is created on first use)."
+            )
+        try:
+            connection.execute(pg_sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(pg_sql.Identifier(named[0])))
+        except (pg_errors.UniqueViolation, pg_errors.DuplicateSchema):
+            pass  # another replica starting at the same moment made it
+        except pg_errors.InsufficientPrivilege as error:
+            raise StoreError(
+                f"The schema {named[0]!r} named in {DATABASE_ENV} does not exist in {self.description}, and this "
+                f"user may not create it ({error}). Ask the database's owner for CREATE SCHEMA {named[0]}, or "
+                "name a schema that exists."
             ) from error
 
     @contextmanager
