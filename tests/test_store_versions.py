@@ -415,8 +415,10 @@ def test_concurrent_versioned_edits_lose_nothing(store: Store) -> None:
         assert store.load_version(sid, version).settings[f"t{me}" if me in own else "shared"] == value(me, edit)
 
 
-CHILD = textwrap.dedent(
+WRITERS = textwrap.dedent(
     """
+    import os
+    import signal
     import sys
 
     import pandas as pd
@@ -425,86 +427,136 @@ CHILD = textwrap.dedent(
     from planner.schema import CapacityTables
     from planner.store import Store
 
+
+    def write(path, sid, acks):
+        store = Store(path)
+        with open(acks, "a", buffering=1) as out:  # a line reaches the system when written: a kill keeps it
+            out.write("ready\\n")
+            n = 0
+            while True:
+                n += 1
+                state = store.state(sid)  # version and settings: all either write needs
+                try:
+                    if n % 4 == 0:
+                        backlog = pd.DataFrame({"id": [str(k) for k in range(n % 7)], "effort": [float(n)] * (n % 7)})
+                        version = store.replace_tables(sid, backlog, CapacityTables(), based_on=state.version)
+                    else:
+                        settings = {**state.settings, "n": n}
+                        version = store.save_settings(sid, settings, based_on=state.version, author="child")
+                except VersionConflict:
+                    continue
+                out.write(f"ack {version} {n}\\n")
+
+
+    # Imports once, then forks one writer per line read (the file its acknowledgements go to) and
+    # prints the writer's pid: a writer starts in milliseconds, not a new interpreter's second.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # killed writers are reaped by the system
     path, sid = sys.argv[1], sys.argv[2]
-    store = Store(path)
     print("ready", flush=True)
-    n = 0
-    while True:
-        n += 1
-        state = store.state(sid)  # version and settings: all either write needs
-        try:
-            if n % 4 == 0:
-                backlog = pd.DataFrame({"id": [str(k) for k in range(n % 7)], "effort": [float(n)] * (n % 7)})
-                version = store.replace_tables(sid, backlog, CapacityTables(), based_on=state.version)
-            else:
-                settings = {**state.settings, "n": n}
-                version = store.save_settings(sid, settings, based_on=state.version, author="child")
-        except VersionConflict:
-            continue
-        print(f"ack {version} {n}", flush=True)
+    for line in sys.stdin:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                write(path, sid, line.strip())
+            finally:
+                os._exit(1)
+        print(pid, flush=True)
     """
 )
+
+
+def _wait_for(check, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.005)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
 
 
 @pytest.mark.slow
 def test_a_writer_killed_at_random_moments_leaves_a_consistent_history(
     tmp_path: Path, store_target: str | Path
 ) -> None:
-    # 30 SIGKILLs at random moments of a writing child; after each, the database reopens with every
+    # 30 SIGKILLs at random moments of a writing process; after each, the database reopens with every
     # acknowledged version intact (DuckDB replays its log; PostgreSQL rolls back the dead session's
-    # transaction). Measured on the 2-core box: ~38 s while other test runs shared it, mostly the
-    # children's start-up (~0.6 s each).
+    # transaction). The writers are forked from one process that imported the planner once (a new
+    # interpreter per writer made this test 33 s, mostly start-up).
     kills = 30
     path = store_target
     with Store(path) as store:
         sid = store.create("crashy", make_backlog(), make_capacity(), {})
-    script = tmp_path / "child.py"
-    script.write_text(CHILD)
+    script = tmp_path / "writers.py"
+    script.write_text(WRITERS)
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     rng = random.Random(14)
     acknowledged: dict[int, int] = {}  # version -> n, over all runs
-    for _ in range(kills):
-        child = subprocess.Popen(
-            [sys.executable, str(script), str(path), sid], stdout=subprocess.PIPE, text=True, env=env, cwd=REPO
-        )
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.0, 0.4))
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        acks = [line.split() for line in child.stdout.read().splitlines() if line.startswith("ack ")]
-        child.stdout.close()
-        new = {int(version): int(n) for _, version, n in acks}
-        assert not set(new) & set(acknowledged), "a version was acknowledged twice"
-        acknowledged.update(new)
-        with Store(path) as store:  # opens after the kill
-            history = store.history(sid)
-            versions = [info.version for info in history]
-            assert versions == list(range(1, len(versions) + 1))
-            state = store.state(sid)
-            assert state.version == versions[-1]
-            assert set(acknowledged) <= set(versions)
-            last = store.load_version(sid, versions[-1])  # the newest version's data is readable
-            assert last.version == versions[-1]
-            assert last.settings == state.settings
-            # Some of this run's acknowledged versions (always its last) and of the earlier runs' (they
-            # must survive later kills): each load_version rebuilds the tables (~45 ms).
-            fresh, earlier = sorted(new), sorted(set(acknowledged) - set(new))
-            checked = (
-                fresh[-1:] + rng.sample(fresh[:-1], min(4, len(fresh[:-1]))) + rng.sample(earlier, min(2, len(earlier)))
-            )
-            for version in checked:
-                n = acknowledged[version]
-                what = history[version - 1].what
-                if what == "settings saved":
-                    assert history[version - 1].author == "child"
-                    assert store.load_version(sid, version).settings["n"] == n, what
-                else:
-                    assert what == "data replaced"
-                    backlog = store.load_version(sid, version).backlog
-                    assert len(backlog) == n % 7
-                    assert backlog["effort"].tolist() == [float(n)] * (n % 7)
-    assert len(acknowledged) > kills, "the child hardly ever saved: the kills came too early"
+    writers = subprocess.Popen(
+        [sys.executable, str(script), str(path), sid],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    assert writers.stdin is not None and writers.stdout is not None
+    try:
+        assert writers.stdout.readline().strip() == "ready"
+        for kill in range(kills):
+            acks = tmp_path / f"acks-{kill}.txt"
+            writers.stdin.write(f"{acks}\n")
+            writers.stdin.flush()
+            pid = int(writers.stdout.readline())
+            _wait_for(lambda acks=acks: acks.exists() and acks.read_text().startswith("ready"), 60, "no writer started")
+            time.sleep(rng.uniform(0.0, 0.4))
+            os.kill(pid, signal.SIGKILL)
+            _wait_for(lambda pid=pid: _gone(pid), 30, "the killed writer is still there")
+            lines = acks.read_text().splitlines()
+            new = {
+                int(version): int(n) for _, version, n in (line.split() for line in lines if line.startswith("ack "))
+            }
+            assert not set(new) & set(acknowledged), "a version was acknowledged twice"
+            acknowledged.update(new)
+            with Store(path) as store:  # opens after the kill
+                history = store.history(sid)
+                versions = [info.version for info in history]
+                assert versions == list(range(1, len(versions) + 1))
+                state = store.state(sid)
+                assert state.version == versions[-1]
+                assert set(acknowledged) <= set(versions)
+                last = store.load_version(sid, versions[-1])  # the newest version's data is readable
+                assert last.version == versions[-1]
+                assert last.settings == state.settings
+                # Some of this run's acknowledged versions (always its last) and of the earlier runs'
+                # (they must survive later kills): each load_version rebuilds the tables (~45 ms).
+                fresh, earlier = sorted(new), sorted(set(acknowledged) - set(new))
+                checked = (
+                    fresh[-1:]
+                    + rng.sample(fresh[:-1], min(4, len(fresh[:-1])))
+                    + rng.sample(earlier, min(2, len(earlier)))
+                )
+                for version in checked:
+                    n = acknowledged[version]
+                    what = history[version - 1].what
+                    if what == "settings saved":
+                        assert history[version - 1].author == "child"
+                        assert store.load_version(sid, version).settings["n"] == n, what
+                    else:
+                        assert what == "data replaced"
+                        backlog = store.load_version(sid, version).backlog
+                        assert len(backlog) == n % 7
+                        assert backlog["effort"].tolist() == [float(n)] * (n % 7)
+    finally:
+        writers.stdin.close()
+        writers.kill()
+        writers.wait()
+    assert len(acknowledged) > kills, "the writers hardly ever saved: the kills came too early"
 
 
 def test_two_renames_to_the_same_name_do_not_clash(store: Store) -> None:
