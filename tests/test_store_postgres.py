@@ -16,6 +16,8 @@ import textwrap
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -156,32 +158,39 @@ def test_four_processes_times_fifty_edits_lose_nothing(store: Store, postgres_ur
     assert conflicts > 0  # the shared setting did clash, and was re-applied
 
 
-def test_replicas_starting_together_make_the_schema_and_the_sample_once(postgres_url: str) -> None:
+@contextmanager
+def replicas_started_together(url: str, count: int) -> Iterator[list[Store]]:
+    """``count`` stores opened on ``url`` at one moment, each then saving the sample as the app's first start does."""
     stores: list[Store] = []
     errors: list[BaseException] = []
-    start = threading.Barrier(4)
+    start = threading.Barrier(count)
 
     def start_replica() -> None:
         try:
             start.wait()
-            opened = Store(postgres_url)
+            opened = Store(url)
             stores.append(opened)
             ensure_sample(opened)
         except BaseException as error:
             errors.append(error)
 
-    threads = [threading.Thread(target=start_replica) for _ in range(4)]
+    threads = [threading.Thread(target=start_replica) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
     try:
         assert not errors, errors
-        assert [summary.name for summary in stores[0].list()] == [SAMPLE_NAME]
-        assert sql_rows(postgres_url, "SELECT value FROM meta") == [(str(SCHEMA_VERSION),)]
+        yield stores
     finally:
         for opened in stores:
             opened.close()
+
+
+def test_replicas_starting_together_make_the_schema_and_the_sample_once(postgres_url: str) -> None:
+    with replicas_started_together(postgres_url, 4) as stores:
+        assert [summary.name for summary in stores[0].list()] == [SAMPLE_NAME]
+        assert sql_rows(postgres_url, "SELECT value FROM meta") == [(str(SCHEMA_VERSION),)]
 
 
 @pytest.fixture
@@ -196,28 +205,8 @@ def unmade_schema(postgres_server: str):
 def test_a_schema_named_in_the_url_is_made_on_first_use_by_replicas_starting_together(
     postgres_server: str, unmade_schema: str
 ) -> None:
-    quoted = urllib.parse.quote(f'"{unmade_schema}"')
-    url = with_search_path(postgres_server, quoted)
-    stores: list[Store] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(3)
-
-    def start_replica() -> None:
-        try:
-            start.wait()
-            opened = Store(url)
-            stores.append(opened)
-            ensure_sample(opened)
-        except BaseException as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=start_replica) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    try:
-        assert not errors, errors
+    url = with_search_path(postgres_server, urllib.parse.quote(f'"{unmade_schema}"'))
+    with replicas_started_together(url, 3) as stores:
         assert [summary.name for summary in stores[0].list()] == [SAMPLE_NAME]
         made = sql_rows(
             postgres_server,
@@ -225,9 +214,6 @@ def test_a_schema_named_in_the_url_is_made_on_first_use_by_replicas_starting_tog
             [unmade_schema],
         )
         assert made == [(unmade_schema,)]
-    finally:
-        for opened in stores:
-            opened.close()
 
 
 def test_a_url_naming_no_schema_to_keep_scenarios_in_says_how_to_name_one(postgres_server: str) -> None:
