@@ -10,10 +10,10 @@ import pytest
 from plan_fixtures import backlog, capacity, random_instance
 
 from planner.capacity import CapacitySettings, compute_capacity
-from planner.solve import make_plan
+from planner.solve import improve, make_plan
 from planner.solve.baseline import rank_and_fill
 from planner.solve.decompose import decomposable, solve_by_team, solve_parts_side_by_side
-from planner.solve.improve import improve_by_team, team_part
+from planner.solve.improve import TeamIndex, improve_by_team, linked_teams, team_part
 from planner.solve.model import SolveOptions, build_model, small_model_solver, solve
 from planner.solve.problem import build_problem
 from planner.solve.verify import plan_violations
@@ -101,6 +101,39 @@ def test_team_part_over_a_window_holds_the_team_s_other_sprints():
     assert set(by_id) == {"A1", "A2", "A3"}  # A0 is held in S1; A4 can only go to S1, outside the window
     assert [list(by_id[i].sprints(3)) for i in ("A1", "A2", "A3")] == [[1, 2], [1, 2], [1, 2]]
     assert by_id["A1"].prerequisites == ()  # A0 is held before the window
+
+
+def test_two_linked_teams_share_one_part():
+    items = backlog(
+        {"id": "P", "effort": 10, "value": 1, "team": "pod-b"},  # not planned
+        {"id": "A", "effort": 10, "value": 40, "team": "pod-a", "depends_on": "P"},
+        {"id": "Q", "effort": 10, "value": 5, "team": "pod-b"},  # planned in S1, inside the window
+        {"id": "R", "effort": 10, "value": 5, "team": "pod-b"},  # planned in S3, outside it
+        {"id": "X", "effort": 2, "value": 5},  # any team
+        {"id": "C", "effort": 1, "value": 1, "team": "pod-c"},
+    )
+    problem = problem_of(items, TWO_TEAMS + [("Cy", "pod-c", None, 10)])
+    at = {item_id: index_of(problem, item_id) for item_id in problem.ids}
+    plan = {at["Q"]: ("pod-b", 0), at["R"]: ("pod-b", 2), at["C"]: ("pod-c", 0)}
+
+    part = team_part(problem, plan, ("pod-a", "pod-b"), sprints=range(0, 2))
+
+    by_id = {item.id: item for item in part.items}
+    assert set(by_id) == {"P", "A", "Q", "X"}  # A comes in with its prerequisite; R is held in S3
+    assert by_id["A"].prerequisites == (at["P"],) and by_id["A"].teams == ("pod-a",)
+    assert set(by_id["X"].teams) == {"pod-a", "pod-b"}  # any team of the two, not pod-c
+    assert part.teams == ("pod-a", "pod-b") and {pool.team for pool in part.pools} == {"pod-a", "pod-b"}
+
+
+def test_linked_teams_are_the_pairs_a_dependency_joins():
+    items = backlog(
+        {"id": "P", "effort": 1, "value": 1, "team": "pod-b"},
+        {"id": "A", "effort": 1, "value": 1, "team": "pod-a", "depends_on": "P"},
+        {"id": "A2", "effort": 1, "value": 1, "team": "pod-a", "depends_on": "A"},  # within pod-a: no pair
+        {"id": "C", "effort": 1, "value": 1, "team": "pod-c"},
+    )
+    problem = problem_of(items, TWO_TEAMS + [("Cy", "pod-c", None, 10)])
+    assert linked_teams(problem, TeamIndex.of(problem)) == [("pod-a", "pod-b")]
 
 
 # --- improve_by_team --------------------------------------------------------------------------------
@@ -277,3 +310,49 @@ def test_a_large_plan_at_a_short_limit_is_bounded_and_beats_rank_and_fill():
     assert result.bound is not None and result.bound >= result.objective
     assert result.gap is not None and result.gap < 0.02  # measured 0.1-0.4 %: loose, as the machine may be busy
     assert result.objective > result.baseline_objective
+
+
+def test_linked_teams_re_planned_together_bring_in_what_one_team_at_a_time_cannot():
+    # pod-b is full of Q items (5 each); A (pod-a, 40) needs P (pod-b, 1). Alone, pod-a cannot take A
+    # (P is out) and pod-b would lose 4 by taking P; together they gain 36.
+    items = backlog(
+        {"id": "P", "effort": 10, "value": 1, "team": "pod-b"},
+        {"id": "A", "effort": 10, "value": 40, "team": "pod-a", "depends_on": "P"},
+        *({"id": f"Q{n}", "effort": 10, "value": 5, "team": "pod-b"} for n in range(3)),
+    )
+    problem = problem_of(items)  # one person a team, 10 days a sprint, 3 sprints
+    at = {item_id: index_of(problem, item_id) for item_id in problem.ids}
+    start = {at[f"Q{n}"]: ("pod-b", n) for n in range(3)}
+    for team in ("pod-a", "pod-b"):  # each team alone is already at its best
+        alone = solve(build_model(team_part(problem, start, team), EXACT), EXACT)
+        assert alone.status == "optimal" and alone.objective == (0 if team == "pod-a" else 15)
+
+    better = improve_by_team(problem, start, SolveOptions(), seconds=10)
+
+    assert plan_violations(problem, better) == []
+    assert {problem.ids[index] for index in better} >= {"P", "A"}
+    assert sum(item.value for item in problem.items if item.index in better) == 51
+
+
+def test_a_re_plan_proven_optimal_is_not_solved_again_while_its_part_is_unchanged(monkeypatch):
+    frame, tables = linked_instance(5, items=60, teams=3)
+    problem = build_problem(frame, compute_capacity(tables, CapacitySettings(sprint_count=3), TODAY))
+    solved: list[tuple] = []
+    real_solve = improve.solve
+
+    def recorded(model, options):
+        solution = real_solve(model, options)
+        if solution.status == "optimal":
+            part = model.problem
+            rules = tuple(
+                (item.index, item.first_sprint, item.last_sprint, item.must, item.prerequisites) for item in part.items
+            )
+            solved.append((part.teams, rules, tuple(sorted(options.warm_start.items()))))
+        return solution
+
+    monkeypatch.setattr(improve, "solve", recorded)
+    better = improve_by_team(problem, rank_and_fill(problem), SolveOptions(), seconds=30)
+
+    assert plan_violations(problem, better) == []
+    assert len(solved) > 0
+    assert len(set(solved)) == len(solved)  # no part solved twice from the same plan
