@@ -59,3 +59,22 @@ def random_instance(items: int, teams: int, seed: int = 7) -> tuple[pd.DataFrame
         for k in range(3)
     ]
     return backlog(*rows), capacity(people, sprints=3)
+
+
+def linked_instance(seed: int, items: int = 60, teams: int = 3, any_team: float = 0.0):
+    """random_instance with Must items, prerequisites across teams and a share of items any team may take."""
+    import random
+
+    frame, tables = random_instance(items, teams, seed=seed)
+    rng = random.Random(seed)
+    frame["team"] = frame["team"].astype(object)
+    for row in rng.sample(range(items), round(items * any_team)):
+        frame.loc[row, "team"] = None
+    small = [row for row in range(items) if frame.loc[row, "effort"] <= 1]
+    musts = set(rng.sample(small, min(len(small), items // 20)))
+    for row in musts:
+        frame.loc[row, "moscow"] = "Must"
+    for row in rng.sample(range(1, items), items // 5):
+        if row not in musts:
+            frame.loc[row, "depends_on"] = frame.loc[rng.randrange(row), "id"]
+    return frame, tables

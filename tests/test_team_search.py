@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import replace
 from datetime import date
 
 import pytest
-from plan_fixtures import backlog, capacity, random_instance
+from plan_fixtures import backlog, capacity, linked_instance, random_instance
 
 from planner.capacity import CapacitySettings, compute_capacity
 from planner.solve import improve, make_plan
@@ -30,23 +29,6 @@ def problem_of(items, people=TWO_TEAMS, sprints=3):
 
 def index_of(problem, item_id):
     return problem.ids.index(item_id)
-
-
-def linked_instance(seed: int, items: int = 60, teams: int = 3, any_team: float = 0.0):
-    """random_instance with Must items, prerequisites across teams and a share of items any team may take."""
-    frame, tables = random_instance(items, teams, seed=seed)
-    rng = random.Random(seed)
-    frame["team"] = frame["team"].astype(object)
-    for row in rng.sample(range(items), round(items * any_team)):
-        frame.loc[row, "team"] = None
-    small = [row for row in range(items) if frame.loc[row, "effort"] <= 1]
-    musts = set(rng.sample(small, min(len(small), items // 20)))
-    for row in musts:
-        frame.loc[row, "moscow"] = "Must"
-    for row in rng.sample(range(1, items), items // 5):
-        if row not in musts:
-            frame.loc[row, "depends_on"] = frame.loc[rng.randrange(row), "id"]
-    return frame, tables
 
 
 # --- team_part: one team's share with the rest of the plan held ------------------------------------

@@ -6,12 +6,14 @@ be reported with its own sentence (and nothing else), and the valid plan with no
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
 import pytest
-from plan_fixtures import backlog, capacity
+from plan_fixtures import backlog, capacity, linked_instance
 
 from planner.capacity import CapacitySettings, compute_capacity
+from planner.solve.baseline import rank_and_fill
 from planner.solve.problem import Placement, PlanProblem, Pool, build_problem
 from planner.solve.verify import fits, plan_violations
 
@@ -64,28 +66,60 @@ def test_the_valid_plan_breaks_no_rule(problem):
     assert plan_violations(problem, everything_that_fits) == []
 
 
-@pytest.mark.parametrize(
-    ("plan", "violation"),
-    [
-        pytest.param(changed({"W": (A, S1)}), "W is planned but cannot be (wont)", id="wont-planned"),
-        pytest.param(changed({"DONE": (A, S1)}), "DONE is planned but cannot be (done)", id="done-planned"),
-        pytest.param(changed({"F": (A, S1)}), "F is planned for team pod-a, which may not take it", id="wrong-team"),
-        pytest.param(changed({"DL": (A, S2)}), "DL is planned in S2, outside its pin or deadline", id="past-deadline"),
-        pytest.param(changed({"PIN": (A, S1)}), "PIN is planned in S1, outside its pin or deadline", id="off-its-pin"),
-        pytest.param(changed({"P": (A, S2)}), "D is planned before its prerequisite P", id="prerequisite-later"),
-        pytest.param(changed(drop=("P",)), "D is planned before its prerequisite P", id="prerequisite-missing"),
-        pytest.param(changed(drop=("M",)), "M is Must but not planned", id="must-left-out"),
-        pytest.param(changed(drop=("PIN",)), "PIN is pinned but not planned", id="pinned-left-out"),
-        # Bob's 10 days hold F and F2 (9) but not IOS too (11).
-        pytest.param(changed({"F2": (B, S1), "IOS": (B, S1)}), "pod-b is over capacity in S1", id="team-capacity"),
-        # pod-a has 15 days in S2 for 13 days of work, but only Ann (10 days) does backend: B1 + B2 is 12.
-        pytest.param(changed({"B2": (A, S2)}), "pod-a is over capacity in S2", id="skill-capacity"),
-        # pod-a has days to spare in S1, but nobody there has iOS.
-        pytest.param(changed({"IOS": (A, S1)}), "pod-a is over capacity in S1", id="skill-the-team-lacks"),
-    ],
-)
+BROKEN = [
+    pytest.param(changed({"W": (A, S1)}), "W is planned but cannot be (wont)", id="wont-planned"),
+    pytest.param(changed({"DONE": (A, S1)}), "DONE is planned but cannot be (done)", id="done-planned"),
+    pytest.param(changed({"F": (A, S1)}), "F is planned for team pod-a, which may not take it", id="wrong-team"),
+    pytest.param(changed({"DL": (A, S2)}), "DL is planned in S2, outside its pin or deadline", id="past-deadline"),
+    pytest.param(changed({"PIN": (A, S1)}), "PIN is planned in S1, outside its pin or deadline", id="off-its-pin"),
+    pytest.param(changed({"P": (A, S2)}), "D is planned before its prerequisite P", id="prerequisite-later"),
+    pytest.param(changed(drop=("P",)), "D is planned before its prerequisite P", id="prerequisite-missing"),
+    pytest.param(changed(drop=("M",)), "M is Must but not planned", id="must-left-out"),
+    pytest.param(changed(drop=("PIN",)), "PIN is pinned but not planned", id="pinned-left-out"),
+    # Bob's 10 days hold F and F2 (9) but not IOS too (11).
+    pytest.param(changed({"F2": (B, S1), "IOS": (B, S1)}), "pod-b is over capacity in S1", id="team-capacity"),
+    # pod-a has 15 days in S2 for 13 days of work, but only Ann (10 days) does backend: B1 + B2 is 12.
+    pytest.param(changed({"B2": (A, S2)}), "pod-a is over capacity in S2", id="skill-capacity"),
+    # pod-a has days to spare in S1, but nobody there has iOS.
+    pytest.param(changed({"IOS": (A, S1)}), "pod-a is over capacity in S1", id="skill-the-team-lacks"),
+]
+
+
+@pytest.mark.parametrize(("plan", "violation"), BROKEN)
 def test_each_broken_rule_is_reported(problem, plan, violation):
     assert plan_violations(problem, plan) == [violation]
+
+
+@pytest.mark.parametrize(("plan", "violation"), BROKEN)
+def test_checking_only_what_changed_from_a_valid_plan_finds_the_same(problem, plan, violation):
+    valid = placement(VALID)
+    moved = {index for index in valid.keys() | plan.keys() if valid.get(index) != plan.get(index)}
+    assert plan_violations(problem, plan, changed=moved) == [violation]
+    assert plan_violations(problem, placement(VALID), changed=set()) == []
+
+
+def test_checking_what_changed_agrees_with_the_whole_check_on_random_changes():
+    """Random moves, additions and drops from a valid plan of a linked backlog (Musts, dependencies
+    across teams, items any team may take): the same violations, whichever way they are checked."""
+    frame, tables = linked_instance(11, items=90, teams=3, any_team=0.1)
+    linked = build_problem(frame, compute_capacity(tables, CapacitySettings(sprint_count=3), TODAY))
+    start = rank_and_fill(linked)
+    assert start is not None and plan_violations(linked, start) == []
+    rng = random.Random(11)
+    candidates = [item for item in linked.items]
+    broken = 0
+    for _ in range(300):
+        plan = dict(start)
+        for item in rng.sample(candidates, rng.randint(1, 4)):
+            if item.index in plan and rng.random() < 0.4:
+                del plan[item.index]
+            else:
+                plan[item.index] = (rng.choice(item.teams), rng.randrange(linked.horizon))
+        moved = {index for index in start.keys() | plan.keys() if start.get(index) != plan.get(index)}
+        whole = plan_violations(linked, plan)
+        assert sorted(plan_violations(linked, plan, changed=moved)) == sorted(whole)
+        broken += bool(whole)
+    assert 30 < broken < 300  # both verdicts were tried
 
 
 @pytest.mark.parametrize(

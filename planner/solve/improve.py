@@ -104,7 +104,8 @@ def improve_by_team(
                     teams, window, part = running.pop(future)
                     solution = future.result()
                     candidate = _merged(plan, teams, window, solution)
-                    value = -1.0 if candidate is None else sum(values[index] for index in candidate)
+                    changed = set() if candidate is None else _changed(plan, candidate)
+                    value = -1.0 if candidate is None else best + _value_change(plan, candidate, changed, values)
                     if candidate is not None and solution.status == "optimal":
                         # Proven: the part with the plan it found, and with the plan here when that is as good.
                         proven.add(_fingerprint(part, candidate, teams, window))
@@ -113,7 +114,7 @@ def improve_by_team(
                     if candidate is None:  # the re-plan found no plan in its time
                         continue
                     # Side by side, two teams' plans can clash through a dependency between them: checked.
-                    if value > best and not plan_violations(problem, candidate):
+                    if value > best and not plan_violations(problem, candidate, changed=changed):
                         plan, best, gained = candidate, value, True
             if rounds_without_gain < len(kinds):
                 rounds_without_gain = 0 if gained else rounds_without_gain + 1
@@ -229,6 +230,18 @@ def _merged(plan: Placement, teams: tuple[str, ...], window: range, solution: So
     merged = {index: place for index, place in plan.items() if place[0] not in teams or place[1] not in window}
     merged.update(solution.assignments)
     return merged
+
+
+def _changed(plan: Placement, candidate: Placement) -> set[int]:
+    """The items placed differently in ``candidate`` (moved, added or dropped)."""
+    return {index for index in plan.keys() | candidate.keys() if plan.get(index) != candidate.get(index)}
+
+
+def _value_change(plan: Placement, candidate: Placement, changed: set[int], values: dict[int, float]) -> float:
+    """What ``candidate`` is worth more than ``plan`` (``changed``: where they differ)."""
+    return sum(values[index] for index in changed if index in candidate) - sum(
+        values[index] for index in changed if index in plan
+    )
 
 
 def _teams_by_value_left_out(problem: PlanProblem, plan: Placement, values: dict[int, float]) -> list[str]:

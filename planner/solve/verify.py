@@ -7,11 +7,11 @@ tolerance, a bug of ours); every plan is checked here before it is shown.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from itertools import combinations
 
 from planner.cells import comparable_key
-from planner.solve.problem import Placement, PlanProblem, Pool, pool_serves
+from planner.solve.problem import Placement, PlanItem, PlanProblem, Pool, pool_serves
 
 __all__ = ["fits", "plan_violations"]
 
@@ -39,16 +39,31 @@ def fits(demand: dict[str, float], pools: list[Pool], sprint: int) -> bool:
 
 
 def plan_violations(
-    problem: PlanProblem, assignments: Placement, balance: Mapping[str, float] | None = None
+    problem: PlanProblem,
+    assignments: Placement,
+    balance: Mapping[str, float] | None = None,
+    changed: Collection[int] | None = None,
 ) -> list[str]:
     """Every rule the plan breaks, in words; an empty list means the plan is valid.
 
     ``balance``: item type -> least share of the planned effort, when the plan was asked to keep one.
+    ``changed``: the items whose place differs from a valid plan (moved, added or dropped): only the
+    rules those items take part in are checked (their own, their dependents', and the capacity of
+    the team sprints they enter), the same verdict as the whole check for a fraction of its cost
+    (re-planning one team of twenty checks a sprint or two of one team, not the whole plan).
     """
     problems: list[str] = []
     items = {item.index: item for item in problem.items}
     ids = problem.ids
-    for index, (team, sprint) in assignments.items():
+    to_check: Iterable[int] = assignments
+    must_check: Iterable[PlanItem] = problem.items
+    if changed is not None:
+        near = set(changed)
+        near.update(item.index for item in problem.items if near.intersection(item.prerequisites))  # dependents
+        to_check = [index for index in near if index in assignments]
+        must_check = [items[index] for index in changed if index in items]
+    for index in to_check:
+        team, sprint = assignments[index]
         item = items.get(index)
         if item is None:
             problems.append(f"{ids[index]} is planned but cannot be ({problem.excluded.get(index, 'unknown')})")
@@ -61,17 +76,20 @@ def plan_violations(
             placed = assignments.get(prerequisite)
             if placed is None or placed[1] > sprint:
                 problems.append(f"{item.id} is planned before its prerequisite {ids[prerequisite]}")
-    for item in problem.items:
+    for item in must_check:
         if (item.must or item.pinned is not None) and item.index not in assignments:
             problems.append(f"{item.id} is {'Must' if item.must else 'pinned'} but not planned")
+    entered = None if changed is None else {assignments[index] for index in changed if index in assignments}
     demand: dict[tuple[str, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for index, (team, sprint) in assignments.items():
-        if index in items:
+    for index, place in assignments.items():
+        if index in items and (entered is None or place in entered):
             for skill, effort in items[index].effort.items():
-                demand[(team, sprint)][skill] += effort
+                demand[place][skill] += effort
     for (team, sprint), need in demand.items():
         if not fits(need, problem.team_pools(team), sprint):
             problems.append(f"{team} is over capacity in {problem.sprints[sprint]}")
+    if changed is not None and not balance:
+        return problems
     planned = [items[index] for index in assignments if index in items]
     total = sum(item.total_effort for item in planned)
     for kind, share in (balance or {}).items():
