@@ -12,7 +12,7 @@ from planner.capacity import CapacitySettings, compute_capacity
 from planner.solve import improve, make_plan
 from planner.solve.baseline import rank_and_fill
 from planner.solve.decompose import decomposable, solve_by_team, solve_parts_side_by_side
-from planner.solve.improve import TeamIndex, improve_by_team, linked_teams, team_part
+from planner.solve.improve import improve_by_team, linked_teams, team_part
 from planner.solve.model import SolveOptions, build_model, small_model_solver, solve
 from planner.solve.problem import build_problem
 from planner.solve.verify import plan_violations
@@ -115,7 +115,7 @@ def test_linked_teams_are_the_pairs_a_dependency_joins():
         {"id": "C", "effort": 1, "value": 1, "team": "pod-c"},
     )
     problem = problem_of(items, TWO_TEAMS + [("Cy", "pod-c", None, 10)])
-    assert linked_teams(problem, TeamIndex.of(problem)) == [("pod-a", "pod-b")]
+    assert linked_teams(problem) == [("pod-a", "pod-b")]
 
 
 # --- improve_by_team --------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from planner.solve.model import Solution, SolveOptions, build_model, seconds_lef
 from planner.solve.problem import Placement, PlanItem, PlanProblem, drop_unreachable
 from planner.solve.verify import plan_violations
 
-__all__ = ["TeamIndex", "improve_by_team", "team_part"]
+__all__ = ["TeamIndex", "improve_by_team", "linked_teams", "team_part"]
 
 
 _WINDOWS = (2, 3)  # sprints re-planned at once after a first round over each team's whole horizon
@@ -62,7 +62,8 @@ def improve_by_team(
     values = {item.index: item.value for item in problem.items}
     plan = dict(plan)
     best = sum(values[index] for index in plan)
-    kinds = _round_kinds(problem, team_index)
+    pairs = linked_teams(problem)
+    kinds = _round_kinds(problem, bool(pairs))
     whole_team_cap = seconds / (2 * max(len(problem.teams), 1))
     # A team's whole horizon first only when each team gets long enough for it to matter (measured on
     # 2,000 items x 20 teams x 6 sprints: 8-14 of 20 whole parts proven in 0.65 s; with 0.2 s a part,
@@ -74,7 +75,7 @@ def improve_by_team(
     with ThreadPoolExecutor(max_workers=2) as pool:
         while rounds_without_gain < len(kinds) and time.perf_counter() < stop:
             kind = kinds[level]
-            queue = deque(_tasks(problem, plan, values, kind, team_index))
+            queue = deque(_tasks(problem, plan, values, kind, pairs))
             gained = False
             while (queue or running) and time.perf_counter() < stop:
                 if enough is not None and enough(best):
@@ -125,18 +126,18 @@ def improve_by_team(
     return plan
 
 
-def _round_kinds(problem: PlanProblem, team_index: TeamIndex) -> list[_Kind]:
+def _round_kinds(problem: PlanProblem, with_pairs: bool) -> list[_Kind]:
     """The rounds in their cycle: each team's whole horizon, two sprints, linked pairs two sprints, three sprints.
 
-    Linked pairs (two teams an item of one depends on the other's) only when there are such teams,
-    and windows only when shorter than the horizon. Measured on 2,000 items x 20 teams x 6 sprints
+    Linked pairs (two teams an item of one depends on the other's) only ``with_pairs`` (there are
+    such teams), and windows only when shorter than the horizon. Measured on 2,000 items x 20 teams x 6 sprints
     (seed 1, 30 s): the pairs' round, after the two-sprint one, took the plan from 18,143 to 18,155.
     """
     kinds: list[_Kind] = [_WHOLE]
     for size in _WINDOWS:
         if size < problem.horizon:
             kinds.append((False, size))
-            if size == _WINDOWS[0] and linked_teams(problem, team_index):
+            if size == _WINDOWS[0] and with_pairs:
                 kinds.append((True, size))
     return kinds
 
@@ -155,13 +156,13 @@ def _fingerprint(part: PlanProblem, plan: Placement, teams: tuple[str, ...], win
 
 
 def _tasks(
-    problem: PlanProblem, plan: Placement, values: dict[int, float], kind: _Kind, index: TeamIndex
+    problem: PlanProblem, plan: Placement, values: dict[int, float], kind: _Kind, pairs: list[tuple[str, str]]
 ) -> list[tuple[tuple[str, ...], range]]:
-    pairs, size = kind
+    together, size = kind
     teams = _teams_by_value_left_out(problem, plan, values)
-    if pairs:
+    if together:
         rank = {team: position for position, team in enumerate(teams)}
-        linked = sorted(linked_teams(problem, index), key=lambda pair: min(rank[team] for team in pair))
+        linked = sorted(pairs, key=lambda pair: min(rank[team] for team in pair))
         if size is None:
             return [(pair, range(problem.horizon)) for pair in linked]
         return [(pair, range(first, first + size)) for pair in linked for first in range(problem.horizon - size + 1)]
@@ -170,13 +171,13 @@ def _tasks(
     return [((team,), range(first, first + size)) for team in teams for first in range(problem.horizon - size + 1)]
 
 
-def linked_teams(problem: PlanProblem, index: TeamIndex) -> list[tuple[str, str]]:
+def linked_teams(problem: PlanProblem) -> list[tuple[str, str]]:
     """Pairs of teams with an item of one depending on an item of the other (each pair once, in name order).
 
     Re-planned one team at a time, an item whose prerequisite the other team left out stays out;
     re-planned together, both may come in.
     """
-    by_index = {item.index: item for team_items in index.items_of.values() for item in team_items}
+    by_index = {item.index: item for item in problem.items}
     pairs = set()
     for item in problem.items:
         for prerequisite in item.prerequisites:
