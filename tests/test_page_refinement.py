@@ -88,7 +88,7 @@ def test_held_balance_targets_steer_the_plan():
     at.session_state["planner_balance"] = {"tech debt": 0.25}
     at.run()
     assert not at.exception
-    assert not at.error
+    assert not at.error, [error.value for error in at.error]
     after = {m.label: m.value for m in at.metric}["Planned value"]
     assert float(after.replace(",", "")) < float(before.replace(",", ""))  # the targets cost value
 
