@@ -960,7 +960,8 @@ class PlanJob:
         """Make the plan and keep it: a quick plan here, a full plan in a solver worker (:func:`solve_workers`)."""
         net = capacity_for(self.key.scenario_id, self.key.version, self.key.settings)
         if self.options.time_limit <= QUICK_SOLVE.time_limit:  # bounded by HiGHS's own limit: no process needed
-            return self.keep(make_plan(self.backlog, net, options=self.options))
+            quick = make_plan(self.backlog, net, options=self.options)
+            return self.keep(quick) if found_a_plan(quick) else quick
         workers, backlog, options = solve_workers(), self.backlog, self.options
         return plan_from_json(
             self.made_once(store(), workers, lambda: self.made_in_worker(workers, backlog, net, options))
@@ -1009,6 +1010,8 @@ class PlanJob:
             kept = database.kept_plan(*full_where) or database.kept_plan(*quick_where)
             if kept is None:
                 result = make_plan(backlog, compute_capacity(capacity, settings), options=options)
+                if not found_a_plan(result):
+                    return result
                 kept = database.keep_plan(*quick_where, plan_to_json(result))
             plan = plan_from_json(kept)
             if settled_at_once(plan):
@@ -1021,6 +1024,16 @@ class PlanJob:
 def settled_at_once(quick: PlanResult) -> bool:
     """A quick plan proven within the gap (or proven infeasible) is the full plan too: no search needed."""
     return quick.status in ("optimal", "infeasible")
+
+
+def found_a_plan(quick: PlanResult) -> bool:
+    """The quick search came to a plan, or proved there is none: worth keeping and showing.
+
+    Stopped with nothing (no time left on a busy machine, and rank-and-fill could not keep the Must
+    items or the balance targets) says nothing about the inputs: it is neither kept, which would
+    make every session show it, nor shown; the full plan is made instead.
+    """
+    return quick.status in ("optimal", "feasible", "infeasible")
 
 
 def neighbour_keys(key: PlanKey) -> list[PlanKey]:
@@ -1078,7 +1091,8 @@ def plan_first(key: PlanKey) -> tuple[PlanResult, PlanJob | None]:
     The full plan when it is kept (or at the scenario's saved what-ifs, where the page waits for it,
     as the command line would); else the quick plan, and the :class:`PlanJob` of the full plan for
     :func:`await_full_plan`, unless the quick plan is already proven within the gap (or proven
-    infeasible), when it is kept as the full plan too.
+    infeasible), when it is kept as the full plan too, or came to nothing, when the full plan is
+    made here.
     """
     accepted = st.session_state.get(ACCEPTED_KEY)
     if accepted is not None and accepted[0] == key:
@@ -1090,6 +1104,8 @@ def plan_first(key: PlanKey) -> tuple[PlanResult, PlanJob | None]:
     if full is not None:
         return full, None
     quick = quick_plan_for(key)
+    if not found_a_plan(quick):
+        return plan_for(*key), None  # the quick search came to nothing (a busy machine): the full plan, here
     if settled_at_once(quick):
         return plan.keep(quick), None
     return quick, plan
