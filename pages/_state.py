@@ -374,6 +374,9 @@ def _follow_saved_changes(scenario: Scenario) -> None:
     state[KNOWN_VERSION_KEY] = (scenario.id, scenario.version)
     if known is None or known[0] != scenario.id or known[1] == scenario.version:
         return
+    # A change saved after this run's live check but before the page read the scenario is drawn
+    # now, without the check's rerun: said here, or the session would show it without a word.
+    _announce_changes(scenario.id, known[1], scenario.version)
     try:
         saved = scenario_what_ifs.apply_what_if(scenario.settings)
     except PlannerError:
@@ -399,16 +402,25 @@ def watch_for_changes() -> None:
         return  # deleted meanwhile: the next full run says so
     # Also runs at the top of every full run, before the page draws the new version: a version this
     # session saved, or already redrew for, is not announced again (else every run would rerun).
-    if now.version == version or state.get(SEEN_VERSION_KEY) == (scenario_id, now.version):
-        return
+    if _announce_changes(scenario_id, version, now.version):
+        st.rerun(scope="app")
+
+
+def _announce_changes(scenario_id: str, since: int, now: int) -> bool:
+    """Leave a note of what changed after version ``since`` up to ``now`` and who changed it; whether it did.
+
+    Not for a version this session made (:func:`saved_here`) or has announced already.
+    """
+    if now == since or st.session_state.get(SEEN_VERSION_KEY) == (scenario_id, now):
+        return False
     try:
-        changes = store().changes_since(scenario_id, version)
+        changes = store().changes_since(scenario_id, since)
     except PlannerError:
-        return
+        return False
     words = "; ".join(f"{change.what} ({change.author or 'someone'})" for change in changes[-5:])
-    flash("info", f"Updated to version {now.version}: {words}.")
-    state[SEEN_VERSION_KEY] = (scenario_id, now.version)
-    st.rerun(scope="app")
+    flash("info", f"Updated to version {now}: {words}.")
+    st.session_state[SEEN_VERSION_KEY] = (scenario_id, now)
+    return True
 
 
 def saved_here(scenario_id: str, version: int) -> None:

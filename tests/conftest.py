@@ -198,3 +198,22 @@ def sql_rows(target: str | Path, query: str, parameters: Sequence[object] = ()) 
     with psycopg.connect(target, autocommit=True) as connection:
         cursor = connection.execute(query.replace("?", "%s"), list(parameters))
         return cursor.fetchall() if cursor.description else []
+
+
+_TIMED_FILES = ("test_browser", "test_solve_workers", "test_page_meeting")  # wait on wall-clock deadlines
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests that wait on the wall clock in a browser or a worker get the cores first.
+
+    The suite runs on two workers (pyproject's addopts): while one drives Chromium against a live
+    server with deadlines of a few seconds, the other's solver runs are niced, as a shared server's
+    background work would be. Where the niceness cannot be lowered again (not root), it is left as is.
+    """
+    import os
+
+    timed = item.path.name.startswith(_TIMED_FILES)
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, 0 if timed else 10)
+    except OSError:
+        pass
