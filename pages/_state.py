@@ -9,6 +9,7 @@ and caches around them.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -163,6 +164,7 @@ VIEW_TOKEN_KEY = "planner_view_token"  # the view link a view session was opened
 LINK_PARAMS_KEY = "planner_link_params"  # the query of a deep link, kept while the router takes over
 KNOWN_VERSION_KEY = "planner_known_version"  # (scenario id, version) this session last drew
 SEEN_VERSION_KEY = "planner_seen_version"  # (scenario id, version) not to announce: made here, or a redraw is due
+CHANGE_NOTE_KEY = "planner_change_note"  # (scenario id, text, monotonic time) of the last change others saved
 EDIT_PARAM, VIEW_PARAM = "scenario", "view"
 # What-if session key -> query parameter: the scalar what-ifs a link carries.
 WHAT_IF_PARAMS = {
@@ -361,6 +363,9 @@ def share_control(scenario: Scenario) -> None:
 # --- live refresh: another session's saved change shows here ----------------------------------------
 
 POLL_SECONDS = 2.0
+# How long the note of another session's change stays on screen. Said once, it vanished at the very
+# next rerun, and a change's first run is followed within a second or two by the full plan's rerun.
+CHANGE_NOTE_SECONDS = 30.0
 
 
 def _follow_saved_changes(scenario: Scenario) -> None:
@@ -418,9 +423,21 @@ def _announce_changes(scenario_id: str, since: int, now: int) -> bool:
     except PlannerError:
         return False
     words = "; ".join(f"{change.what} ({change.author or 'someone'})" for change in changes[-5:])
-    flash("info", f"Updated to version {now}: {words}.")
+    st.session_state[CHANGE_NOTE_KEY] = (scenario_id, f"Updated to version {now}: {words}.", time.monotonic())
     st.session_state[SEEN_VERSION_KEY] = (scenario_id, now)
     return True
+
+
+def say_others_changes() -> None:
+    """Say what another session changed in the scenario on screen, on every run for a little while."""
+    note = st.session_state.get(CHANGE_NOTE_KEY)
+    if note is None:
+        return
+    scenario_id, text, said_at = note
+    if scenario_id != st.session_state.get(SCENARIO_KEY) or time.monotonic() - said_at > CHANGE_NOTE_SECONDS:
+        del st.session_state[CHANGE_NOTE_KEY]
+        return
+    st.info(markdown_inert(text), icon=":material/sync:")
 
 
 def saved_here(scenario_id: str, version: int) -> None:
@@ -590,8 +607,9 @@ def say_flash(*, toast: bool = False) -> None:
     offer to re-apply a change a conflict refused.
 
     The text is the user's as much as the page's (scenario and file names, error messages): it is
-    shown inert, error messages with their line breaks.
+    shown inert, error messages with their line breaks. Another session's change is said here too.
     """
+    say_others_changes()
     for kind, text in st.session_state.get(FLASH_KEY, []):
         if kind == "success":
             if toast:

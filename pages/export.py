@@ -43,6 +43,7 @@ def balance_text(balance: tuple[tuple[str, float], ...]) -> str:
 
 st.title("Export")
 scenario = _state.page_scenario()
+_state.say_flash()
 key = _state.plan_key(scenario)
 
 try:

@@ -147,6 +147,7 @@ def sprint_problems(scenario) -> list[Problem]:
 
 st.title("Refinement")
 scenario = _state.page_scenario()
+_state.say_flash()
 st.caption(
     "Checks on the backlog as the Plan page sees it (with its value rule, pins and MoSCoW changes): "
     "what to fix or discuss before planning."

@@ -53,6 +53,26 @@ def csv_bytes(rows: Sequence[Sequence[object]], encoding: str = "utf-8", delimit
     return buffer.getvalue().encode(encoding)
 
 
+@pytest.fixture(autouse=True)
+def apptest_reruns_go_through_the_router(monkeypatch):
+    """Every AppTest run executes app.py (router, picker, sidebar, live check) before the page, as the server does.
+
+    AppTest resets ``PagesManager.uses_pages_directory`` before each run; with ``pages/`` beside app.py
+    Streamlit then takes the app for an old-style multipage app and reruns the open page's file alone,
+    so after the first run a test would never see the router or the sidebar. The server sets the flag
+    to False once ``st.navigation`` has run, and keeps it: so does this fixture.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    created = PagesManager.__init__
+
+    def create(self, *args, **kwargs):
+        PagesManager.uses_pages_directory = False
+        created(self, *args, **kwargs)
+
+    monkeypatch.setattr(PagesManager, "__init__", create)
+
+
 @pytest.fixture
 def data_dir() -> Path:
     return DATA

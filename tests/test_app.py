@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import REPO
+from conftest import REPO, open_page
 from streamlit.testing.v1 import AppTest
 
+from pages import _state
 from planner.markdown_escape import markdown_inert
 from planner.sample import SAMPLE_NAME
 from planner.store import Store
@@ -48,3 +49,12 @@ def test_user_text_is_not_rendered_as_markdown():
     assert markdown_inert("[click](http://evil.example) ![x](y) <b>") == (
         "\\[click\\]\\(http\\://evil\\.example\\) \\!\\[x\\]\\(y\\) \\<b\\>"
     )
+
+
+def test_a_pages_rerun_goes_through_the_router(database):
+    # As on the server: every run draws the router's sidebar (picker, your name) before the page.
+    at = open_page("pages/plan.py")
+    at.run()
+    assert not at.exception
+    assert [box for box in at.sidebar.selectbox if box.key.startswith(_state.PICKER_KEY)]
+    assert [box for box in at.sidebar.text_input if box.key == _state.AUTHOR_KEY]

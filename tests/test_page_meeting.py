@@ -186,3 +186,27 @@ def test_the_history_opens_an_old_version_beside_the_current_one_and_restores_it
     with Store(database) as store:
         state = store.state(scenario_id)
     assert state.version == 3 and "what_if" not in state.settings
+
+
+@pytest.mark.parametrize("page", ["pages/plan.py", "pages/export.py", "pages/refinement.py"])
+def test_another_sessions_change_is_said_with_its_author_and_stays_through_reruns(database, page):
+    # A change's first run is soon followed by others (the full plan's): the note must outlive them.
+    scenario_id, edit, _ = sample_links(database)
+    watcher = session(scenario=edit)
+    watcher.switch_page(page).run()
+    assert not watcher.exception
+    with Store(database) as store:
+        store.rename(scenario_id, "Q3 planning", based_on=1, author="Ana")
+
+    def notes(at: AppTest) -> list[str]:
+        return [plain(info.value) for info in at.info if "Updated to version" in info.value]
+
+    for _ in range(3):
+        watcher.run()
+        assert not watcher.exception
+        assert len(notes(watcher)) == 1, notes(watcher)
+        assert "version 2" in notes(watcher)[0] and "Ana" in notes(watcher)[0] and "Q3 planning" in notes(watcher)[0]
+    shown_for, text, said_at = watcher.session_state[_state.CHANGE_NOTE_KEY]
+    watcher.session_state[_state.CHANGE_NOTE_KEY] = (shown_for, text, said_at - _state.CHANGE_NOTE_SECONDS - 1)
+    watcher.run()
+    assert not notes(watcher)
