@@ -29,6 +29,7 @@ from planner.overrides import Override
 from planner.planning_backlog import planning_backlog as assemble_planning_backlog
 from planner.sample import ensure_sample
 from planner.scenarios import WHAT_IF_DEFAULTS
+from planner.settings_merge import merge_settings
 from planner.solve import (
     BackgroundSolves,
     Changes,
@@ -447,7 +448,7 @@ def saved_here(scenario_id: str, version: int) -> None:
 
 # --- saving a change: the version it was based on, conflicts, re-apply, undo -----------------------
 
-PENDING_KEY = "planner_pending_change"  # (scenario id, what, apply) of a change refused by a conflict
+PENDING_KEY = "planner_pending_change"  # (scenario id, what, reapply) of a change refused by a conflict
 
 
 def save_settings_change(scenario: Scenario, change: Callable[[dict], dict], what: str) -> int | None:
@@ -460,38 +461,70 @@ def save_settings_change(scenario: Scenario, change: Callable[[dict], dict], wha
     def apply(scenario_id: str, settings: dict, version: int) -> int:
         return store().save_settings(scenario_id, change(settings), based_on=version, author=author(), what=what)
 
-    return save_change(scenario, what, apply)
+    def reapply() -> int:
+        # My change, as made on the version I saw, over the newest one: where it clashes, mine (the
+        # person was told what changed and chose to re-apply); everywhere else, the newest settings.
+        now = store().state(scenario.id)
+        merged, _ = merge_settings(scenario.settings, change(scenario.settings), now.settings)
+        return store().save_settings(scenario.id, merged, based_on=now.version, author=author(), what=what)
+
+    return save_change(scenario, what, apply, reapply)
 
 
-def save_change(scenario: Scenario, what: str, apply: Callable[[str, dict, int], int]) -> int | None:
+def save_change(
+    scenario: Scenario,
+    what: str,
+    apply: Callable[[str, dict, int], int],
+    reapply: Callable[[], int] | None = None,
+) -> int | None:
     """Run ``apply(scenario id, settings, version)`` on the scenario on screen; the new version, or None.
 
     A :class:`~planner.errors.VersionConflict` leaves the change pending: the page offers to re-apply
-    it on the newest version (:func:`say_flash`).
+    it (:func:`say_flash`) with ``reapply``, by default ``apply`` on the newest version.
     """
     if not can_edit():
         flash("error", "This is a view-only link: nothing was saved.")
         return None
+
+    def on_the_newest() -> int:
+        now = store().state(scenario.id)
+        return apply(scenario.id, now.settings, now.version)
+
+    return save_write(
+        scenario.id, what, lambda: apply(scenario.id, scenario.settings, scenario.version), reapply or on_the_newest
+    )
+
+
+def save_write(scenario_id: str, what: str, write: Callable[[], int], reapply: Callable[[], int]) -> int | None:
+    """Run ``write`` (a versioned write of the scenario); the new version, or None when it was refused.
+
+    A conflict is said with what changed since, and ``reapply`` (the same change on the newest
+    version) is kept for the "Re-apply my change" button.
+    """
     try:
-        version = apply(scenario.id, scenario.settings, scenario.version)
-        saved_here(scenario.id, version)
+        version = write()
+        saved_here(scenario_id, version)
         return version
     except VersionConflict as error:
-        st.session_state[PENDING_KEY] = (scenario.id, what, apply)
+        st.session_state[PENDING_KEY] = (scenario_id, what, reapply)
         flash("error", f"Not saved: {error} You can re-apply your change ({what}) on the newest version.")
     except PlannerError as error:
         flash("error", f"Nothing was saved: {error}")
     return None
 
 
+def on_the_newest(scenario_id: str, write: Callable[[int], int]) -> Callable[[], int]:
+    """``write(based_on)`` on the scenario's newest version: a change re-applied after a conflict."""
+    return lambda: write(store().state(scenario_id).version)
+
+
 def _reapply() -> None:
     pending = st.session_state.pop(PENDING_KEY, None)
     if pending is None:
         return
-    scenario_id, what, apply = pending
+    scenario_id, what, reapply = pending
     try:
-        now = store().state(scenario_id)
-        saved_here(scenario_id, apply(scenario_id, now.settings, now.version))
+        saved_here(scenario_id, reapply())
     except VersionConflict as error:
         st.session_state[PENDING_KEY] = pending
         flash("error", f"Not saved again: {error}")
@@ -516,13 +549,19 @@ def _offer_reapply() -> None:
 
 
 def _undo(scenario_id: str, version: int) -> None:
-    """Button callback: restore the version before ``version`` (itself a new version)."""
-    try:
-        saved_here(scenario_id, store().restore_version(scenario_id, version - 1, based_on=version, author=author()))
-    except PlannerError as error:
-        flash("error", f"Not undone: {error}")
-        return
-    flash("success", f"Undone: version {version - 1} is back (as version {version + 1}).")
+    """Button callback: restore the version before ``version`` (itself a new version).
+
+    When someone changed the scenario since, nothing is undone: the note says what they changed, and
+    re-applying brings back version ``version - 1`` over their change too (the button says so).
+    """
+
+    def restore(based_on: int) -> int:
+        return store().restore_version(scenario_id, version - 1, based_on=based_on, author=author())
+
+    what = f"undo: bring back version {version - 1}, over the changes since"
+    new = save_write(scenario_id, what, lambda: restore(version), on_the_newest(scenario_id, restore))
+    if new is not None:
+        flash("success", f"Undone: version {version - 1} is back (as version {new}).")
 
 
 def sidebar_session_controls() -> None:

@@ -114,14 +114,15 @@ def _use_saved(scenario: Scenario) -> None:
 
 def _rename(scenario_id: str, old_name: str, name_key: str, version: int) -> None:
     name = str(st.session_state.get(name_key) or "").strip()
-    try:
-        _state.saved_here(
-            scenario_id, _state.store().rename(scenario_id, name, based_on=version, author=_state.author())
-        )
-    except PlannerError as error:
-        _state.flash("error", f"Not renamed: {error}")
-        return
-    _state.flash("success", f"Renamed {old_name} to {name}.")
+    store = _state.store()
+
+    def rename(based_on: int) -> int:
+        return store.rename(scenario_id, name, based_on=based_on, author=_state.author())
+
+    if _state.save_write(
+        scenario_id, f"renamed to {name}", lambda: rename(version), _state.on_the_newest(scenario_id, rename)
+    ):
+        _state.flash("success", f"Renamed {old_name} to {name}.")
 
 
 def _duplicate(scenario_id: str, name_key: str) -> None:
@@ -142,16 +143,26 @@ def _cancel_delete() -> None:
     st.session_state.pop(CONFIRM_DELETE, None)
 
 
-def _delete(scenario_id: str, name: str) -> None:
-    """Button callback (after the confirmation): move a scenario to the bin; if it was current, show the newest left."""
+def _delete(scenario_id: str, name: str, version: int) -> None:
+    """Button callback (after the confirmation): move a scenario to the bin; if it was current, show the newest left.
+
+    Refused, saying what changed, when someone changed the scenario since the page showed it.
+    """
     state = st.session_state
     state.pop(CONFIRM_DELETE, None)
     store = _state.store()
+
+    def delete(based_on: int) -> int:
+        return store.delete(scenario_id, based_on=based_on, author=_state.author())
+
+    if not _state.save_write(
+        scenario_id, f"delete {name}", lambda: delete(version), _state.on_the_newest(scenario_id, delete)
+    ):
+        return
     try:
-        store.delete(scenario_id, author=_state.author())
         left = store.list()
     except PlannerError as error:
-        _state.flash("error", f"Not deleted: {error}")
+        _state.flash("error", f"Deleted, but the scenario list could not be read: {error}")
         return
     state.pop(MANAGE, None)
     state[RESTORE] = scenario_id
@@ -164,12 +175,19 @@ def _delete(scenario_id: str, name: str) -> None:
     _state.flash("success", f"Moved the scenario {name} to the bin: restore it from the bin below.")
 
 
-def _restore(scenario_id: str, name: str) -> None:
+def _restore(scenario_id: str, name: str, version: int) -> None:
     """Button callback: bring a scenario back from the bin and make it the current one."""
-    try:
-        _state.store().restore(scenario_id, author=_state.author())
-    except PlannerError as error:
-        _state.flash("error", f"Not restored: {error}")
+    store = _state.store()
+
+    def restore(based_on: int) -> int:
+        return store.restore(scenario_id, based_on=based_on, author=_state.author())
+
+    if not _state.save_write(
+        scenario_id,
+        f"restore {name} from the bin",
+        lambda: restore(version),
+        _state.on_the_newest(scenario_id, restore),
+    ):
         return
     st.session_state.pop(RESTORE, None)
     _state.select_scenario(scenario_id)
@@ -290,7 +308,11 @@ def manage_section(available: list[ScenarioSummary], labels: dict[str, str], cur
         )
         yes, no = st.columns(2)
         yes.button(
-            "Move to the bin", type="primary", icon=":material/delete:", on_click=_delete, args=(chosen.id, chosen.name)
+            "Move to the bin",
+            type="primary",
+            icon=":material/delete:",
+            on_click=_delete,
+            args=(chosen.id, chosen.name, chosen.version),
         )
         no.button("Cancel", on_click=_cancel_delete)
 
@@ -425,19 +447,32 @@ def bin_section() -> None:
             },
         )
         names = {s.id: s.name for s in binned}
+        versions = {s.id: s.version for s in binned}
         if st.session_state.get(RESTORE) not in names:
             st.session_state[RESTORE] = binned[0].id
         chosen = st.selectbox("Scenario to restore", list(names), key=RESTORE, format_func=names.__getitem__)
-        st.button("Restore", icon=":material/restore_from_trash:", on_click=_restore, args=(chosen, names[chosen]))
+        st.button(
+            "Restore",
+            icon=":material/restore_from_trash:",
+            on_click=_restore,
+            args=(chosen, names[chosen], versions[chosen]),
+        )
 
 
 def _restore_version(scenario: Scenario, version: int) -> None:
     """Button callback: make an old version the current one again (itself a new version)."""
-    try:
-        new = _state.store().restore_version(scenario.id, version, based_on=scenario.version, author=_state.author())
-        _state.saved_here(scenario.id, new)
-    except PlannerError as error:
-        _state.flash("error", f"Not restored: {error}")
+    store = _state.store()
+
+    def restore(based_on: int) -> int:
+        return store.restore_version(scenario.id, version, based_on=based_on, author=_state.author())
+
+    restored = _state.save_write(
+        scenario.id,
+        f"bring back version {version}",
+        lambda: restore(scenario.version),
+        _state.on_the_newest(scenario.id, restore),
+    )
+    if restored is None:
         return
     st.session_state.pop(HISTORY_VERSION, None)
     _state.flash("success", f"Version {version} of {scenario.name} is back, as a new version.")

@@ -297,8 +297,20 @@ def with_accepted_plan(settings: Mapping[str, Any], plan: Mapping[str, tuple[str
 
 
 def with_what_if(settings: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of a scenario's settings with ``values`` saved as its what-ifs (the rest kept)."""
-    return {**settings, WHAT_IF_KEY: what_if_json(values)}
+    """A copy of a scenario's settings with ``values`` saved as its what-ifs (the rest kept).
+
+    Only the what-ifs that differ from the saved ones (or their defaults) are written: a save names
+    what it changed, so two people saving different sliders of one scenario both land, and a slider
+    nobody moved never clashes with one somebody did (:mod:`planner.settings_merge`).
+    """
+    wanted = what_if_json(values)
+    saved = saved_what_if(settings)
+    try:
+        before = what_if_json(what_if_values(saved if saved is not None else {}))
+    except PlannerError:  # saved what-ifs this planner cannot read: replaced whole
+        return {**settings, WHAT_IF_KEY: wanted}
+    changed = {name: value for name, value in wanted.items() if before.get(name) != value}
+    return {**settings, WHAT_IF_KEY: {**(saved or {"version": WHAT_IF_VERSION}), **changed}}
 
 
 def with_overrides(settings: Mapping[str, Any], overrides: Mapping[str, Override]) -> dict[str, Any]:

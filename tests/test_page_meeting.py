@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 from test_page_scenarios import plain
 
 from pages import _state
+from planner.sample import SAMPLE_NAME
 from planner.store import Store
 
 pytestmark = pytest.mark.usefixtures("database")
@@ -210,3 +211,50 @@ def test_another_sessions_change_is_said_with_its_author_and_stays_through_rerun
     watcher.session_state[_state.CHANGE_NOTE_KEY] = (shown_for, text, said_at - _state.CHANGE_NOTE_SECONDS - 1)
     watcher.run()
     assert not notes(watcher)
+
+
+def test_re_applying_after_a_clash_keeps_what_the_other_person_changed(database):
+    # A moves Capacity % and Buffer %, B (drawn before) Buffer % only: the clash is the buffer alone,
+    # and B's re-apply puts B's buffer over A's save without taking back A's capacity.
+    scenario_id, edit, _ = sample_links(database)
+    first, second = session(scenario=edit), session(scenario=edit)
+    for at in (first, second):
+        at.switch_page("pages/scenarios.py").run()
+    first.slider(key="planner_capacity_pct_widget").set_value(80).run()
+    first.slider(key="planner_buffer_pct_widget").set_value(5).run()
+    second.slider(key="planner_buffer_pct_widget").set_value(10).run()
+    click(first, "Save into this scenario")
+    click(second, "Save into this scenario")
+    errors = [plain(error.value) for error in second.error]
+    assert any("the setting what_if.buffer_pct" in error for error in errors), errors
+    assert not any("capacity_pct" in error for error in errors), errors  # B never moved it
+    click(second, "Re-apply my change")
+    with Store(database) as store:
+        what_if = store.state(scenario_id).settings["what_if"]
+    assert (what_if["capacity_pct"], what_if["buffer_pct"]) == (80, 10)
+
+
+@pytest.mark.parametrize("change", ["rename", "undo"])
+def test_a_rename_or_undo_refused_by_a_newer_change_says_so_and_can_be_re_applied(database, change):
+    scenario_id, edit, _ = sample_links(database)
+    with Store(database) as store:
+        store.rename(scenario_id, "Q3", based_on=1, author="Ana")  # version 2: the sessions below see it
+    late = session(scenario=edit)
+    late.switch_page("pages/scenarios.py").run()
+    with Store(database) as store:
+        store.rename(scenario_id, "Q3 planning", based_on=2, author="Ben")  # version 3, after `late` was drawn
+    if change == "rename":
+        keyed(late.text_input, f"planner_scenarios_rename_{scenario_id}_2").input("Q4")
+        click(late, "Rename")
+    else:
+        click(late, "Undo the last change")
+    errors = [plain(error.value) for error in late.error]
+    assert any("Ben" in error and "Q3 planning" in error for error in errors), errors  # what changed, and who
+    with Store(database) as store:
+        assert store.state(scenario_id).version == 3  # nothing written
+    click(late, "Re-apply my change")
+    assert not late.exception
+    with Store(database) as store:
+        state = store.state(scenario_id)
+    assert state.version == 4
+    assert state.name == ("Q4" if change == "rename" else SAMPLE_NAME)
