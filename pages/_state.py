@@ -9,6 +9,7 @@ and caches around them.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -178,6 +179,11 @@ WHAT_IF_PARAMS = {
     "planner_oncall_load": "oncall",
     "planner_value_rule": "rule",
 }
+BALANCE_KEY = "planner_balance"  # item type -> least share of planned effort, set on the Refinement page
+# Session key -> query parameter of the what-ifs a link carries as a JSON object (left out when empty).
+TABLE_PARAMS = {"planner_headcount": "headcount", BALANCE_KEY: "balance"}
+FREE_PARAM = "free"  # "true": the Plan page's "Free re-plan" is on
+TABLE_PARAM_CHARS = 4_000  # a longer table in a link is not read (nor parsed)
 
 
 def sign_in_required() -> bool:
@@ -257,6 +263,19 @@ def _view_link_still_open() -> bool:
 def _link_what_ifs(query: Mapping[str, str]) -> dict[str, Any]:
     """The what-ifs a link carries, each checked; one that cannot be used is left out."""
     values: dict[str, Any] = {}
+    headcount = _json_object(query.get(TABLE_PARAMS["planner_headcount"]))
+    if headcount is not None:
+        try:
+            values["planner_headcount"] = scenario_what_ifs.what_if_values({"headcount": headcount})[
+                "planner_headcount"
+            ]
+        except PlannerError:
+            pass
+    balance = _json_object(query.get(TABLE_PARAMS[BALANCE_KEY]))
+    if balance is not None and len(balance) <= 100 and all(_is_share(share) for share in balance.values()):
+        values[BALANCE_KEY] = {str(kind)[:200]: float(share) for kind, share in balance.items()}
+    if query.get(FREE_PARAM, "").lower() == "true":
+        values[FREE_REPLAN_KEY] = True
     for key, name in WHAT_IF_PARAMS.items():
         if name not in query:
             continue
@@ -276,6 +295,21 @@ def _link_what_ifs(query: Mapping[str, str]) -> dict[str, Any]:
         except PlannerError:
             continue
     return values
+
+
+def _json_object(text: str | None) -> dict | None:
+    """A JSON object a link carries (a table of what-ifs), or None when absent, too long or not one."""
+    if text is None or len(text) > TABLE_PARAM_CHARS:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _is_share(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= 1
 
 
 def not_found_page() -> None:
@@ -320,9 +354,22 @@ def _param_text(value: Any) -> str:
     return str(value)
 
 
-def _show_what_ifs_in_url() -> None:
-    """Put the sliders' what-ifs in the URL, so the address bar shares exactly what is on screen."""
-    _set_query({name: _param_text(st.session_state.get(key)) for key, name in WHAT_IF_PARAMS.items()})
+def _table_text(table: Mapping[str, Any] | None) -> str | None:
+    shown = {str(key): value for key, value in sorted((table or {}).items()) if value}
+    return json.dumps(shown, separators=(",", ":"), ensure_ascii=False) if shown else None
+
+
+def show_what_ifs_in_url() -> None:
+    """Put the session's what-ifs in the URL, so the address bar shares exactly what is on screen.
+
+    On every page, sliders drawn or not: after picking another scenario on the Data page the URL
+    holds that scenario's what-ifs, not the last ones a slider showed.
+    """
+    state = st.session_state
+    query: dict[str, str | None] = {name: _param_text(state.get(key)) for key, name in WHAT_IF_PARAMS.items()}
+    query.update({name: _table_text(state.get(key)) for key, name in TABLE_PARAMS.items()})
+    query[FREE_PARAM] = "true" if state.get(FREE_REPLAN_KEY) else None
+    _set_query(query)
 
 
 def _rotate_links(scenario_id: str) -> None:
@@ -687,6 +734,7 @@ def current_scenario() -> Scenario | None:
         return None
     _follow_saved_changes(scenario)
     _show_link_in_url(scenario.id)
+    show_what_ifs_in_url()
     return scenario
 
 
@@ -906,7 +954,7 @@ def what_if_controls(scenario: Scenario) -> None:
                     key=f"planner_headcount_{team}_widget",
                 )
                 state["planner_headcount"][team] = int(delta)
-    _show_what_ifs_in_url()
+    show_what_ifs_in_url()
 
 
 def session_what_ifs() -> dict[str, Any]:
@@ -1239,9 +1287,6 @@ def planning_backlog(scenario: Scenario) -> pd.DataFrame:
     """The scenario's planning backlog under this session's value rule and overrides, as the plan sees it."""
     arguments = scenario_what_ifs.plan_arguments(st.session_state, scenario.settings)
     return planning_backlog_of(scenario, arguments.value_rule, arguments.overrides)
-
-
-BALANCE_KEY = "planner_balance"  # item type -> least share of planned effort, set on the Refinement page
 
 
 def plan_key(scenario: Scenario) -> PlanKey:

@@ -47,6 +47,7 @@ free_replan = st.toggle(
     "On: the best plan with no regard for it.",
 )
 state[_state.FREE_REPLAN_KEY] = free_replan
+_state.show_what_ifs_in_url()
 
 key = _state.plan_key(scenario)  # everything the plan depends on, the baseline included in stable mode
 try:

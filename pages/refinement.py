@@ -101,6 +101,7 @@ def settings_controls(scenario) -> CheckSettings:
             )
             # A plain key, so the Plan and Export pages keep the targets after this page is left.
             st.session_state[_state.BALANCE_KEY] = dict(targets) if hold else {}
+            _state.show_what_ifs_in_url()
     return CheckSettings(
         split_threshold=float(split) if split > 0 else None,
         stale_days=int(stale),

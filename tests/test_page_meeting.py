@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import REPO, keyed, open_tab
 from streamlit.testing.v1 import AppTest
@@ -9,6 +11,7 @@ from test_page_scenarios import plain
 
 from pages import _state
 from planner.sample import SAMPLE_NAME
+from planner.scenarios import WHAT_IF_DEFAULTS, with_what_if
 from planner.store import Store
 
 pytestmark = pytest.mark.usefixtures("database")
@@ -258,3 +261,53 @@ def test_a_rename_or_undo_refused_by_a_newer_change_says_so_and_can_be_re_applie
         state = store.state(scenario_id)
     assert state.version == 4
     assert state.name == ("Q4" if change == "rename" else SAMPLE_NAME)
+
+
+def _query(at: AppTest) -> dict[str, str]:
+    return {key: value if isinstance(value, str) else value[0] for key, value in at.query_params.items()}
+
+
+def _on_screen(at: AppTest) -> dict:
+    """What the plan on screen depends on, besides the scenario: the what-ifs, free re-plan, balance targets."""
+    state = at.session_state
+    keys = [*WHAT_IF_DEFAULTS, _state.FREE_REPLAN_KEY, _state.BALANCE_KEY]
+    return {key: state[key] if key in state else None for key in keys if key not in ("planner_previous",)}
+
+
+def test_the_address_bar_shares_exactly_what_is_on_screen(database):
+    _, edit, _ = sample_links(database)
+    at = session(scenario=edit)
+    at.switch_page("pages/plan.py").run()
+    team = sorted(k for k in at.session_state if k.startswith("planner_headcount_") and k.endswith("_widget"))[0]
+    at.number_input(key=team).set_value(2).run()
+    at.toggle(key="planner_free_replan_widget").set_value(True).run()
+    at.slider(key="planner_buffer_pct_widget").set_value(15).run()
+    at.session_state[_state.BALANCE_KEY] = {"Tech debt": 0.2}  # as the Refinement page holds it
+    at.run()
+    assert not at.exception
+    query = _query(at)
+    assert (query["buffer"], query["free"]) == ("15", "true")
+    assert json.loads(query["headcount"]) == {team.removeprefix("planner_headcount_").removesuffix("_widget"): 2}
+    assert json.loads(query["balance"]) == {"Tech debt": 0.2}
+
+    copy = session(**query)  # someone opens the address bar's link
+    copy.switch_page("pages/plan.py").run()
+    assert not copy.exception
+    assert _on_screen(copy) == _on_screen(at)
+
+
+def test_picking_another_scenario_puts_its_what_ifs_in_the_address_bar_on_any_page(database):
+    scenario_id, edit, _ = sample_links(database)
+    with Store(database) as store:
+        loaded = store.load(scenario_id)
+        values = {**WHAT_IF_DEFAULTS, "planner_sprints": 2, "planner_buffer_pct": 10}
+        other = store.duplicate(scenario_id, "Two sprints", settings=with_what_if(loaded.settings, values))
+        other_edit = store.links(other).edit
+    at = session(scenario=edit, sprints="3", buffer="20")
+    at.switch_page("pages/data.py").run()
+    assert (_query(at)["sprints"], _query(at)["buffer"]) == ("3", "20")
+    keyed(at.selectbox, "planner_scenario_picker").set_value(other).run()
+    assert not at.exception
+    query = _query(at)
+    assert (query["scenario"], query["sprints"], query["buffer"]) == (other_edit, "2", "10")
+    assert "free" not in query and "headcount" not in query
