@@ -42,7 +42,10 @@ from planner.scenarios import (
     what_if_summary,
     with_what_if,
 )
+from planner.schema import CAPACITY_SHEETS
+from planner.solve import PlanResult
 from planner.store import BIN_DAYS, Scenario, ScenarioSummary
+from planner.table_changes import scenario_table_changes
 
 SAVE_NAME = "planner_scenarios_save_name"
 MANAGE = "planner_scenarios_manage"
@@ -359,7 +362,35 @@ def compare_section(available: list[ScenarioSummary], labels: dict[str, str], cu
     if len(results) < 2:
         st.info("Fewer than two of them could be planned: nothing to compare.")
         return
+    show_comparison(results, backlogs, what_ifs, rules)
 
+
+def view_compare_section(scenario: Scenario) -> None:
+    """A view session's comparison: the scenario as saved beside this browser's own what-ifs and pins."""
+    st.subheader("Compare")
+    st.caption("The scenario at its saved what-ifs beside the what-ifs and pins you set here (kept in this browser).")
+    try:
+        saved_values, saved_arguments, saved_plan = _state.saved_what_if_plan(scenario)
+        mine = _state.current_plan(scenario)
+    except PlannerError as error:
+        st.error(markdown_inert(error))
+        return
+    saved_label, mine_label = "as saved", "your what-ifs"
+    show_comparison(
+        {saved_label: saved_plan, mine_label: mine},
+        {saved_label: scenario.backlog, mine_label: scenario.backlog},
+        {saved_label: saved_values, mine_label: _state.session_what_ifs()},
+        {saved_label: saved_arguments.value_rule, mine_label: _state.plan_key(scenario).value_rule},
+    )
+
+
+def show_comparison(
+    results: dict[str, PlanResult],
+    backlogs: dict[str, pd.DataFrame],
+    what_ifs: dict[str, Mapping[str, Any]],
+    rules: dict[str, str],
+) -> None:
+    """Plans side by side (by label, the first the one the others are compared with): values, fill, differences."""
     first = next(iter(results))
     metrics = metrics_table(results, what_ifs, rules)
     columns = st.columns(min(len(results), 4))
@@ -425,7 +456,9 @@ def compare_section(available: list[ScenarioSummary], labels: dict[str, str], cu
 
 
 def bin_section() -> None:
-    """Deleted scenarios, newest first, each restorable as it was."""
+    """Deleted scenarios, newest first, each restorable as it was (not for a view session: it changes nothing)."""
+    if not _state.can_edit():
+        return
     store = _state.store()
     store.purge_expired()
     binned = store.binned()
@@ -537,6 +570,21 @@ def history_section(scenario: Scenario) -> None:
     differences = plan_differences(now_plan, then_plan, then.backlog, now_label, then_label)
     with st.expander(f"Items planned differently ({len(differences)})", expanded=False):
         st.dataframe(differences, hide_index=True)
+    data_changes = _data_changes(scenario.id, chosen, scenario.version)
+    count = sum(len(frame) for frame in data_changes.values())
+    with st.expander(f"Data changed from version {chosen} to now ({count})", expanded=False):
+        if not data_changes:
+            st.caption("The backlog and the capacity sheets are the same in both versions.")
+        for table, frame in data_changes.items():
+            st.markdown(f"**{TABLE_TITLES.get(table, table)}**: {len(frame)} change{'s' if len(frame) != 1 else ''}")
+            st.dataframe(frame, hide_index=True)
+    with st.expander(f"Version {chosen}'s data (read-only)", expanded=False):
+        tables = {
+            "Backlog": then.backlog,
+            **{TABLE_TITLES[name]: getattr(then.capacity, name) for name in CAPACITY_SHEETS},
+        }
+        for tab, frame in zip(st.tabs(list(tables)), tables.values()):
+            tab.dataframe(frame, hide_index=True)
     if _state.can_edit():
         st.button(
             f"Restore version {chosen}",
@@ -545,6 +593,25 @@ def history_section(scenario: Scenario) -> None:
             args=(scenario, chosen),
             help="Its data and settings become the current ones, as a new version; nothing is lost",
         )
+
+
+TABLE_TITLES = {
+    "backlog": "Backlog",
+    "people": "People",
+    "sprints": "Sprints",
+    "ooo": "OOO",
+    "oncall": "On-call",
+    "holidays": "Holidays",
+    "teams": "Teams",
+}
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _data_changes(scenario_id: str, then_version: int, now_version: int) -> dict[str, pd.DataFrame]:
+    """What differs between two versions' tables (cached: versions never change)."""
+    return scenario_table_changes(
+        _state.load_by_id(scenario_id, then_version), _state.load_by_id(scenario_id, now_version)
+    )
 
 
 # --- the page ----------------------------------------------------------------------------------------
@@ -560,6 +627,8 @@ _state.what_if_controls(scenario)
 if not _state.can_edit():  # a view link: this scenario's history, nothing that changes it, no other scenario
     st.caption("View only: this scenario's history and versions; saving and other scenarios need the edit link.")
     history_section(scenario)
+    st.divider()
+    view_compare_section(scenario)
     st.stop()
 available = _state.scenarios()
 labels = scenario_labels(available)

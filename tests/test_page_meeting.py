@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
+import pandas as pd
 import pytest
 from conftest import REPO, keyed, open_tab
 from streamlit.testing.v1 import AppTest
@@ -311,3 +313,50 @@ def test_picking_another_scenario_puts_its_what_ifs_in_the_address_bar_on_any_pa
     query = _query(at)
     assert (query["scenario"], query["sprints"], query["buffer"]) == (other_edit, "2", "10")
     assert "free" not in query and "headcount" not in query
+
+
+def test_an_old_version_shows_its_data_and_what_changed_in_it_since(database):
+    scenario_id, edit, _ = sample_links(database)
+    with Store(database) as store:
+        loaded = store.load(scenario_id)
+        ooo = loaded.capacity.ooo
+        person = loaded.capacity.people["name"].iloc[0]
+        added = pd.concat(
+            [
+                ooo,
+                pd.DataFrame(
+                    [{"name": person, "start": pd.Timestamp("2026-03-02"), "end": pd.Timestamp("2026-03-03")}]
+                ),
+            ],
+            ignore_index=True,
+        )
+        store.replace_tables(
+            scenario_id,
+            loaded.backlog,
+            replace(loaded.capacity, ooo=added),
+            based_on=1,
+            author="Ana",
+            what="OOO edited",
+        )
+    at = session(scenario=edit)
+    at.switch_page("pages/scenarios.py").run()
+    assert not at.exception
+    [changed] = [e for e in at.expander if e.label.startswith("Data changed from version 1 to now")]
+    assert changed.label.endswith("(1)")
+    [frame] = [f.value for f in changed.dataframe]
+    assert (frame["change"].iloc[0], frame["row"].iloc[0]) == ("added", f"{person} · 2026-03-02")
+    [old] = [e for e in at.expander if e.label == "Version 1's data (read-only)"]
+    shown = [f.value for f in old.dataframe]
+    assert any(len(f) == len(loaded.backlog) and "id" in f.columns for f in shown)  # the backlog
+    assert any(len(f) == len(ooo) and {"name", "start"} <= set(f.columns) for f in shown)  # version 1's OOO rows
+
+
+def test_a_view_session_compares_the_scenario_as_saved_with_its_own_what_ifs(database):
+    _, _, view = sample_links(database)
+    at = session(view=view)
+    at.switch_page("pages/scenarios.py").run()
+    at.slider(key="planner_buffer_pct_widget").set_value(30).run()
+    assert not at.exception
+    values = {plain(metric.label): metric.value for metric in at.metric}
+    assert {"as saved", "your what-ifs"} <= set(values)
+    assert values["as saved"] != values["your what-ifs"]  # 30 % held back plans less
