@@ -163,6 +163,7 @@ MODE_KEY = "planner_mode"  # "edit", or "view" for a session opened by a view li
 AUTHOR_KEY = "planner_author"  # the display name this browser's changes are saved under
 LINK_READ_KEY = "planner_link_read"  # the session has read the link it was opened with
 VIEW_TOKEN_KEY = "planner_view_token"  # the view link a view session was opened with: it must stay valid
+EDIT_TOKEN_KEY = "planner_edit_token"  # the edit link an edit session was opened with: it must stay valid
 LINK_PARAMS_KEY = "planner_link_params"  # the query of a deep link, kept while the router takes over
 KNOWN_VERSION_KEY = "planner_known_version"  # (scenario id, version) this session last drew
 SEEN_VERSION_KEY = "planner_seen_version"  # (scenario id, version) not to announce: made here, or a redraw is due
@@ -231,7 +232,7 @@ def open_link() -> bool:
     """
     state = st.session_state
     if state.get(LINK_READ_KEY):
-        return can_edit() or _view_link_still_open()
+        return _link_still_open()
     query = _query()
     token = query.get(VIEW_PARAM) or query.get(EDIT_PARAM)
     if token is None:
@@ -243,21 +244,28 @@ def open_link() -> bool:
         return False
     # A view token never edits; an edit token behind ?view= opens read-only, as the link says.
     state[MODE_KEY] = "view" if kind == "view" or VIEW_PARAM in query else "edit"
-    if state[MODE_KEY] == "view":
-        state[VIEW_TOKEN_KEY] = token
+    state[VIEW_TOKEN_KEY if state[MODE_KEY] == "view" else EDIT_TOKEN_KEY] = token
     select_scenario(scenario_id)
     restore_what_ifs(_link_what_ifs(query))
     state[LINK_READ_KEY] = True
     return True
 
 
-def _view_link_still_open() -> bool:
-    """A view session lasts as long as its link: replacing the links closes it (on its next run)."""
+def _link_still_open() -> bool:
+    """A session opened by a link lasts as long as its link: replacing the links closes it (on its next run).
+
+    A view session stays on its link's scenario; an edit session may pick others, but not outlast
+    its link (nor learn the new one). A session opened without a link has the whole app anyway.
+    """
+    state = st.session_state
+    token = state.get(VIEW_TOKEN_KEY) if not can_edit() else state.get(EDIT_TOKEN_KEY)
+    if token is None:
+        return can_edit()
     try:
-        scenario_id, _ = store().open_link(str(st.session_state.get(VIEW_TOKEN_KEY)))
+        scenario_id, _ = store().open_link(str(token))
     except PlannerError:
         return False
-    return scenario_id == st.session_state.get(SCENARIO_KEY)
+    return can_edit() or scenario_id == state.get(SCENARIO_KEY)
 
 
 def _link_what_ifs(query: Mapping[str, str]) -> dict[str, Any]:
@@ -374,10 +382,13 @@ def show_what_ifs_in_url() -> None:
 
 def _rotate_links(scenario_id: str) -> None:
     try:
-        store().rotate_links(scenario_id)
+        old = store().links(scenario_id).edit
+        new = store().rotate_links(scenario_id).edit
     except PlannerError as error:
         flash("error", f"The links were not replaced: {error}")
         return
+    if st.session_state.get(EDIT_TOKEN_KEY) == old:  # opened by the old edit link: this session goes on, on the new one
+        st.session_state[EDIT_TOKEN_KEY] = new
     flash("success", "New links made: the old edit and view links no longer open this scenario.")
 
 
@@ -447,7 +458,7 @@ def watch_for_changes() -> None:
     if known is None:
         return
     scenario_id, version = known
-    if not can_edit() and not _view_link_still_open():
+    if not _link_still_open():
         st.rerun(scope="app")  # its links were replaced: the full run shows the not-found page
     try:
         now = store().state(scenario_id)

@@ -360,3 +360,21 @@ def test_a_view_session_compares_the_scenario_as_saved_with_its_own_what_ifs(dat
     values = {plain(metric.label): metric.value for metric in at.metric}
     assert {"as saved", "your what-ifs"} <= set(values)
     assert values["as saved"] != values["your what-ifs"]  # 30 % held back plans less
+
+
+def test_replacing_the_links_closes_sessions_opened_by_the_old_edit_link_but_not_the_one_replacing_them(database):
+    _, edit, _ = sample_links(database)
+    watcher, rotator, owner = session(scenario=edit), session(scenario=edit), session()
+    for at in (watcher, rotator, owner):
+        at.switch_page("pages/plan.py").run()
+    click(rotator, "Replace both links")
+    assert not rotator.exception
+    new_edit = _query(rotator)["scenario"]
+    assert new_edit != edit  # the session that replaced them goes on, on the new link
+    assert any(metric.label == "Planned value" for metric in rotator.metric)
+    watcher.run()
+    assert [title.value for title in watcher.title] == ["Scenario not found"]
+    assert new_edit not in str(watcher.query_params)  # it never learns the new link
+    owner.run()  # opened without a link: the whole app, on the new link
+    assert any(metric.label == "Planned value" for metric in owner.metric)
+    assert _query(owner)["scenario"] == new_edit
