@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
-from urllib.parse import urlparse
+from urllib.parse import quote, unquote, urlparse
 
 import pandas as pd
 import streamlit as st
@@ -149,7 +149,8 @@ def init_session() -> None:
     st.session_state.setdefault(SCENARIO_KEY, None)
     st.session_state.setdefault(FREE_REPLAN_KEY, False)
     st.session_state.setdefault(MODE_KEY, "edit")
-    st.session_state.setdefault(AUTHOR_KEY, "")
+    if AUTHOR_KEY not in st.session_state:
+        st.session_state[AUTHOR_KEY] = _remembered_author()
 
 
 # --- links, view-only mode and the URL ----------------------------------------------------------------
@@ -161,6 +162,8 @@ def init_session() -> None:
 
 MODE_KEY = "planner_mode"  # "edit", or "view" for a session opened by a view link
 AUTHOR_KEY = "planner_author"  # the display name this browser's changes are saved under
+AUTHOR_COOKIE = "planner_author"  # the name typed in this browser, kept a year: typed once per browser
+AUTHOR_COOKIE_DUE_KEY = "planner_author_cookie_due"  # the name was just typed: keep it in the browser
 LINK_READ_KEY = "planner_link_read"  # the session has read the link it was opened with
 VIEW_TOKEN_KEY = "planner_view_token"  # the view link a view session was opened with: it must stay valid
 EDIT_TOKEN_KEY = "planner_edit_token"  # the edit link an edit session was opened with: it must stay valid
@@ -638,7 +641,10 @@ def sidebar_session_controls() -> None:
             placeholder="shown in the history with your changes",
             max_chars=80,
             disabled=sign_in_required(),  # signed in: the name is the account's
+            on_change=_author_typed,
         )
+        if st.session_state.pop(AUTHOR_COOKIE_DUE_KEY, False):
+            _keep_author_in_browser(author())
         if scenario is not None and scenario.version > 1:
             st.button(
                 "Undo the last change",
@@ -648,6 +654,29 @@ def sidebar_session_controls() -> None:
                 help=f"Restore version {scenario.version - 1} of this scenario; the history keeps both",
                 key="planner_undo",
             )
+
+
+def _author_typed() -> None:
+    st.session_state[AUTHOR_COOKIE_DUE_KEY] = True
+
+
+def _remembered_author() -> str:
+    """The name this browser typed before (its cookie, sent when the session opened), or blank."""
+    kept = st.context.cookies.get(AUTHOR_COOKIE)
+    return unquote(kept).strip()[:80] if isinstance(kept, str) else ""
+
+
+def _keep_author_in_browser(name: str) -> None:
+    """Keep ``name`` in a cookie of this browser, so its next sessions start with it.
+
+    The name is percent-encoded first: only letters, digits and ``%._~-`` reach the script, so what
+    the user typed is never code or markup.
+    """
+    value = quote(name, safe="")
+    st.html(
+        f"<script>document.cookie = '{AUTHOR_COOKIE}={value}; path=/; max-age=31536000; SameSite=Lax';</script>",
+        unsafe_allow_javascript=True,
+    )
 
 
 # --- deep links ----------------------------------------------------------------------------------------
