@@ -295,7 +295,7 @@ def manage_section(available: list[ScenarioSummary], labels: dict[str, str], cur
             args=(chosen.id, chosen.name, rename_key, chosen.version),
         )
     with copy_column:
-        copy_key = f"planner_scenarios_copy_{chosen.id}"
+        copy_key = f"planner_scenarios_copy_{chosen.id}_{chosen.version}"  # follows a rename, as the name box does
         st.text_input("Name of the copy", value=f"{chosen.name} (copy)", key=copy_key)
         st.button("Duplicate", icon=":material/content_copy:", on_click=_duplicate, args=(chosen.id, copy_key))
     with delete_column:

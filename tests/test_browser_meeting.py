@@ -186,6 +186,81 @@ def _sidebar_scenario_name(page) -> str:
     return page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first.locator("input").input_value()
 
 
+# The app's pages, as the sidebar names them, and the heading each draws first.
+PAGES = ("Data", "Refinement", "Capacity", "Plan", "Scenarios", "Export")
+
+
+def _go_to(page, name: str) -> None:
+    """Open the page ``name`` by the sidebar's link (the session is kept: no reload) and wait for its run's end."""
+    page.get_by_test_id("stSidebar").get_by_role("link", name=name, exact=True).click()
+    try:
+        page.get_by_test_id("stMain").get_by_role("heading", name=name, exact=True).first.wait_for(timeout=60_000)
+        page.wait_for_function(APP_IDLE, timeout=60_000)
+        _wait_until_settled(page)
+        page.wait_for_function(APP_IDLE, timeout=60_000)
+    except Exception:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"meeting-failed-opening-{name.lower()}.png"), full_page=True)
+        raise
+
+
+def _no_error_shown(page, where: str) -> None:
+    """No exception box, and no traceback or exception text anywhere on the page."""
+    assert page.get_by_test_id("stException").count() == 0, f"an exception is shown on {where}"
+    text = page.locator("body").inner_text()
+    for word in ("Traceback", "Exception", 'File "'):
+        assert word not in text, f"{word!r} is shown on {where}"
+
+
+# Every button of an edit session that saves something (pages/*.py), by its label; and the one that
+# restores the saved what-ifs, drawn only beside the saving ones.
+SAVING_BUTTONS = (
+    "Save as a new scenario",  # Scenarios: save the what-ifs
+    "Save into this scenario",
+    "Use this scenario's saved what-ifs",
+    "Rename",  # Scenarios: manage
+    "Duplicate",
+    "Delete…",
+    "Move to the bin",
+    "Accept this plan as the baseline",  # Plan
+    "Replace both links",  # Plan: Share
+    "Save capacity changes",  # Capacity
+    "Undo the last change",  # sidebar
+    "Re-apply my change",
+    "Save as new scenario",  # Data: load files
+    "Start from the sample",
+    "Replace the current scenario's data",
+    "Replace its data",
+    "Discard these files",
+)
+# The text boxes of an edit session: the author's name, the Scenarios page's names, the Data page's name.
+SAVING_TEXTBOXES = ("Your name", "New name", "Name of the copy", "Name of the new scenario", "Scenario name")
+
+
+def _no_saving_control(page, where: str) -> None:
+    """Nothing on the page can change a saved scenario: no such button, name box, uploader or live radio."""
+    for name in SAVING_BUTTONS:
+        assert page.get_by_role("button", name=name).count() == 0, f"{name!r} on {where}"
+    assert page.get_by_role("button", name=re.compile(r"(^|\s)Restore")).count() == 0, f"a Restore button on {where}"
+    for name in SAVING_TEXTBOXES:
+        assert page.get_by_role("textbox", name=name).count() == 0, f"the {name!r} box on {where}"
+    assert page.get_by_test_id("stFileUploader").count() == 0, f"a file uploader on {where}"
+    assert page.get_by_text("Load files").count() == 0, f"'Load files' on {where}"
+    # The Data page's sprint-name treatments are saved when changed: drawn disabled in a view session.
+    radios = page.get_by_test_id("stMain").get_by_role("radio")
+    for index in range(radios.count()):
+        assert radios.nth(index).is_disabled(), f"an enabled radio in the page on {where}"
+
+
+def _download_name(page, label: str) -> str:
+    """The file name the download button ``label`` serves (a real download, in the browser)."""
+    button = page.get_by_role("button", name=label)
+    expect(button).to_be_enabled(timeout=30_000)
+    with page.expect_download(timeout=30_000) as download:
+        button.click()
+    return download.value.suggested_filename
+
+
 # --- the tests ----------------------------------------------------------------------------------------
 
 
@@ -207,14 +282,26 @@ def test_an_edit_link_opens_the_newest_scenario_with_its_what_ifs_in_the_url(ser
 
 
 def test_a_pin_shows_in_another_session_without_a_reload(server, browser):  # noqa: F811
-    """A pins a planned item out; B, on the same edit link, sees the new plan within 10 s."""
+    """A and B open the scenario's edit link; A pins a planned item out; B sees the new plan within 10 s."""
     ARTIFACTS.mkdir(exist_ok=True)
+    context, page = _new_page(browser)  # whoever shares the link: its Share popover gives the edit link
+    try:
+        _open_plan(page, f"{server}/plan")
+        edit_link, _ = _share_links(page)
+        token = _query(page)["scenario"]
+    finally:
+        context.close()
+    assert edit_link == f"{server}/plan?scenario={token}" and TOKEN.match(token), edit_link
+
     context_a, a = _new_page(browser)
     context_b, b = _new_page(browser)
     try:
-        _open_plan(a, f"{server}/plan")
-        edit_link = f"{server}/plan?scenario={_query(a)['scenario']}"
+        _open_plan(a, edit_link)
         _open_plan(b, edit_link)
+        for member in (a, b):  # both on the edit link: the scenario's token, editing
+            assert _query(member)["scenario"] == token and "view" not in _query(member), member.url
+            assert _sidebar_scenario_name(member) == SAMPLE_NAME
+            assert member.get_by_test_id("stSidebar").get_by_text(VIEW_NOTE).count() == 0
         assert _query(b)["scenario"] == _query(a)["scenario"]
         b_before = _plan_numbers(b)
         b_grid = _pins_grid(b)  # B looks at the pins grid: the pin must show there
@@ -272,6 +359,8 @@ def _pin_and_undo(url: str, browser) -> None:  # noqa: F811
 
 
 def test_a_view_link_shows_the_plan_and_no_edit_control(server, browser):  # noqa: F811
+    """C opens the view link and goes through every page by the sidebar: each shows its results, no
+    error, and nothing that changes the saved scenario."""
     ARTIFACTS.mkdir(exist_ok=True)
     context_a, a = _new_page(browser)
     context_c, c = _new_page(browser)
@@ -280,9 +369,11 @@ def test_a_view_link_shows_the_plan_and_no_edit_control(server, browser):  # noq
         _, view_link = _share_links(a)
         _open_plan(c, view_link)
         sidebar = c.get_by_test_id("stSidebar")
+        main = c.get_by_test_id("stMain")
 
         def no_edit_control_anywhere() -> None:
             assert "view" in _query(c) and "scenario" not in _query(c), c.url
+            assert _query(c)["view"] == view_link.rsplit("=", 1)[1], c.url  # the session kept its link
             sidebar.get_by_text(VIEW_NOTE).wait_for(timeout=10_000)
             for name in ("Accept this plan as the baseline", "Undo the last change", "Replace both links"):
                 assert c.get_by_role("button", name=name).count() == 0, name
@@ -293,41 +384,89 @@ def test_a_view_link_shows_the_plan_and_no_edit_control(server, browser):  # noq
             assert boxes.filter(has_text="Scenario").count() == 0, "the view session has a scenario picker"
             assert sidebar.get_by_text(SAMPLE_NAME).count() >= 1  # the scenario's name, as text
 
+        visited: list[str] = []
+
+        def checked(where: str) -> None:
+            """What every page of the view session must hold: no error, no saving control, view mode kept."""
+            visited.append(where.split()[0])
+            _no_error_shown(c, where)
+            _no_saving_control(c, where)
+            no_edit_control_anywhere()
+
         # Plan
         assert c.get_by_role("heading", name="Plan").count() >= 1
         assert _metric(c, "Planned value")
-        no_edit_control_anywhere()
+        expect(main.get_by_test_id("stDataFrame").first).to_be_visible()  # the plan's table
+        checked("Plan")
         assert _share_links(c) == [view_link]  # the view link only
         c.screenshot(path=str(ARTIFACTS / "meeting-view-plan.png"), full_page=True)
 
-        # Data: no "Load files"
-        sidebar.get_by_role("link", name="Data").click()
-        c.get_by_role("heading", name="Data").first.wait_for(timeout=30_000)
-        _wait_until_settled(c)
+        # Data: the scenario's metrics and backlog, no "Load files"
+        _go_to(c, "Data")
         assert c.get_by_text("Load files").count() == 0
-        no_edit_control_anywhere()
+        expect(main.get_by_role("heading", name=SAMPLE_NAME, exact=True)).to_have_count(1)
+        assert int(_metric(c, "Items")) > 0 and int(_metric(c, "People")) > 0
+        expect(main.get_by_test_id("stDataFrame").first).to_be_visible()
+        checked("Data")
+        c.screenshot(path=str(ARTIFACTS / "meeting-view-data.png"), full_page=True)
 
-        # Capacity: the OOO and on-call tables, no save
-        sidebar.get_by_role("link", name="Capacity").click()
-        c.get_by_role("heading", name="Capacity").first.wait_for(timeout=30_000)
-        _wait_until_settled(c)
+        # Refinement: the findings and the agenda
+        _go_to(c, "Refinement")
+        for label in ("Errors", "Warnings", "Info"):
+            assert _metric(c, label).isdigit(), label
+        findings = main.get_by_text(re.compile(r"^\d+ of \d+ findings, errors first\.$"))
+        expect(findings.or_(main.get_by_text("No findings: the backlog is ready to plan."))).to_have_count(1)
+        if findings.count():
+            expect(main.get_by_test_id("stDataFrame").first).to_be_visible()
+        expect(c.get_by_role("button", name="Download the agenda (.md)")).to_be_enabled()
+        checked("Refinement")
+        c.screenshot(path=str(ARTIFACTS / "meeting-view-refinement.png"), full_page=True)
+
+        # Capacity: the metrics, the teams-and-sprints table, the OOO and on-call tables, no save
+        _go_to(c, "Capacity")
+        assert _metric(c, "Gross days") and _metric(c, "Net days")
+        c.get_by_role("tab", name="Teams and sprints").click()
+        c.get_by_role("tabpanel", name="Teams and sprints").get_by_test_id("stDataFrame").first.wait_for(timeout=10_000)
         c.get_by_role("tab", name="Edit OOO and on-call").click()
         panel = c.get_by_role("tabpanel", name="Edit OOO and on-call")
         panel.get_by_test_id("stDataFrame").nth(1).wait_for(timeout=10_000)
+        panel.get_by_text("View only: the saved OOO and on-call rows.").wait_for(timeout=10_000)
         assert c.get_by_role("button", name="Save capacity changes").count() == 0
         no_edit_control_anywhere()
+        checked("Capacity")
         c.screenshot(path=str(ARTIFACTS / "meeting-view-capacity.png"), full_page=True)
 
+        # Plan, by the sidebar this time: the same plan, still view only
+        _go_to(c, "Plan")
+        assert _metric(c, "Planned value")
+        expect(main.get_by_test_id("stDataFrame").first).to_be_visible()
+        checked("Plan (again)")
+
         # Scenarios: the history only
-        sidebar.get_by_role("link", name="Scenarios").click()
+        _go_to(c, "Scenarios")
         c.get_by_role("heading", name="History").first.wait_for(timeout=30_000)
         _wait_until_settled(c)
+        main.get_by_text(re.compile(r"^View only: this scenario's history")).wait_for(timeout=10_000)
+        expect(main.get_by_test_id("stDataFrame").first).to_be_visible()  # the versions
         for name in ("Save as a new scenario", "Save into this scenario", "Rename", "Duplicate", "Delete…"):
             assert c.get_by_role("button", name=name).count() == 0, name
         assert c.get_by_role("button", name=re.compile(r"^Restore")).count() == 0
         assert c.get_by_text("Manage the saved scenarios").count() == 0
+        assert c.get_by_text("Compare scenarios").count() == 0
         no_edit_control_anywhere()
+        checked("Scenarios")
         c.screenshot(path=str(ARTIFACTS / "meeting-view-scenarios.png"), full_page=True)
+
+        # Export: the plan's summary and both downloads, enabled and serving files
+        _go_to(c, "Export")
+        main.get_by_text(re.compile(r"items? planned over \d+ sprints?, value")).wait_for(timeout=30_000)
+        expect(main.locator("strong", has_text=SAMPLE_NAME)).to_have_count(1)
+        stem = re.sub(r"[^\w.-]+", "-", SAMPLE_NAME).strip("-")
+        assert _download_name(c, "Download the plan (.xlsx)") == f"{stem}-plan.xlsx"
+        assert _download_name(c, "Download id, sprint, team (.csv)") == f"{stem}-sprints.csv"
+        checked("Export")
+        c.screenshot(path=str(ARTIFACTS / "meeting-view-export.png"), full_page=True)
+        assert set(visited) == set(PAGES), f"pages not visited: {set(PAGES) - set(visited)}"
     finally:
         context_a.close()
         context_c.close()
@@ -344,15 +483,27 @@ def _assert_not_found(page, url: str) -> None:
     assert page.get_by_test_id("stSidebar").count() == 0 or "Scenario" not in page.get_by_test_id(
         "stSidebar"
     ).inner_text().split("\n"), url
+    # The plain page: its words and a way back, nothing of the app's (no page links, no picker, no what-ifs).
+    page.get_by_text("This link does not open a scenario").wait_for(timeout=10_000)
+    assert page.get_by_role("link", name="Open the planner").count() == 1, url
+    for name in PAGES:
+        assert page.get_by_role("link", name=name, exact=True).count() == 0, (name, url)
+    assert page.get_by_test_id("stSelectbox").count() == 0 and page.get_by_test_id("stSlider").count() == 0, url
+    _no_error_shown(page, url[:120])
 
 
 def test_forged_and_revoked_links_show_the_not_found_page(server, browser):  # noqa: F811
     context, page = _new_page(browser)
     try:
-        forged = ["garbage", "' OR 1=1 --", "a" * 5000, "A" * 32]
+        # Garbage, SQL text, 5,000 characters, and a token of the right shape that opens nothing.
+        forged = ["garbage", "' OR 1=1 --", "x'; DROP TABLE scenarios; --", "a" * 5000, "A" * 32]
         for token in forged:
             for param in ("scenario", "view"):
                 _assert_not_found(page, f"{server}/plan?{param}={quote(token, safe='')}")
+        # The same on the other pages' addresses and the root, and a forged view beside a forged edit token.
+        for path in ("/", "/export", "/scenarios"):
+            _assert_not_found(page, f"{server}{path}?scenario={quote(forged[1], safe='')}")
+        _assert_not_found(page, f"{server}/plan?view={'b' * 5000}&scenario=garbage")
         page.screenshot(path=str(ARTIFACTS / "meeting-not-found.png"), full_page=True)
     finally:
         context.close()
@@ -392,18 +543,45 @@ def test_forged_and_revoked_links_show_the_not_found_page(server, browser):  # n
         context.close()
 
 
+def _options(page, box) -> list[str]:
+    """The option labels of the select box ``box``: opened, read, closed again (no rerun)."""
+    box.click()
+    listbox = page.get_by_role("listbox").last
+    listbox.wait_for(timeout=5_000)
+    labels = [text.strip() for text in listbox.get_by_role("option").all_inner_texts()]
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("listbox")).to_have_count(0, timeout=5_000)
+    return labels
+
+
+def _names_in_the_controls(page) -> list[str]:
+    """Every text a control of the page holds: input values, placeholders and the multiselects' chosen names."""
+    return page.evaluate(
+        """() => [
+            ...[...document.querySelectorAll('input, textarea')].flatMap(e => [e.value, e.placeholder || '']),
+            ...[...document.querySelectorAll('[data-testid="stMultiSelect"] [data-tag]')]
+                .map(e => e.getAttribute('aria-label') || e.innerText),
+        ]"""
+    )
+
+
 def test_a_rename_shows_at_once_and_in_another_session(server, browser):  # noqa: F811
+    """A renames the scenario: every control of A shows the new name at once (no reload), B within 10 s."""
+    ARTIFACTS.mkdir(exist_ok=True)
     context_a, a = _new_page(browser)
     context_b, b = _new_page(browser)
     new_name = f"Meeting rename {int(time.time())}"
+    new_stem = re.sub(r"[^\w.-]+", "-", new_name).strip("-")  # as the Export page names its files
     try:
         _open_plan(a, f"{server}/plan")
         _open_plan(b, f"{server}/plan?scenario={_query(a)['scenario']}")
         old_name = _sidebar_scenario_name(b)
+        assert old_name == _sidebar_scenario_name(a) != new_name
 
         a.get_by_test_id("stSidebar").get_by_role("link", name="Scenarios").click()
         a.get_by_text("Manage the saved scenarios").first.wait_for(timeout=30_000)
         _wait_until_settled(a)
+        a.evaluate("() => { window.meetingNotReloaded = true }")  # gone if the page is reloaded
         name_box = a.get_by_role("textbox", name="New name")
         name_box.fill(new_name)
         name_box.press("Tab")
@@ -419,8 +597,41 @@ def test_a_rename_shows_at_once_and_in_another_session(server, browser):  # noqa
             timeout=15_000,
         )
         _wait_until_settled(a)  # the old box, drawn under the old names, leaves once the run ends
+        a.wait_for_function(APP_IDLE, timeout=30_000)
         assert change.locator("input").input_value() == new_name
         assert _sidebar_scenario_name(a) == new_name
+
+        # At once, in the same run, every control of the Scenarios page that names the scenario. Each
+        # miss is noted (with a screenshot) and the test fails at its end, naming them all.
+        a.get_by_text(f"Renamed {old_name} to {new_name}.").first.wait_for(timeout=5_000)
+        a.screenshot(path=str(ARTIFACTS / "meeting-renamed-scenarios.png"), full_page=True)
+        missed: list[str] = []
+
+        def shows(where: str, shown: object, ok: bool) -> None:
+            if not ok:
+                missed.append(f"{where} shows {shown!r}")
+
+        sidebar_picker = a.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first
+        for box, where in ((sidebar_picker, "the sidebar's picker"), (change, "Scenario to change")):
+            options = _options(a, box)
+            shows(f"{where}'s options", options, new_name in options and old_name not in options)
+        shown = a.get_by_role("textbox", name="New name").input_value()
+        shows("New name", shown, shown == new_name)
+        shown = a.get_by_role("textbox", name="Name of the copy").input_value()
+        shows("Name of the copy", shown, shown == f"{new_name} (copy)")
+        shown = a.get_by_role("textbox", name="Name of the new scenario").get_attribute("placeholder") or ""
+        shows("Name of the new scenario's suggestion", shown, shown.startswith(f"{new_name}: "))
+        caption = a.get_by_text(re.compile(r"^The what-ifs in the sidebar .* A new scenario is a copy of "))
+        shown = caption.first.inner_text() if caption.count() else ""
+        shows("the save section's caption", shown, f"a copy of {new_name} holding them" in shown)
+        compare = a.get_by_test_id("stMultiSelect").filter(has_text="Scenarios")
+        shown = [tag.get_attribute("aria-label") for tag in compare.locator("[data-tag]").all()]
+        shows("the compare multiselect", shown, new_name in shown and old_name not in shown)
+        # The history's "now" column names the scenario as it is now (the older version, as it was).
+        now = a.get_by_text(re.compile(rf"^{re.escape(new_name)}: \d+ items, \d+ people"))
+        shows("the history's current version", now.count(), now.count() >= 1)
+        stale = [text for text in _names_in_the_controls(a) if old_name in text]
+        shows("the page's controls", stale, not stale)
 
         started = time.monotonic()
         b.wait_for_function(
@@ -431,6 +642,53 @@ def test_a_rename_shows_at_once_and_in_another_session(server, browser):  # noqa
         )
         assert time.monotonic() - started <= LIVE_SECONDS
         assert old_name != _sidebar_scenario_name(b)
+
+        # The other pages of A, by the sidebar (no reload): each names the scenario by its new name.
+        _go_to(a, "Data")
+        expect(a.get_by_test_id("stMain").get_by_role("heading", name=new_name, exact=True)).to_have_count(1)
+        assert _sidebar_scenario_name(a) == new_name
+
+        _go_to(a, "Refinement")
+        a.get_by_test_id("stExpander").filter(has_text="Meeting agenda").locator("summary").click()
+        agenda = a.get_by_test_id("stExpander").filter(has_text="Meeting agenda").get_by_test_id("stCode")
+        expect(agenda).to_contain_text(f"# Refinement agenda: {new_name}", timeout=10_000)
+        assert old_name not in agenda.inner_text()
+        assert _sidebar_scenario_name(a) == new_name
+
+        _go_to(a, "Export")
+        expect(a.get_by_test_id("stMain").locator("strong", has_text=new_name)).to_have_count(1)
+        assert a.get_by_test_id("stMain").locator("strong", has_text=old_name).count() == 0
+        assert _download_name(a, "Download the plan (.xlsx)") == f"{new_stem}-plan.xlsx"
+        assert _download_name(a, "Download id, sprint, team (.csv)") == f"{new_stem}-sprints.csv"
+        assert _sidebar_scenario_name(a) == new_name
+        a.screenshot(path=str(ARTIFACTS / "meeting-renamed-export.png"), full_page=True)
+
+        _go_to(a, "Plan")
+        assert _sidebar_scenario_name(a) == new_name
+        assert not [text for text in _names_in_the_controls(a) if old_name in text]
+        assert a.evaluate("() => window.meetingNotReloaded === true"), "the renaming page was reloaded"
+        assert not missed, f"not the new name {new_name!r} at once on the Scenarios page: {missed}"
     finally:
         context_a.close()
         context_b.close()
+
+
+def test_a_name_typed_once_is_kept_by_the_browser(server, browser):  # noqa: F811
+    # Quotes and markup in a name stay text: the cookie holds it percent-encoded.
+    name = 'Ana \'</script><b>bold</b> "Ñ"'
+    context, page = _new_page(browser)
+    try:
+        _open_plan(page, f"{server}/plan")
+        box = page.get_by_test_id("stSidebar").get_by_label("Your name")
+        box.fill(name)
+        box.press("Enter")
+        page.wait_for_function(APP_IDLE, timeout=30_000)
+        page.wait_for_timeout(500)
+        assert [c["value"] for c in context.cookies() if c["name"] == "planner_author"], context.cookies()
+        page.reload()  # a new session of the same browser
+        _open_plan(page, page.url)
+        box = page.get_by_test_id("stSidebar").get_by_label("Your name")
+        assert box.input_value() == name
+        assert page.locator("b", has_text="bold").count() == 0
+    finally:
+        context.close()

@@ -174,7 +174,7 @@ def test_rename_and_delete(database):
 def test_duplicate(database):
     at = scenarios_page()
     sample = at.session_state["planner_scenario_id"]
-    at.text_input(key=f"planner_scenarios_copy_{sample}").input("Sample again")
+    at.text_input(key=f"planner_scenarios_copy_{sample}_1").input("Sample again")
     click(at, "Duplicate")
     listed = saved(database)
     assert sorted(s.name for s in listed) == sorted([SAMPLE_NAME, "Sample again"])
