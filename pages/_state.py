@@ -48,6 +48,8 @@ from planner.sprint_values import SprintTreatment
 from planner.store import Scenario, ScenarioSummary, Store
 from planner.value import VALUE_RULES
 
+RUN_KEY = "planner_run"  # the number of this session's full runs (app.py), to read some things once a run
+SCENARIO_LIST_KEY = "planner_scenario_list"  # ((run, store writes), scenarios) read in that run
 SCENARIO_KEY = "planner_scenario_id"
 PICKER_KEY = "planner_scenario_picker"
 # What-if state that belongs to one scenario: dropped when another scenario is chosen.
@@ -145,7 +147,8 @@ def store() -> Store:
 
 
 def init_session() -> None:
-    """Set this session's keys once."""
+    """Set this session's keys once, and count the session's runs (:func:`scenarios` reads once per run)."""
+    st.session_state[RUN_KEY] = st.session_state.get(RUN_KEY, 0) + 1
     st.session_state.setdefault(SCENARIO_KEY, None)
     st.session_state.setdefault(FREE_REPLAN_KEY, False)
     st.session_state.setdefault(MODE_KEY, "edit")
@@ -750,8 +753,20 @@ def say_flash(*, toast: bool = False) -> None:
 
 
 def scenarios() -> list[ScenarioSummary]:
-    """Saved scenarios, newest first."""
-    return store().list()
+    """Saved scenarios, newest first: read once per run (the picker, the sidebar and the page all ask).
+
+    Read again within a run when this process wrote meanwhile (a save, a rename); another process's
+    change shows at the next run, as any read would.
+    """
+    state = st.session_state
+    database = store()
+    stamp = (state.get(RUN_KEY), database.scenario_writes)
+    kept = state.get(SCENARIO_LIST_KEY)
+    if kept is not None and kept[0] == stamp:
+        return list(kept[1])
+    listed = database.list()
+    state[SCENARIO_LIST_KEY] = (stamp, listed)
+    return list(listed)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -58,3 +58,20 @@ def test_a_pages_rerun_goes_through_the_router(database):
     assert not at.exception
     assert [box for box in at.sidebar.selectbox if box.key.startswith(_state.PICKER_KEY)]
     assert [box for box in at.sidebar.text_input if box.key == _state.AUTHOR_KEY]
+
+
+def test_the_scenario_list_is_read_once_a_run_and_again_after_a_write(database, monkeypatch):
+    at = open_page("pages/plan.py")
+    reads = []
+    listed = Store.list
+    monkeypatch.setattr(Store, "list", lambda self: reads.append(1) or listed(self))
+    at.run()
+    assert not at.exception
+    assert len(reads) == 1  # the picker, the sidebar and the page share one read
+    scenario_id = at.session_state[_state.SCENARIO_KEY]
+    runs = at.session_state[_state.RUN_KEY]
+    _state.store().rename(scenario_id, "Renamed meanwhile")  # the live check reruns the app at once
+    at.run()
+    assert not at.exception
+    assert len(reads) == 1 + at.session_state[_state.RUN_KEY] - runs  # still one read a run
+    assert any("Renamed meanwhile" in option for box in at.sidebar.selectbox for option in box.options)

@@ -310,3 +310,19 @@ def test_a_failed_solve_lets_the_next_asker_make_the_plan(store: Store) -> None:
     started = time.monotonic()
     assert store.plan_once(sid, 1, "digest", lambda: '{"plan": 2}', seconds=60) == '{"plan": 2}'
     assert time.monotonic() - started < 5  # not the failed claim's 60 s
+
+
+def test_scenario_writes_counts_changes_of_scenarios_not_kept_plans_or_links(store: Store) -> None:
+    # The app reads the scenario list once a run, and again once this count has grown.
+    before = store.scenario_writes
+    sid = new_scenario(store)
+    store.rename(sid, "renamed")
+    assert store.scenario_writes == before + 2
+    store.links(sid)
+    store.rotate_links(sid)
+    store.keep_plan(sid, 2, "inputs", "{}")
+    assert store.claim_plan(sid, 2, "other inputs", seconds=5.0)
+    store.list()
+    assert store.scenario_writes == before + 2
+    store.delete(sid)
+    assert store.scenario_writes == before + 3

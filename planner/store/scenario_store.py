@@ -9,6 +9,7 @@ guarantees: versions, compare-and-set, history, restore, links and the bin behav
 from __future__ import annotations
 
 import builtins
+import itertools
 import json
 import random
 import secrets
@@ -112,6 +113,8 @@ class Store:
         # never see. A server orders writers by row locks instead.
         self._write_lock = threading.Lock()
         self._last_stamp = datetime.min
+        self._write_counter = itertools.count(1)  # next() is atomic: writers on any thread
+        self._writes = 0
         try:
             self._transaction("prepare the scenario tables", self._ensure_schema)
         except BaseException:
@@ -124,6 +127,15 @@ class Store:
         if isinstance(self._backend, DuckDBFile):
             return self._backend.path
         raise StoreError(f"This store keeps its scenarios on a server ({self._backend.description}), not in a file.")
+
+    @property
+    def scenario_writes(self) -> int:
+        """How many changes of scenarios this store has committed (kept plans and links are not):
+        a caller's earlier read of the list may be stale once it grows.
+
+        Only this process's writes: another process's show at the caller's next read.
+        """
+        return self._writes
 
     @property
     def location(self) -> str:
@@ -176,7 +188,9 @@ class Store:
             self._last_stamp = max(now, self._last_stamp + timedelta(microseconds=1))
             return self._last_stamp
 
-    def _transaction(self, what: str, action: Callable[[Session], _T], *, write: bool = True) -> _T:
+    def _transaction(
+        self, what: str, action: Callable[[Session], _T], *, write: bool = True, of_scenarios: bool = True
+    ) -> _T:
         """Run ``action`` in one transaction, retrying it whole after a conflict.
 
         Any failure rolls back explicitly (the session closes in ``finally``), and COMMIT is only
@@ -185,7 +199,10 @@ class Store:
         """
         serialised = write and self._backend.serialise_writes
         with self._write_lock if serialised else nullcontext():
-            return self._attempts(what, action, write=write)
+            result = self._attempts(what, action, write=write)
+        if write and of_scenarios:
+            self._writes = next(self._write_counter)
+        return result
 
     def _attempts(self, what: str, action: Callable[[Session], _T], *, write: bool) -> _T:
         errors = self._backend.errors()
@@ -565,7 +582,7 @@ class Store:
                 session.run(sql.INSERT_LINK, [token, scenario_id, kind, now])
             return ScenarioLinks(**tokens)
 
-        return self._transaction("make the scenario's links", write)
+        return self._transaction("make the scenario's links", write, of_scenarios=False)
 
     def open_link(self, token: str) -> tuple[str, str]:
         """The scenario id and link kind (``edit`` or ``view``) of a link token.
@@ -606,7 +623,7 @@ class Store:
             session.run(sql.TRIM_PLANS, [scenario_id, scenario_id, PLANS_KEPT])
             return str(session.rows(sql.SELECT_PLAN, [scenario_id, version, inputs])[0][0])
 
-        return self._transaction("keep the plan", write)
+        return self._transaction("keep the plan", write, of_scenarios=False)
 
     def claim_plan(self, scenario_id: str, version: int, inputs: str, seconds: float) -> bool:
         """Claim the making of the plan of this scenario version and ``inputs`` for ``seconds``.
@@ -626,7 +643,7 @@ class Store:
             session.run(sql.INSERT_CLAIM, [*key, now + timedelta(seconds=seconds)])
             return True
 
-        return self._transaction("claim the plan", write)
+        return self._transaction("claim the plan", write, of_scenarios=False)
 
     def plan_once(self, scenario_id: str, version: int, inputs: str, make: Callable[[], str], seconds: float) -> str:
         """The plan kept for this scenario version and ``inputs``, made by ``make`` only where no one is making it.
@@ -647,7 +664,11 @@ class Store:
                     made = make()
                 except BaseException:
                     if claimed:  # let the next one asking make it, rather than wait out the claim
-                        self._transaction("release the claim", lambda session: session.run(sql.DELETE_CLAIM, key))
+                        self._transaction(
+                            "release the claim",
+                            lambda session: session.run(sql.DELETE_CLAIM, key),
+                            of_scenarios=False,
+                        )
                     raise
                 return self.keep_plan(scenario_id, version, inputs, made)
             time.sleep(_CLAIM_POLL_SECONDS)
