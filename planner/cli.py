@@ -3,6 +3,13 @@
 A thin shell around the library: parse the flags, read both files with the ingest, compute the
 capacity, call :func:`planner.solve.plan.make_plan`, and report. No planning happens here.
 
+``--what-ifs FILE`` plans a scenario at the what-ifs the app saved or exported for it (the what-if
+JSON of :mod:`planner.scenarios`, or a scenario's settings holding it): the library's own functions
+turn it into the plan's inputs, as the app does (:func:`planner.scenarios.apply_what_if`,
+:func:`~planner.scenarios.plan_arguments`, :func:`planner.planning_backlog.planning_backlog`), so the
+command gives the app's plan. A capacity flag given beside it replaces that one what-if (and says so
+on stderr); ``--previous`` replaces the plan kept stable.
+
 Exit status: 0 a plan (optimal or feasible), 2 bad input (files, or flags), 3 infeasible (the Must
 and pinned items cannot fit), 1 anything else. Problems and warnings go to stderr; stdout holds the
 report, or with ``--json`` exactly one JSON object (also when planning fails, with ``status``
@@ -25,11 +32,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import pandas as pd
 
-from planner.capacity import CapacityResult, CapacitySettings, compute_capacity
+from planner.capacity import SETTINGS_FILE, CapacityResult, CapacitySettings, compute_capacity
 from planner.errors import InputError, PlannerError
 from planner.ingest import BacklogImport, CapacityImport, read_backlog, read_capacity
 from planner.input_problems import ERROR, Problem
@@ -42,7 +49,10 @@ from planner.solve import (
     check_plan_inputs,
     make_plan,
 )
-from planner.sprint_values import apply_sprint_treatment
+from planner.sprint_values import SprintTreatment, apply_sprint_treatment
+
+if TYPE_CHECKING:
+    from planner.scenarios import PlanArguments
 
 __all__ = ["EXIT_FAILURE", "EXIT_INFEASIBLE", "EXIT_INPUT", "EXIT_OK", "main"]
 
@@ -78,6 +88,15 @@ _SETTING_FLAGS = {
     "oncall_load": "--oncall-load",
     "sprint_count": "--sprints",
 }
+# The capacity flags: argparse dest -> CapacitySettings field. Beside --what-ifs, each one given on the
+# command line replaces that what-if (flags win, as a flag beats a configuration file).
+_CAPACITY_FLAGS = {
+    "sprints": "sprint_count",
+    "unit": "unit",
+    "focus_factor": "focus_factor",
+    "buffer": "buffer",
+    "oncall_load": "oncall_load",
+}
 _DEFAULT_OPTIONS = SolveOptions()
 _DEFAULT_SETTINGS = CapacitySettings()
 
@@ -90,6 +109,21 @@ class CliError(Exception):
         self.code = code
         self.message = message
         self.details = tuple(details)
+
+
+class _Given(argparse.Action):
+    """Store the flag's value and remember it was given: beside --what-ifs it replaces that what-if."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, values)
+        given = tuple(getattr(namespace, "given", ()))
+        namespace.given = given if self.dest in given else (*given, self.dest)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -134,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan.add_argument(
         "--sprints",
+        action=_Given,
         type=int,
         default=1,
         metavar="N",
@@ -142,12 +177,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan.add_argument(
         "--unit",
+        action=_Given,
         choices=("days", "points"),
         default="days",
         help="unit of effort and capacity; points need every team's velocity (default: days)",
     )
     plan.add_argument(
         "--focus-factor",
+        action=_Given,
         type=float,
         default=None,
         metavar="F",
@@ -156,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan.add_argument(
         "--buffer",
+        action=_Given,
         type=float,
         default=_DEFAULT_SETTINGS.buffer,
         metavar="B",
@@ -163,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan.add_argument(
         "--oncall-load",
+        action=_Given,
         type=float,
         default=_DEFAULT_SETTINGS.oncall_load,
         metavar="L",
@@ -205,6 +244,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --previous: the plan's value is at least (1 - K) times the best value, 0 <= K < 1 "
         f"(default: {_DEFAULT_OPTIONS.keep_within:g})",
     )
+    plan.add_argument(
+        "--what-ifs",
+        metavar="FILE",
+        help="plan at a scenario's what-ifs: the JSON the app's Export page downloads (what-ifs.json), the "
+        "what-if JSON a scenario saves, or a scenario's settings holding it; it sets sprints, unit, capacity %%, "
+        "headcount, focus, buffer, on-call load, value rule, pins and MoSCoW changes and the plan kept stable "
+        "(as --previous). A capacity flag or --previous given beside it wins over that what-if",
+    )
+    plan.set_defaults(given=())
     plan.add_argument("--out", metavar="plan.xlsx", help="also write the plan to this Excel workbook")
     plan.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of the report")
     plan.add_argument(
@@ -259,11 +307,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def _plan(args: argparse.Namespace, out: _Output, started: float) -> int:
     """``planner plan``: read, check, plan and report, all within ``--time-limit`` of ``started``."""
-    settings = _capacity_settings(args)
+    what_ifs = read_what_ifs(args.what_ifs) if args.what_ifs is not None else None
+    settings = _capacity_settings(args, what_ifs)
     SolveOptions(solver=args.solver, time_limit=args.time_limit, gap=args.gap)  # bad flags fail before reading
     keep_within = _keep_within(args.keep_within)
-    out_path = _out_path(args.out, [args.backlog, *args.capacity])
+    out_path = _out_path(args.out, [args.backlog, *args.capacity, *([args.what_ifs] if what_ifs else [])])
     previous = read_previous(args.previous) if args.previous is not None else None
+    if what_ifs is not None:
+        _say_replaced(out, args, what_ifs, settings)
+        if previous is None:
+            previous = what_ifs.previous or None
     capacity_sources = _capacity_sources(args.capacity)
 
     backlog = read_backlog(args.backlog)
@@ -281,15 +334,25 @@ def _plan(args: argparse.Namespace, out: _Output, started: float) -> int:
     try:
         net = compute_capacity(capacity.tables, settings, file=name)
     except InputError as error:
-        located = [_locate(problem, name, capacity) for problem in error.problems]
+        located = [_locate(problem, name, capacity, what_ifs) for problem in error.problems]
+        if what_ifs is not None and located and all(problem.file == what_ifs.file for problem in located):
+            raise what_ifs.fail(f"the what-ifs do not fit {name}", [str(problem) for problem in located]) from None
         raise InputError(str(error.args[0]) if error.args else "capacity", located) from None
-    out.warnings(_locate(problem, name, capacity) for problem in net.problems)
+    out.warnings(_locate(problem, name, capacity, what_ifs) for problem in net.problems)
     # Sprint values that are none of the capacity file's sprints: unscheduled, carry-over or later, said
     # once per value (as the Data page says it), never a silent pin.
     place = _backlog_place(backlog, args.backlog)
     sprint_names = capacity_sprint_names(capacity.tables)
-    table, sprint_warnings = apply_sprint_treatment(backlog.table, sprint_names, file=place[0])
+    treatment = SprintTreatment(sprint_names) if what_ifs is None else what_ifs.sprint_treatment(sprint_names)
+    table, sprint_warnings = apply_sprint_treatment(
+        backlog.table, sprint_names, dict(treatment.treatments), treatment.carry_over_moscow, file=place[0]
+    )
     out.warnings(sprint_warnings)
+    arguments = None
+    if what_ifs is not None:  # the app's planning backlog: value rule, sprint treatment, pins and MoSCoW
+        arguments = what_ifs.arguments(backlog.value_rule)
+        table = what_ifs.planning_backlog(backlog.table, arguments, treatment, place[0])
+        backlog = dataclasses.replace(backlog, value_rule=arguments.value_rule)  # the report names the rule used
     check_plan_inputs(table, sprint_names, *place)
     # --time-limit bounds the whole command: the plan gets what reading the files left, less the
     # time the report (and the workbook) will take to write.
@@ -320,7 +383,7 @@ def _plan(args: argparse.Namespace, out: _Output, started: float) -> int:
                 table,
                 net,
                 scenario_name=Path(args.backlog).name,
-                settings=_workbook_settings(args),
+                settings=_workbook_settings(args, what_ifs, settings, arguments),
             )
         except OSError as error:
             raise CliError(
@@ -389,6 +452,125 @@ def read_previous(file: str) -> dict[str, tuple[str, str]]:
     return previous
 
 
+@dataclass(frozen=True)
+class WhatIfs:
+    """A scenario's what-ifs read from a ``--what-ifs`` file, turned into the plan's inputs by the library.
+
+    ``scenario_settings``: the file as a scenario's settings (``{"what_if": ...}`` around bare what-if
+    JSON); ``values``: the app's session values (:func:`planner.scenarios.apply_what_if`, the defaults
+    for what the file leaves out); ``settings``: their capacity settings; ``previous``: the plan kept
+    stable (the what-ifs' own, else the accepted plan).
+    """
+
+    file: str
+    scenario_settings: dict[str, Any]
+    values: dict[str, Any]
+    settings: CapacitySettings
+    previous: dict[str, tuple[str, str]]
+
+    def fail(self, problem: str, details: Sequence[str] = ()) -> CliError:
+        return CliError(EXIT_INPUT, f"--what-ifs {self.file}: {problem}", details)
+
+    def arguments(self, file_rule: str) -> PlanArguments:
+        """The plan's inputs as the app makes them; the scenario's own value rule is the file's
+        ``value_rule``, else the rule the backlog file is read with (what the app saves on upload)."""
+        from planner.scenarios import plan_arguments
+
+        own = {**self.scenario_settings, "value_rule": self.scenario_settings.get("value_rule") or file_rule}
+        return plan_arguments(self.values, own)
+
+    def sprint_treatment(self, capacity_sprints: Sequence[str] | None) -> SprintTreatment:
+        """The treatment of sprint names the file's settings hold (the Data page's choices), else the defaults."""
+        try:
+            return SprintTreatment.from_settings(capacity_sprints, self.scenario_settings)
+        except PlannerError as error:
+            raise self.fail(f"the sprint treatments cannot be used: {error}") from None
+
+    def planning_backlog(
+        self, table: pd.DataFrame, arguments: PlanArguments, treatment: SprintTreatment, backlog_file: str
+    ) -> pd.DataFrame:
+        """The backlog as the app's plan takes it (:func:`planner.planning_backlog.planning_backlog`)."""
+        from planner.planning_backlog import planning_backlog
+
+        try:
+            return planning_backlog(table, arguments.value_rule, arguments.overrides, sprints=treatment)
+        except PlannerError as error:  # the value rule and treatments are checked already: a pin of an unknown item
+            problem = f"the what-if 'pins and MoSCoW changes' cannot be used on {backlog_file}: {error}"
+            raise self.fail(problem) from None
+
+
+def read_what_ifs(file: str) -> WhatIfs:
+    """The what-ifs of ``--what-ifs FILE``: a JSON object, either the what-if JSON a scenario saves
+    (:func:`planner.scenarios.what_if_json`) or a scenario's settings holding it under ``what_if``
+    (and maybe ``value_rule``, the accepted plan and the sprint treatments), as the Export page writes it.
+
+    Every value is checked by the library (:func:`planner.scenarios.apply_what_if`); a file that is
+    missing, not JSON or holds an unusable what-if is a :class:`CliError` naming it (exit 2).
+    """
+    from planner import scenarios
+
+    def fail(problem: str) -> CliError:
+        return CliError(EXIT_INPUT, f"--what-ifs {file}: {problem}")
+
+    path = Path(file)
+    if not path.is_file():
+        raise fail("no such file")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as error:
+        raise fail(f"not JSON ({error.msg} at line {error.lineno}, column {error.colno})") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise fail(f"cannot be read ({type(error).__name__}: {error})") from None
+    if not isinstance(data, dict):
+        raise fail(
+            f"expected a JSON object (the what-ifs, or a scenario's settings holding them), got {type(data).__name__}"
+        )
+    whole_settings = scenarios.WHAT_IF_KEY in data or scenarios.ACCEPTED_PLAN_KEY in data
+    settings = data if whole_settings else {scenarios.WHAT_IF_KEY: data}
+    saved = settings.get(scenarios.WHAT_IF_KEY)
+    if saved is not None and not isinstance(saved, dict):
+        raise fail(f"its {scenarios.WHAT_IF_KEY!r} is not a JSON object of what-ifs")
+    try:
+        values = scenarios.apply_what_if(settings) or dict(scenarios.WHAT_IF_DEFAULTS)
+        if whole_settings and settings.get("value_rule") is not None:  # the scenario's own rule: checked as the what-if
+            scenarios.what_if_values({"value_rule": settings["value_rule"]})
+        capacity = scenarios.capacity_settings(values)
+    except PlannerError as error:
+        raise fail(str(error)) from None
+    what_ifs = WhatIfs(file, settings, values, capacity, dict(values.get("planner_previous") or {}))
+    what_ifs.sprint_treatment(None)  # unusable sprint treatments fail before the files are read
+    return what_ifs
+
+
+def _flag_name(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def _say_replaced(out: _Output, args: argparse.Namespace, what_ifs: WhatIfs, settings: CapacitySettings) -> None:
+    """On stderr: each flag given beside --what-ifs that replaces a what-if of the file (flags win)."""
+    for dest in args.given:
+        field_name = _CAPACITY_FLAGS.get(dest)
+        if field_name is None:
+            continue
+        saved, used = getattr(what_ifs.settings, field_name), getattr(settings, field_name)
+        if saved != used:
+            out.note(
+                f"note: {_flag_name(dest)} {_setting_text(used)} replaces the what-if of {what_ifs.file} "
+                f"({_setting_text(saved)}): this is not the plan the app shows for those what-ifs"
+            )
+    if args.previous is not None and what_ifs.previous:
+        out.note(
+            f"note: --previous {args.previous} replaces the plan kept stable in {what_ifs.file} "
+            f"({len(what_ifs.previous)} items)"
+        )
+
+
+def _setting_text(value: object) -> str:
+    if value is None:
+        return "each team's focus factor"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _previous_rows_from_workbook(path: Path) -> list[dict[str, object]]:
     """The Plan sheet's rows as {id, team, sprint}: the first sheet of a workbook written by ``--out``."""
     import openpyxl
@@ -412,8 +594,39 @@ def _previous_rows_from_workbook(path: Path) -> list[dict[str, object]]:
         book.close()
 
 
-def _workbook_settings(args: argparse.Namespace) -> dict[str, object]:
-    """The flags as the workbook's Summary shows them."""
+def _workbook_settings(
+    args: argparse.Namespace,
+    what_ifs: WhatIfs | None = None,
+    settings: CapacitySettings | None = None,
+    arguments: PlanArguments | None = None,
+) -> dict[str, object]:
+    """The flags as the workbook's Summary shows them; with --what-ifs, the settings the plan used."""
+    shown = _flag_settings(args)
+    if what_ifs is None or settings is None or arguments is None:
+        return shown
+    from planner.scenarios import what_if_summary
+
+    replaced = [_flag_name(dest) for dest in args.given if dest in _CAPACITY_FLAGS]
+    shown.update(
+        {
+            "sprints": settings.sprint_count,
+            "unit": settings.unit,
+            "focus factor": "from the teams sheet" if settings.focus_factor is None else settings.focus_factor,
+            "buffer": settings.buffer,
+            "on-call load": settings.oncall_load,
+            "what-ifs": f"{Path(what_ifs.file).name}: {what_if_summary(what_ifs.values, arguments.value_rule)}"
+            + (f" ({', '.join(replaced)} given on the command line instead)" if replaced else ""),
+            "capacity %": round(settings.capacity_pct * 100, 6),
+            "headcount": ", ".join(f"{team} {delta:+d}" for team, delta in settings.headcount) or "as in the file",
+            "value rule": arguments.value_rule,
+        }
+    )
+    if args.previous is None and what_ifs.previous:
+        shown.update({"previous plan": f"kept stable in {Path(what_ifs.file).name}", "keep within": args.keep_within})
+    return shown
+
+
+def _flag_settings(args: argparse.Namespace) -> dict[str, object]:
     return {
         "backlog": Path(args.backlog).name,
         "capacity": ", ".join(Path(entry).name for entry in args.capacity),
@@ -429,9 +642,15 @@ def _workbook_settings(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
-def _capacity_settings(args: argparse.Namespace) -> CapacitySettings:
-    """The capacity flags as settings; an invalid value is reported under its flag."""
+def _capacity_settings(args: argparse.Namespace, what_ifs: WhatIfs | None = None) -> CapacitySettings:
+    """The capacity flags as settings; an invalid value is reported under its flag.
+
+    With ``what_ifs``: the what-ifs' settings, each capacity flag given on the command line replacing its what-if.
+    """
     try:
+        if what_ifs is not None:
+            given = {_CAPACITY_FLAGS[dest]: getattr(args, dest) for dest in args.given if dest in _CAPACITY_FLAGS}
+            return dataclasses.replace(what_ifs.settings, **given)
         return CapacitySettings(
             unit=args.unit,
             focus_factor=args.focus_factor,
@@ -487,8 +706,11 @@ def _capacity_name(given: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else " + ".join(names)
 
 
-def _locate(problem: Problem, name: str, capacity: CapacityImport) -> Problem:
-    """A capacity engine problem named after the file its sheet came from (one CSV per sheet)."""
+def _locate(problem: Problem, name: str, capacity: CapacityImport, what_ifs: WhatIfs | None = None) -> Problem:
+    """A capacity engine problem named after the file its sheet came from (one CSV per sheet); a
+    problem of a what-if (the headcount of a team the file does not have) after the what-ifs file."""
+    if what_ifs is not None and problem.file == SETTINGS_FILE:
+        return dataclasses.replace(problem, file=what_ifs.file)
     source = capacity.sources.get(problem.sheet or "")
     if problem.file != name or source is None:
         return problem
@@ -511,6 +733,9 @@ class _Output:
 
     def print(self, text: str) -> None:
         _write(self.stdout, text)
+
+    def note(self, text: str) -> None:
+        _write(self.stderr, text)
 
     def warnings(self, problems: Iterable[Problem]) -> None:
         problems = list(problems)
