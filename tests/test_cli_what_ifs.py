@@ -20,10 +20,8 @@ from typing import Any
 
 import pytest
 from conftest import REPO, keyed
-from streamlit.runtime.media_file_storage import MediaFileStorageError
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1 import app_test as app_test_module
+from test_page_export import downloaded, media  # noqa: F401  (media: a fixture, used by name)
 
 from pages._state import SCENARIO_SOLVE
 from planner.capacity import compute_capacity
@@ -259,32 +257,7 @@ def test_without_what_ifs_nothing_changes(capsys):
 # --- the Export page: the what-ifs to download and the command ------------------------------------------------
 
 
-@pytest.fixture
-def media(monkeypatch) -> list[MemoryMediaFileStorage]:
-    """AppTest's in-memory media stores, kept so a test can read what a download serves (as test_page_export)."""
-    stores: list[MemoryMediaFileStorage] = []
-
-    class Kept(MemoryMediaFileStorage):
-        def __init__(self, media_endpoint: str) -> None:
-            super().__init__(media_endpoint)
-            stores.append(self)
-
-    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", Kept)
-    return stores
-
-
-def downloaded(at: AppTest, media: list[MemoryMediaFileStorage], key: str) -> bytes:
-    [button] = [b for b in at.get("download_button") if b.proto.id.endswith(key)]
-    name = button.proto.url.rsplit("/", 1)[-1]
-    for store in reversed(media):
-        try:
-            return store.get_file(name).content
-        except MediaFileStorageError:
-            continue
-    raise AssertionError(f"no stored file {name}")
-
-
-def test_export_page_offers_the_what_ifs_and_the_command(database, media, sample, tmp_path, capsys):
+def test_export_page_offers_the_what_ifs_and_the_command(database, media, sample, tmp_path, capsys):  # noqa: F811
     """A scenario saved with what-ifs, opened on Export: the downloaded what-ifs.json and the command give its plan."""
     assert not AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run().exception  # saves the sample
     with Store(database) as store:
@@ -326,7 +299,7 @@ def test_export_page_offers_the_what_ifs_and_the_command(database, media, sample
     same_plan(payload, app_plan(sample, data))
 
 
-def test_export_what_ifs_hold_the_sessions_pins_and_say_balance_targets_are_not_taken(database, media):
+def test_export_what_ifs_hold_the_sessions_pins_and_say_balance_targets_are_not_taken(database, media):  # noqa: F811
     from planner.overrides import Override
 
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
