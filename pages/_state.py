@@ -1123,7 +1123,13 @@ class PlanJob:
         """Keep ``result`` for these inputs; the plan kept first when another session was quicker."""
         try:
             return plan_from_json(
-                store().keep_plan(self.key.scenario_id, self.key.version, self.digest, plan_to_json(result))
+                store().keep_plan(
+                    self.key.scenario_id,
+                    self.key.version,
+                    self.digest,
+                    plan_to_json(result),
+                    lasting=self.at_saved_what_ifs,  # the version's own plan: never trimmed, never made twice
+                )
             )
         except PlannerError:
             return result  # not kept (the database refused it): this session still has its plan
@@ -1143,7 +1149,9 @@ class PlanJob:
         """The plan kept for these inputs, made by ``make`` unless a session of any app process on this
         database is making it already (then its plan, waited for up to that solve's hard deadline)."""
         seconds = self.options.time_limit + workers.margin_seconds
-        return database.plan_once(self.key.scenario_id, self.key.version, self.digest, make, seconds)
+        return database.plan_once(
+            self.key.scenario_id, self.key.version, self.digest, make, seconds, lasting=self.at_saved_what_ifs
+        )
 
     @staticmethod
     def made_in_worker(workers: SolveWorkers, backlog: pd.DataFrame, net: CapacityResult, options: SolveOptions) -> str:

@@ -10,7 +10,7 @@ import json
 
 import pytest
 import streamlit as st
-from conftest import REPO, keyed, open_page
+from conftest import REPO, keyed, open_page, sql_rows
 from streamlit.testing.v1 import AppTest
 
 from planner.cli import main
@@ -91,3 +91,14 @@ def test_plan_compare_export_and_the_cli_agree_over_five_reopens(database, capsy
         [(value, status)] = answers
         assert status == "optimal"
         assert seen[scenario_id] == {value}, (names[scenario_id], seen[scenario_id], value)
+
+
+def test_the_scenarios_own_plan_is_kept_for_good_and_a_sliders_plan_is_not(database):
+    # Kept plans beyond the store's bound are dropped oldest first, but never a version's own plan (at
+    # its saved what-ifs): made again, a plan a time limit stopped could give a second number.
+    at = open_page("pages/plan.py")
+    at.slider(key="planner_capacity_pct_widget").set_value(90).run()
+    assert not at.exception
+    rows = sql_rows(database, "SELECT lasting, count(*) FROM scenario_plans GROUP BY lasting ORDER BY lasting")
+    assert rows[-1] == (True, 1), rows  # the sample's own plan
+    assert rows[0][0] is False and rows[0][1] >= 1, rows  # the slider's quick plan at least

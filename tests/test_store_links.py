@@ -12,6 +12,7 @@ import pytest
 from conftest import sql_rows
 from test_store_versions import assert_same_data, make_backlog, make_capacity
 
+import planner.store.scenario_store as scenario_store_module
 from planner.errors import ScenarioNotFound
 from planner.store import BIN_DAYS, SCHEMA_VERSION, ScenarioLinks, Store, is_link_token
 
@@ -326,3 +327,39 @@ def test_scenario_writes_counts_changes_of_scenarios_not_kept_plans_or_links(sto
     assert store.scenario_writes == before + 2
     store.delete(sid)
     assert store.scenario_writes == before + 3
+
+
+def test_a_versions_own_plan_is_never_trimmed(store: Store, store_target: str | Path, monkeypatch) -> None:
+    # Beyond PLANS_KEPT plans of a scenario the oldest go, but not a lasting one (a version's own plan):
+    # made again, a plan a time limit stopped could differ.
+    monkeypatch.setattr(scenario_store_module, "PLANS_KEPT", 3)
+    sid = new_scenario(store)
+    store.keep_plan(sid, 1, "own", '{"own": 1}', lasting=True)
+    store.keep_plan(sid, 1, "promoted", '{"promoted": 1}')
+    store.keep_plan(sid, 1, "promoted", '{"ignored": 1}', lasting=True)  # asked for as its own plan later
+    for position in range(6):
+        store.keep_plan(sid, 1, f"slider {position}", "{}")
+    kept = {
+        inputs for (inputs,) in sql_rows(store_target, "SELECT inputs FROM scenario_plans WHERE scenario_id = ?", [sid])
+    }
+    assert kept == {"own", "promoted", "slider 3", "slider 4", "slider 5"}
+    assert store.kept_plan(sid, 1, "own") == '{"own": 1}'
+    assert store.kept_plan(sid, 1, "promoted") == '{"promoted": 1}'  # the first plan kept stays the plan
+
+
+def test_a_schema_5_file_gets_lasting_plans(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    with Store(path) as store:
+        sid = new_scenario(store)
+        store.keep_plan(sid, 1, "before", '{"before": 1}')
+    with duckdb.connect(str(path)) as connection:  # as a planner before lasting plans wrote it
+        connection.execute("ALTER TABLE scenario_plans DROP COLUMN lasting")
+        connection.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    with Store(path) as store:
+        assert store.kept_plan(sid, 1, "before") == '{"before": 1}'
+        store.keep_plan(sid, 1, "own", "{}", lasting=True)
+    assert sql_rows(path, "SELECT inputs, lasting FROM scenario_plans ORDER BY inputs") == [
+        ("before", False),
+        ("own", True),
+    ]
+    assert sql_rows(path, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]

@@ -74,6 +74,8 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     3: (),
     # 5: claims on plans being made (the table is created with the others).
     4: (),
+    # 6: a version's own plan is kept for as long as the scenario (trimming passes it by).
+    5: ("ALTER TABLE scenario_plans ADD COLUMN IF NOT EXISTS lasting BOOLEAN DEFAULT FALSE",),
 }
 
 

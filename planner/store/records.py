@@ -30,10 +30,10 @@ __all__ = [
 ]
 
 DATABASE_ENV = "PLANNER_DB"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 BIN_DAYS = 30  # a scenario stays this long in the bin before purge_expired removes it
 LINK_KINDS = ("edit", "view")
-PLANS_KEPT = 400  # per scenario: the oldest beyond this are dropped (they are made again when asked for)
+PLANS_KEPT = 400  # per scenario: the oldest beyond this are dropped (made again when asked for), lasting ones never
 _TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24)
 _SERVER_SCHEMES = ("postgresql://", "postgres://")
 

@@ -610,17 +610,21 @@ class Store:
 
         return self._transaction("read a kept plan", read, write=False)
 
-    def keep_plan(self, scenario_id: str, version: int, inputs: str, plan: str) -> str:
+    def keep_plan(self, scenario_id: str, version: int, inputs: str, plan: str, *, lasting: bool = False) -> str:
         """Keep ``plan`` (text) for the scenario version and ``inputs`` (a digest of everything else the
         plan depends on); returns the plan kept, which is the first one kept when two sessions race.
 
         Not a change to the scenario (no new version): a cache that outlives the process, so the same
-        inputs show the same plan in every session and after a restart.
+        inputs show the same plan in every session and after a restart. Beyond :data:`PLANS_KEPT` plans
+        of a scenario the oldest go, except ``lasting`` ones: a version's own plan (at its saved
+        what-ifs), which must not be made again, as a plan a time limit stopped could then differ.
         """
 
         def write(session: Session) -> str:
-            session.run(sql.INSERT_PLAN, [scenario_id, version, inputs, plan, self._now()])
-            session.run(sql.TRIM_PLANS, [scenario_id, scenario_id, PLANS_KEPT])
+            session.run(sql.INSERT_PLAN, [scenario_id, version, inputs, plan, self._now(), lasting])
+            if lasting:
+                session.run(sql.MAKE_PLAN_LASTING, [scenario_id, version, inputs])
+            session.run(sql.TRIM_PLANS, [scenario_id, scenario_id, PLANS_KEPT - 1])  # older than the PLANS_KEPT-th
             return str(session.rows(sql.SELECT_PLAN, [scenario_id, version, inputs])[0][0])
 
         return self._transaction("keep the plan", write, of_scenarios=False)
@@ -645,12 +649,22 @@ class Store:
 
         return self._transaction("claim the plan", write, of_scenarios=False)
 
-    def plan_once(self, scenario_id: str, version: int, inputs: str, make: Callable[[], str], seconds: float) -> str:
+    def plan_once(
+        self,
+        scenario_id: str,
+        version: int,
+        inputs: str,
+        make: Callable[[], str],
+        seconds: float,
+        *,
+        lasting: bool = False,
+    ) -> str:
         """The plan kept for this scenario version and ``inputs``, made by ``make`` only where no one is making it.
 
         Sessions of every app process on this database asking for the same plan share one solve: the
         first claims it (:meth:`claim_plan`) and makes and keeps it; the others wait for it, polling
         the kept plans, for at most ``seconds`` (the maker's hard deadline), then make it themselves.
+        ``lasting``: as :meth:`keep_plan`.
         """
         deadline = time.monotonic() + seconds
         key = [scenario_id, version, inputs]
@@ -670,7 +684,7 @@ class Store:
                             of_scenarios=False,
                         )
                     raise
-                return self.keep_plan(scenario_id, version, inputs, made)
+                return self.keep_plan(scenario_id, version, inputs, made, lasting=lasting)
             time.sleep(_CLAIM_POLL_SECONDS)
 
     def purge_expired(self, now: datetime | None = None) -> builtins.list[str]:

@@ -14,8 +14,9 @@ The tables (schema version 5) are real tables, so a scenario can be inspected wi
   row per version (who, when, what, and the name, settings and headers then). Each table above has a
   twin ``<table>_versions`` with a ``data_version`` column holding the rows as written at that version;
   a history row names the snapshot valid at its version (settings-only changes reuse the previous one).
-- ``scenario_plans(scenario_id, version, inputs, plan, made_at)`` keeps each plan made for a scenario
-  version under a digest of everything else it depends on.
+- ``scenario_plans(scenario_id, version, inputs, plan, made_at, lasting)`` keeps each plan made for a
+  scenario version under a digest of everything else it depends on; ``lasting`` (schema version 6) marks
+  a version's own plan (at its saved what-ifs), never trimmed while the scenario is kept.
 - ``scenario_links(token, scenario_id, kind, created_at, revoked_at)`` holds the edit and view link tokens.
 - ``scenario_plan_claims(scenario_id, version, inputs, claimed_until)`` (schema version 5): which plans
   an app process is making, so another process asked for the same plan waits for it.
@@ -68,6 +69,7 @@ CREATE TABLE IF NOT EXISTS scenario_plans (
     inputs VARCHAR NOT NULL,
     plan VARCHAR NOT NULL,
     made_at TIMESTAMP NOT NULL,
+    lasting BOOLEAN DEFAULT FALSE,
     PRIMARY KEY (scenario_id, version, inputs)
 )"""
 
@@ -168,11 +170,14 @@ DELETE_LINKS = "DELETE FROM scenario_links WHERE scenario_id = ?"
 
 SELECT_PLAN = "SELECT plan FROM scenario_plans WHERE scenario_id = ? AND version = ? AND inputs = ?"
 INSERT_PLAN = """
-INSERT INTO scenario_plans (scenario_id, version, inputs, plan, made_at) VALUES (?, ?, ?, ?, ?)
+INSERT INTO scenario_plans (scenario_id, version, inputs, plan, made_at, lasting) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT DO NOTHING"""
+# A plan kept first by a slider and then asked for as the version's own plan becomes lasting too.
+MAKE_PLAN_LASTING = "UPDATE scenario_plans SET lasting = TRUE WHERE scenario_id = ? AND version = ? AND inputs = ?"
+# Only plans that are not lasting are trimmed, oldest first, beyond the number kept.
 TRIM_PLANS = """
-DELETE FROM scenario_plans WHERE scenario_id = ? AND made_at < (
-    SELECT made_at FROM scenario_plans WHERE scenario_id = ? ORDER BY made_at DESC LIMIT 1 OFFSET ?)"""
+DELETE FROM scenario_plans WHERE scenario_id = ? AND NOT lasting AND made_at < (
+    SELECT made_at FROM scenario_plans WHERE scenario_id = ? AND NOT lasting ORDER BY made_at DESC LIMIT 1 OFFSET ?)"""
 DELETE_PLANS = "DELETE FROM scenario_plans WHERE scenario_id = ?"
 # Claims: which app process is making a plan, until when (another one waits for it instead).
 SELECT_CLAIM = "SELECT claimed_until FROM scenario_plan_claims WHERE scenario_id = ? AND version = ? AND inputs = ?"
