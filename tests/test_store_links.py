@@ -347,19 +347,18 @@ def test_a_versions_own_plan_is_never_trimmed(store: Store, store_target: str | 
     assert store.kept_plan(sid, 1, "promoted") == '{"promoted": 1}'  # the first plan kept stays the plan
 
 
-def test_a_schema_5_file_gets_lasting_plans(tmp_path: Path) -> None:
-    path = tmp_path / "old.duckdb"
-    with Store(path) as store:
+def test_a_schema_5_store_gets_lasting_plans(store_target: str | Path) -> None:
+    with Store(store_target) as store:
         sid = new_scenario(store)
         store.keep_plan(sid, 1, "before", '{"before": 1}')
-    with duckdb.connect(str(path)) as connection:  # as a planner before lasting plans wrote it
-        connection.execute("ALTER TABLE scenario_plans DROP COLUMN lasting")
-        connection.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
-    with Store(path) as store:
+    # As a planner before lasting plans wrote it.
+    sql_rows(store_target, "ALTER TABLE scenario_plans DROP COLUMN lasting")
+    sql_rows(store_target, "UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    with Store(store_target) as store:
         assert store.kept_plan(sid, 1, "before") == '{"before": 1}'
         store.keep_plan(sid, 1, "own", "{}", lasting=True)
-    assert sql_rows(path, "SELECT inputs, lasting FROM scenario_plans ORDER BY inputs") == [
+    assert sql_rows(store_target, "SELECT inputs, lasting FROM scenario_plans ORDER BY inputs") == [
         ("before", False),
         ("own", True),
     ]
-    assert sql_rows(path, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
+    assert sql_rows(store_target, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
