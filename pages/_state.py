@@ -546,9 +546,6 @@ def save_change(
     A :class:`~planner.errors.VersionConflict` leaves the change pending: the page offers to re-apply
     it (:func:`say_flash`) with ``reapply``, by default ``apply`` on the newest version.
     """
-    if not can_edit():
-        flash("error", "This is a view-only link: nothing was saved.")
-        return None
 
     def on_the_newest() -> int:
         now = store().state(scenario.id)
@@ -563,8 +560,11 @@ def save_write(scenario_id: str, what: str, write: Callable[[], int], reapply: C
     """Run ``write`` (a versioned write of the scenario); the new version, or None when it was refused.
 
     A conflict is said with what changed since, and ``reapply`` (the same change on the newest
-    version) is kept for the "Re-apply my change" button.
+    version) is kept for the "Re-apply my change" button. A view session writes nothing.
     """
+    if not can_edit():
+        flash("error", "This is a view-only link: nothing was saved.")
+        return None
     try:
         version = write()
         saved_here(scenario_id, version)
