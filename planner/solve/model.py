@@ -543,7 +543,7 @@ def solve(model: PlanModel, options: SolveOptions) -> Solution:
     values = {item.index: item.value for item in model.problem.items}
     objective = sum(values[index] for index in assignments)
     model_objective = pulp.value(model.lp.objective) or 0.0
-    bound = _bound(model, options, log_text, model_objective)
+    bound = _finite(_bound(model, options, log_text, model_objective))  # HiGHS says inf before its root is solved
     status: SolveStatus = "optimal" if model.lp.sol_status == pulp.LpSolutionOptimal else "feasible"
     bound = max(bound, objective) if bound is not None else None
     return Solution(status, assignments, objective, bound, seconds)
