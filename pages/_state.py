@@ -571,7 +571,7 @@ def save_write(scenario_id: str, what: str, write: Callable[[], int], reapply: C
         return version
     except VersionConflict as error:
         st.session_state[PENDING_KEY] = (scenario_id, what, reapply)
-        flash("error", f"Not saved: {error} You can re-apply your change ({what}) on the newest version.")
+        flash("error", conflict_text(error, what))
     except PlannerError as error:
         flash("error", f"Nothing was saved: {error}")
     return None
@@ -580,6 +580,17 @@ def save_write(scenario_id: str, what: str, write: Callable[[], int], reapply: C
 def on_the_newest(scenario_id: str, write: Callable[[int], int]) -> Callable[[], int]:
     """``write(based_on)`` on the scenario's newest version: a change re-applied after a conflict."""
     return lambda: write(store().state(scenario_id).version)
+
+
+def conflict_text(conflict: VersionConflict, what: str) -> str:
+    """What to tell the person whose change a newer one refused: what changed, by whom, and what they can do."""
+    since = "; ".join(conflict.changes) or "a change"
+    clash = f" Both changed: {', '.join(conflict.clashes)}." if conflict.clashes else ""
+    return (
+        f"Not saved: since version {conflict.based_on}, which this page showed, the scenario changed "
+        f"(now version {conflict.current}: {since}).{clash} Nothing was written. Re-apply your change "
+        f"({what}) over the newest version, or drop it."
+    )
 
 
 def _reapply() -> None:
@@ -591,7 +602,7 @@ def _reapply() -> None:
         saved_here(scenario_id, reapply())
     except VersionConflict as error:
         st.session_state[PENDING_KEY] = pending
-        flash("error", f"Not saved again: {error}")
+        flash("error", conflict_text(error, what))  # yet another change came in meanwhile
         return
     except PlannerError as error:
         flash("error", f"Nothing was saved: {error}")

@@ -68,11 +68,15 @@ class VersionConflict(StoreError):
     """A save based on an older version of a scenario: someone changed it since; nothing was written.
 
     ``current`` is the scenario's version now, ``based_on`` the one the save started from and
-    ``changes`` what happened in between (oldest first, as :meth:`planner.store.Store.history` words it).
+    ``changes`` what happened in between (oldest first, as :meth:`planner.store.Store.history` words it),
+    ``clashes`` what both changed (``"the setting what_if.buffer_pct"``; empty when any change since clashes).
     """
 
-    def __init__(self, message: str, *, current: int, based_on: int, changes: Iterable[str] = ()) -> None:
+    def __init__(
+        self, message: str, *, current: int, based_on: int, changes: Iterable[str] = (), clashes: Iterable[str] = ()
+    ) -> None:
         super().__init__(message)
         self.current = current
         self.based_on = based_on
         self.changes: tuple[str, ...] = tuple(changes)
+        self.clashes: tuple[str, ...] = tuple(clashes)

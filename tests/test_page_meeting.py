@@ -233,6 +233,9 @@ def test_re_applying_after_a_clash_keeps_what_the_other_person_changed(database)
     errors = [plain(error.value) for error in second.error]
     assert any("the setting what_if.buffer_pct" in error for error in errors), errors
     assert not any("capacity_pct" in error for error in errors), errors  # B never moved it
+    # What changed, by whom, and the one way on (no "reload it and make your change again" beside it).
+    [said] = [error for error in errors if error.startswith("Not saved")]
+    assert "version 1" in said and "buffer 5" in said and "Re-apply your change" in said and "reload" not in said
     click(second, "Re-apply my change")
     with Store(database) as store:
         what_if = store.state(scenario_id).settings["what_if"]

@@ -101,6 +101,7 @@ def check(
         current=current,
         based_on=based_on,
         changes=changes,
+        clashes=parts,
     )
 
 
