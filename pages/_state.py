@@ -680,17 +680,19 @@ def _remembered_author() -> str:
     return unquote(kept).strip()[:80] if isinstance(kept, str) else ""
 
 
-def _keep_author_in_browser(name: str) -> None:
-    """Keep ``name`` in a cookie of this browser, so its next sessions start with it.
+def author_cookie_script(name: str) -> str:
+    """The one-line script that keeps ``name`` in this browser's cookie.
 
     The name is percent-encoded first: only letters, digits and ``%._~-`` reach the script, so what
-    the user typed is never code or markup.
+    the user typed is never code or markup (tests/test_app.py checks it for any text).
     """
     value = quote(name, safe="")
-    st.html(
-        f"<script>document.cookie = '{AUTHOR_COOKIE}={value}; path=/; max-age=31536000; SameSite=Lax';</script>",
-        unsafe_allow_javascript=True,
-    )
+    return f"<script>document.cookie = '{AUTHOR_COOKIE}={value}; path=/; max-age=31536000; SameSite=Lax';</script>"
+
+
+def _keep_author_in_browser(name: str) -> None:
+    """Keep ``name`` in a cookie of this browser, so its next sessions start with it (the app's only st.html)."""
+    st.html(author_cookie_script(name), unsafe_allow_javascript=True)
 
 
 # --- deep links ----------------------------------------------------------------------------------------

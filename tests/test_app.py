@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import unquote
+
 from conftest import REPO, open_page
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from pages import _state
@@ -75,3 +80,17 @@ def test_the_scenario_list_is_read_once_a_run_and_again_after_a_write(database, 
     assert not at.exception
     assert len(reads) == 1 + at.session_state[_state.RUN_KEY] - runs  # still one read a run
     assert any("Renamed meanwhile" in option for box in at.sidebar.selectbox for option in box.options)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_a_typed_name_reaches_the_cookie_script_only_percent_encoded(name):
+    # The app's one st.html: whatever the name, the script is the fixed text around an encoded value.
+    script = _state.author_cookie_script(name)
+    found = re.fullmatch(
+        r"<script>document\.cookie = 'planner_author=([A-Za-z0-9%._~-]*); path=/; max-age=31536000; "
+        r"SameSite=Lax';</script>",
+        script,
+    )
+    assert found is not None, script
+    assert unquote(found.group(1)) == name
