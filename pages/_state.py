@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, NoReturn
 from urllib.parse import quote, unquote, urlparse
 
 import pandas as pd
@@ -49,6 +49,8 @@ from planner.store import Scenario, ScenarioSummary, Store
 from planner.value import VALUE_RULES
 
 RUN_KEY = "planner_run"  # the number of this session's full runs (app.py), to read some things once a run
+APP_RERUN_KEY = "planner_app_rerun"  # set by rerun_for_the_page: the next full run is the app's, not the user's
+APP_RUN_KEY = "planner_app_run"  # whether this full run is the app's own (a plan or a change arrived)
 SCENARIO_LIST_KEY = "planner_scenario_list"  # ((run, store writes), scenarios) read in that run
 SCENARIO_KEY = "planner_scenario_id"
 PICKER_KEY = "planner_scenario_picker"
@@ -149,6 +151,7 @@ def store() -> Store:
 def init_session() -> None:
     """Set this session's keys once, and count the session's runs (:func:`scenarios` reads once per run)."""
     st.session_state[RUN_KEY] = st.session_state.get(RUN_KEY, 0) + 1
+    st.session_state[APP_RUN_KEY] = st.session_state.pop(APP_RERUN_KEY, False)
     st.session_state.setdefault(SCENARIO_KEY, None)
     st.session_state.setdefault(FREE_REPLAN_KEY, False)
     st.session_state.setdefault(MODE_KEY, "edit")
@@ -465,7 +468,7 @@ def watch_for_changes() -> None:
         return
     scenario_id, version = known
     if not _link_still_open():
-        st.rerun(scope="app")  # its links were replaced: the full run shows the not-found page
+        rerun_for_the_page()  # its links were replaced: the full run shows the not-found page
     try:
         now = store().state(scenario_id)
     except PlannerError:
@@ -473,7 +476,7 @@ def watch_for_changes() -> None:
     # Also runs at the top of every full run, before the page draws the new version: a version this
     # session saved, or already redrew for, is not announced again (else every run would rerun).
     if _announce_changes(scenario_id, version, now.version):
-        st.rerun(scope="app")
+        rerun_for_the_page()
 
 
 def _announce_changes(scenario_id: str, since: int, now: int) -> bool:
@@ -732,7 +735,18 @@ def open_requested_page(pages: list[Any]) -> None:
 
 # --- messages a callback leaves for the next run -----------------------------------------------------
 
-FLASH_KEY = "planner_flash"  # [(kind, text)] said once on the next run (after a save, rename ...)
+FLASH_KEY = "planner_flash"  # [(kind, text)] to say on the next run (after a save, rename ...)
+SAID_FLASH_KEY = "planner_flash_said"  # [(kind, text)] said on the last user's run: said again on the app's runs
+
+
+def rerun_for_the_page() -> NoReturn:
+    """Run the whole page again for the app's own reason (a plan or another session's change arrived).
+
+    Unlike the user's runs, such a run keeps the messages the last one said (:func:`say_flash`):
+    an undo's "version 3 is back" must not vanish when the full plan arrives a second later.
+    """
+    st.session_state[APP_RERUN_KEY] = True
+    st.rerun(scope="app")
 
 
 def flash(kind: Literal["success", "info", "error"], text: str) -> None:
@@ -745,23 +759,31 @@ def flash(kind: Literal["success", "info", "error"], text: str) -> None:
 
 
 def say_flash(*, toast: bool = False) -> None:
-    """Say the messages left by :func:`flash`, once (successes also as a toast with ``toast``), and
-    offer to re-apply a change a conflict refused.
+    """Say the messages left by :func:`flash` (successes also as a toast with ``toast``), and offer
+    to re-apply a change a conflict refused.
+
+    Said on the next run and on the app's own runs after it (:func:`rerun_for_the_page`), until the
+    user's next action.
 
     The text is the user's as much as the page's (scenario and file names, error messages): it is
     shown inert, error messages with their line breaks. Another session's change is said here too.
     """
+    state = st.session_state
     say_others_changes()
-    for kind, text in st.session_state.get(FLASH_KEY, []):
+    said_before = state.get(SAID_FLASH_KEY, []) if state.get(APP_RUN_KEY) else []
+    new = state.get(FLASH_KEY, [])
+    for kind, text in said_before + new:
         if kind == "success":
-            if toast:
-                st.toast(markdown_inert(text), icon=":material/check_circle:")
             st.success(markdown_inert(text))
         elif kind == "info":
             st.info(markdown_inert(text), icon=":material/sync:")
         else:
             st.error(markdown_inert(text, lines=True))
-    st.session_state[FLASH_KEY] = []
+    if toast:  # a toast floats over the page for a few seconds by itself: once
+        for text in (text for kind, text in new if kind == "success"):
+            st.toast(markdown_inert(text), icon=":material/check_circle:")
+    state[SAID_FLASH_KEY] = said_before + new
+    state[FLASH_KEY] = []
     _offer_reapply()
 
 
@@ -1326,7 +1348,7 @@ def await_full_plan(plan: PlanJob) -> None:
     on before it started) is asked for again; a failed one is reported.
     """
     if plan.kept() is not None:
-        st.rerun(scope="app")
+        rerun_for_the_page()
     running = background_solves().pending(plan.name)
     if running is None:
         plan.solve_in_background()

@@ -218,6 +218,29 @@ def test_another_sessions_change_is_said_with_its_author_and_stays_through_rerun
     assert not notes(watcher)
 
 
+def test_a_message_outlives_the_apps_own_reruns_and_goes_at_the_users_next_action(database):
+    # The full plan's rerun follows an undo within a second or two: "version 1 is back" must stay
+    # through it (under load it vanished before anyone could read it), and go when the user acts again.
+    scenario_id, edit, _ = sample_links(database)
+    with Store(database) as store:
+        store.rename(scenario_id, "Q3 planning", based_on=1, author="Ana")
+    at = session(scenario=edit)
+    click(at, "Undo the last change")
+    assert not at.exception
+
+    def said(at: AppTest) -> list[str]:
+        return [plain(success.value) for success in at.success if "Undone" in success.value]
+
+    assert said(at) == ["Undone: version 1 is back (as version 3)."]
+    for _ in range(2):
+        at.session_state[_state.APP_RERUN_KEY] = True  # as rerun_for_the_page leaves it
+        at.run()
+        assert not at.exception
+        assert said(at) == ["Undone: version 1 is back (as version 3)."]  # once, not once per run
+    at.run()  # the user's next action
+    assert said(at) == []
+
+
 def test_re_applying_after_a_clash_keeps_what_the_other_person_changed(database):
     # A moves Capacity % and Buffer %, B (drawn before) Buffer % only: the clash is the buffer alone,
     # and B's re-apply puts B's buffer over A's save without taking back A's capacity.
