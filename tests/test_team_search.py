@@ -10,8 +10,8 @@ from plan_fixtures import backlog, capacity, linked_instance, random_instance
 
 from planner.capacity import CapacitySettings, compute_capacity
 from planner.solve import improve, make_plan
-from planner.solve.baseline import rank_and_fill
-from planner.solve.decompose import decomposable, solve_by_team, solve_parts_side_by_side
+from planner.solve.baseline import density_bound, rank_and_fill
+from planner.solve.decompose import decomposable, solve_by_team, solve_parts_side_by_side, team_groups
 from planner.solve.improve import improve_by_team, linked_teams, team_part
 from planner.solve.model import SolveOptions, build_model, small_model_solver, solve
 from planner.solve.problem import build_problem
@@ -275,6 +275,22 @@ def test_parts_side_by_side_keep_within_their_seconds():
     # No prerequisites here, so the repair drops nothing: each part keeps at least its share of the start.
     assert parts.objective >= sum(values[index] for index in start)
     assert parts.bound is not None and parts.bound >= parts.objective
+
+
+@pytest.mark.parametrize(("items", "teams"), [(4000, 2), (6000, 3)])
+def test_parts_stopped_before_their_relaxation_still_bound_the_plan(items, teams):
+    # Big parts in a twentieth of a second each: HiGHS stops before its root, with no bound of its
+    # own (the whole plan had none before). Each part's density bound stands in for it.
+    frame, tables = random_instance(items, teams)
+    problem = build_problem(frame, compute_capacity(tables, CapacitySettings(sprint_count=6), TODAY))
+    start = rank_and_fill(problem)
+
+    parts = solve_parts_side_by_side(problem, SolveOptions(gap=0, time_limit=20), start, seconds=0.01)
+
+    assert parts.status == "feasible" and plan_violations(problem, parts.assignments) == []
+    assert parts.bound is not None and parts.bound >= parts.objective
+    # No bound looser than the whole backlog's own density bound (the parts' density bounds sum to it).
+    assert parts.bound <= density_bound(problem, team_groups(problem)).bound + 1e-6
 
 
 def test_small_models_are_solved_in_process_when_highs_is_installed():
