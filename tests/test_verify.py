@@ -9,12 +9,15 @@ from __future__ import annotations
 import random
 from datetime import date
 
+import pulp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from plan_fixtures import backlog, capacity, linked_instance
 
 from planner.capacity import CapacitySettings, compute_capacity
 from planner.solve.baseline import rank_and_fill
-from planner.solve.problem import Placement, PlanProblem, Pool, build_problem
+from planner.solve.problem import Placement, PlanProblem, Pool, build_problem, pool_serves
 from planner.solve.verify import fits, plan_violations
 
 TODAY = date(2026, 1, 1)
@@ -161,3 +164,38 @@ def test_a_person_with_two_skills_counts_once(demand, fitting):
         Pool(A, frozenset({"design"}), ("Dee",), (6.0,)),
     ]
     assert fits(demand, pools, 0) is fitting
+
+
+SKILLS = ("backend", "frontend", "design", "data", "ios")
+
+
+def _people_can_split_their_time(demand: dict[str, float], pools: list[Pool]) -> bool:
+    """The transport problem itself, as an LP (HiGHS): days of each pool per skill, within its capacity."""
+    lp = pulp.LpProblem("split", pulp.LpMinimize)
+    days = {
+        (n, skill): lp.add_variable(f"d_{n}_{skill}", 0)
+        for n, pool in enumerate(pools)
+        for skill in demand
+        if pool_serves(pool, skill)
+    }
+    lp += pulp.lpSum(days.values())
+    for n, pool in enumerate(pools):
+        lp += pulp.lpSum(v for (m, _), v in days.items() if m == n) <= pool.capacity[0]
+    for skill, need in demand.items():
+        lp += pulp.lpSum(v for (_, s), v in days.items() if s == skill) >= need
+    lp.solve(pulp.HiGHS(msg=False))
+    return pulp.LpStatus[lp.status] == "Optimal"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    demand=st.dictionaries(st.sampled_from(SKILLS), st.integers(0, 12), min_size=1),
+    pools=st.lists(
+        st.tuples(st.frozensets(st.sampled_from(SKILLS), max_size=3), st.integers(0, 10)), min_size=1, max_size=5
+    ),
+)
+def test_fits_says_what_the_transport_problem_says(demand, pools):
+    # Gale's condition over every skill set, as fits checks it, against the LP of who does what.
+    team_pools = [Pool(A, skills, (f"p{n}",), (float(days),)) for n, (skills, days) in enumerate(pools)]
+    wanted = {skill: float(days) for skill, days in demand.items()}
+    assert fits(wanted, team_pools, 0) is _people_can_split_their_time(wanted, team_pools)

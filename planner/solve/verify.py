@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
-from itertools import combinations
 
 from planner.cells import comparable_key
 from planner.solve.problem import Placement, PlanItem, PlanProblem, Pool, pool_serves
@@ -23,18 +22,27 @@ def fits(demand: dict[str, float], pools: list[Pool], sprint: int) -> bool:
     """Whether pools can cover a team's skill demand in a sprint.
 
     Exact by Gale's condition for transport problems: for every set of skills, their demand is at
-    most the capacity of the pools that serve any of them (``2^skills`` sets; skills are few).
+    most the capacity of the pools that serve any of them (``2^skills`` sets; skills are few). Each
+    set is its smallest skill added to a smaller set, so its demand and its people are one step from
+    that set's (a check runs for every changed team sprint of every re-plan).
     """
     skills = [skill for skill, need in demand.items() if need > _TOLERANCE]
     if len(skills) > _MAX_EXACT_SKILLS:
         total = sum(pool.capacity[sprint] for pool in pools)
         return sum(demand.values()) <= total + _TOLERANCE
-    for size in range(1, len(skills) + 1):
-        for subset in combinations(skills, size):
-            need = sum(demand[skill] for skill in subset)
-            supply = sum(p.capacity[sprint] for p in pools if any(pool_serves(p, skill) for skill in subset))
-            if need > supply + _TOLERANCE * max(1.0, need):
-                return False
+    serving = [sum(1 << n for n, pool in enumerate(pools) if pool_serves(pool, skill)) for skill in skills]
+    need_of = [0.0] * (1 << len(skills))  # skill set (a bit per skill) -> its demand
+    people_of = [0] * (1 << len(skills))  # skill set -> the pools serving any of its skills (a bit per pool)
+    supply_of: dict[int, float] = {0: 0.0}
+    for subset in range(1, 1 << len(skills)):
+        smallest = subset & -subset
+        rest, skill = subset ^ smallest, smallest.bit_length() - 1
+        need_of[subset] = need = need_of[rest] + demand[skills[skill]]
+        people_of[subset] = people = people_of[rest] | serving[skill]
+        if people not in supply_of:
+            supply_of[people] = sum(pool.capacity[sprint] for n, pool in enumerate(pools) if people >> n & 1)
+        if need > supply_of[people] + _TOLERANCE * max(1.0, need):
+            return False
     return True
 
 
