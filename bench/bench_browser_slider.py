@@ -20,6 +20,7 @@ animation frame showing the change, watched in the page: what a person at the ke
     python bench/bench_browser_slider.py                 # 3 sprints
     python bench/bench_browser_slider.py --sprints 1
     python bench/bench_browser_slider.py --chromium /usr/bin/chromium --moves 10
+    python bench/bench_browser_slider.py --pause 8      # the room talks 8 s between moves
 """
 
 from __future__ import annotations
@@ -130,6 +131,13 @@ def main() -> None:
     parser.add_argument("--sprints", type=int, default=3)
     parser.add_argument("--moves", type=int, default=len(MOVES))
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=0.8,
+        help="seconds between the full plan and the next move (the room talking; the default lets the "
+        "fragment's last poll go by, and the full plans a step ahead take about 3 s each at 3 sprints)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
@@ -143,7 +151,7 @@ def main() -> None:
             page.goto(f"{url}/plan?scenario={token}&sprints={args.sprints}")
             page.get_by_text("Planned value").first.wait_for(timeout=120_000)
             page.wait_for_function(f"() => !document.body.innerText.includes({SEARCHING!r})", timeout=120_000)
-            page.wait_for_timeout(1500)
+            page.wait_for_timeout(max(1500, args.pause * 1000))  # the room looks at the first plan too
             slider = page.get_by_test_id("stSlider").filter(has_text="Capacity %").get_by_role("slider")
             firsts, fulls, figures, page_figures, page_firsts = [], [], [], [], []
             for number, key in enumerate((MOVES * 3)[: args.moves], start=1):
@@ -175,7 +183,7 @@ def main() -> None:
                     f"{' (quick)' if quick else '        '} full plan {full:5.2f} s  value {value}"
                     f"  | page clock: figures {page_clock['figures']:5.2f} s first plan {page_clock['first']:5.2f} s"
                 )
-                page.wait_for_timeout(800)  # let the fragment's last poll and the live check go by
+                page.wait_for_timeout(args.pause * 1000)  # at least the fragment's last poll and the live check
         finally:
             browser.close()
             server.terminate()

@@ -88,7 +88,8 @@ def main() -> None:
             planned_backlog = timed("planning backlog", planning_backlog, scenario.backlog, rule, (), sprints=treatment)
             net = timed("capacity", compute_capacity, scenario.capacity, settings)
             result = timed("make_plan", make_plan, planned_backlog, net, options=options)
-            statuses.append(f"{percent}%: {result.status} {result.objective:,.0f} in {result.seconds:.2f} s")
+            gap = "" if result.gap is None else f" (gap {result.gap:.2%})"
+            statuses.append(f"{percent}%: {result.status} {result.objective:,.0f}{gap} in {result.seconds:.2f} s")
             timed("plan table", plan_table, result, planned_backlog)
             timed("left-out table", excluded_table, result, planned_backlog)
             timed("prices table", prices_table, result)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -23,7 +24,7 @@ import streamlit as st
 import planner
 from planner import scenarios as scenario_what_ifs
 from planner.capacity import CapacityResult, CapacitySettings, compute_capacity
-from planner.errors import PlannerError, VersionConflict
+from planner.errors import PlannerError, SolveWithdrawn, VersionConflict
 from planner.markdown_escape import markdown_inert
 from planner.outputs import positions
 from planner.overrides import Override
@@ -99,7 +100,7 @@ SOLVER_NICENESS = 5  # a third of the CPU share of a thread at niceness 0 when b
 
 # Released (a cleared cache): queued and kept-for-idle work is withdrawn, a solve running is waited for.
 @st.cache_resource(show_spinner=False, on_release=lambda queue: queue.shutdown())
-def background_solves() -> BackgroundSolves[PlanResult]:
+def background_solves() -> BackgroundSolves[PlanResult | None]:
     """The server's queue of full solves behind the quick plans (one at a time: the machine has 2 cores)."""
     return BackgroundSolves(workers=1)
 
@@ -1100,10 +1101,12 @@ def plan_for(
         return kept
     running = background_solves().pending(plan.name)
     if running is not None and not running.done():
-        try:  # the same plan is being made for a quick plan's page: share that solve
-            return running.result()
-        except Exception:  # it failed there: make it here, where the error is shown
-            pass
+        try:  # the same plan is being made for a quick plan's page, or ahead of anyone: share that solve
+            shared = running.result()
+        except Exception:  # it failed or was stopped there: make it here, where the error is shown
+            shared = None
+        if shared is not None:  # (None: made ahead of anyone, it found another session making it)
+            return shared
     return plan.solve()
 
 
@@ -1189,9 +1192,16 @@ class PlanJob:
         )
 
     @staticmethod
-    def made_in_worker(workers: SolveWorkers, backlog: pd.DataFrame, net: CapacityResult, options: SolveOptions) -> str:
-        """The plan, as kept, made in a solver worker: stopped past its time limit and a margin (no Streamlit call)."""
-        return str(workers.run(planned_json, (backlog, net, options), time_limit=options.time_limit))
+    def made_in_worker(
+        workers: SolveWorkers,
+        backlog: pd.DataFrame,
+        net: CapacityResult,
+        options: SolveOptions,
+        stop: threading.Event | None = None,
+    ) -> str:
+        """The plan, as kept, made in a solver worker: stopped past its time limit and a margin, or when
+        ``stop`` is set (no Streamlit call)."""
+        return str(workers.run(planned_json, (backlog, net, options), time_limit=options.time_limit, stop=stop))
 
     def solve_in_background(self) -> None:
         """Ask the server's queue for this plan (joined when already asked), withdrawing this session's last ask."""
@@ -1235,6 +1245,27 @@ class PlanJob:
 
         return solve
 
+    def full_ahead(self, stop: threading.Event) -> Callable[[], PlanResult | None]:
+        """This full plan's solve for the queue, before anyone asks for it (no Streamlit call inside).
+
+        After its quick plan (:meth:`ahead`, queued first): nothing when a plan is kept for these
+        inputs already or another session is making it; else made in a solver worker and kept,
+        unless ``stop`` is set first (a plan somebody is waiting for needs the worker).
+        """
+        net = capacity_for(self.key.scenario_id, self.key.version, self.key.settings)
+        database, backlog, options, workers = store(), self.backlog, self.options, solve_workers()
+        where = (self.key.scenario_id, self.key.version, self.digest)
+
+        def solve() -> PlanResult | None:  # runs in the queue's thread
+            made = database.plan_unless_claimed(
+                *where,
+                lambda: PlanJob.made_in_worker(workers, backlog, net, options, stop),
+                options.time_limit + workers.margin_seconds,
+            )
+            return None if made is None else plan_from_json(made)
+
+        return solve
+
 
 def settled_at_once(quick: PlanResult) -> bool:
     """A quick plan proven within the gap (or proven infeasible) is the full plan too: no search needed."""
@@ -1267,20 +1298,26 @@ def plan_ahead(key: PlanKey) -> None:
     """Plan the Capacity % positions one step either side of ``key`` in the background, when the queue is idle.
 
     A meeting moves a slider a step at a time and talks between moves: a position planned before
-    anyone moves there shows at once, from the database, like any plan kept (its quick plan; the
-    full search still runs for it when someone moves there, unless the quick plan was proven).
-    Asked once per key and session; run when the server's queue has nothing someone asked for
-    (:meth:`~planner.solve.BackgroundSolves.submit_when_idle`), so it never delays a plan someone is
-    waiting for.
+    anyone moves there shows at once, from the database, like any plan kept. Both quick plans
+    first (a second or less in all), then both full plans (a solver worker's few seconds each): a
+    move to a position whose full plan is kept shows the settled plan at once; one that comes
+    sooner shows the quick plan, and its full search joins the one running ahead. Asked once per
+    key and session; run one at a time when the server's queue has nothing someone asked for
+    (:meth:`~planner.solve.BackgroundSolves.submit_when_idle`), and a full plan made ahead is stopped
+    for any plan someone asks for, so it never delays one someone is waiting for.
     """
     asked: set[PlanKey] = st.session_state.setdefault(AHEAD_KEY, set())
     if key in asked:
         return
-    for neighbour in neighbour_keys(key):
-        full = PlanJob.of(neighbour)
-        if not full.at_saved_what_ifs:  # the scenario's own plan is solved as the command line does, when asked for
-            quick = full.quick()
-            background_solves().submit_when_idle(quick.ahead_name, quick.ahead(full))
+    # The scenario's own plan is solved as the command line does, when asked for.
+    ahead = [full for full in map(PlanJob.of, neighbour_keys(key)) if not full.at_saved_what_ifs]
+    queue = background_solves()
+    for full in ahead:  # both quick plans first: a move a step either way soon shows a plan
+        quick = full.quick()
+        queue.submit_when_idle(quick.ahead_name, quick.ahead(full))
+    for full in ahead:  # then the full plans, each stopped for any plan somebody asks for
+        stop = threading.Event()
+        queue.submit_when_idle(full.name, full.full_ahead(stop), stop=stop.set)
     asked.add(key)
 
 
@@ -1350,10 +1387,11 @@ def await_full_plan(plan: PlanJob) -> None:
     if plan.kept() is not None:
         rerun_for_the_page()
     running = background_solves().pending(plan.name)
-    if running is None:
-        plan.solve_in_background()
-    elif running.done() and running.exception() is not None:
-        st.warning(markdown_inert(f"The full search failed ({running.exception()}): the plan shown is the quick one."))
+    failed = running.exception() if running is not None and running.done() else None
+    if running is None or isinstance(failed, SolveWithdrawn) or (running.done() and failed is None):
+        plan.solve_in_background()  # (withdrawn, or made ahead but not kept: another session was making it)
+    elif failed is not None:
+        st.warning(markdown_inert(f"The full search failed ({failed}): the plan shown is the quick one."))
 
 
 def planning_backlog_of(

@@ -20,6 +20,7 @@ __all__ = [
     "SettingsError",
     "SolveFailed",
     "SolveOverran",
+    "SolveWithdrawn",
     "StoreError",
     "VersionConflict",
 ]
@@ -58,6 +59,10 @@ class SolveFailed(PlannerError):
 
 class SolveOverran(SolveFailed):
     """A solve ran past its hard deadline (its time limit plus a margin) and was stopped."""
+
+
+class SolveWithdrawn(SolveFailed):
+    """A solve nobody was waiting for was stopped to free its worker for one somebody is waiting for."""
 
 
 class StoreError(PlannerError):

@@ -164,3 +164,53 @@ def test_a_running_solve_is_not_withdrawn_but_returned_to_wait_for(solves):
     release.set()
     assert running.result(10) == "busy"
     assert solves.withdraw("never asked") is None
+
+
+def _idle_blocker(solves: BackgroundSolves[str], key: str = "ahead") -> tuple[threading.Event, threading.Event]:
+    """Start work nobody asked for that runs until released or stopped: (release, stopped)."""
+    release, started, stopped = threading.Event(), threading.Event(), threading.Event()
+
+    def ahead() -> str:
+        started.set()
+        while not (release.is_set() or stopped.is_set()):
+            stopped.wait(0.01)
+        if stopped.is_set():
+            raise RuntimeError("stopped")
+        return key
+
+    assert solves.submit_when_idle(key, ahead, stop=stopped.set) is not None
+    assert started.wait(10)
+    return release, stopped
+
+
+def test_work_nobody_waits_for_is_stopped_for_a_solve_somebody_asks_for(solves):
+    # A full plan made ahead takes seconds: a plan somebody asks for must not wait behind it.
+    _, stopped = _idle_blocker(solves)
+    asked = solves.submit("asked", lambda: "asked")
+    assert asked.result(10) == "asked"
+    assert stopped.is_set()
+    assert solves.pending("ahead") is None  # stopped work nobody asked for is not reported as failed
+
+
+def test_a_solve_asked_for_while_the_same_one_runs_ahead_joins_it(solves):
+    release, stopped = _idle_blocker(solves, "plan")
+    joined = solves.submit("plan", lambda: "solved again")
+    assert not stopped.is_set()  # the very solve asked for: kept going
+    asked = solves.submit("other", lambda: "other")  # and no longer work that gives way
+    release.set()
+    assert joined.result(10) == "plan" and asked.result(10) == "other"
+    assert not stopped.is_set()
+
+
+def test_work_nobody_waits_for_runs_one_at_a_time_in_the_order_asked(solves):
+    ran: list[str] = []
+    release, _ = _idle_blocker(solves)
+    for name in ("first", "second"):
+        assert solves.submit_when_idle(name, lambda name=name: ran.append(name) or name) is None  # one at a time
+    release.set()
+    pause = threading.Event()
+    for _ in range(200):
+        if len(ran) == 2:
+            break
+        pause.wait(0.05)
+    assert ran == ["first", "second"]

@@ -336,7 +336,6 @@ def test_the_next_capacity_step_is_planned_before_anyone_moves_there(monkeypatch
         assert time.monotonic() < deadline, "the neighbouring positions were not planned within 60 s"
         time.sleep(0.2)
     ahead = planned(neighbours[0])
-    proven_ahead = _state.PlanJob.of(neighbours[0]).kept() is not None  # the quick plan was proven: the full plan
 
     page_solves: list[str] = []
     real = _state.make_plan
@@ -347,12 +346,45 @@ def test_the_next_capacity_step_is_planned_before_anyone_moves_there(monkeypatch
         return real(*arguments, **keywords)
 
     monkeypatch.setattr(_state, "make_plan", counted)
+    # The full plan may be made ahead too (in a worker process) by the time of the move.
+    full_ahead = _state.PlanJob.of(neighbours[0]).kept()
     at.slider(key="planner_capacity_pct_widget").set_value(105).run()
     assert not at.exception
     assert page_solves == []
-    assert ahead is not None and metrics(at)["Planned value"] == f"{ahead.objective:,.0f}"
+    shown_now = full_ahead or _state.PlanJob.of(neighbours[0]).kept() or ahead
+    assert ahead is not None and metrics(at)["Planned value"] == f"{shown_now.objective:,.0f}"
     # A quick plan not proven is shown as such while its full search runs (in a worker process).
-    assert waiting_for_full_plan(at) != proven_ahead
+    assert waiting_for_full_plan(at) == (full_ahead is None and _state.PlanJob.of(neighbours[0]).kept() is None)
+
+
+def test_the_full_plan_of_the_next_step_is_made_ahead_and_a_move_there_is_settled_at_once(monkeypatch):
+    """At 3 sprints the quick plans are not proven: the full plans a step either way are made ahead
+    too (one at a time, when the queue is idle), so a move there shows the full plan, not a quick one."""
+    import threading
+    import time
+
+    at = settle(plan_page().slider(key="planner_sprints_widget").set_value(3).run())
+    key = at.session_state["planner_shown"][0]  # the page asked for the plans ahead at the end of its run
+    neighbours = _state.neighbour_keys(key)  # 105 % and 95 %
+    deadline = time.monotonic() + 90
+    while not all(_state.PlanJob.of(neighbour).kept() for neighbour in neighbours):
+        assert time.monotonic() < deadline, "the full plans a step either way were not made within 90 s"
+        time.sleep(0.2)
+    full = _state.PlanJob.of(neighbours[0]).kept()
+
+    page_solves: list[str] = []
+    real = _state.make_plan
+
+    def counted(*arguments, **keywords):
+        if not threading.current_thread().name.startswith("planner-solve"):
+            page_solves.append(threading.current_thread().name)
+        return real(*arguments, **keywords)
+
+    monkeypatch.setattr(_state, "make_plan", counted)
+    at.slider(key="planner_capacity_pct_widget").set_value(round(neighbours[0].settings.capacity_pct * 100)).run()
+    assert not at.exception
+    assert page_solves == [] and not waiting_for_full_plan(at)
+    assert full is not None and metrics(at)["Planned value"] == f"{full.objective:,.0f}"
 
 
 def test_a_quick_search_that_comes_to_nothing_shows_the_full_plan_and_is_not_kept(monkeypatch):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 from datetime import date
 
@@ -11,7 +12,7 @@ import pytest
 from plan_fixtures import random_instance
 
 from planner.capacity import CapacitySettings, compute_capacity
-from planner.errors import PlannerError, SolveFailed, SolveOverran
+from planner.errors import PlannerError, SolveFailed, SolveOverran, SolveWithdrawn
 from planner.solve import SolveOptions, make_plan, plan_from_json
 from planner.solve.workers import SolveWorkers, planned_json
 
@@ -42,6 +43,19 @@ def test_a_solve_past_its_hard_deadline_is_killed_with_the_processes_it_started(
     left = subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True, text=True).stdout.split()
     assert left == []  # the worker's child went with it
     assert workers.run(int, ("42",), time_limit=5) == 42  # a new worker took its place
+
+
+def test_a_solve_stopped_by_another_thread_ends_at_once_with_the_processes_it_started(workers):
+    marker = "62.3456"  # a sleep only this test starts
+    stop = threading.Event()
+    threading.Timer(0.5, stop.set).start()
+    started = time.perf_counter()
+    with pytest.raises(SolveWithdrawn, match="withdrawn"):
+        workers.run(subprocess.run, (["sleep", marker],), time_limit=60.0, stop=stop)
+    assert time.perf_counter() - started < 3  # not the 60 s limit
+    left = subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True, text=True).stdout.split()
+    assert left == []
+    assert workers.run(int, ("42",), time_limit=5, stop=threading.Event()) == 42  # a new worker, and an answer
 
 
 def test_errors_in_a_worker_come_back_as_planner_errors(workers):

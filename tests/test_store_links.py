@@ -313,6 +313,32 @@ def test_a_failed_solve_lets_the_next_asker_make_the_plan(store: Store) -> None:
     assert time.monotonic() - started < 5  # not the failed claim's 60 s
 
 
+def test_a_plan_made_ahead_of_anyone_never_waits_for_another_maker(store: Store) -> None:
+    # The app's plans a slider step ahead run on the server's queue: waiting there for another
+    # process's solve would hold up the plans people are waiting for.
+    sid = new_scenario(store)
+    made: list[str] = []
+
+    def make() -> str:
+        made.append("made")
+        return '{"plan": 3}'
+
+    assert store.claim_plan(sid, 1, "being made", seconds=60)  # another process is making it
+    started = time.monotonic()
+    assert store.plan_unless_claimed(sid, 1, "being made", make, seconds=60) is None
+    assert time.monotonic() - started < 5 and made == []
+    assert store.plan_unless_claimed(sid, 1, "digest", make, seconds=60) == '{"plan": 3}'  # made and kept
+    assert store.kept_plan(sid, 1, "digest") == '{"plan": 3}' and made == ["made"]
+    assert store.plan_unless_claimed(sid, 1, "digest", make, seconds=60) == '{"plan": 3}' and made == ["made"]
+
+    def stopped() -> str:
+        raise RuntimeError("withdrawn")
+
+    with pytest.raises(RuntimeError, match="withdrawn"):
+        store.plan_unless_claimed(sid, 1, "stopped", stopped, seconds=60)
+    assert store.claim_plan(sid, 1, "stopped", seconds=60)  # its claim was let go at once
+
+
 def test_scenario_writes_counts_changes_of_scenarios_not_kept_plans_or_links(store: Store) -> None:
     # The app reads the scenario list once a run, and again once this count has grown.
     before = store.scenario_writes

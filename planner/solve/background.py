@@ -30,8 +30,9 @@ class BackgroundSolves(Generic[Result]):
         # Re-entrant: withdrawing a solve runs its done callback (:meth:`_forget`) at once, under the lock.
         self._lock = threading.RLock()
         self._solves: dict[str, Future[Result]] = {}
-        self._idle_work: set[str] = set()  # keys submitted by :meth:`submit_when_idle`, not done yet
-        self._deferred: dict[str, Callable[[], Result]] = {}  # idle work waiting for the queue to be idle
+        # Keys submitted by :meth:`submit_when_idle`, started and not done, with how to stop each.
+        self._idle_work: dict[str, Callable[[], None] | None] = {}
+        self._deferred: dict[str, tuple[Callable[[], Result], Callable[[], None] | None]] = {}  # waiting for idle
 
     def submit(self, key: str, solve: Callable[[], Result], replaces: str | None = None) -> Future[Result]:
         """Run ``solve`` under ``key``, or join the solve of that key already queued or running.
@@ -39,7 +40,8 @@ class BackgroundSolves(Generic[Result]):
         ``replaces``: the key this caller asked for before (its previous slider position); that
         solve is withdrawn when it has not started, so the queue holds what is still wanted. A solve
         another caller joined is withdrawn too: its callers get the plan when they ask again. A
-        solve of ``key`` that failed is run again.
+        solve of ``key`` that failed is run again. Work nobody asked for (:meth:`submit_when_idle`)
+        gives way: joined when it is this very solve, else withdrawn or stopped.
         """
         with self._lock:
             if replaces is not None and replaces != key:
@@ -48,43 +50,58 @@ class BackgroundSolves(Generic[Result]):
                     self._solves.pop(replaces, None)
             running = self._solves.get(key)
             if running is not None and not running.done():
+                self._idle_work.pop(key, None)  # somebody waits for it now: no longer work that gives way
                 return running
-            future = self._pool.submit(solve)
-            self._solves[key] = future
+            future = self._submit(key, solve)
+            self._give_way()  # after: a withdrawn idle solve must not start the next one ahead of this
+            return future
+
+    def _submit(self, key: str, solve: Callable[[], Result]) -> Future[Result]:
+        future = self._pool.submit(solve)
+        self._solves[key] = future
         future.add_done_callback(lambda done: self._forget(key, done))
         return future
 
-    def submit_when_idle(self, key: str, solve: Callable[[], Result]) -> Future[Result] | None:
-        """Run ``solve`` under ``key`` now if no solve someone asked for is queued or running, else once none is.
+    def _give_way(self) -> None:
+        """Withdraw or stop the work nobody asked for, for a solve somebody is waiting for."""
+        for key, stop in list(self._idle_work.items()):
+            future = self._solves.get(key)
+            if future is not None and not future.cancel() and stop is not None:
+                stop()
 
-        For work nobody waits for yet (planning a slider position before anyone moves there): it
-        only ever queues behind other such work, and a solve asked for later waits at most for what
-        was queued this way. Returns the future when it started now, None when it waits its turn
-        (the newest ``MAX_DEFERRED`` wait; an older ask of the same key is replaced). A caller who
-        then needs the result joins it (:meth:`pending`).
+    def submit_when_idle(
+        self, key: str, solve: Callable[[], Result], stop: Callable[[], None] | None = None
+    ) -> Future[Result] | None:
+        """Run ``solve`` under ``key`` now if the queue is idle, else once it is.
+
+        For work nobody waits for yet (planning a slider position before anyone moves there): one
+        such solve at a time, and only while no solve someone asked for is queued or running. A
+        solve asked for later joins it when it is the same (:meth:`submit` with ``key``), else has
+        it withdrawn or, when it has started, stopped by ``stop`` (given: the solve should end
+        soon after; not given: it is waited for, so give it for anything longer than a quick plan).
+        Returns the future when it started now, None when it waits its turn (the newest
+        ``MAX_DEFERRED`` wait; an older ask of the same key is replaced). A caller who then needs the
+        result joins it (:meth:`pending`).
         """
         with self._lock:
-            if self._busy():
+            if self._busy() or self._idle_work:
                 self._deferred.pop(key, None)
-                self._deferred[key] = solve
+                self._deferred[key] = (solve, stop)
                 while len(self._deferred) > self.MAX_DEFERRED:
                     self._deferred.pop(next(iter(self._deferred)))
                 return None
-            return self._submit_idle(key, solve)
+            return self._submit_idle(key, solve, stop)
 
     def _busy(self) -> bool:
         """A solve someone asked for is queued or running."""
         return any(not future.done() and name not in self._idle_work for name, future in self._solves.items())
 
-    def _submit_idle(self, key: str, solve: Callable[[], Result]) -> Future[Result]:
-        future = self.submit(key, solve)
-        self._idle_work.add(key)
-        future.add_done_callback(lambda _: self._done_idle(key))
-        return future
-
-    def _done_idle(self, key: str) -> None:
-        with self._lock:
-            self._idle_work.discard(key)
+    def _submit_idle(self, key: str, solve: Callable[[], Result], stop: Callable[[], None] | None) -> Future[Result]:
+        running = self._solves.get(key)
+        if running is not None and not running.done():
+            return running  # asked for already: that solve is the one
+        self._idle_work[key] = stop
+        return self._submit(key, solve)
 
     def withdraw(self, key: str) -> Future[Result] | None:
         """Withdraw the solve of ``key`` if it has not started (queued, or kept for an idle queue).
@@ -105,18 +122,24 @@ class BackgroundSolves(Generic[Result]):
             return self._solves.get(key)
 
     def _forget(self, key: str, done: Future[Result]) -> None:
-        """A solve that succeeded or was withdrawn is forgotten; a failed one is kept, to be reported."""
+        """A solve that succeeded or was withdrawn is forgotten, and so is any work nobody asked for; a
+        failed solve somebody asked for is kept, to be reported. An idle queue starts the next work
+        waiting for it."""
         failed = not done.cancelled() and done.exception() is not None
         with self._lock:
-            if self._solves.get(key) is done and not failed:
+            unasked = key in self._idle_work and self._solves.get(key) is done
+            if unasked:
+                del self._idle_work[key]
+            if self._solves.get(key) is done and (unasked or not failed):
                 del self._solves[key]
-            if self._deferred and not self._busy():  # the queue is idle: the work kept for it starts
-                deferred, self._deferred = self._deferred, {}
-                for waiting, solve in deferred.items():
-                    self._submit_idle(waiting, solve)
+            if self._deferred and not self._busy() and not self._idle_work:
+                waiting = next(iter(self._deferred))
+                solve, stop = self._deferred.pop(waiting)
+                self._submit_idle(waiting, solve, stop)
 
     def shutdown(self) -> None:
         """Withdraw what has not started, and the work kept for an idle queue; wait for the solves running."""
         with self._lock:
             self._deferred.clear()
+            self._give_way()
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from planner.capacity import CapacityResult
-from planner.errors import PlannerError, SolveFailed, SolveOverran
+from planner.errors import PlannerError, SolveFailed, SolveOverran, SolveWithdrawn
 from planner.schema import CapacityTables
 from planner.solve.model import SolveOptions
 from planner.solve.plan import make_plan
@@ -160,12 +160,19 @@ class SolveWorkers:
         self._lock = threading.Lock()
         self._closed = False
 
-    def run(self, function: Callable[..., Any], arguments: tuple[Any, ...], time_limit: float) -> Any:
+    def run(
+        self,
+        function: Callable[..., Any],
+        arguments: tuple[Any, ...],
+        time_limit: float,
+        stop: threading.Event | None = None,
+    ) -> Any:
         """``function(*arguments)`` in a worker (both picklable), stopped past ``time_limit`` plus the margin.
 
         Raises :class:`SolveOverran` past the hard deadline (the worker killed), and a
         :class:`~planner.errors.PlannerError` when the function raised one (its message) or anything
-        else (named) in the worker.
+        else (named) in the worker. ``stop``: set by another thread to stop the solve at once (the
+        worker killed), raising :class:`~planner.errors.SolveWithdrawn`.
         """
         hard_deadline = time_limit + self.margin_seconds
         with self._slots:
@@ -174,7 +181,9 @@ class SolveWorkers:
             answered = False
             try:
                 worker.connection.send((function, arguments))
-                if not worker.connection.poll(hard_deadline):
+                if not self._answer_within(worker, hard_deadline, stop):
+                    if stop is not None and stop.is_set():
+                        raise SolveWithdrawn("the search was withdrawn for one somebody is waiting for")
                     raise SolveOverran(
                         f"the search was stopped after {time.perf_counter() - started:.0f} s: it ran past its "
                         f"{time_limit:.0f} s limit and the {self.margin_seconds:.0f} s allowed beyond it. "
@@ -194,6 +203,20 @@ class SolveWorkers:
         if kind == "planner-error":
             raise PlannerError(payload)
         raise SolveFailed(f"the solve failed in its worker: {payload}")
+
+    @staticmethod
+    def _answer_within(worker: _Worker, seconds: float, stop: threading.Event | None) -> bool:
+        """Whether the worker answers within ``seconds``, looking at ``stop`` every 50 ms (False once it is set)."""
+        if stop is None:
+            return worker.connection.poll(seconds)
+        deadline = time.perf_counter() + seconds
+        while not stop.is_set():
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                return False
+            if worker.connection.poll(min(left, 0.05)):
+                return True
+        return False
 
     def _take(self) -> _Worker:
         with self._lock:

@@ -667,25 +667,40 @@ class Store:
         ``lasting``: as :meth:`keep_plan`.
         """
         deadline = time.monotonic() + seconds
-        key = [scenario_id, version, inputs]
         while True:
             kept = self.kept_plan(scenario_id, version, inputs)
             if kept is not None:
                 return kept
             claimed = self.claim_plan(scenario_id, version, inputs, seconds)
             if claimed or time.monotonic() >= deadline:
-                try:
-                    made = make()
-                except BaseException:
-                    if claimed:  # let the next one asking make it, rather than wait out the claim
-                        self._transaction(
-                            "release the claim",
-                            lambda session: session.run(sql.DELETE_CLAIM, key),
-                            of_scenarios=False,
-                        )
-                    raise
-                return self.keep_plan(scenario_id, version, inputs, made, lasting=lasting)
+                return self._make_and_keep(scenario_id, version, inputs, make, claimed, lasting)
             time.sleep(_CLAIM_POLL_SECONDS)
+
+    def plan_unless_claimed(
+        self, scenario_id: str, version: int, inputs: str, make: Callable[[], str], seconds: float
+    ) -> str | None:
+        """As :meth:`plan_once`, but None at once where someone is making it (for work nobody waits for)."""
+        kept = self.kept_plan(scenario_id, version, inputs)
+        if kept is not None:
+            return kept
+        if not self.claim_plan(scenario_id, version, inputs, seconds):
+            return self.kept_plan(scenario_id, version, inputs)  # kept meanwhile, or being made: None
+        return self._make_and_keep(scenario_id, version, inputs, make, True, False)
+
+    def _make_and_keep(
+        self, scenario_id: str, version: int, inputs: str, make: Callable[[], str], claimed: bool, lasting: bool
+    ) -> str:
+        try:
+            made = make()
+        except BaseException:
+            if claimed:  # let the next one asking make it, rather than wait out the claim
+                self._transaction(
+                    "release the claim",
+                    lambda session: session.run(sql.DELETE_CLAIM, [scenario_id, version, inputs]),
+                    of_scenarios=False,
+                )
+            raise
+        return self.keep_plan(scenario_id, version, inputs, made, lasting=lasting)
 
     def purge_expired(self, now: datetime | None = None) -> builtins.list[str]:
         """Remove for good the scenarios in the bin for more than :data:`BIN_DAYS` days; their ids.
