@@ -33,6 +33,7 @@ class BackgroundSolves(Generic[Result]):
         # Keys submitted by :meth:`submit_when_idle`, started and not done, with how to stop each.
         self._idle_work: dict[str, Callable[[], None] | None] = {}
         self._deferred: dict[str, tuple[Callable[[], Result], Callable[[], None] | None]] = {}  # waiting for idle
+        self._closed = False
 
     def submit(self, key: str, solve: Callable[[], Result], replaces: str | None = None) -> Future[Result]:
         """Run ``solve`` under ``key``, or join the solve of that key already queued or running.
@@ -100,8 +101,12 @@ class BackgroundSolves(Generic[Result]):
         running = self._solves.get(key)
         if running is not None and not running.done():
             return running  # asked for already: that solve is the one
-        self._idle_work[key] = stop
-        return self._submit(key, solve)
+        self._idle_work[key] = stop  # first: a solve done at once runs its done callback right here
+        try:
+            return self._submit(key, solve)
+        except RuntimeError:  # the pool is shut down
+            del self._idle_work[key]
+            raise
 
     def withdraw(self, key: str) -> Future[Result] | None:
         """Withdraw the solve of ``key`` if it has not started (queued, or kept for an idle queue).
@@ -132,14 +137,18 @@ class BackgroundSolves(Generic[Result]):
                 del self._idle_work[key]
             if self._solves.get(key) is done and (unasked or not failed):
                 del self._solves[key]
-            if self._deferred and not self._busy() and not self._idle_work:
+            if self._deferred and not self._busy() and not self._idle_work and not self._closed:
                 waiting = next(iter(self._deferred))
                 solve, stop = self._deferred.pop(waiting)
-                self._submit_idle(waiting, solve, stop)
+                try:
+                    self._submit_idle(waiting, solve, stop)
+                except RuntimeError:  # the interpreter is shutting down (a server stopped): nothing starts
+                    self._deferred.clear()
 
     def shutdown(self) -> None:
         """Withdraw what has not started, and the work kept for an idle queue; wait for the solves running."""
         with self._lock:
+            self._closed = True
             self._deferred.clear()
             self._give_way()
         self._pool.shutdown(wait=True, cancel_futures=True)
