@@ -96,6 +96,7 @@ def planner_code() -> str:
 
 
 SOLVER_NICENESS = 5  # a third of the CPU share of a thread at niceness 0 when both want a core
+AHEAD_NICENESS = 19  # plans nobody asked for yet: only the CPU nothing else wants
 
 
 # Released (a cleared cache): queued and kept-for-idle work is withdrawn, a solve running is waited for.
@@ -114,6 +115,17 @@ def solve_workers() -> SolveWorkers:
     workers = SolveWorkers(workers=2, niceness=SOLVER_NICENESS)
     workers.warm()
     return workers
+
+
+@st.cache_resource(show_spinner=False, on_release=lambda workers: workers.shutdown())
+def ahead_workers() -> SolveWorkers:
+    """The server's process for full plans made before anyone asks for them (:func:`plan_ahead`).
+
+    Apart from :func:`solve_workers`, at the lowest priority: it runs on the CPU the sessions, their
+    searches and everything else on the machine leave, and stopping it (for a plan someone asks
+    for) leaves the solvers' workers warm.
+    """
+    return SolveWorkers(workers=1, niceness=AHEAD_NICENESS)
 
 
 @st.cache_resource(show_spinner=False, on_release=lambda workers: workers.shutdown())
@@ -1249,11 +1261,12 @@ class PlanJob:
         """This full plan's solve for the queue, before anyone asks for it (no Streamlit call inside).
 
         After its quick plan (:meth:`ahead`, queued first): nothing when a plan is kept for these
-        inputs already or another session is making it; else made in a solver worker and kept,
-        unless ``stop`` is set first (a plan somebody is waiting for needs the worker).
+        inputs already or another session is making it; else made in the lowest-priority worker
+        (:func:`ahead_workers`) and kept, unless ``stop`` is set first (a plan somebody is waiting
+        for needs the queue).
         """
         net = capacity_for(self.key.scenario_id, self.key.version, self.key.settings)
-        database, backlog, options, workers = store(), self.backlog, self.options, solve_workers()
+        database, backlog, options, workers = store(), self.backlog, self.options, ahead_workers()
         where = (self.key.scenario_id, self.key.version, self.digest)
 
         def solve() -> PlanResult | None:  # runs in the queue's thread

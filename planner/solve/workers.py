@@ -177,8 +177,6 @@ class SolveWorkers:
         hard_deadline = time_limit + self.margin_seconds
         with self._slots:
             worker = self._take()
-            if stop is not None:  # it may be stopped for another solve: that one gets a worker started already
-                self.warm()
             started = time.perf_counter()
             answered = False
             try:
