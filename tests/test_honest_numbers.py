@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import re
+import time
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from plan_fixtures import backlog, capacity, random_instance
 
+import planner.solve.explain as explain_module
 import planner.solve.model as model_module
 from planner.capacity import CapacitySettings, compute_capacity
 from planner.ingest import read_backlog, read_capacity
@@ -146,6 +148,35 @@ def test_without_time_to_re_solve_the_threshold_is_worded_as_an_estimate():
     reasons = exclusion_reasons(problem, plan, skill_prices(problem, EXACT), "days")
     [cut] = [reason for reason in reasons.values() if reason.id == "C"]
     assert "an estimate" in cut.detail and "value above about" in cut.detail
+
+
+def test_with_no_time_left_the_exact_thresholds_do_not_build_their_model(monkeypatch):
+    # On 2,000 items x 6 sprints at a 3 s limit the model was built (0.24 s) after the deadline had
+    # passed, only for its solve to be skipped: the command returned at 3.2 s. Now the worded estimate,
+    # with no model built.
+    items = backlog(
+        {"id": "A", "effort": 5, "value": 10},
+        {"id": "B", "effort": 5, "value": 8},
+        {"id": "C", "effort": 5, "value": 3},
+    )
+    problem = problem_of(items, [("Ann", "pod-a", None, 10)])
+    plan = solve(build_model(problem, EXACT), EXACT).assignments
+    built = []  # the MIP models (the prices' relaxations are built either way)
+
+    def spy(*args, **kwargs):
+        if not kwargs.get("relax"):
+            built.append(args)
+        return build_model(*args, **kwargs)
+
+    monkeypatch.setattr(explain_module, "build_model", spy)
+    late = replace(EXACT, deadline=time.perf_counter() - 1.0)
+    reasons = exclusion_reasons(problem, plan, skill_prices(problem, EXACT), "days", options=late)
+    [cut] = [reason for reason in reasons.values() if reason.id == "C"]
+    assert "an estimate" in cut.detail and built == []
+    in_time = replace(EXACT, deadline=time.perf_counter() + 30.0)
+    reasons = exclusion_reasons(problem, plan, skill_prices(problem, EXACT), "days", options=in_time)
+    [cut] = [reason for reason in reasons.values() if reason.id == "C"]
+    assert "value above 8 (it has 3)" in cut.detail and len(built) >= 2  # the best plan, then with C forced in
 
 
 # --- 3. an overflow of a fraction of a day shows numbers that differ --------------------------------

@@ -26,6 +26,8 @@ from planner.solve.model import (
     Solution,
     SolveOptions,
     build_model,
+    estimated_terms,
+    model_seconds,
     quiet_stdout,
     seconds_left,
     solve,
@@ -170,6 +172,8 @@ def cut_thresholds(
     Each item is one exact solve of the whole model: for the small and middling plans that have
     the time; the caller's deadline decides how many get one.
     """
+    if seconds_left(options) < model_seconds(estimated_terms(problem)) + MIN_SOLVE_SECONDS:
+        return {}  # the model would not even be built in time (a large plan near its limit: 0.3 s wasted)
     exact = replace(
         options, gap=0.0, earliness=0.0, stability=0.0, previous=None, warm_start=None, root_only=False, deadline=None
     )
