@@ -1312,7 +1312,8 @@ def plan_ahead(key: PlanKey) -> None:
 
     A meeting moves a slider a step at a time and talks between moves: a position planned before
     anyone moves there shows at once, from the database, like any plan kept. Both quick plans
-    first (a second or less in all), then both full plans (a solver worker's few seconds each): a
+    first (a second or less in all), then both full plans (a solver worker's few seconds each; every
+    session's quick plans ahead before any full one, the newest position's first): a
     move to a position whose full plan is kept shows the settled plan at once; one that comes
     sooner shows the quick plan, and its full search joins the one running ahead. Asked once per
     key and session; run one at a time when the server's queue has nothing someone asked for
@@ -1327,10 +1328,10 @@ def plan_ahead(key: PlanKey) -> None:
     queue = background_solves()
     for full in ahead:  # both quick plans first: a move a step either way soon shows a plan
         quick = full.quick()
-        queue.submit_when_idle(quick.ahead_name, quick.ahead(full))
+        queue.submit_when_idle(quick.ahead_name, quick.ahead(full), rank=0)
     for full in ahead:  # then the full plans, each stopped for any plan somebody asks for
         stop = threading.Event()
-        queue.submit_when_idle(full.name, full.full_ahead(stop), stop=stop.set)
+        queue.submit_when_idle(full.name, full.full_ahead(stop), stop=stop.set, rank=1)
     asked.add(key)
 
 

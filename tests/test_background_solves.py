@@ -202,15 +202,23 @@ def test_a_solve_asked_for_while_the_same_one_runs_ahead_joins_it(solves):
     assert not stopped.is_set()
 
 
-def test_work_nobody_waits_for_runs_one_at_a_time_in_the_order_asked(solves):
+def test_work_nobody_waits_for_runs_one_at_a_time_lowest_rank_first_then_the_newest(solves):
+    # A room moving a slider step by step: the plans around where it is now (the newest asks) come
+    # before those around where it was, and quick plans (rank 0) before full ones (rank 1).
     ran: list[str] = []
     release, _ = _idle_blocker(solves)
-    for name in ("first", "second"):
-        assert solves.submit_when_idle(name, lambda name=name: ran.append(name) or name) is None  # one at a time
+    asks = [
+        ("full, old position", 1),
+        ("quick, old position", 0),
+        ("full, new position", 1),
+        ("quick, new position", 0),
+    ]
+    for name, rank in asks:
+        assert solves.submit_when_idle(name, lambda name=name: ran.append(name) or name, rank=rank) is None
     release.set()
     pause = threading.Event()
     for _ in range(200):
-        if len(ran) == 2:
+        if len(ran) == 4:
             break
         pause.wait(0.05)
-    assert ran == ["first", "second"]
+    assert ran == ["quick, new position", "quick, old position", "full, new position", "full, old position"]

@@ -32,7 +32,8 @@ class BackgroundSolves(Generic[Result]):
         self._solves: dict[str, Future[Result]] = {}
         # Keys submitted by :meth:`submit_when_idle`, started and not done, with how to stop each.
         self._idle_work: dict[str, Callable[[], None] | None] = {}
-        self._deferred: dict[str, tuple[Callable[[], Result], Callable[[], None] | None]] = {}  # waiting for idle
+        # Waiting for an idle queue, oldest first: the solve, how to stop it, its rank.
+        self._deferred: dict[str, tuple[Callable[[], Result], Callable[[], None] | None, int]] = {}
         self._closed = False
 
     def submit(self, key: str, solve: Callable[[], Result], replaces: str | None = None) -> Future[Result]:
@@ -71,7 +72,7 @@ class BackgroundSolves(Generic[Result]):
                 stop()
 
     def submit_when_idle(
-        self, key: str, solve: Callable[[], Result], stop: Callable[[], None] | None = None
+        self, key: str, solve: Callable[[], Result], stop: Callable[[], None] | None = None, rank: int = 0
     ) -> Future[Result] | None:
         """Run ``solve`` under ``key`` now if the queue is idle, else once it is.
 
@@ -81,13 +82,15 @@ class BackgroundSolves(Generic[Result]):
         it withdrawn or, when it has started, stopped by ``stop`` (given: the solve should end
         soon after; not given: it is waited for, so give it for anything longer than a quick plan).
         Returns the future when it started now, None when it waits its turn (the newest
-        ``MAX_DEFERRED`` wait; an older ask of the same key is replaced). A caller who then needs the
-        result joins it (:meth:`pending`).
+        ``MAX_DEFERRED`` wait; an older ask of the same key is replaced). Waiting work starts lowest
+        ``rank`` first (quick plans before full ones), the newest ask first within a rank: a room
+        that moved on wants the plans around where it is now before those around where it was. A
+        caller who then needs the result joins it (:meth:`pending`).
         """
         with self._lock:
             if self._busy() or self._idle_work:
                 self._deferred.pop(key, None)
-                self._deferred[key] = (solve, stop)
+                self._deferred[key] = (solve, stop, rank)
                 while len(self._deferred) > self.MAX_DEFERRED:
                     self._deferred.pop(next(iter(self._deferred)))
                 return None
@@ -138,8 +141,9 @@ class BackgroundSolves(Generic[Result]):
             if self._solves.get(key) is done and (unasked or not failed):
                 del self._solves[key]
             if self._deferred and not self._busy() and not self._idle_work and not self._closed:
-                waiting = next(iter(self._deferred))
-                solve, stop = self._deferred.pop(waiting)
+                # min keeps the first of equal ranks it meets: walking newest first, the newest ask.
+                waiting = min(reversed(self._deferred), key=lambda name: self._deferred[name][2])
+                solve, stop, _rank = self._deferred.pop(waiting)
                 try:
                     self._submit_idle(waiting, solve, stop)
                 except RuntimeError:  # the interpreter is shutting down (a server stopped): nothing starts
