@@ -123,28 +123,26 @@ def test_the_value_that_would_make_an_item_fit_flips_the_exact_plan(seed):
             assert (changed.ids.index(item_id) in solution.assignments) == taken, (item_id, threshold, step)
 
 
-def test_the_threshold_of_a_hand_made_cut():
-    # 10 days: A (5 days, 10) and B (5 days, 8) are in; C (5 days, 3) comes in only above 8 (in place of B).
+def _hand_made_cut():
+    """10 days: A (5 days, 10) and B (5 days, 8) are in; C (5 days, 3) comes in only above 8 (in place of B)."""
     items = backlog(
         {"id": "A", "effort": 5, "value": 10},
         {"id": "B", "effort": 5, "value": 8},
         {"id": "C", "effort": 5, "value": 3},
     )
     problem = problem_of(items, [("Ann", "pod-a", None, 10)])
-    plan = solve(build_model(problem, EXACT), EXACT).assignments
+    return problem, solve(build_model(problem, EXACT), EXACT).assignments
+
+
+def test_the_threshold_of_a_hand_made_cut():
+    problem, plan = _hand_made_cut()
     reasons = exclusion_reasons(problem, plan, skill_prices(problem, EXACT), "days", options=EXACT)
     [cut] = [reason for reason in reasons.values() if reason.id == "C"]
     assert "value above 8 (it has 3)" in cut.detail
 
 
 def test_without_time_to_re_solve_the_threshold_is_worded_as_an_estimate():
-    items = backlog(
-        {"id": "A", "effort": 5, "value": 10},
-        {"id": "B", "effort": 5, "value": 8},
-        {"id": "C", "effort": 5, "value": 3},
-    )
-    problem = problem_of(items, [("Ann", "pod-a", None, 10)])
-    plan = solve(build_model(problem, EXACT), EXACT).assignments
+    problem, plan = _hand_made_cut()
     reasons = exclusion_reasons(problem, plan, skill_prices(problem, EXACT), "days")
     [cut] = [reason for reason in reasons.values() if reason.id == "C"]
     assert "an estimate" in cut.detail and "value above about" in cut.detail
@@ -154,13 +152,7 @@ def test_with_no_time_left_the_exact_thresholds_do_not_build_their_model(monkeyp
     # On 2,000 items x 6 sprints at a 3 s limit the model was built (0.24 s) after the deadline had
     # passed, only for its solve to be skipped: the command returned at 3.2 s. Now the worded estimate,
     # with no model built.
-    items = backlog(
-        {"id": "A", "effort": 5, "value": 10},
-        {"id": "B", "effort": 5, "value": 8},
-        {"id": "C", "effort": 5, "value": 3},
-    )
-    problem = problem_of(items, [("Ann", "pod-a", None, 10)])
-    plan = solve(build_model(problem, EXACT), EXACT).assignments
+    problem, plan = _hand_made_cut()
     built = []  # the MIP models (the prices' relaxations are built either way)
 
     def spy(*args, **kwargs):
