@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from planner.errors import ScenarioNotFound, StoreError
+from planner.errors import ScenarioNotFound, StoreError, VersionConflict
 from planner.schema import CapacityTables
 from planner.store import statements as sql
 from planner.store.backend import Backend, Session
@@ -56,6 +56,7 @@ from planner.store.versions import (
     not_found,
     record,
     require,
+    same_content,
     settings_json,
     version_row,
 )
@@ -510,12 +511,21 @@ class Store:
         """Write the name, settings and tables of an old ``version`` back as a new version, and return it.
 
         Undo is restoring the version before the current one. With ``based_on``, any change since
-        raises :class:`VersionConflict` (a restore replaces everything, so everything clashes).
+        raises :class:`VersionConflict` (a restore replaces everything, so everything clashes), unless
+        the newest version already is ``version`` again: then nothing is written and the newest
+        version is returned (an undo clicked twice, or two people undoing the same change at once:
+        what they asked for is there, and nobody's change is overwritten).
         """
         who = clean_author(author)
 
         def write(session: Session) -> int:
-            current = check(session, scenario_id, based_on)
+            try:
+                current = check(session, scenario_id, based_on)
+            except VersionConflict as conflict:
+                newest = version_row(session, scenario_id, conflict.current)
+                if same_content(newest, version_row(session, scenario_id, version)):
+                    return conflict.current
+                raise
             name, settings, columns, _, data_version = version_row(session, scenario_id, version)
             now = self._now()
             require(session.changed(sql.UPDATE_COLUMNS, [columns, now, scenario_id]), scenario_id)

@@ -169,3 +169,22 @@ def version_row(session: Session, scenario_id: str, version: int) -> tuple[Any, 
             f"The scenario {scenario_id!r} has no version {version!r}; Store.history() lists its versions."
         )
     return tuple(found[0])
+
+
+def same_content(first: tuple[Any, ...], second: tuple[Any, ...]) -> bool:
+    """Whether two :func:`version_row` rows hold the same scenario: name, settings, columns and data.
+
+    Settings and columns are compared as values (a backend may hand JSON back as text or parsed).
+    """
+
+    def parsed(value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+    name, settings, columns, _changed_at, data_version = first
+    other_name, other_settings, other_columns, _, other_data_version = second
+    return (name, parsed(settings), parsed(columns), data_version) == (
+        other_name,
+        parsed(other_settings),
+        parsed(other_columns),
+        other_data_version,
+    )
