@@ -57,6 +57,7 @@ from planner.store.versions import (
     record,
     require,
     same_content,
+    same_json,
     settings_json,
     version_row,
 )
@@ -346,7 +347,9 @@ class Store:
         With ``based_on`` (the version whose settings were changed into ``settings``), changes saved
         since are kept: the two are merged setting by setting (:mod:`planner.settings_merge`), and
         only a setting both changed raises :class:`VersionConflict`. Without it the last save wins.
-        ``what`` says what changed, in the history.
+        ``what`` says what changed, in the history. A save that changes nothing (the same change
+        saved twice: a button's callback run again, two people making the same change) writes no
+        version and returns the current one.
         """
         mine = json.loads(settings_json(settings))
         who = clean_author(author)
@@ -354,6 +357,9 @@ class Store:
 
         def write(session: Session) -> int:
             merged = merged_settings(session, scenario_id, based_on, mine)
+            version, _name, current, _columns = session.rows(sql.SELECT_CURRENT, [scenario_id])[0]
+            if same_json(merged, current):
+                return int(version)
             now = self._now()
             require(session.changed(sql.UPDATE_SETTINGS, [settings_json(merged), now, scenario_id]), scenario_id)
             return record(session, scenario_id, now, who, label)

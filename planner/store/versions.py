@@ -177,14 +177,17 @@ def same_content(first: tuple[Any, ...], second: tuple[Any, ...]) -> bool:
     Settings and columns are compared as values (a backend may hand JSON back as text or parsed).
     """
 
-    def parsed(value: Any) -> Any:
-        return json.loads(value) if isinstance(value, str) else value
-
     name, settings, columns, _changed_at, data_version = first
     other_name, other_settings, other_columns, _, other_data_version = second
-    return (name, parsed(settings), parsed(columns), data_version) == (
-        other_name,
-        parsed(other_settings),
-        parsed(other_columns),
-        other_data_version,
+    return (name, data_version) == (other_name, other_data_version) and all(
+        same_json(mine, theirs) for mine, theirs in ((settings, other_settings), (columns, other_columns))
     )
+
+
+def same_json(first: Any, second: Any) -> bool:
+    """Whether two JSON values are the same, each as data or as its text (``true`` is never ``1``)."""
+
+    def canonical(value: Any) -> str:
+        return json.dumps(json.loads(value) if isinstance(value, str) else value, sort_keys=True)
+
+    return canonical(first) == canonical(second)
