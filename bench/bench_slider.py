@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--sprints", type=int, default=3)
     parser.add_argument("--free", action="store_true", help="Free re-plan: plan with no regard for a baseline")
     parser.add_argument("--quick", action="store_true", help="The quick plan's options (pages/_state.QUICK_SOLVE)")
+    parser.add_argument("--solver", choices=("cbc", "highs"), help="the full plan's solver (default: the app's)")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="print the N costliest functions")
     args = parser.parse_args()
 
@@ -81,6 +82,8 @@ def main() -> None:
         options = replace(APP_SOLVE, previous=baseline)
         if args.quick:
             options = replace(options, time_limit=QUICK_SOLVE.time_limit, solver=QUICK_SOLVE.solver)
+        if args.solver:
+            options = replace(options, solver=args.solver)
         statuses = []
         for percent in MOVES:
             move_started = time.perf_counter()
@@ -89,7 +92,11 @@ def main() -> None:
             net = timed("capacity", compute_capacity, scenario.capacity, settings)
             result = timed("make_plan", make_plan, planned_backlog, net, options=options)
             gap = "" if result.gap is None else f" (gap {result.gap:.2%})"
-            statuses.append(f"{percent}%: {result.status} {result.objective:,.0f}{gap} in {result.seconds:.2f} s")
+            changes = "" if result.changes is None else f", {result.changes.weight} changes"
+            free = "" if result.free_changes is None else f" (the free plan: {result.free_changes.weight})"
+            statuses.append(
+                f"{percent}%: {result.status} {result.objective:,.0f}{gap}{changes}{free} in {result.seconds:.2f} s"
+            )
             timed("plan table", plan_table, result, planned_backlog)
             timed("left-out table", excluded_table, result, planned_backlog)
             timed("prices table", prices_table, result)

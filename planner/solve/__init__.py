@@ -13,7 +13,8 @@ Import every public name from this package; its modules are private to it. In pi
 - :mod:`~planner.solve.explain`: the reason each item was left out and the price of each skill;
 - :mod:`~planner.solve.plan`: :func:`make_plan`, which runs the steps above in that order and,
   re-planning against a previous plan, the fewest-changes pass of :func:`~planner.solve.search.solve_stable`
-  after them (:class:`Changes` says what changed);
+  after them (:class:`Changes` says what changed), started from the greedy plans of
+  :mod:`~planner.solve.fewest_changes`;
 - :mod:`~planner.solve.background`: the queue of solves a page finishes after showing a quick plan.
 
 ``PlanStatus`` is the status of a :class:`PlanResult`; ``SolveStatus`` that of one solve, with ``stopped``.

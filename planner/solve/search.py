@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 
 from planner.solve.baseline import DensityBound, density_bound, rank_and_fill
 from planner.solve.decompose import decomposable, solve_by_team, solve_parts_side_by_side, team_groups
+from planner.solve.fewest_changes import fill_to_floor, place_weight, unwind_to_floor
 from planner.solve.improve import TeamIndex, improve_by_team, team_part
 from planner.solve.model import (
     MIN_SOLVE_SECONDS,
@@ -594,15 +595,32 @@ def change_weight(kept: Mapping[int, tuple[str, int] | None], plan: Placement) -
     """The weighted changes of ``plan`` (candidates only) against the previous plan, as :func:`add_change_count` counts.
 
     ``kept``: the candidates the previous plan held, with their place (None: a place no longer planned).
-    Leaving counts 2, moving 1, entering 2.
+    Leaving counts 2, moving 1, entering 2 (:func:`~planner.solve.fewest_changes.place_weight`).
     """
-    weight = sum(2 for index in plan if index not in kept)
-    for index, place in kept.items():
-        if index not in plan:
-            weight += 2
-        elif plan[index] != place:
-            weight += 1
-    return weight
+    return sum(place_weight(kept, index, plan.get(index)) for index in kept.keys() | plan.keys())
+
+
+def few_changes_starts(
+    problem: PlanProblem,
+    starts: list[Placement],
+    kept: Mapping[int, tuple[str, int] | None],
+    floor: float,
+    options: SolveOptions,
+) -> list[Placement]:
+    """Plans with few changes found greedily: the fewest-changes start filled up to ``floor``, the others unwound.
+
+    Within half the time left at most, so the solver may still look for fewer changes from them.
+    """
+    deadline = time.perf_counter() + seconds_left(options) / 2
+    found: list[Placement] = []
+    fewest = min(starts, key=lambda plan: change_weight(kept, plan), default=None)
+    if fewest is not None:
+        filled = fill_to_floor(problem, fewest, kept, floor, deadline)
+        found += [] if filled is None else [filled]
+    for start in starts:
+        if plan_value(problem, start) >= floor and change_weight(kept, start) > 0:
+            found.append(unwind_to_floor(problem, start, kept, floor, deadline))
+    return found
 
 
 def solve_stable(
@@ -625,6 +643,7 @@ def solve_stable(
     ``feasible``, saying so in ``notes``. ``stopped`` when no start keeps the rules and the floor.
     """
     tolerance = 1e-6 * max(1.0, abs(floor))
+    starts = starts + few_changes_starts(problem, starts, kept, floor, options)
     valid = [
         start
         for start in starts

@@ -1,0 +1,121 @@
+"""Plans with few changes found greedily (issue 15): the starts of the fewest-changes pass.
+
+Each start must keep every rule and the value floor; the count of changes is checked against the
+fewest-changes pass's own count (``change_weight``), and the plans against the free re-plan.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+
+import pytest
+from plan_fixtures import linked_instance
+
+from planner.capacity import CapacitySettings, compute_capacity
+from planner.ingest import read_backlog, read_capacity
+from planner.sample import SAMPLE_BACKLOG, SAMPLE_CAPACITY
+from planner.solve import PlanResult, SolveOptions, make_plan
+from planner.solve.fewest_changes import fill_to_floor, place_weight, unwind_to_floor
+from planner.solve.model import previous_positions
+from planner.solve.plan import repaired_previous
+from planner.solve.problem import Placement, PlanProblem, build_problem, plan_value
+from planner.solve.search import change_weight, few_changes_starts
+from planner.solve.verify import plan_violations
+
+THREE = CapacitySettings(sprint_count=3)
+KEEP = 0.005
+GOOD = SolveOptions(time_limit=5, gap=0.005, exact_thresholds=False)
+
+
+def placed(result: PlanResult) -> dict[str, tuple[str, str]]:
+    return {a.id: (a.team, a.sprint) for a in result.selected}
+
+
+def positions_of(problem: PlanProblem, result: PlanResult) -> Placement:
+    return previous_positions(problem, placed(result))
+
+
+def re_plan(items, tables, before: CapacitySettings, after: CapacitySettings):
+    """The problem after a what-if move, the previous plan's places in it, and the free re-plan's places."""
+    first = make_plan(items, tables, before, GOOD)
+    problem = build_problem(items, compute_capacity(tables, after))
+    kept = positions_of(problem, first)
+    free = positions_of(problem, make_plan(items, tables, after, GOOD))
+    return problem, kept, free
+
+
+def assert_keeps_rules_and_floor(problem: PlanProblem, plan: Placement, floor: float) -> None:
+    assert plan_violations(problem, plan) == []
+    assert plan_value(problem, plan) >= floor - 1e-6
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return read_backlog(SAMPLE_BACKLOG).table, read_capacity([SAMPLE_CAPACITY]).tables
+
+
+@pytest.mark.parametrize("percent", [105, 115, 125])
+def test_a_capacity_move_on_the_sample_finds_starts_with_fewer_changes_than_the_free_re_plan(sample, percent):
+    items, tables = sample
+    problem, kept, free = re_plan(items, tables, THREE, replace(THREE, capacity_pct=percent / 100))
+    floor = (1 - KEEP) * plan_value(problem, free)
+    repaired = repaired_previous(problem, kept)
+    assert all(plan_value(problem, plan) < floor for plan in repaired)  # the previous plan alone is not enough
+
+    starts = few_changes_starts(problem, [*repaired, free], kept, floor, SolveOptions())
+
+    assert starts
+    for start in starts:
+        assert_keeps_rules_and_floor(problem, start, floor)
+    assert min(change_weight(kept, start) for start in starts) < change_weight(kept, free)
+
+
+@pytest.mark.parametrize("seed", [11, 23])
+def test_more_capacity_is_filled_with_fewer_changes_than_the_free_re_plan(seed):
+    items, tables = linked_instance(seed)
+    problem, kept, free = re_plan(items, tables, THREE, replace(THREE, capacity_pct=1.25))
+    floor = (1 - KEEP) * plan_value(problem, free)
+    repaired = repaired_previous(problem, kept)[0]
+    assert plan_value(problem, repaired) < floor
+
+    filled = fill_to_floor(problem, repaired, kept, floor, math.inf)
+
+    assert filled is not None
+    assert_keeps_rules_and_floor(problem, filled, floor)
+    assert change_weight(kept, filled) < change_weight(kept, free)
+    assert all(index in filled for index in repaired)  # more room: nothing of the previous plan leaves
+
+
+@pytest.mark.parametrize("seed", [7, 11, 19, 23])
+@pytest.mark.parametrize("percent", [85, 125])
+def test_starts_keep_every_rule_and_the_floor_with_dependencies_and_musts(seed, percent):
+    items, tables = linked_instance(seed)
+    problem, kept, free = re_plan(items, tables, THREE, replace(THREE, capacity_pct=percent / 100))
+    floor = (1 - KEEP) * plan_value(problem, free)
+
+    unwound = unwind_to_floor(problem, free, kept, floor, math.inf)
+    assert_keeps_rules_and_floor(problem, unwound, floor)
+    assert change_weight(kept, unwound) <= change_weight(kept, free)
+    for repaired in repaired_previous(problem, kept):
+        filled = fill_to_floor(problem, repaired, kept, floor, math.inf)
+        if filled is not None:  # a greedy fill may find no way up to the floor: the solver's work then
+            assert_keeps_rules_and_floor(problem, filled, floor)
+
+
+@pytest.mark.parametrize("seed", [3, 7])
+def test_the_change_count_is_the_fewest_changes_pass_count(seed):
+    items, tables = linked_instance(seed)
+    _problem, kept, free = re_plan(items, tables, THREE, replace(THREE, capacity_pct=0.9))
+    for plan in (free, kept, {}):
+        counted = sum(place_weight(kept, index, plan.get(index)) for index in set(kept) | set(plan))
+        assert counted == change_weight(kept, plan)
+
+
+def test_a_fill_past_its_deadline_gives_no_plan(sample):
+    items, tables = sample
+    problem, kept, free = re_plan(items, tables, THREE, replace(THREE, capacity_pct=1.15))
+    floor = (1 - KEEP) * plan_value(problem, free)
+    assert fill_to_floor(problem, kept, kept, floor, time.perf_counter() - 1) is None
+    assert unwind_to_floor(problem, free, kept, floor, time.perf_counter() - 1) == free
