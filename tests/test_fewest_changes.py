@@ -17,7 +17,13 @@ from planner.capacity import CapacitySettings, compute_capacity
 from planner.ingest import read_backlog, read_capacity
 from planner.sample import SAMPLE_BACKLOG, SAMPLE_CAPACITY
 from planner.solve import PlanResult, SolveOptions, make_plan
-from planner.solve.fewest_changes import fill_to_floor, place_weight, unwind_to_floor
+from planner.solve.fewest_changes import (
+    fewer_changes_by_team,
+    fill_to_floor,
+    mix_by_team,
+    place_weight,
+    unwind_to_floor,
+)
 from planner.solve.model import previous_positions
 from planner.solve.plan import repaired_previous
 from planner.solve.problem import Placement, PlanProblem, build_problem, plan_value
@@ -64,11 +70,12 @@ def test_a_capacity_move_on_the_sample_finds_starts_with_fewer_changes_than_the_
     repaired = repaired_previous(problem, kept)
     assert all(plan_value(problem, plan) < floor for plan in repaired)  # the previous plan alone is not enough
 
-    starts = few_changes_starts(problem, [*repaired, free], kept, floor, SolveOptions())
+    found = few_changes_starts(problem, [*repaired, free], kept, floor, SolveOptions())
 
+    for start in found:
+        assert plan_violations(problem, start) == []
+    starts = [start for start in found if plan_value(problem, start) >= floor - 1e-6]  # the pass's starts
     assert starts
-    for start in starts:
-        assert_keeps_rules_and_floor(problem, start, floor)
     assert min(change_weight(kept, start) for start in starts) < change_weight(kept, free)
 
 
@@ -82,7 +89,6 @@ def test_more_capacity_is_filled_with_fewer_changes_than_the_free_re_plan(seed):
 
     filled = fill_to_floor(problem, repaired, kept, floor, math.inf)
 
-    assert filled is not None
     assert_keeps_rules_and_floor(problem, filled, floor)
     assert change_weight(kept, filled) < change_weight(kept, free)
     assert all(index in filled for index in repaired)  # more room: nothing of the previous plan leaves
@@ -98,10 +104,17 @@ def test_starts_keep_every_rule_and_the_floor_with_dependencies_and_musts(seed, 
     unwound = unwind_to_floor(problem, free, kept, floor, math.inf)
     assert_keeps_rules_and_floor(problem, unwound, floor)
     assert change_weight(kept, unwound) <= change_weight(kept, free)
-    for repaired in repaired_previous(problem, kept):
-        filled = fill_to_floor(problem, repaired, kept, floor, math.inf)
-        if filled is not None:  # a greedy fill may find no way up to the floor: the solver's work then
-            assert_keeps_rules_and_floor(problem, filled, floor)
+    repaired = repaired_previous(problem, kept)
+    for start in repaired:
+        filled = fill_to_floor(problem, start, kept, floor, math.inf)
+        assert plan_violations(problem, filled) == [] or plan_violations(problem, start) != []
+        # A greedy fill may stop short of the floor (no single step is left): the team mix may use its parts.
+    mixed = mix_by_team(problem, [*repaired, free, unwound], kept, floor)
+    if mixed is not None:
+        assert_keeps_rules_and_floor(problem, mixed, floor)
+    by_team = fewer_changes_by_team(problem, free, kept, floor, SolveOptions(solver="highs"), seconds=5)
+    assert_keeps_rules_and_floor(problem, by_team, floor)
+    assert change_weight(kept, by_team) <= change_weight(kept, free)
 
 
 @pytest.mark.parametrize("seed", [3, 7])
@@ -113,9 +126,43 @@ def test_the_change_count_is_the_fewest_changes_pass_count(seed):
         assert counted == change_weight(kept, plan)
 
 
-def test_a_fill_past_its_deadline_gives_no_plan(sample):
+def test_greedy_plans_past_their_deadline_are_their_starts(sample):
     items, tables = sample
     problem, kept, free = re_plan(items, tables, THREE, replace(THREE, capacity_pct=1.15))
     floor = (1 - KEEP) * plan_value(problem, free)
-    assert fill_to_floor(problem, kept, kept, floor, time.perf_counter() - 1) is None
+    assert fill_to_floor(problem, kept, kept, floor, time.perf_counter() - 1) == kept
     assert unwind_to_floor(problem, free, kept, floor, time.perf_counter() - 1) == free
+    assert fewer_changes_by_team(problem, free, kept, floor, SolveOptions(), seconds=0) == free
+
+
+@pytest.mark.parametrize("seed", [11, 23])
+def test_team_by_team_re_plans_make_fewer_changes_than_the_free_re_plan(seed):
+    items, tables = linked_instance(seed)
+    problem, kept, free = re_plan(items, tables, THREE, replace(THREE, capacity_pct=1.25))
+    floor = (1 - KEEP) * plan_value(problem, free)
+
+    by_team = fewer_changes_by_team(problem, free, kept, floor, SolveOptions(solver="highs"), seconds=10)
+
+    assert_keeps_rules_and_floor(problem, by_team, floor)
+    assert change_weight(kept, by_team) < change_weight(kept, free)
+
+
+def test_a_team_mix_takes_each_team_from_the_plan_that_changes_it_least_for_the_value():
+    """Two teams: the previous plan is enough for one, the other needs the free plan's items."""
+    items, tables = linked_instance(11, teams=2)
+    problem, kept, free = re_plan(items, tables, THREE, replace(THREE, capacity_pct=1.25))
+    floor = (1 - KEEP) * plan_value(problem, free)
+    repaired = repaired_previous(problem, kept)[0]
+
+    mixed = mix_by_team(problem, [repaired, free], kept, floor)
+
+    assert mixed is not None
+    assert_keeps_rules_and_floor(problem, mixed, floor)
+    teams = {place[0] for place in mixed.values()}
+    for team in teams:
+        part = {index: place for index, place in mixed.items() if place[0] == team}
+        assert part in (
+            {index: place for index, place in repaired.items() if place[0] == team},
+            {index: place for index, place in free.items() if place[0] == team},
+        )
+    assert change_weight(kept, mixed) <= change_weight(kept, free)

@@ -14,13 +14,25 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 
+from planner.solve.improve import TeamIndex, team_part
+from planner.solve.model import (
+    MIN_SOLVE_SECONDS,
+    SolveOptions,
+    add_change_count,
+    add_value_floor,
+    build_model,
+    seconds_left,
+    set_stable_objective,
+    small_model_solver,
+    solve,
+)
 from planner.solve.problem import Placement, PlanItem, PlanProblem
-from planner.solve.verify import fits
+from planner.solve.verify import fits, plan_violations
 
-__all__ = ["fill_to_floor", "place_weight", "unwind_to_floor"]
+__all__ = ["fewer_changes_by_team", "fill_to_floor", "mix_by_team", "place_weight", "unwind_to_floor"]
 
 Place = tuple[str, int]  # (team, sprint position)
 
@@ -117,7 +129,7 @@ def fill_to_floor(
     kept: Mapping[int, Place | None],
     floor: float,
     deadline: float,
-) -> Placement | None:
+) -> Placement:
     """``start`` with items added, most value per change first, until the plan is worth ``floor``.
 
     ``start``: a valid plan (the previous plan, repaired); ``kept``: the places the previous plan
@@ -128,8 +140,9 @@ def fill_to_floor(
     more, one less when the move takes that item back to where the previous plan had it); else in
     the place of a planned item worth less, which leaves the plan (not a Must or pinned item, nor one
     with planned dependents). When one step reaches the floor, the one with the fewest changes is
-    taken. Must and pinned items missing from ``start`` come first. None when no step is left before
-    the floor, or ``deadline`` (``time.perf_counter()``) passes.
+    taken. Must and pinned items missing from ``start`` come first. The plan reached is worth less
+    than ``floor`` when no step is left, or ``deadline`` (``time.perf_counter()``) passed: a part of
+    it may still serve (:func:`mix_by_team`).
     """
     plan = _Plan(problem, start)
     required = [item for item in problem.items if (item.must or item.pinned is not None) and item.index not in start]
@@ -177,16 +190,14 @@ def fill_to_floor(
 
     while plan.value < floor - 1e-9 or any(item.index not in plan.places for item in required):
         if time.perf_counter() > deadline:
-            return None
+            break
         chosen: _Addition | None = None
         for item in [*required, *others]:
             if item.index in plan.places:
                 continue
             if item.index in required_indexes:
                 chosen = min(additions(item), key=lambda step: step.changes, default=None)
-                if chosen is None:
-                    return None  # a Must or pinned item with no room: the solver's work
-                break
+                break  # None: a Must or pinned item with no room, the solver's work
             if chosen is not None and item.value / 2 <= per_change(chosen):
                 break  # sorted by value: no item further on brings more per change
             steps = additions(item)
@@ -198,7 +209,7 @@ def fill_to_floor(
                 if chosen is None or per_change(step) > per_change(chosen):
                     chosen = step
         if chosen is None:
-            return None
+            break
         if chosen.occupant is not None:
             if chosen.target is None:
                 plan.take(chosen.occupant)
@@ -269,3 +280,152 @@ def _back_in_place(plan: _Plan, index: int, place: Place, kept: Mapping[int, Pla
     for other in dropped:
         plan.put(other, place)
     return False
+
+
+def mix_by_team(
+    problem: PlanProblem,
+    plans: list[Placement],
+    kept: Mapping[int, Place | None],
+    floor: float,
+    balance: Mapping[str, float] | None = None,
+) -> Placement | None:
+    """Each team's part of one of ``plans``, chosen so the whole is worth ``floor`` with the fewest changes.
+
+    ``plans``: valid plans, some with few changes and little value (the previous plan, repaired, or
+    filled part of the way), some worth the floor with many changes (the free plan). Counted team by
+    team (an item with the team it is planned in, or when left out with the team the previous plan
+    had it in), value and changes add up, so the choice is a small knapsack, solved exactly over the
+    count of changes: for each count, the most value any choice of team parts reaches. The fewest
+    changes worth ``floor`` are taken, the mix checked whole (an item two teams may take could be in
+    two parts; a prerequisite could land after its dependent), trying the next count when it breaks
+    a rule. None when no mix keeps every rule and the floor.
+    """
+    values = {item.index: item.value for item in problem.items}
+
+    def team_of(index: int, plan: Placement) -> str | None:
+        place = plan.get(index) or kept.get(index)
+        return None if place is None else place[0]
+
+    options: dict[str | None, dict[tuple[tuple[int, Place], ...], tuple[int, float]]] = defaultdict(dict)
+    for plan in plans:
+        parts: dict[str | None, list[tuple[int, Place]]] = defaultdict(list)
+        team_changes: dict[str | None, int] = defaultdict(int)
+        for index in kept.keys() | plan.keys():
+            team = team_of(index, plan)
+            team_changes[team] += place_weight(kept, index, plan.get(index))
+            if index in plan:
+                parts[team].append((index, plan[index]))
+        for team in team_changes.keys() | parts.keys():
+            part = tuple(sorted(parts[team]))
+            options[team][part] = (team_changes[team], sum(values[index] for index, _place in part))
+    # most[c]: the most value, and the parts taken, of a choice of one part per team counting c changes.
+    most: dict[int, tuple[float, tuple[tuple[tuple[int, Place], ...], ...]]] = {0: (0.0, ())}
+    for team_options in options.values():
+        grown: dict[int, tuple[float, tuple[tuple[tuple[int, Place], ...], ...]]] = {}
+        for count, (value, taken) in most.items():
+            for part, (part_changes, part_value) in team_options.items():
+                total = count + part_changes
+                if total not in grown or grown[total][0] < value + part_value:
+                    grown[total] = (value + part_value, (*taken, part))
+        most = grown
+    tolerance = 1e-6 * max(1.0, abs(floor))
+    tried = 0
+    for count in sorted(most):
+        value, taken = most[count]
+        if value < floor - tolerance:
+            continue
+        mixed = _union(taken)
+        if mixed is not None and not plan_violations(problem, mixed, balance):
+            return mixed
+        tried += 1
+        if tried >= _MIX_TRIES:
+            break
+    return None
+
+
+_MIX_TRIES = 20  # mixes that break a rule before giving up: each is a check of the whole plan
+
+
+def _union(parts: tuple[tuple[tuple[int, Place], ...], ...]) -> Placement | None:
+    """One plan of team parts; None when an item is in two of them."""
+    plan: Placement = {}
+    for part in parts:
+        for index, place in part:
+            if index in plan:
+                return None
+            plan[index] = place
+    return plan
+
+
+def fewer_changes_by_team(
+    problem: PlanProblem,
+    plan: Placement,
+    kept: Mapping[int, Place | None],
+    floor: float,
+    options: SolveOptions,
+    seconds: float,
+) -> Placement:
+    """``plan`` (valid, worth ``floor``) with fewer changes, re-planning one team at a time with the rest held.
+
+    A team's part (:func:`~planner.solve.improve.team_part`) is small: the fewest changes of that
+    part, worth what the floor asks of it beyond the rest of the plan, is a model HiGHS proves in
+    tens of milliseconds, where the whole model takes seconds. Teams with the most changes go first;
+    rounds until one changes nothing, or ``seconds`` (or the deadline) are spent. A re-plan is kept
+    only when the whole plan then has fewer changes and keeps every rule and the floor.
+    """
+    stop = time.perf_counter() + min(seconds, seconds_left(options))
+    team_index = TeamIndex.of(problem)
+    values = {item.index: item.value for item in problem.items}
+    tolerance = 1e-6 * max(1.0, abs(floor))
+
+    def weight(candidate: Placement, indexes: Iterable[int]) -> int:
+        return sum(place_weight(kept, index, candidate.get(index)) for index in indexes)
+
+    best = dict(plan)
+    improved = True
+    while improved:
+        improved = False
+        changes_of = {team: 0 for team in problem.teams}
+        for index in kept.keys() | best.keys():
+            place = best.get(index) or kept.get(index)
+            if place is not None and place[0] in changes_of:
+                changes_of[place[0]] += place_weight(kept, index, best.get(index))
+        for team in sorted(problem.teams, key=lambda team: -changes_of[team]):
+            left = stop - time.perf_counter()
+            if left < 2 * MIN_SOLVE_SECONDS:
+                return best
+            if changes_of[team] == 0:
+                break
+            part = team_part(problem, best, team, None, team_index)
+            in_part = {item.index for item in part.items}
+            current = {index: place for index, place in best.items() if index in in_part}
+            part_kept = {index: place for index, place in kept.items() if index in in_part}
+            before = weight(current, in_part)
+            if before == 0:
+                continue
+            rest_value = sum(values[index] for index in best if index not in in_part)
+            stable = replace(
+                options,
+                solver=small_model_solver(options.solver),
+                threads=1,
+                earliness=0.0,
+                previous=None,
+                warm_start=None,
+                deadline=stop,
+            )
+            model = build_model(part, stable)
+            add_value_floor(model, floor - rest_value - tolerance)
+            set_stable_objective(model, add_change_count(model, part_kept), stable)
+            solution = solve(model, replace(stable, warm_start=current, gap=0.4 / (before + 1), time_limit=left))
+            if solution.status not in ("optimal", "feasible"):
+                continue
+            candidate = {index: place for index, place in best.items() if index not in in_part}
+            candidate.update(solution.assignments)
+            changed = {index for index in candidate.keys() | best.keys() if candidate.get(index) != best.get(index)}
+            if (
+                weight(candidate, in_part) < before
+                and sum(values[index] for index in candidate) >= floor - tolerance
+                and not plan_violations(problem, candidate, options.balance, changed)
+            ):
+                best, improved = candidate, True
+    return best

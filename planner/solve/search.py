@@ -34,7 +34,13 @@ from dataclasses import dataclass, replace
 
 from planner.solve.baseline import DensityBound, density_bound, rank_and_fill
 from planner.solve.decompose import decomposable, solve_by_team, solve_parts_side_by_side, team_groups
-from planner.solve.fewest_changes import fill_to_floor, place_weight, unwind_to_floor
+from planner.solve.fewest_changes import (
+    fewer_changes_by_team,
+    fill_to_floor,
+    mix_by_team,
+    place_weight,
+    unwind_to_floor,
+)
 from planner.solve.improve import TeamIndex, improve_by_team, team_part
 from planner.solve.model import (
     MIN_SOLVE_SECONDS,
@@ -607,20 +613,23 @@ def few_changes_starts(
     floor: float,
     options: SolveOptions,
 ) -> list[Placement]:
-    """Plans with few changes found greedily: the fewest-changes start filled up to ``floor``, the others unwound.
+    """Plans with few changes found greedily, for the fewest-changes pass to start from.
 
-    Within half the time left at most, so the solver may still look for fewer changes from them.
+    The start with the fewest changes filled up towards ``floor``, the starts worth it unwound, and
+    the best mix of all of them team by team (:mod:`~planner.solve.fewest_changes`). Within half the
+    time left at most, so the solver may still look for fewer changes from them. Some may be worth
+    less than ``floor``: the pass leaves those out.
     """
     deadline = time.perf_counter() + seconds_left(options) / 2
     found: list[Placement] = []
     fewest = min(starts, key=lambda plan: change_weight(kept, plan), default=None)
     if fewest is not None:
-        filled = fill_to_floor(problem, fewest, kept, floor, deadline)
-        found += [] if filled is None else [filled]
+        found.append(fill_to_floor(problem, fewest, kept, floor, deadline))
     for start in starts:
         if plan_value(problem, start) >= floor and change_weight(kept, start) > 0:
             found.append(unwind_to_floor(problem, start, kept, floor, deadline))
-    return found
+    mixed = mix_by_team(problem, [*starts, *found], kept, floor, options.balance)
+    return found + ([] if mixed is None else [mixed])
 
 
 def solve_stable(
@@ -656,6 +665,11 @@ def solve_stable(
     weight = change_weight(kept, start)
     if weight == 0:
         return replace(best, status="optimal")
+    # Team by team first (small models, proven fast), with half the time: the whole model then starts from it.
+    by_team = fewer_changes_by_team(problem, start, kept, floor, options, seconds_left(options) / 2)
+    if change_weight(kept, by_team) < weight:
+        start, weight = by_team, change_weight(kept, by_team)
+        best = Solution("feasible", dict(start), plan_value(problem, start), None, 0.0)
     if model_seconds(estimated_terms(problem)) + MIN_SOLVE_SECONDS > seconds_left(options):
         notes.append(_STABLE_NOT_PROVEN)
         return best
