@@ -6,6 +6,7 @@ fewest-changes pass's own count (``change_weight``), and the plans against the f
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import replace
@@ -43,13 +44,25 @@ def positions_of(problem: PlanProblem, result: PlanResult) -> Placement:
     return previous_positions(problem, placed(result))
 
 
-def re_plan(items, tables, before: CapacitySettings, after: CapacitySettings):
-    """The problem after a what-if move, the previous plan's places in it, and the free re-plan's places."""
-    first = make_plan(items, tables, before, GOOD)
+def re_plan(items, tables, percent: int):
+    """The problem after a Capacity % move (3 sprints), the previous plan's places in it, and the free re-plan's."""
+    after = replace(THREE, capacity_pct=percent / 100)
+    first = make_plan(items, tables, THREE, GOOD)
     problem = build_problem(items, compute_capacity(tables, after))
     kept = positions_of(problem, first)
     free = positions_of(problem, make_plan(items, tables, after, GOOD))
     return problem, kept, free
+
+
+@functools.cache
+def linked_re_plan(seed: int, percent: int, teams: int = 3):
+    """:func:`re_plan` of a seeded instance with Must items and dependencies, solved once per module."""
+    return re_plan(*linked_instance(seed, teams=teams), percent)
+
+
+@functools.cache
+def sample_re_plan(percent: int):
+    return re_plan(read_backlog(SAMPLE_BACKLOG).table, read_capacity([SAMPLE_CAPACITY]).tables, percent)
 
 
 def assert_keeps_rules_and_floor(problem: PlanProblem, plan: Placement, floor: float) -> None:
@@ -57,15 +70,9 @@ def assert_keeps_rules_and_floor(problem: PlanProblem, plan: Placement, floor: f
     assert plan_value(problem, plan) >= floor - 1e-6
 
 
-@pytest.fixture(scope="module")
-def sample():
-    return read_backlog(SAMPLE_BACKLOG).table, read_capacity([SAMPLE_CAPACITY]).tables
-
-
 @pytest.mark.parametrize("percent", [105, 115, 125])
-def test_a_capacity_move_on_the_sample_finds_starts_with_fewer_changes_than_the_free_re_plan(sample, percent):
-    items, tables = sample
-    problem, kept, free = re_plan(items, tables, THREE, replace(THREE, capacity_pct=percent / 100))
+def test_a_capacity_move_on_the_sample_finds_starts_with_fewer_changes_than_the_free_re_plan(percent):
+    problem, kept, free = sample_re_plan(percent)
     floor = (1 - KEEP) * plan_value(problem, free)
     repaired = repaired_previous(problem, kept)
     assert all(plan_value(problem, plan) < floor for plan in repaired)  # the previous plan alone is not enough
@@ -81,8 +88,7 @@ def test_a_capacity_move_on_the_sample_finds_starts_with_fewer_changes_than_the_
 
 @pytest.mark.parametrize("seed", [11, 23])
 def test_more_capacity_is_filled_with_fewer_changes_than_the_free_re_plan(seed):
-    items, tables = linked_instance(seed)
-    problem, kept, free = re_plan(items, tables, THREE, replace(THREE, capacity_pct=1.25))
+    problem, kept, free = linked_re_plan(seed, 125)
     floor = (1 - KEEP) * plan_value(problem, free)
     repaired = repaired_previous(problem, kept)[0]
     assert plan_value(problem, repaired) < floor
@@ -97,8 +103,7 @@ def test_more_capacity_is_filled_with_fewer_changes_than_the_free_re_plan(seed):
 @pytest.mark.parametrize("seed", [7, 11, 19, 23])
 @pytest.mark.parametrize("percent", [85, 125])
 def test_starts_keep_every_rule_and_the_floor_with_dependencies_and_musts(seed, percent):
-    items, tables = linked_instance(seed)
-    problem, kept, free = re_plan(items, tables, THREE, replace(THREE, capacity_pct=percent / 100))
+    problem, kept, free = linked_re_plan(seed, percent)
     floor = (1 - KEEP) * plan_value(problem, free)
 
     unwound = unwind_to_floor(problem, free, kept, floor, math.inf)
@@ -117,18 +122,16 @@ def test_starts_keep_every_rule_and_the_floor_with_dependencies_and_musts(seed, 
     assert change_weight(kept, by_team) <= change_weight(kept, free)
 
 
-@pytest.mark.parametrize("seed", [3, 7])
+@pytest.mark.parametrize("seed", [7, 11])
 def test_the_change_count_is_the_fewest_changes_pass_count(seed):
-    items, tables = linked_instance(seed)
-    _problem, kept, free = re_plan(items, tables, THREE, replace(THREE, capacity_pct=0.9))
+    _problem, kept, free = linked_re_plan(seed, 85)
     for plan in (free, kept, {}):
         counted = sum(place_weight(kept, index, plan.get(index)) for index in set(kept) | set(plan))
         assert counted == change_weight(kept, plan)
 
 
-def test_greedy_plans_past_their_deadline_are_their_starts(sample):
-    items, tables = sample
-    problem, kept, free = re_plan(items, tables, THREE, replace(THREE, capacity_pct=1.15))
+def test_greedy_plans_past_their_deadline_are_their_starts():
+    problem, kept, free = sample_re_plan(115)
     floor = (1 - KEEP) * plan_value(problem, free)
     assert fill_to_floor(problem, kept, kept, floor, time.perf_counter() - 1) == kept
     assert unwind_to_floor(problem, free, kept, floor, time.perf_counter() - 1) == free
@@ -137,8 +140,7 @@ def test_greedy_plans_past_their_deadline_are_their_starts(sample):
 
 @pytest.mark.parametrize("seed", [11, 23])
 def test_team_by_team_re_plans_make_fewer_changes_than_the_free_re_plan(seed):
-    items, tables = linked_instance(seed)
-    problem, kept, free = re_plan(items, tables, THREE, replace(THREE, capacity_pct=1.25))
+    problem, kept, free = linked_re_plan(seed, 125)
     floor = (1 - KEEP) * plan_value(problem, free)
 
     by_team = fewer_changes_by_team(problem, free, kept, floor, SolveOptions(solver="highs"), seconds=10)
@@ -149,8 +151,7 @@ def test_team_by_team_re_plans_make_fewer_changes_than_the_free_re_plan(seed):
 
 def test_a_team_mix_takes_each_team_from_the_plan_that_changes_it_least_for_the_value():
     """Two teams: the previous plan is enough for one, the other needs the free plan's items."""
-    items, tables = linked_instance(11, teams=2)
-    problem, kept, free = re_plan(items, tables, THREE, replace(THREE, capacity_pct=1.25))
+    problem, kept, free = linked_re_plan(11, 125, teams=2)
     floor = (1 - KEEP) * plan_value(problem, free)
     repaired = repaired_previous(problem, kept)[0]
 

@@ -173,8 +173,8 @@ def fill_to_floor(
             return found
         for place in places:
             for occupant in sorted(plan.at_place[place]):
-                if not plan.fits_with(item.index, place, without=occupant):
-                    continue
+                if occupant in item.prerequisites or not plan.fits_with(item.index, place, without=occupant):
+                    continue  # a prerequisite of the item may neither move after it nor leave
                 entering = place_weight(kept, item.index, place) - place_weight(kept, occupant, place)
                 target = room_elsewhere(occupant, place)
                 if target is not None:
