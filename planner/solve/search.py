@@ -606,6 +606,12 @@ def change_weight(kept: Mapping[int, tuple[str, int] | None], plan: Placement) -
     return sum(place_weight(kept, index, plan.get(index)) for index in kept.keys() | plan.keys())
 
 
+# The fewest-changes pass re-plans team by team first only when it has less than this: measured on the
+# sample (3 sprints, command line, 30 s), the whole model then proved the same fewest changes in 2-20 s
+# from the team pass's plan, against 2-7 s from the greedy starts alone; at the app's 3 s it halves them.
+TEAM_PASS_BEFORE_SECONDS = 5.0
+
+
 def few_changes_starts(
     problem: PlanProblem,
     starts: list[Placement],
@@ -646,8 +652,11 @@ def solve_stable(
     with :func:`~planner.solve.model.add_value_floor`, :func:`~planner.solve.model.add_change_count`
     and :func:`~planner.solve.model.set_stable_objective`: fewest changes, then value and earliness
     as a tie-break worth less than one change. It starts from the best of ``starts`` (the previous plan
-    repaired, the free plan ...) that keeps every rule and the floor: a start with no change at all is
-    the answer (nothing can do better), and the solver is not run. The solver must prove its plan
+    repaired, the free plan ...) and of the greedy plans made from them (:func:`few_changes_starts`)
+    that keeps every rule and the floor: a start with no change at all is the answer (nothing can do
+    better), and the solver is not run. With less than ``TEAM_PASS_BEFORE_SECONDS`` left, each team's
+    fewest changes with the rest held come first (:func:`~planner.solve.fewest_changes.fewer_changes_by_team`).
+    The solver must prove its plan
     within half a change of the fewest; a solve cut short keeps the better of its plan and the start,
     ``feasible``, saying so in ``notes``. ``stopped`` when no start keeps the rules and the floor.
     """
@@ -665,11 +674,13 @@ def solve_stable(
     weight = change_weight(kept, start)
     if weight == 0:
         return replace(best, status="optimal")
-    # Team by team first (small models, proven fast), with half the time: the whole model then starts from it.
-    by_team = fewer_changes_by_team(problem, start, kept, floor, options, seconds_left(options) / 2)
-    if change_weight(kept, by_team) < weight:
-        start, weight = by_team, change_weight(kept, by_team)
-        best = Solution("feasible", dict(start), plan_value(problem, start), None, 0.0)
+    if seconds_left(options) < TEAM_PASS_BEFORE_SECONDS:
+        # Too little time for the whole model to prove much: team by team first (small models, proven
+        # fast), with half the time; the whole model then starts from it.
+        by_team = fewer_changes_by_team(problem, start, kept, floor, options, seconds_left(options) / 2)
+        if change_weight(kept, by_team) < weight:
+            start, weight = by_team, change_weight(kept, by_team)
+            best = Solution("feasible", dict(start), plan_value(problem, start), None, 0.0)
     if model_seconds(estimated_terms(problem)) + MIN_SOLVE_SECONDS > seconds_left(options):
         notes.append(_STABLE_NOT_PROVEN)
         return best
