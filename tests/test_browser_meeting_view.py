@@ -166,6 +166,8 @@ def _assert_not_found(page, url: str) -> None:
     ).inner_text().split("\n"), url
     # The plain page: its words and a way back, nothing of the app's (no page links, no picker, no what-ifs).
     page.get_by_text("This link does not open a scenario").wait_for(timeout=10_000)
+    # The link comes after the words in the same run: on a busy machine it can be drawn a moment later.
+    page.get_by_role("link", name="Open the planner").first.wait_for(timeout=10_000)
     assert page.get_by_role("link", name="Open the planner").count() == 1, url
     for name in PAGES:
         assert page.get_by_role("link", name=name, exact=True).count() == 0, (name, url)

@@ -692,7 +692,11 @@ def solve_stable(
     # The objective is -changes + a tie-break below half a change: a relative gap of 0.4 / (changes + 1)
     # proves the plan within 0.4 of the fewest changes, so with as few as any plan.
     gap = min(options.gap, 0.4 / (weight + 1))
-    solution = solve(model, replace(stable, warm_start=start, gap=gap, time_limit=max(seconds_left(options), 0.0)))
+    left = seconds_left(options)
+    if left < MIN_SOLVE_SECONDS:  # building the model took what was left (a busy machine)
+        notes.append(_STABLE_NOT_PROVEN)
+        return best
+    solution = solve(model, replace(stable, warm_start=start, gap=gap, time_limit=left))
     found = solution.assignments
     if (
         solution.status in ("optimal", "feasible")
