@@ -114,7 +114,7 @@ def test_starts_keep_every_rule_and_the_floor_with_dependencies_and_musts(seed, 
         filled = fill_to_floor(problem, start, kept, floor, math.inf)
         assert plan_violations(problem, filled) == [] or plan_violations(problem, start) != []
         # A greedy fill may stop short of the floor (no single step is left): the team mix may use its parts.
-    mixed = mix_by_team(problem, [*repaired, free, unwound], kept, floor)
+    mixed = mix_by_team(problem, [*repaired, free, unwound], kept, floor, math.inf)
     if mixed is not None:
         assert_keeps_rules_and_floor(problem, mixed, floor)
     by_team = fewer_changes_by_team(problem, free, kept, floor, SolveOptions(solver="highs"), seconds=5)
@@ -136,6 +136,7 @@ def test_greedy_plans_past_their_deadline_are_their_starts():
     assert fill_to_floor(problem, kept, kept, floor, time.perf_counter() - 1) == kept
     assert unwind_to_floor(problem, free, kept, floor, time.perf_counter() - 1) == free
     assert fewer_changes_by_team(problem, free, kept, floor, SolveOptions(), seconds=0) == free
+    assert mix_by_team(problem, [kept, free], kept, floor, time.perf_counter() - 1) is None
 
 
 @pytest.mark.parametrize("seed", [11, 23])
@@ -155,7 +156,7 @@ def test_a_team_mix_takes_each_team_from_the_plan_that_changes_it_least_for_the_
     floor = (1 - KEEP) * plan_value(problem, free)
     repaired = repaired_previous(problem, kept)[0]
 
-    mixed = mix_by_team(problem, [repaired, free], kept, floor)
+    mixed = mix_by_team(problem, [repaired, free], kept, floor, math.inf)
 
     assert mixed is not None
     assert_keeps_rules_and_floor(problem, mixed, floor)

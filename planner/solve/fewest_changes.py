@@ -193,6 +193,8 @@ def fill_to_floor(
             break
         chosen: _Addition | None = None
         for item in [*required, *others]:
+            if time.perf_counter() > deadline:
+                break  # one step can look at many items on a large backlog
             if item.index in plan.places:
                 continue
             if item.index in required_indexes:
@@ -287,6 +289,7 @@ def mix_by_team(
     plans: list[Placement],
     kept: Mapping[int, Place | None],
     floor: float,
+    deadline: float,
     balance: Mapping[str, float] | None = None,
 ) -> Placement | None:
     """Each team's part of one of ``plans``, chosen so the whole is worth ``floor`` with the fewest changes.
@@ -298,7 +301,7 @@ def mix_by_team(
     count of changes: for each count, the most value any choice of team parts reaches. The fewest
     changes worth ``floor`` are taken, the mix checked whole (an item two teams may take could be in
     two parts; a prerequisite could land after its dependent), trying the next count when it breaks
-    a rule. None when no mix keeps every rule and the floor.
+    a rule. None when no mix keeps every rule and the floor, or ``deadline`` passes.
     """
     values = {item.index: item.value for item in problem.items}
 
@@ -321,6 +324,8 @@ def mix_by_team(
     # most[c]: the most value, and the parts taken, of a choice of one part per team counting c changes.
     most: dict[int, tuple[float, tuple[tuple[tuple[int, Place], ...], ...]]] = {0: (0.0, ())}
     for team_options in options.values():
+        if time.perf_counter() > deadline:
+            return None
         grown: dict[int, tuple[float, tuple[tuple[tuple[int, Place], ...], ...]]] = {}
         for count, (value, taken) in most.items():
             for part, (part_changes, part_value) in team_options.items():
@@ -338,7 +343,7 @@ def mix_by_team(
         if mixed is not None and not plan_violations(problem, mixed, balance):
             return mixed
         tried += 1
-        if tried >= _MIX_TRIES:
+        if tried >= _MIX_TRIES or time.perf_counter() > deadline:
             break
     return None
 

@@ -634,7 +634,7 @@ def few_changes_starts(
     for start in starts:
         if plan_value(problem, start) >= floor and change_weight(kept, start) > 0:
             found.append(unwind_to_floor(problem, start, kept, floor, deadline))
-    mixed = mix_by_team(problem, [*starts, *found], kept, floor, options.balance)
+    mixed = mix_by_team(problem, [*starts, *found], kept, floor, deadline, options.balance)
     return found + ([] if mixed is None else [mixed])
 
 
