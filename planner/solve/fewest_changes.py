@@ -58,10 +58,7 @@ class _Plan:
         self.value = 0.0
         self.demand: dict[Place, dict[str, float]] = defaultdict(dict)
         self.at_place: dict[Place, set[int]] = defaultdict(set)
-        self.dependents: dict[int, list[int]] = defaultdict(list)
-        for item in problem.items:
-            for prerequisite in item.prerequisites:
-                self.dependents[prerequisite].append(item.index)
+        self.dependents = TeamIndex.of(problem).dependents  # item -> the items that depend on it
         for index, place in plan.items():
             self.put(index, place)
 
@@ -101,14 +98,17 @@ class _Plan:
         """The sprints item ``index`` may take with its planned prerequisites before and dependents after."""
         earliest = max((self.places[p][1] for p in self.items[index].prerequisites if p in self.places), default=0)
         latest = min(
-            (self.places[d][1] for d in self.dependents[index] if d in self.places), default=self.problem.horizon - 1
+            (self.places[d][1] for d in self.dependents.get(index, ()) if d in self.places),
+            default=self.problem.horizon - 1,
         )
         return [sprint for sprint in self.items[index].sprints(self.problem.horizon) if earliest <= sprint <= latest]
 
     def may_leave(self, index: int) -> bool:
         """Whether item ``index`` can leave the plan: not Must or pinned, and no planned item depends on it."""
         item = self.items[index]
-        return not (item.must or item.pinned is not None) and not any(d in self.places for d in self.dependents[index])
+        return not (item.must or item.pinned is not None) and not any(
+            d in self.places for d in self.dependents.get(index, ())
+        )
 
 
 @dataclass(frozen=True)
@@ -309,7 +309,7 @@ def mix_by_team(
         place = plan.get(index) or kept.get(index)
         return None if place is None else place[0]
 
-    options: dict[str | None, dict[tuple[tuple[int, Place], ...], tuple[int, float]]] = defaultdict(dict)
+    parts_of: dict[str | None, dict[tuple[tuple[int, Place], ...], tuple[int, float]]] = defaultdict(dict)
     for plan in plans:
         parts: dict[str | None, list[tuple[int, Place]]] = defaultdict(list)
         team_changes: dict[str | None, int] = defaultdict(int)
@@ -320,10 +320,10 @@ def mix_by_team(
                 parts[team].append((index, plan[index]))
         for team in team_changes.keys() | parts.keys():
             part = tuple(sorted(parts[team]))
-            options[team][part] = (team_changes[team], sum(values[index] for index, _place in part))
+            parts_of[team][part] = (team_changes[team], sum(values[index] for index, _place in part))
     # most[c]: the most value, and the parts taken, of a choice of one part per team counting c changes.
     most: dict[int, tuple[float, tuple[tuple[tuple[int, Place], ...], ...]]] = {0: (0.0, ())}
-    for team_options in options.values():
+    for team_options in parts_of.values():
         if time.perf_counter() > deadline:
             return None
         grown: dict[int, tuple[float, tuple[tuple[tuple[int, Place], ...], ...]]] = {}
