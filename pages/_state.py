@@ -81,7 +81,12 @@ SCENARIO_SOLVE = replace(APP_SOLVE, time_limit=SolveOptions().time_limit, gap=So
 # APP_SOLVE plan is made in the background; when it is kept, every page shows it instead.
 QUICK_SOLVE = replace(APP_SOLVE, time_limit=0.3, solver="highs")
 BACKGROUND_KEY = "planner_background"  # the name of the full plan this session last asked the queue for
+# Work ahead waits this long after the queue's last ask or solve: a page's rerun and its drawing
+# take 0.1-0.3 s on the sample, and a quick plan made ahead in this process at the same time slowed
+# them (moves to positions planned ahead drawn in 0.28-0.35 s, 0.10-0.24 s with the wait).
+AHEAD_QUIET_SECONDS = 0.4
 AHEAD_KEY = "planner_planned_ahead"  # the plan keys whose neighbouring slider positions this session had planned
+AHEAD_LAST_KEY = "planner_planned_ahead_last"  # the plan key last planned around: which way the room moves
 CAPACITY_PCT_RANGE = (50, 150)  # the Capacity % slider: its range ...
 CAPACITY_PCT_STEP = 5  # ... and its step (a key press)
 
@@ -102,8 +107,12 @@ AHEAD_NICENESS = 19  # plans nobody asked for yet: only the CPU nothing else wan
 # Released (a cleared cache): queued and kept-for-idle work is withdrawn, a solve running is waited for.
 @st.cache_resource(show_spinner=False, on_release=lambda queue: queue.shutdown())
 def background_solves() -> BackgroundSolves[PlanResult | None]:
-    """The server's queue of full solves behind the quick plans (one at a time: the machine has 2 cores)."""
-    return BackgroundSolves(workers=1)
+    """The server's queue of full solves behind the quick plans (one at a time: the machine has 2 cores).
+
+    Plans made ahead of anyone (:func:`plan_ahead`) wait for the queue to be idle for
+    ``AHEAD_QUIET_SECONDS``: the page that asked for them is sent and drawn first.
+    """
+    return BackgroundSolves(workers=1, quiet_seconds=AHEAD_QUIET_SECONDS)
 
 
 @st.cache_resource(show_spinner=False, on_release=lambda workers: workers.shutdown())
@@ -125,7 +134,9 @@ def ahead_workers() -> SolveWorkers:
     searches and everything else on the machine leave, and stopping it (for a plan someone asks
     for) leaves the solvers' workers warm.
     """
-    return SolveWorkers(workers=1, niceness=AHEAD_NICENESS)
+    workers = SolveWorkers(workers=1, niceness=AHEAD_NICENESS)
+    workers.warm()  # loaded while the quick plans ahead are made: the first full plan ahead does not wait for it
+    return workers
 
 
 @st.cache_resource(show_spinner=False, on_release=lambda workers: workers.shutdown())
@@ -168,6 +179,8 @@ def init_session() -> None:
     st.session_state.setdefault(SCENARIO_KEY, None)
     st.session_state.setdefault(FREE_REPLAN_KEY, False)
     st.session_state.setdefault(MODE_KEY, "edit")
+    st.session_state.setdefault(AHEAD_KEY, set())
+    st.session_state.setdefault(AHEAD_LAST_KEY, None)
     if AUTHOR_KEY not in st.session_state:
         st.session_state[AUTHOR_KEY] = _remembered_author()
 
@@ -1295,16 +1308,23 @@ def found_a_plan(quick: PlanResult) -> bool:
     return quick.status in ("optimal", "feasible", "infeasible")
 
 
-def neighbour_keys(key: PlanKey) -> list[PlanKey]:
-    """The plan keys one Capacity % step either side of ``key``, within the slider's range."""
+def neighbour_keys(key: PlanKey, towards: int = 1) -> list[PlanKey]:
+    """The plan keys one Capacity % step either side of ``key``, within the slider's range: the step
+    ``towards`` (+1 up, -1 down) first."""
     percent = round(key.settings.capacity_pct * 100)
     low, high = CAPACITY_PCT_RANGE
     return [
         # As the session would make them: the slider's whole percent over 100, the same float.
         key._replace(settings=replace(key.settings, capacity_pct=(percent + step) / 100))
-        for step in (CAPACITY_PCT_STEP, -CAPACITY_PCT_STEP)
+        for step in (towards * CAPACITY_PCT_STEP, -towards * CAPACITY_PCT_STEP)
         if low <= percent + step <= high
     ]
+
+
+def ahead_direction(last: PlanKey | None, key: PlanKey) -> int:
+    """Which way the room is likely to move Capacity % next from ``key``: -1 (down) when it came down to
+    it from ``last`` (the key planned ahead before), else +1 (up: more capacity, the first question asked)."""
+    return -1 if last is not None and last.settings.capacity_pct > key.settings.capacity_pct else 1
 
 
 def plan_ahead(key: PlanKey) -> None:
@@ -1313,26 +1333,30 @@ def plan_ahead(key: PlanKey) -> None:
     A meeting moves a slider a step at a time and talks between moves: a position planned before
     anyone moves there shows at once, from the database, like any plan kept. Both quick plans
     first (a second or less in all), then both full plans (a solver worker's few seconds each; every
-    session's quick plans ahead before any full one, the newest position's first): a
+    session's quick plans ahead before any full one, the newest position's first), the step in the
+    direction the room moved last first (:func:`ahead_direction`): a
     move to a position whose full plan is kept shows the settled plan at once; one that comes
     sooner shows the quick plan, and its full search joins the one running ahead. Asked once per
     key and session; run one at a time when the server's queue has nothing someone asked for
     (:meth:`~planner.solve.BackgroundSolves.submit_when_idle`), and a full plan made ahead is stopped
     for any plan someone asks for, so it never delays one someone is waiting for.
     """
-    asked: set[PlanKey] = st.session_state.setdefault(AHEAD_KEY, set())
+    asked: set[PlanKey] = st.session_state[AHEAD_KEY]
     if key in asked:
         return
+    towards = ahead_direction(st.session_state[AHEAD_LAST_KEY], key)
     # The scenario's own plan is solved as the command line does, when asked for.
-    ahead = [full for full in map(PlanJob.of, neighbour_keys(key)) if not full.at_saved_what_ifs]
+    ahead = [full for full in map(PlanJob.of, neighbour_keys(key, towards)) if not full.at_saved_what_ifs]
     queue = background_solves()
-    for full in ahead:  # both quick plans first: a move a step either way soon shows a plan
+    # The queue starts the newest ask of a rank first: asked in reverse, the step ``towards`` goes first.
+    for full in reversed(ahead):  # both quick plans first: a move a step either way soon shows a plan
         quick = full.quick()
         queue.submit_when_idle(quick.ahead_name, quick.ahead(full), rank=0)
-    for full in ahead:  # then the full plans, each stopped for any plan somebody asks for
+    for full in reversed(ahead):  # then the full plans, each stopped for any plan somebody asks for
         stop = threading.Event()
         queue.submit_when_idle(full.name, full.full_ahead(stop), stop=stop.set, rank=1)
     asked.add(key)
+    st.session_state[AHEAD_LAST_KEY] = key
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

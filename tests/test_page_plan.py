@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from conftest import open_page, open_tab, settle, waiting_for_full_plan
 from streamlit.testing.v1 import AppTest
@@ -356,6 +358,26 @@ def test_the_next_capacity_step_is_planned_before_anyone_moves_there(monkeypatch
     assert ahead is not None and metrics(at)["Planned value"] == f"{shown_now.objective:,.0f}"
     # A quick plan not proven is shown as such while its full search runs (in a worker process).
     assert waiting_for_full_plan(at) == (full_ahead is None and _state.PlanJob.of(neighbours[0]).kept() is None)
+
+
+def test_the_step_planned_ahead_first_is_the_way_the_room_moved_last():
+    """One full plan ahead takes seconds: the step the room is likely to take next goes first (up,
+    more capacity, before any move; after a move down, the next step down)."""
+    at = plan_page()
+    key = at.session_state["planner_shown"][0]
+    at_100 = key._replace(settings=replace(key.settings, capacity_pct=1.0))
+    at_95 = key._replace(settings=replace(key.settings, capacity_pct=0.95))
+
+    def percents(keys):
+        return [round(found.settings.capacity_pct * 100) for found in keys]
+
+    assert _state.ahead_direction(None, at_100) == 1
+    assert percents(_state.neighbour_keys(at_100, _state.ahead_direction(None, at_100))) == [105, 95]
+    assert _state.ahead_direction(at_100, at_95) == -1
+    assert percents(_state.neighbour_keys(at_95, _state.ahead_direction(at_100, at_95))) == [90, 100]
+    assert _state.ahead_direction(at_95, at_100) == 1
+    low = key._replace(settings=replace(key.settings, capacity_pct=_state.CAPACITY_PCT_RANGE[0] / 100))
+    assert percents(_state.neighbour_keys(low, -1)) == [_state.CAPACITY_PCT_RANGE[0] + _state.CAPACITY_PCT_STEP]
 
 
 def test_the_full_plan_of_the_next_step_is_made_ahead_and_a_move_there_is_settled_at_once(monkeypatch):

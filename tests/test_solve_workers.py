@@ -7,6 +7,7 @@ import subprocess
 import threading
 import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 from plan_fixtures import random_instance
@@ -56,6 +57,29 @@ def test_a_solve_stopped_by_another_thread_ends_at_once_with_the_processes_it_st
     left = subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True, text=True).stdout.split()
     assert left == []
     assert workers.run(int, ("42",), time_limit=5, stop=threading.Event()) == 42  # a new worker, and an answer
+
+
+def _process_age(pid: int) -> float:
+    """Seconds since process ``pid`` started (Linux: its start time in /proc against the uptime)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    started = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22 of stat; the split starts at field 3
+    return float(Path("/proc/uptime").read_text().split()[0]) - started
+
+
+def test_a_stopped_worker_is_replaced_at_once_so_the_next_solve_does_not_wait_for_it_to_load():
+    # Plans made ahead are stopped whenever somebody asks for a plan: the next one must not wait
+    # the second or so a new worker takes to load Python and the planner.
+    pool = SolveWorkers(workers=1, margin_seconds=1.0)
+    try:
+        stop = threading.Event()
+        threading.Timer(0.5, stop.set).start()
+        with pytest.raises(SolveWithdrawn):
+            pool.run(time.sleep, (30,), time_limit=60.0, stop=stop)
+        time.sleep(4.0)
+        successor = pool.run(os.getpid, (), time_limit=10)
+        assert _process_age(successor) > 3.5  # started when its predecessor was stopped, not when asked
+    finally:
+        pool.shutdown()
 
 
 def test_errors_in_a_worker_come_back_as_planner_errors(workers):

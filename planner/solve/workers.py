@@ -196,8 +196,9 @@ class SolveWorkers:
             finally:
                 if answered:
                     self._give_back(worker)
-                else:  # overran or broken: killed with the solvers it started; the next solve gets a new one
+                else:  # overran, stopped or broken: killed with the solvers it started
                     worker.kill()
+                    self.warm()  # its successor loads now, not when the next solve is waiting for it
         if kind == "ok":
             return payload
         if kind == "planner-error":
