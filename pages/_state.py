@@ -81,12 +81,9 @@ SCENARIO_SOLVE = replace(APP_SOLVE, time_limit=SolveOptions().time_limit, gap=So
 # APP_SOLVE plan is made in the background; when it is kept, every page shows it instead.
 QUICK_SOLVE = replace(APP_SOLVE, time_limit=0.3, solver="highs")
 BACKGROUND_KEY = "planner_background"  # the name of the full plan this session last asked the queue for
-# Work ahead waits this long after the queue's last ask or solve: a page's rerun and its drawing
-# take 0.1-0.3 s on the sample, and a quick plan made ahead in this process at the same time slowed
-# them (moves to positions planned ahead drawn in 0.28-0.35 s, 0.10-0.24 s with the wait).
-AHEAD_QUIET_SECONDS = 0.4
 AHEAD_KEY = "planner_planned_ahead"  # the plan keys whose neighbouring slider positions this session had planned
 AHEAD_LAST_KEY = "planner_planned_ahead_last"  # the plan key last planned around: which way the room moves
+AHEAD_NAMES_KEY = "planner_planned_ahead_names"  # the queue's names of the plans asked for around it
 CAPACITY_PCT_RANGE = (50, 150)  # the Capacity % slider: its range ...
 CAPACITY_PCT_STEP = 5  # ... and its step (a key press)
 
@@ -107,12 +104,8 @@ AHEAD_NICENESS = 19  # plans nobody asked for yet: only the CPU nothing else wan
 # Released (a cleared cache): queued and kept-for-idle work is withdrawn, a solve running is waited for.
 @st.cache_resource(show_spinner=False, on_release=lambda queue: queue.shutdown())
 def background_solves() -> BackgroundSolves[PlanResult | None]:
-    """The server's queue of full solves behind the quick plans (one at a time: the machine has 2 cores).
-
-    Plans made ahead of anyone (:func:`plan_ahead`) wait for the queue to be idle for
-    ``AHEAD_QUIET_SECONDS``: the page that asked for them is sent and drawn first.
-    """
-    return BackgroundSolves(workers=1, quiet_seconds=AHEAD_QUIET_SECONDS)
+    """The server's queue of full solves behind the quick plans (one at a time: the machine has 2 cores)."""
+    return BackgroundSolves(workers=1)
 
 
 @st.cache_resource(show_spinner=False, on_release=lambda workers: workers.shutdown())
@@ -181,6 +174,7 @@ def init_session() -> None:
     st.session_state.setdefault(MODE_KEY, "edit")
     st.session_state.setdefault(AHEAD_KEY, set())
     st.session_state.setdefault(AHEAD_LAST_KEY, None)
+    st.session_state.setdefault(AHEAD_NAMES_KEY, frozenset())
     if AUTHOR_KEY not in st.session_state:
         st.session_state[AUTHOR_KEY] = _remembered_author()
 
@@ -1348,6 +1342,10 @@ def plan_ahead(key: PlanKey) -> None:
     # The scenario's own plan is solved as the command line does, when asked for.
     ahead = [full for full in map(PlanJob.of, neighbour_keys(key, towards)) if not full.at_saved_what_ifs]
     queue = background_solves()
+    names = frozenset(full.quick().ahead_name for full in ahead) | {full.name for full in ahead}
+    # The room moved on: what this session asked for around where it was, and nobody else asked
+    # for since, gives way (a full plan a step the other way would hold the queue for seconds).
+    queue.withdraw_unasked(st.session_state[AHEAD_NAMES_KEY] - names)
     # The queue starts the newest ask of a rank first: asked in reverse, the step ``towards`` goes first.
     for full in reversed(ahead):  # both quick plans first: a move a step either way soon shows a plan
         quick = full.quick()
@@ -1357,6 +1355,7 @@ def plan_ahead(key: PlanKey) -> None:
         queue.submit_when_idle(full.name, full.full_ahead(stop), stop=stop.set, rank=1)
     asked.add(key)
     st.session_state[AHEAD_LAST_KEY] = key
+    st.session_state[AHEAD_NAMES_KEY] = names
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -225,60 +224,23 @@ def test_work_nobody_waits_for_runs_one_at_a_time_lowest_rank_first_then_the_new
     assert ran == ["quick, new position", "quick, old position", "full, new position", "full, old position"]
 
 
-@pytest.fixture
-def quiet_solves():
-    queue: BackgroundSolves[str] = BackgroundSolves(workers=1, quiet_seconds=0.3)
-    yield queue
-    queue.shutdown()
-
-
-def test_with_a_quiet_time_work_nobody_waits_for_starts_once_the_queue_was_idle_that_long(quiet_solves):
-    # The page that asked for work ahead is sent and drawn first.
-    started = threading.Event()
-    asked_at = time.monotonic()
-    assert quiet_solves.submit_when_idle("ahead", lambda: started.set() or "ahead") is None
-    assert not started.wait(0.15)
-    assert started.wait(10)
-    assert time.monotonic() - asked_at >= 0.3
-    future = quiet_solves.pending("ahead")
-    assert future is None or future.result(10) == "ahead"
-
-
-def test_with_a_quiet_time_a_solve_asked_for_meanwhile_goes_first(quiet_solves):
+def test_work_nobody_asked_for_is_withdrawn_when_the_room_moves_on(solves):
+    # Planned around a position the room has left: not started, dropped; running, stopped; asked
+    # for by somebody since, left alone.
     ran: list[str] = []
-    assert quiet_solves.submit_when_idle("ahead", lambda: ran.append("ahead") or "ahead") is None
-    release = _blocker(quiet_solves)  # asked for within the quiet time: it runs, the work ahead waits
-    pause = threading.Event()
-    pause.wait(0.5)
+    _, stopped = _idle_blocker(solves, "old position, running")
+    assert solves.submit_when_idle("old position, waiting", lambda: ran.append("old") or "old") is None
+    solves.withdraw_unasked(["old position, running", "old position, waiting", "never asked"])
+    assert stopped.is_set()
+    assert solves.submit("probe", lambda: "probe").result(10) == "probe"
+    assert solves.submit("probe 2", lambda: "probe 2").result(10) == "probe 2"
     assert ran == []
+
+
+def test_work_ahead_somebody_joined_is_not_withdrawn(solves):
+    release, stopped = _idle_blocker(solves, "plan")
+    joined = solves.submit("plan", lambda: "solved again")
+    solves.withdraw_unasked(["plan"])
+    assert not stopped.is_set()
     release.set()
-    for _ in range(200):
-        if ran:
-            break
-        pause.wait(0.05)
-    assert ran == ["ahead"]
-
-
-def test_with_a_quiet_time_work_ahead_follows_work_ahead_at_once(quiet_solves):
-    # Between two plans made ahead no page waits to be drawn: no quiet time.
-    times: dict[str, float] = {}
-    done = threading.Event()
-
-    def ahead(name: str) -> str:
-        times[name] = time.monotonic()
-        if len(times) == 2:
-            done.set()
-        return name
-
-    assert quiet_solves.submit_when_idle("first", lambda: ahead("first"), rank=0) is None
-    assert quiet_solves.submit_when_idle("second", lambda: ahead("second"), rank=1) is None
-    assert done.wait(10)
-    assert times["second"] - times["first"] < 0.25
-
-
-def test_shutting_down_in_the_quiet_time_starts_nothing():
-    queue: BackgroundSolves[str] = BackgroundSolves(workers=1, quiet_seconds=0.2)
-    started = threading.Event()
-    assert queue.submit_when_idle("ahead", lambda: started.set() or "ahead") is None
-    queue.shutdown()
-    assert not started.wait(0.5)
+    assert joined.result(10) == "plan"

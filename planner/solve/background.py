@@ -11,7 +11,7 @@ releases the GIL, so a solve here leaves the server free to answer other session
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Generic, TypeVar
 
@@ -25,18 +25,8 @@ class BackgroundSolves(Generic[Result]):
 
     MAX_DEFERRED = 16  # asks kept for an idle queue (the newest)
 
-    def __init__(self, workers: int = 1, quiet_seconds: float = 0.0) -> None:
-        """``quiet_seconds``: work nobody asked for starts only once the queue has been idle this long.
-
-        So a page that asks for work ahead (at the end of its run) is sent and drawn first: a quick
-        plan made ahead in the server's process holds Python's lock for half its time, which the
-        server needs to send that page (measured in the browser, the sample at 3 sprints: moves to
-        positions planned ahead took 0.28-0.35 s to draw with the work ahead starting at once,
-        0.10-0.24 s with it starting 0.4 s later).
-        """
+    def __init__(self, workers: int = 1) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="planner-solve")
-        self._quiet_seconds = quiet_seconds
-        self._quiet_timer: threading.Timer | None = None  # pending start of work nobody asked for
         # Re-entrant: withdrawing a solve runs its done callback (:meth:`_forget`) at once, under the lock.
         self._lock = threading.RLock()
         self._solves: dict[str, Future[Result]] = {}
@@ -92,19 +82,17 @@ class BackgroundSolves(Generic[Result]):
         it withdrawn or, when it has started, stopped by ``stop`` (given: the solve should end
         soon after; not given: it is waited for, so give it for anything longer than a quick plan).
         Returns the future when it started now, None when it waits its turn (the newest
-        ``MAX_DEFERRED`` wait; an older ask of the same key is replaced), which it always does with
-        ``quiet_seconds``: it then starts once the queue has been idle that long. Waiting work starts lowest
+        ``MAX_DEFERRED`` wait; an older ask of the same key is replaced). Waiting work starts lowest
         ``rank`` first (quick plans before full ones), the newest ask first within a rank: a room
         that moved on wants the plans around where it is now before those around where it was. A
         caller who then needs the result joins it (:meth:`pending`).
         """
         with self._lock:
-            if self._busy() or self._idle_work or self._quiet_seconds > 0:
+            if self._busy() or self._idle_work:
                 self._deferred.pop(key, None)
                 self._deferred[key] = (solve, stop, rank)
                 while len(self._deferred) > self.MAX_DEFERRED:
                     self._deferred.pop(next(iter(self._deferred)))
-                self._start_idle_work()
                 return None
             return self._submit_idle(key, solve, stop)
 
@@ -136,6 +124,21 @@ class BackgroundSolves(Generic[Result]):
                 return None
             return future
 
+    def withdraw_unasked(self, keys: Iterable[str]) -> None:
+        """Withdraw the work nobody asked for under ``keys``: not started, it is dropped; running, it is stopped.
+
+        For a room that moved on: the plans around where it was are no longer the next ones wanted.
+        Work someone has asked for since (:meth:`submit` joined it) is left alone.
+        """
+        with self._lock:
+            for key in keys:
+                self._deferred.pop(key, None)
+                if key not in self._idle_work:
+                    continue
+                future, stop = self._solves.get(key), self._idle_work[key]
+                if future is not None and not future.cancel() and stop is not None:
+                    stop()
+
     def pending(self, key: str) -> Future[Result] | None:
         """The solve of ``key`` queued or running, or the last one of it that failed; None when none is."""
         with self._lock:
@@ -152,46 +155,19 @@ class BackgroundSolves(Generic[Result]):
                 del self._idle_work[key]
             if self._solves.get(key) is done and (unasked or not failed):
                 del self._solves[key]
-            # After work nobody asked for, no page waits to be drawn: the next starts at once.
-            self._start_idle_work(at_once=unasked)
-
-    def _start_idle_work(self, at_once: bool = False) -> None:
-        """Start the waiting work nobody asked for when the queue is idle: ``at_once``, or ``quiet_seconds`` from now.
-
-        Called under the lock. The timer's start finds the queue as it is then: busy again (someone
-        asked), it waits for the next solve to end.
-        """
-        if not self._deferred or self._busy() or self._idle_work or self._closed:
-            return
-        if at_once or self._quiet_seconds <= 0:
-            self._start_next_waiting()
-        elif self._quiet_timer is None:
-            self._quiet_timer = threading.Timer(self._quiet_seconds, self._quiet_for_long_enough)
-            self._quiet_timer.daemon = True
-            self._quiet_timer.start()
-
-    def _quiet_for_long_enough(self) -> None:
-        with self._lock:
-            self._quiet_timer = None
             if self._deferred and not self._busy() and not self._idle_work and not self._closed:
-                self._start_next_waiting()
-
-    def _start_next_waiting(self) -> None:
-        """Start the waiting work of lowest rank, the newest ask of it (under the lock)."""
-        # min keeps the first of equal ranks it meets: walking newest first, the newest ask.
-        waiting = min(reversed(self._deferred), key=lambda name: self._deferred[name][2])
-        solve, stop, _rank = self._deferred.pop(waiting)
-        try:
-            self._submit_idle(waiting, solve, stop)
-        except RuntimeError:  # the interpreter is shutting down (a server stopped): nothing starts
-            self._deferred.clear()
+                # min keeps the first of equal ranks it meets: walking newest first, the newest ask.
+                waiting = min(reversed(self._deferred), key=lambda name: self._deferred[name][2])
+                solve, stop, _rank = self._deferred.pop(waiting)
+                try:
+                    self._submit_idle(waiting, solve, stop)
+                except RuntimeError:  # the interpreter is shutting down (a server stopped): nothing starts
+                    self._deferred.clear()
 
     def shutdown(self) -> None:
         """Withdraw what has not started, and the work kept for an idle queue; wait for the solves running."""
         with self._lock:
             self._closed = True
             self._deferred.clear()
-            if self._quiet_timer is not None:
-                self._quiet_timer.cancel()
             self._give_way()
         self._pool.shutdown(wait=True, cancel_futures=True)
