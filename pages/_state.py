@@ -1343,8 +1343,10 @@ def plan_ahead(key: PlanKey) -> None:
     ahead = [full for full in map(PlanJob.of, neighbour_keys(key, towards)) if not full.at_saved_what_ifs]
     queue = background_solves()
     names = frozenset(full.quick().ahead_name for full in ahead) | {full.name for full in ahead}
-    # The room moved on: what this session asked for around where it was, and nobody else asked
-    # for since, gives way (a full plan a step the other way would hold the queue for seconds).
+    # The room moved on: what this session planned around where it was gives way, unless somebody
+    # waits for it now (a full plan a step the other way would hold the queue for seconds). The
+    # queue does not know who planned it: another session planning the very same position ahead
+    # loses it too, and plans it again when its own room moves.
     queue.withdraw_unasked(st.session_state[AHEAD_NAMES_KEY] - names)
     # The queue starts the newest ask of a rank first: asked in reverse, the step ``towards`` goes first.
     for full in reversed(ahead):  # both quick plans first: a move a step either way soon shows a plan
