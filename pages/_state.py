@@ -1340,19 +1340,20 @@ def plan_ahead(key: PlanKey) -> None:
         return
     towards = ahead_direction(st.session_state[AHEAD_LAST_KEY], key)
     # The scenario's own plan is solved as the command line does, when asked for.
-    ahead = [full for full in map(PlanJob.of, neighbour_keys(key, towards)) if not full.at_saved_what_ifs]
+    ahead = [
+        (full, full.quick()) for full in map(PlanJob.of, neighbour_keys(key, towards)) if not full.at_saved_what_ifs
+    ]
     queue = background_solves()
-    names = frozenset(full.quick().ahead_name for full in ahead) | {full.name for full in ahead}
+    names = frozenset(name for full, quick in ahead for name in (quick.ahead_name, full.name))
     # The room moved on: what this session planned around where it was gives way, unless somebody
     # waits for it now (a full plan a step the other way would hold the queue for seconds). The
     # queue does not know who planned it: another session planning the very same position ahead
     # loses it too, and plans it again when its own room moves.
     queue.withdraw_unasked(st.session_state[AHEAD_NAMES_KEY] - names)
     # The queue starts the newest ask of a rank first: asked in reverse, the step ``towards`` goes first.
-    for full in reversed(ahead):  # both quick plans first: a move a step either way soon shows a plan
-        quick = full.quick()
+    for full, quick in reversed(ahead):  # both quick plans first: a move a step either way soon shows a plan
         queue.submit_when_idle(quick.ahead_name, quick.ahead(full), rank=0)
-    for full in reversed(ahead):  # then the full plans, each stopped for any plan somebody asks for
+    for full, _quick in reversed(ahead):  # then the full plans, each stopped for any plan somebody asks for
         stop = threading.Event()
         queue.submit_when_idle(full.name, full.full_ahead(stop), stop=stop.set, rank=1)
     asked.add(key)
