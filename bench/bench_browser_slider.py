@@ -15,7 +15,8 @@ Each move waits for the full plan before the next. Prints each move, then median
 Two clocks: the script's (the wall time from Playwright's key press to Playwright seeing the page
 change, so it includes the driver's round trips to the browser, tens of milliseconds on a busy
 machine) and the page's own (``performance.now()`` from the key-down event in the page to the first
-animation frame showing the change, watched in the page: what a person at the keyboard sees).
+animation frame showing the change, watched in the page: what a person at the keyboard sees), for
+the figures, the first plan and the full plan alike.
 
     python bench/bench_browser_slider.py                 # 3 sprints
     python bench/bench_browser_slider.py --sprints 1
@@ -87,9 +88,10 @@ _FIGURES_CHANGED = """() => {
 }"""
 
 
-# In the page: the key-down time, then each animation frame until the rerun has run and ended, the
-# frame times of the first changed figure and of the end of the rerun (window.__pageTimes).
-_PAGE_CLOCK = """() => {
+# In the page: the key-down time, then each animation frame until the full plan is shown, the frame
+# times of the first changed figure, of the end of the rerun and of the full (settled) plan: the end
+# of a rerun with no "Searching for a better plan" note (window.__pageTimes).
+_PAGE_CLOCK = """(searching) => {
     window.__pageTimes = null;
     const metricText = () => {
         const metric = [...document.querySelectorAll('[data-testid="stMetric"]')]
@@ -99,15 +101,20 @@ _PAGE_CLOCK = """() => {
     const before = metricText();
     document.addEventListener('keydown', () => {
         const pressed = performance.now();
-        let seenRunning = false, figures = null;
+        let seenRunning = false, figures = null, first = null;
         const frame = now => {
             const app = document.querySelector('[data-testid="stApp"]');
             const running = app === null || app.getAttribute('data-test-script-state') !== 'notRunning';
             seenRunning = seenRunning || running;
             if (figures === null && metricText() !== before) { figures = now - pressed; }
             if (seenRunning && !running) {
-                window.__pageTimes = {figures: (figures ?? now - pressed) / 1000, first: (now - pressed) / 1000};
-                return;
+                first = first ?? now - pressed;
+                if (!document.body.innerText.includes(searching)) {
+                    window.__pageTimes = {
+                        figures: (figures ?? first) / 1000, first: first / 1000, settled: (now - pressed) / 1000,
+                    };
+                    return;
+                }
             }
             requestAnimationFrame(frame);
         };
@@ -153,14 +160,14 @@ def main() -> None:
             page.wait_for_function(f"() => !document.body.innerText.includes({SEARCHING!r})", timeout=120_000)
             page.wait_for_timeout(max(1500, args.pause * 1000))  # the room looks at the first plan too
             slider = page.get_by_test_id("stSlider").filter(has_text="Capacity %").get_by_role("slider")
-            firsts, fulls, figures, page_figures, page_firsts = [], [], [], [], []
+            firsts, fulls, figures, page_figures, page_firsts, page_settled = [], [], [], [], [], []
             for number, key in enumerate((MOVES * 3)[: args.moves], start=1):
                 page.evaluate(
                     """() => { window.__seenRunning = false; window.__before = [...document.querySelectorAll(
                         '[data-testid="stMetric"]')].find(e => e.innerText.includes('Planned value')).innerText; }"""
                 )
                 slider.focus()
-                page.evaluate(_PAGE_CLOCK)
+                page.evaluate(_PAGE_CLOCK, SEARCHING)
                 started = time.perf_counter()
                 page.keyboard.press(key)
                 page.wait_for_function(_FIGURES_CHANGED, timeout=60_000, polling="raf")
@@ -174,6 +181,7 @@ def main() -> None:
                 page_clock = page.wait_for_function("() => window.__pageTimes", timeout=10_000).json_value()
                 page_figures.append(page_clock["figures"])
                 page_firsts.append(page_clock["first"])
+                page_settled.append(page_clock["settled"])
                 firsts.append(first)
                 fulls.append(full)
                 figures.append(figure)
@@ -182,6 +190,7 @@ def main() -> None:
                     f"move {number:2d} {key:10s} figures {figure:5.2f} s first plan {first:5.2f} s"
                     f"{' (quick)' if quick else '        '} full plan {full:5.2f} s  value {value}"
                     f"  | page clock: figures {page_clock['figures']:5.2f} s first plan {page_clock['first']:5.2f} s"
+                    f" full plan {page_clock['settled']:5.2f} s"
                 )
                 page.wait_for_timeout(args.pause * 1000)  # at least the fragment's last poll and the live check
         finally:
@@ -194,6 +203,7 @@ def main() -> None:
         ("full plan", fulls),
         ("page clock, figures", page_figures),
         ("page clock, first plan", page_firsts),
+        ("page clock, full plan", page_settled),
     ):
         print(
             f"{name}: median {statistics.median(values):.2f} s, p95 {_percentile(values, 0.95):.2f} s, "

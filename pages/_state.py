@@ -31,6 +31,7 @@ from planner.overrides import Override
 from planner.planning_backlog import planning_backlog as assemble_planning_backlog
 from planner.sample import ensure_sample
 from planner.scenarios import WHAT_IF_DEFAULTS
+from planner.schema import CapacityTables
 from planner.settings_merge import merge_settings
 from planner.solve import (
     BackgroundSolves,
@@ -1132,8 +1133,16 @@ def plan_for(
 class PlanJob:
     """One plan of a scenario version to make or find: its inputs, its solve options and the digest it is kept under."""
 
-    def __init__(self, key: PlanKey, backlog: pd.DataFrame, options: SolveOptions, at_saved_what_ifs: bool) -> None:
+    def __init__(
+        self,
+        key: PlanKey,
+        backlog: pd.DataFrame,
+        capacity: CapacityTables,
+        options: SolveOptions,
+        at_saved_what_ifs: bool,
+    ) -> None:
         self.key, self.backlog, self.options, self.at_saved_what_ifs = key, backlog, options, at_saved_what_ifs
+        self.capacity = capacity  # the scenario's capacity tables: plans made ahead compute their net capacity
         inputs = (planner_code(), key.settings, key.value_rule, key.overrides, key.previous, key.balance, options)
         self.digest = hashlib.sha256(repr(inputs).encode()).hexdigest()
         # The digest holds the inputs, not the scenario version they apply to (the database keeps
@@ -1159,12 +1168,12 @@ class PlanJob:
             previous=dict(key.previous) or None,
             balance=dict(key.balance) or None,
         )
-        return cls(key, backlog, options, at_saved)
+        return cls(key, backlog, scenario.capacity, options, at_saved)
 
     def quick(self) -> PlanJob:
         """The same plan made with the quick solve (kept under its own digest)."""
         options = replace(self.options, time_limit=QUICK_SOLVE.time_limit, solver=QUICK_SOLVE.solver)
-        return PlanJob(self.key, self.backlog, options, self.at_saved_what_ifs)
+        return PlanJob(self.key, self.backlog, self.capacity, options, self.at_saved_what_ifs)
 
     def kept(self) -> PlanResult | None:
         """The plan kept in the database for these inputs, if any (one plan per input, whatever the load)."""
@@ -1245,8 +1254,13 @@ class PlanJob:
         Kept like any quick plan, and as ``full``'s plan too when proven (or proven infeasible), as
         :func:`plan_first` would keep it; nothing is solved when either is kept already.
         """
-        capacity, settings = load_by_id(self.key.scenario_id, self.key.version).capacity, self.key.settings
-        database, backlog, options = store(), self.backlog, self.options
+        capacity, settings, database, backlog, options = (
+            self.capacity,
+            self.key.settings,
+            store(),
+            self.backlog,
+            self.options,
+        )
         quick_where = (self.key.scenario_id, self.key.version, self.digest)
         full_where = (full.key.scenario_id, full.key.version, full.digest)
 
@@ -1272,14 +1286,19 @@ class PlanJob:
         (:func:`ahead_workers`) and kept, unless ``stop`` is set first (a plan somebody is waiting
         for needs the queue).
         """
-        net = capacity_for(self.key.scenario_id, self.key.version, self.key.settings)
-        database, backlog, options, workers = store(), self.backlog, self.options, ahead_workers()
-        where = (self.key.scenario_id, self.key.version, self.digest)
+        capacity, settings, database, backlog, options = (
+            self.capacity,
+            self.key.settings,
+            store(),
+            self.backlog,
+            self.options,
+        )
+        workers, where = ahead_workers(), (self.key.scenario_id, self.key.version, self.digest)
 
         def solve() -> PlanResult | None:  # runs in the queue's thread
             made = database.plan_unless_claimed(
                 *where,
-                lambda: PlanJob.made_in_worker(workers, backlog, net, options, stop),
+                lambda: PlanJob.made_in_worker(workers, backlog, compute_capacity(capacity, settings), options, stop),
                 options.time_limit + workers.margin_seconds,
             )
             return None if made is None else plan_from_json(made)
