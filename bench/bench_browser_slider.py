@@ -22,6 +22,7 @@ the figures, the first plan and the full plan alike.
     python bench/bench_browser_slider.py --sprints 1
     python bench/bench_browser_slider.py --chromium /usr/bin/chromium --moves 10
     python bench/bench_browser_slider.py --pause 8      # the room talks 8 s between moves
+    python bench/bench_browser_slider.py --look 30     # ... and 30 s over the first plan
 """
 
 from __future__ import annotations
@@ -145,6 +146,12 @@ def main() -> None:
         help="seconds between the full plan and the next move (the room talking; the default lets the "
         "fragment's last poll go by, and the full plans a step ahead take about 3 s each at 3 sprints)",
     )
+    parser.add_argument(
+        "--look",
+        type=float,
+        default=None,
+        help="seconds the room looks at the first plan before the first move (default: the pause, at least 1.5)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
@@ -158,7 +165,8 @@ def main() -> None:
             page.goto(f"{url}/plan?scenario={token}&sprints={args.sprints}")
             page.get_by_text("Planned value").first.wait_for(timeout=120_000)
             page.wait_for_function(f"() => !document.body.innerText.includes({SEARCHING!r})", timeout=120_000)
-            page.wait_for_timeout(max(1500, args.pause * 1000))  # the room looks at the first plan too
+            look = max(1.5, args.pause) if args.look is None else args.look
+            page.wait_for_timeout(look * 1000)  # the room looks at the first plan too
             slider = page.get_by_test_id("stSlider").filter(has_text="Capacity %").get_by_role("slider")
             firsts, fulls, figures, page_figures, page_firsts, page_settled = [], [], [], [], [], []
             for number, key in enumerate((MOVES * 3)[: args.moves], start=1):

@@ -87,6 +87,9 @@ AHEAD_LAST_KEY = "planner_planned_ahead_last"  # the plan key last planned aroun
 AHEAD_NAMES_KEY = "planner_planned_ahead_names"  # the queue's names of the plans asked for around it
 CAPACITY_PCT_RANGE = (50, 150)  # the Capacity % slider: its range ...
 CAPACITY_PCT_STEP = 5  # ... and its step (a key press)
+# Full plans made ahead this many Capacity % steps either way (plan_ahead): up to twice this many
+# solves of at most APP_SOLVE's time limit, niced, on a core nothing else wants, per position the room visits.
+AHEAD_STEPS = 4
 
 
 @st.cache_resource(show_spinner=False)
@@ -124,11 +127,13 @@ def solve_workers() -> SolveWorkers:
 def ahead_workers() -> SolveWorkers:
     """The server's process for full plans made before anyone asks for them (:func:`plan_ahead`).
 
-    Apart from :func:`solve_workers`, at the lowest priority: it runs on the CPU the sessions, their
-    searches and everything else on the machine leave, and stopping it (for a plan someone asks
-    for) leaves the solvers' workers warm.
+    Apart from :func:`solve_workers`, at the lowest priority (niceness 19 and Linux's idle class):
+    it runs on the CPU the sessions, their searches and everything else on the machine leave (with
+    plans made several steps ahead it is busy while the room moves: measured at niceness 19 alone,
+    a move's rerun took 0.04-0.06 s longer), and stopping it (for a plan someone asks for) leaves
+    the solvers' workers warm.
     """
-    workers = SolveWorkers(workers=1, niceness=AHEAD_NICENESS)
+    workers = SolveWorkers(workers=1, niceness=AHEAD_NICENESS, idle_only=True)
     workers.warm()  # loaded while the quick plans ahead are made: the first full plan ahead does not wait for it
     return workers
 
@@ -1138,11 +1143,13 @@ class PlanJob:
         key: PlanKey,
         backlog: pd.DataFrame,
         capacity: CapacityTables,
+        saved: scenario_what_ifs.PlanArguments | None,
         options: SolveOptions,
-        at_saved_what_ifs: bool,
     ) -> None:
-        self.key, self.backlog, self.options, self.at_saved_what_ifs = key, backlog, options, at_saved_what_ifs
+        self.key, self.backlog, self.options = key, backlog, options
         self.capacity = capacity  # the scenario's capacity tables: plans made ahead compute their net capacity
+        self.saved = saved  # the plan's inputs at the scenario's saved what-ifs (None: unusable)
+        self.at_saved_what_ifs = PlanJob._at_saved(key, saved)
         inputs = (planner_code(), key.settings, key.value_rule, key.overrides, key.previous, key.balance, options)
         self.digest = hashlib.sha256(repr(inputs).encode()).hexdigest()
         # The digest holds the inputs, not the scenario version they apply to (the database keeps
@@ -1161,19 +1168,38 @@ class PlanJob:
         backlog = planning_backlog_of(scenario, key.value_rule, key.overrides)
         files = scenario.settings.get("files") or {}
         check_plan_inputs(backlog, capacity_sprint_names(scenario.capacity), file=files.get("backlog") or "backlog")
-        arguments = (key.settings, key.value_rule, key.overrides, key.previous)
-        at_saved = not key.balance and arguments == saved_arguments(scenario)
+        return cls._with_options(key, backlog, scenario.capacity, saved_arguments(scenario))
+
+    @classmethod
+    def _with_options(
+        cls,
+        key: PlanKey,
+        backlog: pd.DataFrame,
+        capacity: CapacityTables,
+        saved: scenario_what_ifs.PlanArguments | None,
+    ) -> PlanJob:
+        """The job of ``key`` with the solve options :meth:`of` describes, its backlog already checked."""
         options = replace(
-            SCENARIO_SOLVE if at_saved else APP_SOLVE,
+            SCENARIO_SOLVE if PlanJob._at_saved(key, saved) else APP_SOLVE,
             previous=dict(key.previous) or None,
             balance=dict(key.balance) or None,
         )
-        return cls(key, backlog, scenario.capacity, options, at_saved)
+        return cls(key, backlog, capacity, saved, options)
+
+    @staticmethod
+    def _at_saved(key: PlanKey, saved: scenario_what_ifs.PlanArguments | None) -> bool:
+        """``key`` is the scenario's own plan: its saved what-ifs, no balance targets."""
+        return not key.balance and (key.settings, key.value_rule, key.overrides, key.previous) == saved
+
+    def at(self, settings: CapacitySettings) -> PlanJob:
+        """The plan of the same scenario, backlog and pins under other capacity what-ifs: :meth:`of` its
+        key with ``settings``, without loading and checking the backlog again (the plans ahead ask for many)."""
+        return PlanJob._with_options(self.key._replace(settings=settings), self.backlog, self.capacity, self.saved)
 
     def quick(self) -> PlanJob:
         """The same plan made with the quick solve (kept under its own digest)."""
         options = replace(self.options, time_limit=QUICK_SOLVE.time_limit, solver=QUICK_SOLVE.solver)
-        return PlanJob(self.key, self.backlog, self.capacity, options, self.at_saved_what_ifs)
+        return PlanJob(self.key, self.backlog, self.capacity, self.saved, options)
 
     def kept(self) -> PlanResult | None:
         """The plan kept in the database for these inputs, if any (one plan per input, whatever the load)."""
@@ -1321,15 +1347,16 @@ def found_a_plan(quick: PlanResult) -> bool:
     return quick.status in ("optimal", "feasible", "infeasible")
 
 
-def neighbour_keys(key: PlanKey, towards: int = 1) -> list[PlanKey]:
-    """The plan keys one Capacity % step either side of ``key``, within the slider's range: the step
-    ``towards`` (+1 up, -1 down) first."""
+def neighbour_keys(key: PlanKey, towards: int = 1, steps: int = 1) -> list[PlanKey]:
+    """The plan keys up to ``steps`` Capacity % steps either side of ``key``, within the slider's range:
+    nearest first, and at each distance the step ``towards`` (+1 up, -1 down) first."""
     percent = round(key.settings.capacity_pct * 100)
     low, high = CAPACITY_PCT_RANGE
     return [
         # As the session would make them: the slider's whole percent over 100, the same float.
         key._replace(settings=replace(key.settings, capacity_pct=(percent + step) / 100))
-        for step in (towards * CAPACITY_PCT_STEP, -towards * CAPACITY_PCT_STEP)
+        for distance in range(1, steps + 1)
+        for step in (towards * distance * CAPACITY_PCT_STEP, -towards * distance * CAPACITY_PCT_STEP)
         if low <= percent + step <= high
     ]
 
@@ -1341,16 +1368,17 @@ def ahead_direction(last: PlanKey | None, key: PlanKey) -> int:
 
 
 def plan_ahead(key: PlanKey) -> None:
-    """Plan the Capacity % positions one step either side of ``key`` in the background, when the queue is idle.
+    """Plan the Capacity % positions around ``key`` in the background, when the queue is idle.
 
     A meeting moves a slider a step at a time and talks between moves: a position planned before
-    anyone moves there shows at once, from the database, like any plan kept. Both quick plans
-    first (a second or less in all), then both full plans (a solver worker's few seconds each; every
-    session's quick plans ahead before any full one, the newest position's first), the step in the
-    direction the room moved last first (:func:`ahead_direction`): a
-    move to a position whose full plan is kept shows the settled plan at once; one that comes
-    sooner shows the quick plan, and its full search joins the one running ahead. Asked once per
-    key and session; run one at a time when the server's queue has nothing someone asked for
+    anyone moves there shows at once, from the database, like any plan kept. The quick plans one
+    step either way first (a second or less in all: a move there soon shows a plan), then the full
+    plans up to ``AHEAD_STEPS`` steps either way, nearest first (a solver worker's few seconds each;
+    every session's quick plans ahead before any full one), the step in the direction the room
+    moved last first at each distance (:func:`ahead_direction`). A room that talked through the
+    first plan finds the plans of its next few moves kept, however fast it then moves; a move that
+    comes sooner shows the quick plan, and its full search joins the one running ahead. Asked once
+    per key and session; run one at a time when the server's queue has nothing someone asked for
     (:meth:`~planner.solve.BackgroundSolves.submit_when_idle`), and a full plan made ahead is stopped
     for any plan someone asks for, so it never delays one someone is waiting for.
     """
@@ -1358,21 +1386,29 @@ def plan_ahead(key: PlanKey) -> None:
     if key in asked:
         return
     towards = ahead_direction(st.session_state[AHEAD_LAST_KEY], key)
+    here = PlanJob.of(key)  # the backlog loaded and checked once: every position ahead shares it
     # The scenario's own plan is solved as the command line does, when asked for.
-    ahead = [
-        (full, full.quick()) for full in map(PlanJob.of, neighbour_keys(key, towards)) if not full.at_saved_what_ifs
+    quick_ahead = [
+        (full, full.quick())
+        for full in (here.at(near.settings) for near in neighbour_keys(key, towards))
+        if not full.at_saved_what_ifs
+    ]
+    full_ahead = [
+        full
+        for full in (here.at(far.settings) for far in neighbour_keys(key, towards, AHEAD_STEPS))
+        if not full.at_saved_what_ifs
     ]
     queue = background_solves()
-    names = frozenset(name for full, quick in ahead for name in (quick.ahead_name, full.name))
+    names = frozenset([quick.ahead_name for _full, quick in quick_ahead] + [full.name for full in full_ahead])
     # The room moved on: what this session planned around where it was gives way, unless somebody
-    # waits for it now (a full plan a step the other way would hold the queue for seconds). The
-    # queue does not know who planned it: another session planning the very same position ahead
-    # loses it too, and plans it again when its own room moves.
+    # waits for it now or it is still around where the room is (a full plan far the other way would
+    # hold the queue for seconds). The queue does not know who planned it: another session planning
+    # the very same position ahead loses it too, and plans it again when its own room moves.
     queue.withdraw_unasked(st.session_state[AHEAD_NAMES_KEY] - names)
-    # The queue starts the newest ask of a rank first: asked in reverse, the step ``towards`` goes first.
-    for full, quick in reversed(ahead):  # both quick plans first: a move a step either way soon shows a plan
+    # The queue starts the newest ask of a rank first: asked in reverse, the nearest step ``towards`` goes first.
+    for full, quick in reversed(quick_ahead):
         queue.submit_when_idle(quick.ahead_name, quick.ahead(full), rank=0)
-    for full, _quick in reversed(ahead):  # then the full plans, each stopped for any plan somebody asks for
+    for full in reversed(full_ahead):  # each stopped for any plan somebody asks for
         stop = threading.Event()
         queue.submit_when_idle(full.name, full.full_ahead(stop), stop=stop.set, rank=1)
     asked.add(key)

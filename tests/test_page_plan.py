@@ -376,8 +376,46 @@ def test_the_step_planned_ahead_first_is_the_way_the_room_moved_last():
     assert _state.ahead_direction(at_100, at_95) == -1
     assert percents(_state.neighbour_keys(at_95, _state.ahead_direction(at_100, at_95))) == [90, 100]
     assert _state.ahead_direction(at_95, at_100) == 1
-    low = key._replace(settings=replace(key.settings, capacity_pct=_state.CAPACITY_PCT_RANGE[0] / 100))
+    low_percent = _state.CAPACITY_PCT_RANGE[0]
+    low = key._replace(settings=replace(key.settings, capacity_pct=low_percent / 100))
     assert percents(_state.neighbour_keys(low, -1)) == [_state.CAPACITY_PCT_RANGE[0] + _state.CAPACITY_PCT_STEP]
+    # Further ahead: nearest first, the way the room moved first at each distance, within the slider's range.
+    assert percents(_state.neighbour_keys(at_95, -1, 3)) == [90, 100, 85, 105, 80, 110]
+    assert percents(_state.neighbour_keys(low, 1, 2)) == [low_percent + 5, low_percent + 10]
+
+
+def test_a_room_that_talked_through_the_first_plan_finds_its_next_moves_planned(monkeypatch):
+    """The full plans several Capacity % steps either way are made ahead (one at a time, when the queue
+    is idle): a jump three steps up shows the full plan at once, solving nothing on the page."""
+    import threading
+    import time
+
+    at = plan_page()  # the sample, 1 sprint, 100 %: the full plan, accepted as the baseline
+    shown = at.session_state["planner_shown"][0]
+    baseline = at.session_state["planner_previous"]
+    key = shown._replace(previous=tuple(sorted((item, tuple(where)) for item, where in baseline.items())))
+    around = _state.neighbour_keys(key, 1, _state.AHEAD_STEPS)
+    assert len(around) == 2 * _state.AHEAD_STEPS >= 6
+    deadline = time.monotonic() + 90
+    while not all(_state.PlanJob.of(position).kept() for position in around):
+        assert time.monotonic() < deadline, "the full plans around the first plan were not made within 90 s"
+        time.sleep(0.2)
+    three_up = next(position for position in around if round(position.settings.capacity_pct * 100) == 115)
+    full = _state.PlanJob.of(three_up).kept()
+
+    page_solves: list[str] = []
+    real = _state.make_plan
+
+    def counted(*arguments, **keywords):
+        if not threading.current_thread().name.startswith("planner-solve"):
+            page_solves.append(threading.current_thread().name)
+        return real(*arguments, **keywords)
+
+    monkeypatch.setattr(_state, "make_plan", counted)
+    at.slider(key="planner_capacity_pct_widget").set_value(115).run()
+    assert not at.exception
+    assert page_solves == [] and not waiting_for_full_plan(at)
+    assert full is not None and metrics(at)["Planned value"] == f"{full.objective:,.0f}"
 
 
 def test_the_full_plan_of_the_next_step_is_made_ahead_and_a_move_there_is_settled_at_once(monkeypatch):

@@ -126,3 +126,16 @@ def test_workers_run_at_the_niceness_asked_for():
     finally:
         niced.shutdown()
     assert os.nice(0) == here  # the server's own niceness is untouched
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux's idle scheduling class only")
+def test_idle_only_workers_run_in_the_idle_scheduling_class_and_others_do_not():
+    """Work nobody asked for yet runs only on CPU nothing else wants (a niceness alone still takes a share)."""
+    idle, normal = SolveWorkers(workers=1, niceness=19, idle_only=True), SolveWorkers(workers=1)
+    try:
+        assert idle.run(os.sched_getscheduler, (0,), time_limit=10) == os.SCHED_IDLE
+        assert normal.run(os.sched_getscheduler, (0,), time_limit=10) == os.SCHED_OTHER
+    finally:
+        idle.shutdown()
+        normal.shutdown()
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the server's own class is untouched

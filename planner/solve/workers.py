@@ -71,17 +71,25 @@ def _serve(connection: Connection, idle_seconds: float) -> None:
 
 
 _WORKER_MAIN = (
-    "import sys; from planner.solve.workers import serve; serve(int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]))"
+    "import sys; from planner.solve.workers import serve; "
+    "serve(int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == 'idle')"
 )
 
 
-def serve(socket_fd: int, idle_seconds: float, niceness: int = 0) -> None:
+def serve(socket_fd: int, idle_seconds: float, niceness: int = 0, idle_only: bool = False) -> None:
     """A worker process's main: serve solves on the socket ``socket_fd`` until idle or closed.
 
-    ``niceness`` is added to the process's scheduling niceness first (the solvers it starts inherit it).
+    ``niceness`` is added to the process's scheduling niceness first, and with ``idle_only`` the
+    process asks for Linux's idle scheduling class where there is one (the solvers it starts
+    inherit both).
     """
     if niceness:
         os.nice(niceness)
+    if idle_only and hasattr(os, "SCHED_IDLE"):
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        except OSError:  # refused (a sandbox's seccomp): the niceness is what is left
+            pass
     _serve(Connection(socket_fd), idle_seconds)
 
 
@@ -105,11 +113,19 @@ class _Worker:
     the app. It leads a session of its own, so killing its process group kills the solvers it started.
     """
 
-    def __init__(self, idle_seconds: float, niceness: int) -> None:
+    def __init__(self, idle_seconds: float, niceness: int, idle_only: bool) -> None:
         mine, theirs = socket.socketpair()
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-c", _WORKER_MAIN, str(theirs.fileno()), str(idle_seconds), str(niceness)],
+                [
+                    sys.executable,
+                    "-c",
+                    _WORKER_MAIN,
+                    str(theirs.fileno()),
+                    str(idle_seconds),
+                    str(niceness),
+                    "idle" if idle_only else "normal",
+                ],
                 pass_fds=(theirs.fileno(),),
                 start_new_session=True,
                 stdin=subprocess.DEVNULL,
@@ -142,7 +158,9 @@ class SolveWorkers:
     ``workers`` solves run at once; more callers wait for a free worker (their deadline counts from
     when their solve starts). Threads may call :meth:`run` concurrently. ``niceness``: added to the
     workers' scheduling niceness, so that on a busy machine the server's own threads (the sessions'
-    reruns) get the cores before a search nobody is waiting on to see a plan.
+    reruns) get the cores before a search nobody is waiting on to see a plan. ``idle_only``: the
+    workers run only on CPU nothing else wants (Linux's ``SCHED_IDLE``; niceness 19 still takes
+    about 1.5 % of a busy core, and a waking thread can wait for it): for work nobody asked for yet.
     """
 
     def __init__(
@@ -151,9 +169,10 @@ class SolveWorkers:
         margin_seconds: float = 5.0,
         idle_seconds: float = 120.0,
         niceness: int = 0,
+        idle_only: bool = False,
     ) -> None:
         self.margin_seconds = margin_seconds
-        self.niceness = niceness
+        self.niceness, self.idle_only = niceness, idle_only
         self.idle_seconds = idle_seconds
         self._free: list[_Worker] = []
         self._slots = threading.BoundedSemaphore(workers)
@@ -229,7 +248,7 @@ class SolveWorkers:
                 if worker.alive() and time.monotonic() - worker.idle_since < self.idle_seconds / 2:
                     return worker
                 worker.kill()
-        return _Worker(self.idle_seconds, self.niceness)
+        return _Worker(self.idle_seconds, self.niceness, self.idle_only)
 
     def _give_back(self, worker: _Worker) -> None:
         worker.idle_since = time.monotonic()
@@ -245,7 +264,7 @@ class SolveWorkers:
         def start() -> None:
             with self._lock:
                 if not self._closed and not self._free:
-                    self._free.append(_Worker(self.idle_seconds, self.niceness))
+                    self._free.append(_Worker(self.idle_seconds, self.niceness, self.idle_only))
 
         threading.Thread(target=start, name="planner-solve-warm", daemon=True).start()
 
