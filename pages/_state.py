@@ -87,8 +87,10 @@ AHEAD_LAST_KEY = "planner_planned_ahead_last"  # the plan key last planned aroun
 AHEAD_NAMES_KEY = "planner_planned_ahead_names"  # the queue's names of the plans asked for around it
 CAPACITY_PCT_RANGE = (50, 150)  # the Capacity % slider: its range ...
 CAPACITY_PCT_STEP = 5  # ... and its step (a key press)
-# Full plans made ahead this many Capacity % steps either way (plan_ahead): up to twice this many
-# solves of at most APP_SOLVE's time limit, niced, on a core nothing else wants, per position the room visits.
+# Full plans made ahead this many Capacity % steps the way the room moves (plan_ahead), one step the
+# other way: up to this many plus one solves of APP_SOLVE's time limit, on CPU nothing else wants, per
+# position the room visits. Not both ways: a full plan two steps behind a room moving on held the
+# worker for seconds while the step it moved to waited (moves 0.8 s apart: p95 3.6 s against 2.9 s).
 AHEAD_STEPS = 4
 
 
@@ -1348,16 +1350,16 @@ def found_a_plan(quick: PlanResult) -> bool:
 
 
 def neighbour_keys(key: PlanKey, towards: int = 1, steps: int = 1) -> list[PlanKey]:
-    """The plan keys up to ``steps`` Capacity % steps either side of ``key``, within the slider's range:
-    nearest first, and at each distance the step ``towards`` (+1 up, -1 down) first."""
+    """The plan keys around ``key`` within the Capacity % slider's range: one step ``towards`` (+1 up,
+    -1 down), one step the other way, then the steps further ``towards``, up to ``steps`` steps."""
     percent = round(key.settings.capacity_pct * 100)
     low, high = CAPACITY_PCT_RANGE
+    offsets = [towards, -towards, *(towards * distance for distance in range(2, steps + 1))]
     return [
         # As the session would make them: the slider's whole percent over 100, the same float.
-        key._replace(settings=replace(key.settings, capacity_pct=(percent + step) / 100))
-        for distance in range(1, steps + 1)
-        for step in (towards * distance * CAPACITY_PCT_STEP, -towards * distance * CAPACITY_PCT_STEP)
-        if low <= percent + step <= high
+        key._replace(settings=replace(key.settings, capacity_pct=(percent + offset * CAPACITY_PCT_STEP) / 100))
+        for offset in offsets
+        if low <= percent + offset * CAPACITY_PCT_STEP <= high
     ]
 
 
@@ -1373,11 +1375,11 @@ def plan_ahead(key: PlanKey) -> None:
     A meeting moves a slider a step at a time and talks between moves: a position planned before
     anyone moves there shows at once, from the database, like any plan kept. The quick plans one
     step either way first (a second or less in all: a move there soon shows a plan), then the full
-    plans up to ``AHEAD_STEPS`` steps either way, nearest first (a solver worker's few seconds each;
-    every session's quick plans ahead before any full one), the step in the direction the room
-    moved last first at each distance (:func:`ahead_direction`). A room that talked through the
-    first plan finds the plans of its next few moves kept, however fast it then moves; a move that
-    comes sooner shows the quick plan, and its full search joins the one running ahead. Asked once
+    plans one step either way and on up to ``AHEAD_STEPS`` steps the way the room moved last
+    (:func:`ahead_direction`), nearest first (a solver worker's few seconds each; every session's
+    quick plans ahead before any full one). A room that talked through the first plan finds the
+    plans of its next few moves kept, however fast it then moves; a move that comes sooner shows the
+    quick plan, and its full search joins the one running ahead. Asked once
     per key and session; run one at a time when the server's queue has nothing someone asked for
     (:meth:`~planner.solve.BackgroundSolves.submit_when_idle`), and a full plan made ahead is stopped
     for any plan someone asks for, so it never delays one someone is waiting for.

@@ -23,7 +23,7 @@ Result = TypeVar("Result")
 class BackgroundSolves(Generic[Result]):
     """A queue of named solves run by ``workers`` threads, each name solved at most once at a time."""
 
-    MAX_DEFERRED = 32  # asks kept for an idle queue (the newest): a few sessions' plans ahead (up to 10 each)
+    MAX_DEFERRED = 32  # asks kept for an idle queue (the newest): a few sessions' plans ahead (up to 7 each)
 
     def __init__(self, workers: int = 1) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="planner-solve")

@@ -70,26 +70,17 @@ def _serve(connection: Connection, idle_seconds: float) -> None:
             connection.send(("error", f"{type(error).__name__}: {error}"))
 
 
+# The priority is lowered before the planner is imported: a worker's start (about a second of CPU)
+# is then no more urgent than its solves.
 _WORKER_MAIN = (
-    "import sys; from planner.solve.workers import serve; "
-    "serve(int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == 'idle')"
+    "import sys; from planner.process_priority import lower_priority; "
+    "lower_priority(int(sys.argv[3]), sys.argv[4] == 'idle'); "
+    "from planner.solve.workers import serve; serve(int(sys.argv[1]), float(sys.argv[2]))"
 )
 
 
-def serve(socket_fd: int, idle_seconds: float, niceness: int = 0, idle_only: bool = False) -> None:
-    """A worker process's main: serve solves on the socket ``socket_fd`` until idle or closed.
-
-    ``niceness`` is added to the process's scheduling niceness first, and with ``idle_only`` the
-    process asks for Linux's idle scheduling class where there is one (the solvers it starts
-    inherit both).
-    """
-    if niceness:
-        os.nice(niceness)
-    if idle_only and hasattr(os, "SCHED_IDLE"):
-        try:
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-        except OSError:  # refused (a sandbox's seccomp): the niceness is what is left
-            pass
+def serve(socket_fd: int, idle_seconds: float) -> None:
+    """A worker process's main: serve solves on the socket ``socket_fd`` until idle or closed."""
     _serve(Connection(socket_fd), idle_seconds)
 
 
