@@ -1198,6 +1198,10 @@ class PlanJob:
         key with ``settings``, without loading and checking the backlog again (the plans ahead ask for many)."""
         return PlanJob._with_options(self.key._replace(settings=settings), self.backlog, self.capacity, self.saved)
 
+    def net_capacity(self) -> CapacityResult:
+        """The net capacity under this plan's what-ifs, computed here (no Streamlit cache: for the queue's thread)."""
+        return compute_capacity(self.capacity, self.key.settings)
+
     def quick(self) -> PlanJob:
         """The same plan made with the quick solve (kept under its own digest)."""
         options = replace(self.options, time_limit=QUICK_SOLVE.time_limit, solver=QUICK_SOLVE.solver)
@@ -1282,20 +1286,14 @@ class PlanJob:
         Kept like any quick plan, and as ``full``'s plan too when proven (or proven infeasible), as
         :func:`plan_first` would keep it; nothing is solved when either is kept already.
         """
-        capacity, settings, database, backlog, options = (
-            self.capacity,
-            self.key.settings,
-            store(),
-            self.backlog,
-            self.options,
-        )
+        database = store()
         quick_where = (self.key.scenario_id, self.key.version, self.digest)
         full_where = (full.key.scenario_id, full.key.version, full.digest)
 
         def solve() -> PlanResult:  # runs in the queue's thread
             kept = database.kept_plan(*full_where) or database.kept_plan(*quick_where)
             if kept is None:
-                result = make_plan(backlog, compute_capacity(capacity, settings), options=options)
+                result = make_plan(self.backlog, self.net_capacity(), options=self.options)
                 if not found_a_plan(result):
                     return result
                 kept = database.keep_plan(*quick_where, plan_to_json(result))
@@ -1314,20 +1312,13 @@ class PlanJob:
         (:func:`ahead_workers`) and kept, unless ``stop`` is set first (a plan somebody is waiting
         for needs the queue).
         """
-        capacity, settings, database, backlog, options = (
-            self.capacity,
-            self.key.settings,
-            store(),
-            self.backlog,
-            self.options,
-        )
-        workers, where = ahead_workers(), (self.key.scenario_id, self.key.version, self.digest)
+        database, workers, where = store(), ahead_workers(), (self.key.scenario_id, self.key.version, self.digest)
 
         def solve() -> PlanResult | None:  # runs in the queue's thread
             made = database.plan_unless_claimed(
                 *where,
-                lambda: PlanJob.made_in_worker(workers, backlog, compute_capacity(capacity, settings), options, stop),
-                options.time_limit + workers.margin_seconds,
+                lambda: PlanJob.made_in_worker(workers, self.backlog, self.net_capacity(), self.options, stop),
+                self.options.time_limit + workers.margin_seconds,
             )
             return None if made is None else plan_from_json(made)
 

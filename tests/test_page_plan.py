@@ -315,10 +315,25 @@ def test_the_background_queue_names_a_plan_by_its_scenario_version_as_well_as_it
     assert first.name != second.name
 
 
+def solves_on_the_page(monkeypatch) -> list[str]:
+    """The names of the threads that make a plan from now on, but for the queue's (which plans ahead)."""
+    import threading
+
+    page_solves: list[str] = []
+    real = _state.make_plan
+
+    def counted(*arguments, **keywords):
+        if not threading.current_thread().name.startswith("planner-solve"):
+            page_solves.append(threading.current_thread().name)
+        return real(*arguments, **keywords)
+
+    monkeypatch.setattr(_state, "make_plan", counted)
+    return page_solves
+
+
 def test_the_next_capacity_step_is_planned_before_anyone_moves_there(monkeypatch):
     """With the full plan shown, the Capacity % positions a step either way are planned in the
     background (the room talks between moves); a move there shows that plan, solving nothing on the page."""
-    import threading
     import time
 
     at = plan_page()  # the sample, 1 sprint, 100 %: the full plan, accepted as the baseline
@@ -340,15 +355,7 @@ def test_the_next_capacity_step_is_planned_before_anyone_moves_there(monkeypatch
         time.sleep(0.2)
     ahead = planned(neighbours[0])
 
-    page_solves: list[str] = []
-    real = _state.make_plan
-
-    def counted(*arguments, **keywords):
-        if not threading.current_thread().name.startswith("planner-solve"):  # the queue plans further ahead
-            page_solves.append(threading.current_thread().name)
-        return real(*arguments, **keywords)
-
-    monkeypatch.setattr(_state, "make_plan", counted)
+    page_solves = solves_on_the_page(monkeypatch)
     # The full plan may be made ahead too (in a worker process) by the time of the move.
     full_ahead = _state.PlanJob.of(neighbours[0]).kept()
     at.slider(key="planner_capacity_pct_widget").set_value(105).run()
@@ -388,7 +395,6 @@ def test_a_room_that_talked_through_the_first_plan_finds_its_next_moves_planned(
     """The full plans several Capacity % steps up (the way a room goes first) and one down are made ahead
     (one at a time, when the queue is idle): a jump three steps up shows the full plan at once, solving
     nothing on the page."""
-    import threading
     import time
 
     at = plan_page()  # the sample, 1 sprint, 100 %: the full plan, accepted as the baseline
@@ -404,15 +410,7 @@ def test_a_room_that_talked_through_the_first_plan_finds_its_next_moves_planned(
     three_up = next(position for position in around if round(position.settings.capacity_pct * 100) == 115)
     full = _state.PlanJob.of(three_up).kept()
 
-    page_solves: list[str] = []
-    real = _state.make_plan
-
-    def counted(*arguments, **keywords):
-        if not threading.current_thread().name.startswith("planner-solve"):
-            page_solves.append(threading.current_thread().name)
-        return real(*arguments, **keywords)
-
-    monkeypatch.setattr(_state, "make_plan", counted)
+    page_solves = solves_on_the_page(monkeypatch)
     at.slider(key="planner_capacity_pct_widget").set_value(115).run()
     assert not at.exception
     assert page_solves == [] and not waiting_for_full_plan(at)
@@ -422,7 +420,6 @@ def test_a_room_that_talked_through_the_first_plan_finds_its_next_moves_planned(
 def test_the_full_plan_of_the_next_step_is_made_ahead_and_a_move_there_is_settled_at_once(monkeypatch):
     """At 3 sprints the quick plans are not proven: the full plans a step either way are made ahead
     too (one at a time, when the queue is idle), so a move there shows the full plan, not a quick one."""
-    import threading
     import time
 
     at = settle(plan_page().slider(key="planner_sprints_widget").set_value(3).run())
@@ -434,15 +431,7 @@ def test_the_full_plan_of_the_next_step_is_made_ahead_and_a_move_there_is_settle
         time.sleep(0.2)
     full = _state.PlanJob.of(neighbours[0]).kept()
 
-    page_solves: list[str] = []
-    real = _state.make_plan
-
-    def counted(*arguments, **keywords):
-        if not threading.current_thread().name.startswith("planner-solve"):
-            page_solves.append(threading.current_thread().name)
-        return real(*arguments, **keywords)
-
-    monkeypatch.setattr(_state, "make_plan", counted)
+    page_solves = solves_on_the_page(monkeypatch)
     at.slider(key="planner_capacity_pct_widget").set_value(round(neighbours[0].settings.capacity_pct * 100)).run()
     assert not at.exception
     assert page_solves == [] and not waiting_for_full_plan(at)
