@@ -1381,16 +1381,13 @@ def plan_ahead(key: PlanKey) -> None:
     towards = ahead_direction(st.session_state[AHEAD_LAST_KEY], key)
     here = PlanJob.of(key)  # the backlog loaded and checked once: every position ahead shares it
     # The scenario's own plan is solved as the command line does, when asked for.
-    quick_ahead = [
-        (full, full.quick())
-        for full in (here.at(near.settings) for near in neighbour_keys(key, towards))
-        if not full.at_saved_what_ifs
-    ]
     full_ahead = [
         full
-        for full in (here.at(far.settings) for far in neighbour_keys(key, towards, AHEAD_STEPS))
+        for full in (here.at(around.settings) for around in neighbour_keys(key, towards, AHEAD_STEPS))
         if not full.at_saved_what_ifs
     ]
+    one_step = set(neighbour_keys(key, towards))
+    quick_ahead = [(full, full.quick()) for full in full_ahead if full.key in one_step]
     queue = background_solves()
     names = frozenset([quick.ahead_name for _full, quick in quick_ahead] + [full.name for full in full_ahead])
     # The room moved on: what this session planned around where it was gives way, unless somebody
